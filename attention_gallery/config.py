@@ -1,0 +1,36 @@
+"""Every setting of the gallery in one place: paths, defaults and limits."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+
+# --- inputs ---------------------------------------------------------------
+PAIRS_FILE = PACKAGE_DIR / "pairs.yaml"
+WEIGHTS_DIR = PACKAGE_DIR / "weights"
+SENTENCES_FILE = REPO_ROOT / "sentences" / "gallery.yaml"
+TEMPLATE = REPO_ROOT / "notebooks" / "sentence.ipynb"
+
+# SST-2 (GLUE) lives beside the checkout; it is never copied into the repo.
+SST2_DIR = Path(os.environ.get("SST2_DIR", REPO_ROOT.parent / "shared" / "data" / "sst2"))
+SST2_TRAIN = SST2_DIR / "train.tsv"
+SST2_DEV = SST2_DIR / "dev.tsv"
+
+# --- models ---------------------------------------------------------------
+DEFAULT_PAIR = "minilm-sst2"
+LABELS = ("negative", "positive")  # index 0 = negative, 1 = positive
+HEAD_SEED = 0  # seed of the fresh ("untrained") classification head
+MAX_TOKENS = 128  # longer sentences are refused (see sentences.py)
+
+# --- outputs --------------------------------------------------------------
+DOCS_DIR = REPO_ROOT / "docs"
+GALLERY_DIR = DOCS_DIR / "gallery"  # generated: executed notebooks + index
+SITE_DIR = REPO_ROOT / "site"
+CACHE_DIR = REPO_ROOT / ".cache" / "gallery"
+VENDOR_DIR = REPO_ROOT / "node_modules"  # d3, jquery, requirejs from npm
+
+# bertviz views: decimals kept for attention weights (what the eye can see).
+ATTENTION_DECIMALS = 3

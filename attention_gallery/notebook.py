@@ -1,0 +1,90 @@
+"""The parameterised notebook: read the template, inject parameters as data,
+and normalise an executed notebook so that the same inputs give the same bytes."""
+
+from __future__ import annotations
+
+import ast
+import copy
+from pathlib import Path
+
+import nbformat
+
+from . import config
+
+PARAMETERS_TAG = "parameters"
+INJECTED_TAG = "injected-parameters"  # papermill's convention
+TITLE_TAG = "gallery-title"
+
+
+def read_template(path: Path = config.TEMPLATE) -> nbformat.NotebookNode:
+    nb = nbformat.read(str(path), as_version=4)
+    if not any(PARAMETERS_TAG in c.metadata.get("tags", []) for c in nb.cells):
+        raise ValueError(f"{path}: no cell tagged {PARAMETERS_TAG!r}")
+    return nb
+
+
+def literal(value) -> str:
+    """A Python literal for ``value`` that evaluates back to exactly ``value``.
+
+    ``repr`` of str/int/float/bool/None is a literal, so a parameter is data: a
+    sentence full of quotes, backslashes or code stays a string. Checked here."""
+    text = repr(value)
+    if ast.literal_eval(text) != value:
+        raise ValueError(f"parameter {value!r} does not round-trip as a literal")
+    return text
+
+
+def parameterize(template: nbformat.NotebookNode, params: dict, title: str | None = None):
+    """A copy of ``template`` with an ``injected-parameters`` cell after the
+    ``parameters`` cell (papermill's layout) and, optionally, a new page title."""
+    nb = copy.deepcopy(template)
+    for name in params:
+        if not name.isidentifier():
+            raise ValueError(f"parameter name {name!r} is not an identifier")
+    source = "# Parameters\n" + "\n".join(f"{k} = {literal(v)}" for k, v in params.items())
+    for i, cell in enumerate(nb.cells):
+        if PARAMETERS_TAG in cell.metadata.get("tags", []):
+            injected = nbformat.v4.new_code_cell(source, metadata={"tags": [INJECTED_TAG]})
+            injected.id = "injected-parameters"
+            nb.cells.insert(i + 1, injected)
+            break
+    if title is not None:
+        for cell in nb.cells:
+            if TITLE_TAG in cell.metadata.get("tags", []):
+                rest = cell.source.split("\n", 1)[1] if "\n" in cell.source else ""
+                cell.source = f"# {title}\n" + rest
+    return nb
+
+
+def normalise(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[str]]:
+    """Strip what changes from run to run (timings, kernel state, counters) and the
+    noise a reader should not see. Returns the notebook and the stderr it dropped."""
+    dropped = []
+    count = 0
+    nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)
+    for index, cell in enumerate(nb.cells):
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("papermill", None)
+        if cell.cell_type != "code":
+            continue
+        count += 1
+        cell.execution_count = count
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream" and out.name == "stderr":
+                dropped.append(f"cell {index}: {out.text.strip()[:200]}")
+                continue
+            if "execution_count" in out:
+                out.execution_count = count
+            kept.append(out)
+        cell.outputs = kept
+    return nb, dropped
+
+
+def write(nb: nbformat.NotebookNode, path: Path) -> None:
+    """Write atomically: a reader (or an interrupted build) never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    nbformat.write(nb, str(tmp))
+    tmp.replace(path)

@@ -1,0 +1,110 @@
+"""The registry of model pairs (``pairs.yaml``): what each pair is, not how it loads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from . import config
+
+
+class UnknownPairError(KeyError):
+    """A pair slug that the registry does not declare."""
+
+    def __str__(self) -> str:  # KeyError would print the repr
+        return self.args[0]
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where one model comes from: a hub id, a local path, a package or an adapter."""
+
+    hub: str | None = None
+    revision: str | None = None
+    path: str | None = None
+    package: str | None = None
+    adapter: str | None = None
+    name: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.hub or self.path or self.package or str(self.adapter)
+
+    def local_dir(self) -> Path | None:
+        """The directory to load from when the source is local, else None (hub)."""
+        if self.path:
+            return Path(self.path).expanduser()
+        if self.package:
+            import importlib
+
+            module = importlib.import_module(self.package)
+            return Path(module.get_model_path())
+        if self.adapter:
+            return config.PACKAGE_DIR / self.adapter
+        return None
+
+
+@dataclass(frozen=True)
+class PairSpec:
+    slug: str
+    title: str
+    short: str
+    untrained: ModelSource
+    trained: ModelSource
+    labels: tuple[str, ...] = config.LABELS
+    head_seed: int = config.HEAD_SEED
+    offline: bool = False
+    description: str = ""
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+def _source(data: dict, where: str) -> ModelSource:
+    allowed = {"hub", "revision", "path", "package", "adapter", "name"}
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+    if sum(bool(data.get(k)) for k in ("hub", "path", "package", "adapter")) != 1:
+        raise ValueError(f"{where}: give exactly one of hub, path, package, adapter")
+    return ModelSource(**data)
+
+
+def parse_pairs(raw: dict, origin: str = "pairs") -> dict[str, PairSpec]:
+    pairs = {}
+    for slug, data in raw.items():
+        where = f"{origin}: pair {slug!r}"
+        try:
+            pairs[slug] = PairSpec(
+                slug=slug,
+                title=data["title"],
+                short=data.get("short", slug),
+                untrained=_source(data["untrained"], f"{where}, untrained"),
+                trained=_source(data["trained"], f"{where}, trained"),
+                labels=tuple(data.get("labels", config.LABELS)),
+                head_seed=int(data.get("head_seed", config.HEAD_SEED)),
+                offline=bool(data.get("offline", False)),
+                description=" ".join(str(data.get("description", "")).split()),
+            )
+        except KeyError as exc:
+            raise ValueError(f"{where}: missing key {exc.args[0]!r}") from None
+        if pairs[slug].untrained.adapter:
+            raise ValueError(f"{where}: the untrained model cannot be an adapter")
+    return pairs
+
+
+@lru_cache(maxsize=None)
+def all_pairs(path: Path = config.PAIRS_FILE) -> dict[str, PairSpec]:
+    with open(path, encoding="utf-8") as fh:
+        return parse_pairs(yaml.safe_load(fh), origin=str(path))
+
+
+def get_pair(slug: str) -> PairSpec:
+    pairs = all_pairs()
+    if slug not in pairs:
+        raise UnknownPairError(
+            f"unknown model pair {slug!r}; known pairs: {', '.join(sorted(pairs))} "
+            f"(declared in {config.PAIRS_FILE.relative_to(config.REPO_ROOT)})"
+        )
+    return pairs[slug]

@@ -1,0 +1,212 @@
+"""The gallery's generated pages: index, model pair, set-level figures, metrics.json.
+
+Input: one summary per sentence (what ``page.record_summary`` wrote into the
+executed notebook). Output: Markdown pages whose sentence-derived parts are raw,
+escaped HTML (a sentence is shown as text, never interpreted as Markdown or markup).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from . import config, views
+from .pairs import PairSpec
+
+FAITHFULNESS_METHODS = ("ig", "rollout", "attention", "random")
+METHOD_NAMES = {"ig": "Integrated Gradients", "rollout": "Attention rollout",
+                "attention": "Raw last-layer [CLS] attention", "random": "Random order (baseline)"}
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _verdict(s: dict, which: str) -> str:
+    m = s[which]
+    cls = "gallery-right" if m["correct"] else "gallery-wrong"
+    mark = "✓" if m["correct"] else "✗"
+    return (f'<td class="{cls}">{mark} {views.esc(m["predicted"])} '
+            f'<span class="gallery-conf">{_pct(m["confidence"])}</span></td>')
+
+
+def sentence_rows(summaries: list[dict], prefix: str) -> str:
+    rows = []
+    for s in summaries:
+        rows.append(
+            f'<tr><td><a href="{prefix}{views.esc(s["slug"])}/">{views.esc(s["title"])}</a></td>'
+            f'<td class="gallery-text-cell" dir="auto">{views.esc(s["text"])}</td>'
+            f'<td><span class="gallery-label gallery-{views.esc(s["label"])}">{views.esc(s["label"])}</span></td>'
+            f"{_verdict(s, 'trained')}{_verdict(s, 'untrained')}</tr>"
+        )
+    return "".join(rows)
+
+
+def sentence_table(summaries: list[dict], prefix: str = "../") -> str:
+    """A table of sentences; ``prefix`` leads from the page to the gallery folder."""
+    body = sentence_rows(summaries, prefix)
+    return ('<table class="gallery-table gallery-index"><thead><tr><th>page</th><th>sentence</th>'
+            "<th>gold</th><th>trained</th><th>untrained</th></tr></thead><tbody>"
+            f"{body}</tbody></table>")
+
+
+def index_page(pair: PairSpec, summaries: list[dict]) -> str:
+    n = len(summaries)
+    right = {w: sum(s[w]["correct"] for s in summaries) for w in ("trained", "untrained")}
+    return f"""# Gallery
+
+{n} sentences, each explained by both models of the pair **{views.esc(pair.title)}**.
+The trained model gets **{right['trained']} of {n}** right, the untrained one
+**{right['untrained']} of {n}** (its head is random, so about half is chance).
+Each row links to the sentence's page: predictions, bertviz views of both models,
+what fine-tuning changed, token attributions and how faithful they are.
+
+{sentence_table(summaries, prefix="")}
+
+Percentages are each model's confidence in its own prediction. ✓ means the prediction
+matches the gold label.
+"""
+
+
+def pair_page(pair: PairSpec, evaluation: dict | None) -> str:
+    if evaluation:
+        acc = (f"| model | accuracy on {views.esc(evaluation.get('data', 'SST-2 dev'))} (n = {evaluation['n']}) |\n"
+               f"|---|---|\n| trained | **{evaluation['trained_accuracy']:.2%}** |\n"
+               f"| untrained | {evaluation['untrained_accuracy']:.2%} |\n\n"
+               f"Measured with `{views.esc(evaluation.get('command', ''))}`.")
+    else:
+        acc = "No accuracy has been recorded for this pair yet: run `python scripts/evaluate.py --pair " \
+              f"{pair.slug} --record`."
+    training = ""
+    if pair.trained.adapter:
+        meta = config.PACKAGE_DIR / pair.trained.adapter / "training.json"
+        if meta.exists():
+            t = json.loads(meta.read_text())
+            training = ("\n## How the trained model was made\n\n"
+                        f"`{views.esc(t.get('command', 'python scripts/train_default.py'))}` "
+                        f"trains a LoRA adapter (rank {t.get('rank')}, on every linear layer) and a new "
+                        f"classification head for {t.get('steps')} steps of {t.get('batch_size')} "
+                        f"phrases from SST-2 train ({t.get('rows')} phrases), seed {t.get('seed')}, "
+                        f"in {t.get('seconds', 0) / 60:.1f} minutes on 2 CPU cores. The adapter "
+                        f"({t.get('adapter_kb', 0):.0f} KB) is merged into the base at load time, "
+                        "so the trained model is an ordinary BERT classifier with changed weights.\n")
+    return f"""# Model pair: {views.esc(pair.title)}
+
+{views.esc(pair.description)}
+
+| | model | source |
+|---|---|---|
+| trained | {views.esc(pair.trained.display_name)} | {views.esc(pair.trained.hub or 'committed adapter ' + str(pair.trained.adapter or pair.trained.path))} |
+| untrained | {views.esc(pair.untrained.display_name)} + fresh 2-label head (seed {pair.head_seed}) | {views.esc(pair.untrained.hub or pair.untrained.package or pair.untrained.path)} |
+
+Labels: index 0 = {views.esc(pair.labels[0])}, 1 = {views.esc(pair.labels[1])}.
+
+## Accuracy
+
+{acc}
+{training}
+## The untrained head
+
+"Untrained" means the pretrained encoder, unchanged, with a classification head that
+was never trained. Its weights are drawn from a normal distribution (std 0.02) with a
+fixed seed ({pair.head_seed}), so every machine builds the same untrained model; a
+different seed would give different (equally meaningless) predictions, so read its
+predictions as chance. Its *attention* does not depend on the head at all: it is the
+pretrained encoder's.
+"""
+
+
+def aggregate(summaries: list[dict]) -> dict:
+    """Set-level figures: mean faithfulness per method, mean head change."""
+    have_f = [s["faithfulness"]["trained"] for s in summaries if "faithfulness" in s]
+    faith = {}
+    for m in FAITHFULNESS_METHODS:
+        vals = [f[m] for f in have_f if m in f]
+        if vals:
+            faith[m] = {k: round(float(np.mean([v[k] for v in vals])), 4)
+                        for k in ("comprehensiveness", "sufficiency")}
+    changes = [np.asarray(s["head_change"]) for s in summaries if "head_change" in s]
+    head = np.round(np.mean(changes, axis=0), 4).tolist() if changes else []
+    return {"faithfulness": faith, "head_change": head, "n": len(summaries)}
+
+
+def heads_page(metrics: dict) -> str:
+    from .headchange import MEASURE, top_heads
+
+    change = np.asarray(metrics["head_change"])
+    if change.size == 0:
+        return "# Heads fine-tuning changed\n\nNo sentences yet.\n"
+    per_layer = change.sum(axis=1)
+    top = top_heads(change, k=3)
+    layer_rows = "\n".join(f"| {l} | {v:.3f} | {change[l].mean():.3f} |" for l, v in enumerate(per_layer))
+    return f"""# Heads fine-tuning changed
+
+{MEASURE} Here it is averaged over all {metrics['n']} sentences of the gallery: one
+cell per head, darker = changed more.
+
+{views.heatmap(change, f"Mean change of attention per head over {metrics['n']} sentences", highlight=[(l, h) for l, h, _ in top])}
+
+The most changed heads overall: {", ".join(f"layer {l} head {h} ({v:.3f})" for l, h, v in top)}.
+Fine-tuning with a LoRA adapter changes every layer a little; the table shows where the
+attention patterns moved most. A large change says a head now looks elsewhere, not
+that it matters for the decision: compare with the faithfulness page.
+
+| layer | total change (sum over heads) | mean per head |
+|---|---|---|
+{layer_rows}
+"""
+
+
+def faithfulness_page(metrics: dict) -> str:
+    from .faithfulness import READING, REMOVAL
+
+    faith = metrics["faithfulness"]
+    rows = "\n".join(
+        f"| {METHOD_NAMES[m]} | {faith[m]['comprehensiveness']:+.3f} | {faith[m]['sufficiency']:+.3f} |"
+        for m in FAITHFULNESS_METHODS if m in faith)
+    best = max((m for m in faith if m != "random"), key=lambda m: faith[m]["comprehensiveness"], default=None)
+    verdict = ""
+    if best and "random" in faith:
+        beats = faith[best]["comprehensiveness"] > faith["random"]["comprehensiveness"]
+        verdict = (f"On this set, **{METHOD_NAMES[best]}** has the highest comprehensiveness "
+                   f"({faith[best]['comprehensiveness']:+.3f} against {faith['random']['comprehensiveness']:+.3f} "
+                   f"for a random order){'' if beats else ', which is no better than random'}.")
+    return f"""# Which explanation is faithful here?
+
+ERASER-style deletion tests (DeYoung et al. 2020) of the trained model's prediction,
+averaged over the {metrics['n']} sentences of the gallery. {READING} {REMOVAL}
+
+| method | comprehensiveness ↑ | sufficiency ↓ |
+|---|---|---|
+{rows}
+
+{verdict} Attention weights say where information flows; the deletion test asks
+whether the tokens an explanation ranks first actually move the prediction. The
+numbers are computed by the build (also in [`metrics.json`](../metrics.json)).
+"""
+
+
+def disagreements_page(summaries: list[dict]) -> str:
+    wrong = [s for s in summaries if not s["trained"]["correct"]]
+    gap = sorted(summaries, key=lambda s: -abs(s["trained"]["p_positive"] - s["untrained"]["p_positive"]))[:8]
+    wrong_html = sentence_table(wrong) if wrong else "<p>The trained model gets every sentence right.</p>"
+    gap_rows = "".join(
+        f'<tr><td><a href="../{views.esc(s["slug"])}/">{views.esc(s["title"])}</a></td>'
+        f'<td dir="auto">{views.esc(s["text"])}</td><td>{s["trained"]["p_positive"]:.2f}</td>'
+        f'<td>{s["untrained"]["p_positive"]:.2f}</td>'
+        f'<td>{abs(s["trained"]["p_positive"] - s["untrained"]["p_positive"]):.2f}</td></tr>'
+        for s in gap)
+    return f"""# Where the models disagree
+
+## Sentences the trained model gets wrong
+
+{wrong_html}
+
+## Where trained and untrained disagree most
+
+Ranked by the gap between the two models' probability of *positive*.
+
+<table class="gallery-table"><thead><tr><th>page</th><th>sentence</th><th>trained p(positive)</th><th>untrained p(positive)</th><th>gap</th></tr></thead><tbody>{gap_rows}</tbody></table>
+"""

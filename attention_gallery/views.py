@@ -1,0 +1,174 @@
+"""HTML for a sentence page: pure functions from numbers to markup.
+
+Everything a sentence contributes (its text, its tokens) is escaped here, so a
+sentence is always shown as text and never runs as markup or script. bertviz views
+are placeholders drawn in the browser by ``docs/assets/javascripts/gallery-views.js``
+from one compact attention blob per page (see ``attention_blob``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+import numpy as np
+
+from . import config
+
+SCALE = 10 ** config.ATTENTION_DECIMALS
+
+
+def esc(text: str) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def display_tokens(tokens) -> list[str]:
+    """Tokens as bertviz shows them (its ``format_special_chars``)."""
+    return [t.replace("Ġ", " ").replace("▁", " ").replace("</w>", "") for t in tokens]
+
+
+def safe_json(obj) -> str:
+    """JSON that is safe inside a <script> element (no '</script>', no '<!--')."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def quantize(attention: np.ndarray) -> list[int]:
+    """Attention weights in thousandths: what the eye can see, a third of the bytes."""
+    return np.rint(np.asarray(attention, dtype=np.float64) * SCALE).astype(np.int64).ravel().tolist()
+
+
+def attention_blob(source_id: str, tokens, trained: np.ndarray, untrained: np.ndarray) -> str:
+    """One inert JSON script element holding both models' attention for the page."""
+    layers, heads, n, _ = trained.shape
+    payload = {
+        "tokens": display_tokens(tokens),
+        "layers": int(layers),
+        "heads": int(heads),
+        "scale": SCALE,
+        "trained": quantize(trained),
+        "untrained": quantize(untrained),
+    }
+    return (f'<script type="application/json" class="gallery-attention-data" id="{esc(source_id)}">'
+            f"{safe_json(payload)}</script>")
+
+
+VIEW_TITLES = {
+    "trained": "trained model",
+    "untrained": "untrained model",
+    "gained": "attention gained by fine-tuning (trained − untrained, positive part)",
+    "lost": "attention lost by fine-tuning (untrained − trained, positive part)",
+}
+
+
+def bertviz_view(source_id: str, view: str, attention: str, view_id: str,
+                 layer: int | None = None, heads: list[int] | None = None) -> str:
+    """A placeholder that gallery-views.js turns into a bertviz view."""
+    if view not in ("model_view", "head_view"):
+        raise ValueError(f"view must be model_view or head_view, not {view!r}")
+    if attention not in VIEW_TITLES:
+        raise ValueError(f"attention must be one of {sorted(VIEW_TITLES)}, not {attention!r}")
+    attrs = {
+        "class": "gallery-bertviz",
+        "id": view_id,
+        "data-source": source_id,
+        "data-view": view,
+        "data-attention": attention,
+    }
+    if layer is not None:
+        attrs["data-layer"] = str(int(layer))
+    if heads is not None:
+        attrs["data-heads"] = json.dumps([int(h) for h in heads])
+    attr_text = " ".join(f'{k}="{esc(v)}"' for k, v in attrs.items())
+    label = f"bertviz {view.replace('_', ' ')} of the {VIEW_TITLES[attention]}"
+    return (f'<div class="gallery-view-frame" role="figure" aria-label="{esc(label)}">'
+            f'<div {attr_text}><noscript>{esc(label)}: needs JavaScript.</noscript></div></div>')
+
+
+def sentence_card(text: str, tokens, gold: str, note: str = "") -> str:
+    chips = "".join(f'<span class="gallery-token">{esc(t)}</span>' for t in tokens)
+    note_html = f'<p class="gallery-note">{esc(note)}</p>' if note else ""
+    return (
+        '<div class="gallery-sentence">'
+        f'<p class="gallery-text" dir="auto">{esc(text)}</p>'
+        f'<p>Gold label: <strong class="gallery-label gallery-{esc(gold)}">{esc(gold)}</strong> · '
+        f"{len(tokens)} tokens</p>{note_html}"
+        f'<div class="gallery-tokens" dir="ltr">{chips}</div></div>'
+    )
+
+
+def predictions_table(labels, rows: dict, gold: str) -> str:
+    """Logits, probabilities and prediction of each model, side by side.
+
+    ``rows`` maps a model name to an object with ``logits``, ``probs``, ``predicted``.
+    """
+    head = "".join(f"<th>logit {esc(l)}</th>" for l in labels) + "".join(
+        f"<th>p({esc(l)})</th>" for l in labels)
+    body = []
+    for name, run in rows.items():
+        pred = labels[run.predicted]
+        right = pred == gold
+        mark = "✓ right" if right else "✗ wrong"
+        cells = "".join(f"<td>{x:+.3f}</td>" for x in run.logits) + "".join(
+            f"<td>{p:.3f}</td>" for p in run.probs)
+        body.append(
+            f"<tr><th>{esc(name)}</th>{cells}<td><strong>{esc(pred)}</strong></td>"
+            f'<td class="gallery-{"right" if right else "wrong"}">{mark}</td></tr>'
+        )
+    return ('<table class="gallery-table"><thead><tr><th>model</th>' + head +
+            "<th>prediction</th><th>vs gold</th></tr></thead><tbody>" + "".join(body) +
+            "</tbody></table>")
+
+
+def _alpha(value: float, vmax: float) -> float:
+    return 0.0 if vmax <= 0 else round(min(1.0, abs(value) / vmax) * 0.85, 3)
+
+
+def token_scores(tokens, scores, caption: str) -> str:
+    """The sentence with each token coloured by its score: blue pushes toward the
+    explained class, red pushes away; strength = |score| / max |score|."""
+    scores = np.asarray(scores, dtype=float)
+    vmax = float(np.abs(scores).max()) if scores.size else 0.0
+    spans = []
+    for tok, s in zip(display_tokens(tokens), scores):
+        kind = "pos" if s >= 0 else "neg"
+        spans.append(
+            f'<span class="gallery-attr gallery-attr-{kind}" style="--a:{_alpha(s, vmax)}" '
+            f'title="{s:+.3f}">{esc(tok)}</span>'
+        )
+    return (f'<div class="gallery-attribution"><span class="gallery-attr-caption">{esc(caption)}</span>'
+            f'<span class="gallery-attr-tokens" dir="ltr">{"".join(spans)}</span></div>')
+
+
+def attribution_legend() -> str:
+    return ('<p class="gallery-legend"><span class="gallery-attr gallery-attr-pos" style="--a:0.8">'
+            'toward the predicted class</span> <span class="gallery-attr gallery-attr-neg" '
+            'style="--a:0.8">away from it</span> · colour strength = |score| / largest |score| in '
+            "the row; hover a token for its value.</p>")
+
+
+def heatmap(values: np.ndarray, caption: str, row_label: str = "layer", col_label: str = "head",
+            highlight=()) -> str:
+    """A layers x heads table coloured by value (0 = no colour, max = full)."""
+    values = np.asarray(values, dtype=float)
+    vmax = float(values.max()) if values.size else 0.0
+    marked = {(int(l), int(h)) for l, h in highlight}
+    head = "".join(f"<th>{h}</th>" for h in range(values.shape[1]))
+    rows = []
+    for l, row in enumerate(values):
+        cells = "".join(
+            f'<td class="{"gallery-top" if (l, h) in marked else ""}" '
+            f'style="--a:{_alpha(v, vmax)}" title="layer {l}, head {h}: {v:.3f}">{v:.2f}</td>'
+            for h, v in enumerate(row)
+        )
+        rows.append(f"<tr><th>{l}</th>{cells}</tr>")
+    return (f'<table class="gallery-heatmap" aria-label="{esc(caption)}"><caption>{esc(caption)}</caption>'
+            f"<thead><tr><th>{esc(row_label)} \\ {esc(col_label)}</th>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def simple_table(header, rows) -> str:
+    h = "".join(f"<th>{esc(c)}</th>" for c in header)
+    b = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f'<table class="gallery-table"><thead><tr>{h}</tr></thead><tbody>{b}</tbody></table>'

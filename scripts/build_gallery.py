@@ -1,0 +1,57 @@
+#!/usr/bin/env python
+"""Build the gallery: execute the parameterised notebook for every sentence of a
+sentence set and publish the executed notebooks as a MkDocs site.
+
+    python scripts/build_gallery.py                                  # default pair and sentence set -> site/
+    python scripts/build_gallery.py --sentences my.yaml --out my-site/
+    python scripts/build_gallery.py --pair distilbert-imdb           # needs the hub or its cache
+
+Unchanged sentences come from the cache (.cache/gallery); the site is replaced only
+when the whole build succeeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def main(argv=None) -> int:
+    from attention_gallery import config
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sentences", type=Path, default=config.SENTENCES_FILE, help="sentence set (YAML)")
+    ap.add_argument("--pair", default=config.DEFAULT_PAIR, help="model pair slug (see attention_gallery/pairs.yaml)")
+    ap.add_argument("--out", type=Path, default=config.SITE_DIR, help="where the built site goes (default: site/)")
+    ap.add_argument("--cache", type=Path, default=config.CACHE_DIR, help="cache of executed notebooks")
+    ap.add_argument("--quiet", action="store_true", help="no progress bar or mkdocs log")
+    args = ap.parse_args(argv)
+
+    from attention_gallery.build import BuildError, build
+    from attention_gallery.models import ModelUnavailableError
+    from attention_gallery.pairs import UnknownPairError
+    from attention_gallery.sentences import SentenceSetError
+
+    try:
+        report = build(args.sentences, args.pair, args.out, args.cache, quiet=args.quiet,
+                       progress=not args.quiet)
+    except (SentenceSetError, UnknownPairError, ModelUnavailableError, BuildError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the site was not changed; finished sentences are cached", file=sys.stderr)
+        return 130
+    n = len(report.executed) + len(report.cached)
+    print(f"built {n} sentence pages ({len(report.executed)} executed, {len(report.cached)} from the cache) "
+          f"in {report.seconds_total:.1f} s; mkdocs {report.mkdocs_seconds:.1f} s")
+    print(f"site: {report.site_dir}")
+    print(f"open {report.site_dir / 'index.html'} or run: make serve  (http://127.0.0.1:8000/)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

