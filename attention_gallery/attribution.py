@@ -231,8 +231,8 @@ def attribute_all(pair, text: str, which: str = "trained", target: int | None = 
     if run is None:
         enc = encode(pair.tokenizer, text)
         logits, attention = _forward(pair.model(which), enc, output_attentions=True)
-        run = ModelRun(logits=logits, probs=np.exp(logits - logits.max()) /
-                       np.exp(logits - logits.max()).sum(), attention=attention)
+        probs = torch.softmax(torch.from_numpy(logits), -1).numpy()
+        run = ModelRun(logits=logits, probs=probs, attention=attention)
     return {method: attribute(pair, text, which, method, target=target, run=run,
                               **(kw if method == "ig" else {}))
             for method in METHODS}

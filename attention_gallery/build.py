@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sys
 import time
@@ -33,6 +34,10 @@ CACHE_FORMAT = 1
 
 class BuildError(RuntimeError):
     """A build that stopped; the message says why and what was kept."""
+
+
+class BuildInterrupted(BuildError):
+    """Ctrl-C (or a kernel that died) stopped the build; nothing was published."""
 
 
 @dataclass
@@ -94,7 +99,7 @@ def execute_missing(sentences, pair, template, cache_dir: Path, quiet=False, pro
     """Run what the cache lacks. Returns ({slug: notebook}, executed slugs, seconds)."""
     from tqdm.auto import tqdm
 
-    from .execute import NotebookFailure, WarmKernel
+    from .execute import KernelStopped, NotebookFailure, WarmKernel
 
     template_bytes = nbformat.writes(template).encode()
     code = code_version(pair)
@@ -116,6 +121,11 @@ def execute_missing(sentences, pair, template, cache_dir: Path, quiet=False, pro
                 nb = notebook.parameterize(template, params, title=title_of(s.slug))
                 try:
                     kernel.run(nb)
+                except KernelStopped as exc:
+                    raise BuildInterrupted(
+                        f"{exc} while running sentence {s.slug!r}: interrupted (or the kernel crashed); "
+                        f"the site was not changed and the {len(executed)} sentence(s) finished "
+                        "before are cached") from None
                 except NotebookFailure as exc:
                     failures.append(f"sentence {s.slug!r} (line {s.line}): {exc}")
                     continue
@@ -181,6 +191,7 @@ def mkdocs_build(docs: Path, site_dir: Path, sentences, quiet=False) -> None:
                     [{title_of(s.slug): f"gallery/{s.slug}.ipynb"} for s in sentences]}
         nav.append(item)
     cfg["nav"] = nav
+    os.environ.setdefault("SOURCE_DATE_EPOCH", _source_date())  # no build date in pages
     level = logging.getLogger("mkdocs").level
     if quiet:
         logging.getLogger("mkdocs").setLevel(logging.WARNING)
@@ -190,6 +201,18 @@ def mkdocs_build(docs: Path, site_dir: Path, sentences, quiet=False) -> None:
         raise BuildError(f"mkdocs build --strict failed: {exc}") from None
     finally:
         logging.getLogger("mkdocs").setLevel(level)
+
+
+def _source_date() -> str:
+    """The last commit's time (reproducible builds), or 0 outside a git checkout."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=config.REPO_ROOT,
+                             capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() or "0"
+    except (OSError, subprocess.SubprocessError):
+        return "0"
 
 
 def _swap(new: Path, target: Path) -> None:
@@ -206,7 +229,7 @@ def _swap(new: Path, target: Path) -> None:
 
 def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.DEFAULT_PAIR,
           out_dir: Path = config.SITE_DIR, cache_dir: Path = config.CACHE_DIR,
-          quiet: bool = False, progress: bool = True) -> BuildReport:
+          quiet: bool = False, progress: bool = True, template: Path = config.TEMPLATE) -> BuildReport:
     from .models import load_tokenizer
     from .sentences import load_sentences
 
@@ -215,7 +238,7 @@ def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.
     pair = get_pair(pair_slug)
     tokenizer = load_tokenizer(pair.untrained)
     sentences = load_sentences(sentences_path, tokenizer=tokenizer)
-    template = notebook.read_template()
+    template = notebook.read_template(template)
     assets.ensure_vendor(quiet=quiet)
 
     notebooks, report.executed, report.seconds_executing = execute_missing(

@@ -10,6 +10,8 @@ REPO_ROOT = PACKAGE_DIR.parent
 
 # --- inputs ---------------------------------------------------------------
 PAIRS_FILE = PACKAGE_DIR / "pairs.yaml"
+# Extra pairs of your own (same format), e.g. a local checkpoint: ATTENTION_GALLERY_PAIRS=my-pairs.yaml
+EXTRA_PAIRS_FILE = os.environ.get("ATTENTION_GALLERY_PAIRS")
 WEIGHTS_DIR = PACKAGE_DIR / "weights"
 SENTENCES_FILE = REPO_ROOT / "sentences" / "gallery.yaml"
 TEMPLATE = REPO_ROOT / "notebooks" / "sentence.ipynb"

@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, DeadKernelError
 
 from . import config
 
@@ -44,6 +44,10 @@ class NotebookFailure(Exception):
     def __str__(self) -> str:
         first = self.cell_source.strip().splitlines()[0] if self.cell_source.strip() else ""
         return f"cell {self.cell_index} ({first!r}) failed: {self.error}"
+
+
+class KernelStopped(RuntimeError):
+    """The kernel died mid-notebook: interrupted (Ctrl-C) or crashed."""
 
 
 class WarmKernel:
@@ -94,6 +98,10 @@ class WarmKernel:
         except CellExecutionError as exc:
             index, cell = _failed_cell(nb)
             raise NotebookFailure(index, cell.source if cell else "", f"{exc.ename}: {exc.evalue}") from None
+        except (DeadKernelError, RuntimeError) as exc:
+            if self.km is not None and self.km.is_alive():
+                raise
+            raise KernelStopped(f"the kernel stopped ({type(exc).__name__})") from None
         return nb
 
 

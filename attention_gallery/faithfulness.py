@@ -14,7 +14,7 @@ Both are averaged over k in ``ks`` (each k capped at the number of word
 tokens; equal capped values counted once) and compared with the same numbers
 for random rankings. Special tokens ([CLS], [SEP]) are never ranked and never
 removed; removal is described in :data:`REMOVAL`. All variants of a sentence
-run as one batch, so a sentence costs one or two forward passes. Everything is
+run as one batch (chunks of 64 sequences) with no gradients. Everything is
 deterministic: rankings break ties by position, random rankings are seeded.
 """
 

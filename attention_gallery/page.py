@@ -60,7 +60,7 @@ class Explanation:
     def attributions(self) -> dict:
         from .attribution import attribute_all
 
-        return {w: attribute_all(self.pair, self.run.text, w) for w in MODELS}
+        return {w: attribute_all(self.pair, self.run.text, w, run=self.run.run(w)) for w in MODELS}
 
     @cached_property
     def faithfulness(self) -> dict:
@@ -87,9 +87,12 @@ def show_sentence(ex: Explanation, label: str, note: str = "") -> None:
 
 def show_predictions(ex: Explanation, label: str) -> None:
     """Both models' logits, probabilities and predicted label."""
-    rows = {f"trained ({ex.pair.spec.trained.display_name})": ex.run.trained,
-            f"untrained ({ex.pair.spec.untrained.display_name} + fresh head)": ex.run.untrained}
-    display(HTML(views.predictions_table(ex.run.labels, rows, label)))
+    spec = ex.pair.spec
+    rows = {"trained": ex.run.trained, "untrained": ex.run.untrained}
+    display(HTML(views.predictions_table(ex.run.labels, rows, label) +
+                 f'<p class="gallery-caption">trained: {views.esc(spec.trained.display_name)}; '
+                 f"untrained: {views.esc(spec.untrained.display_name)} with a fresh head "
+                 f"(seed {spec.head_seed}).</p>"))
 
 
 def _bertviz_live(ex: Explanation, view: str, attention: str, layer=None, heads=None) -> None:
@@ -145,6 +148,8 @@ def show_attributions(ex: Explanation) -> None:
     """Token scores of each method, for the trained and the untrained model."""
     from .attribution import METHODS
 
+    specials = set(ex.pair.tokenizer.all_special_tokens)
+    muted = [t in specials for t in ex.run.tokens]
     parts = [views.attribution_legend()]
     for which in MODELS:
         run = ex.run.run(which)
@@ -152,12 +157,12 @@ def show_attributions(ex: Explanation) -> None:
                      f"(p = {run.probs[run.predicted]:.2f})</h4>")
         for method, attribution in ex.attributions[which].items():
             caption = METHODS[method].split(":")[0]
-            parts.append(views.token_scores(attribution.tokens, attribution.scores, caption))
+            parts.append(views.token_scores(attribution.tokens, attribution.scores, caption, muted))
         ig = ex.attributions[which]["ig"].info
-        parts.append(f'<p class="gallery-caption">IG completeness: scores sum to '
-                     f'{float(np.sum(ex.attributions[which]["ig"].scores)):+.3f}, output difference '
-                     f'{ig.get("output_difference", float("nan")):+.3f}, error '
-                     f'{ig.get("completeness_error", float("nan")):.4f}.</p>')
+        parts.append(f'<p class="gallery-caption">IG completeness: the scores sum to '
+                     f'{float(np.sum(ex.attributions[which]["ig"].scores)):+.3f}; the target logit '
+                     f'moves by {ig["f_x"] - ig["f_baseline"]:+.3f} from baseline to input '
+                     f'(error {ig["completeness_error"]:.4f}, {ig["n_steps"]} steps).</p>')
     parts.append("<ul class=\"gallery-caption\">" + "".join(
         f"<li>{views.esc(text)}</li>" for text in METHODS.values()) + "</ul>")
     display(HTML("".join(parts)))

@@ -94,10 +94,18 @@ def parse_pairs(raw: dict, origin: str = "pairs") -> dict[str, PairSpec]:
     return pairs
 
 
-@lru_cache(maxsize=None)
-def all_pairs(path: Path = config.PAIRS_FILE) -> dict[str, PairSpec]:
+def _read(path) -> dict[str, PairSpec]:
     with open(path, encoding="utf-8") as fh:
-        return parse_pairs(yaml.safe_load(fh), origin=str(path))
+        return parse_pairs(yaml.safe_load(fh) or {}, origin=str(path))
+
+
+@lru_cache(maxsize=None)
+def all_pairs() -> dict[str, PairSpec]:
+    """The repository's pairs, plus those of ``$ATTENTION_GALLERY_PAIRS`` if set."""
+    pairs = _read(config.PAIRS_FILE)
+    if config.EXTRA_PAIRS_FILE:
+        pairs.update(_read(config.EXTRA_PAIRS_FILE))
+    return pairs
 
 
 def get_pair(slug: str) -> PairSpec:
@@ -105,6 +113,7 @@ def get_pair(slug: str) -> PairSpec:
     if slug not in pairs:
         raise UnknownPairError(
             f"unknown model pair {slug!r}; known pairs: {', '.join(sorted(pairs))} "
-            f"(declared in {config.PAIRS_FILE.relative_to(config.REPO_ROOT)})"
+            f"(declared in {config.PAIRS_FILE.relative_to(config.REPO_ROOT)}"
+            + (f" and {config.EXTRA_PAIRS_FILE}" if config.EXTRA_PAIRS_FILE else "") + ")"
         )
     return pairs[slug]

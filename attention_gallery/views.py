@@ -125,13 +125,19 @@ def _alpha(value: float, vmax: float) -> float:
     return 0.0 if vmax <= 0 else round(min(1.0, abs(value) / vmax) * 0.85, 3)
 
 
-def token_scores(tokens, scores, caption: str) -> str:
+def token_scores(tokens, scores, caption: str, muted=None) -> str:
     """The sentence with each token coloured by its score: blue pushes toward the
-    explained class, red pushes away; strength = |score| / max |score|."""
+    explained class, red pushes away; strength = |score| / max |score| over the
+    tokens not ``muted`` (special tokens such as [CLS], shown uncoloured)."""
     scores = np.asarray(scores, dtype=float)
-    vmax = float(np.abs(scores).max()) if scores.size else 0.0
+    muted = np.zeros(len(scores), bool) if muted is None else np.asarray(muted, bool)
+    visible = np.abs(scores[~muted])
+    vmax = float(visible.max()) if visible.size else 0.0
     spans = []
-    for tok, s in zip(display_tokens(tokens), scores):
+    for tok, s, mute in zip(display_tokens(tokens), scores, muted):
+        if mute:
+            spans.append(f'<span class="gallery-attr gallery-attr-muted" title="{s:+.3f}">{esc(tok)}</span>')
+            continue
         kind = "pos" if s >= 0 else "neg"
         spans.append(
             f'<span class="gallery-attr gallery-attr-{kind}" style="--a:{_alpha(s, vmax)}" '
@@ -145,7 +151,7 @@ def attribution_legend() -> str:
     return ('<p class="gallery-legend"><span class="gallery-attr gallery-attr-pos" style="--a:0.8">'
             'toward the predicted class</span> <span class="gallery-attr gallery-attr-neg" '
             'style="--a:0.8">away from it</span> · colour strength = |score| / largest |score| in '
-            "the row; hover a token for its value.</p>")
+            "the row ([CLS] and [SEP], greyed, are left out of the scale); hover a token for its value.</p>")
 
 
 def heatmap(values: np.ndarray, caption: str, row_label: str = "layer", col_label: str = "head",

@@ -28,17 +28,21 @@ def main(argv=None) -> int:
     ap.add_argument("--pair", default=config.DEFAULT_PAIR, help="model pair slug (see attention_gallery/pairs.yaml)")
     ap.add_argument("--out", type=Path, default=config.SITE_DIR, help="where the built site goes (default: site/)")
     ap.add_argument("--cache", type=Path, default=config.CACHE_DIR, help="cache of executed notebooks")
+    ap.add_argument("--template", type=Path, default=config.TEMPLATE, help="parameterised notebook template")
     ap.add_argument("--quiet", action="store_true", help="no progress bar or mkdocs log")
     args = ap.parse_args(argv)
 
-    from attention_gallery.build import BuildError, build
+    from attention_gallery.build import BuildError, BuildInterrupted, build
     from attention_gallery.models import ModelUnavailableError
     from attention_gallery.pairs import UnknownPairError
     from attention_gallery.sentences import SentenceSetError
 
     try:
         report = build(args.sentences, args.pair, args.out, args.cache, quiet=args.quiet,
-                       progress=not args.quiet)
+                       progress=not args.quiet, template=args.template)
+    except BuildInterrupted as exc:
+        print(f"interrupted: {exc}", file=sys.stderr)
+        return 130
     except (SentenceSetError, UnknownPairError, ModelUnavailableError, BuildError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

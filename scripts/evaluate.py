@@ -23,6 +23,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pair", default=config.DEFAULT_PAIR)
     ap.add_argument("--data", type=Path, default=config.SST2_DEV, help="label<TAB>sentence TSV with a header row")
+    ap.add_argument("--record", action="store_true",
+                    help="write the result to attention_gallery/weights/PAIR/evaluation.json (shown on the site)")
     args = ap.parse_args(argv)
     try:
         rows = data.read_tsv(args.data)
@@ -34,6 +36,14 @@ def main(argv=None) -> int:
     print(f"{pair.spec.title} on {args.data} ({result['n']} sentences)")
     for which in ("trained", "untrained"):
         print(f"  {which:>9} accuracy: {result[which + '_accuracy']:.2%}")
+    if args.record:
+        shown = args.data.name if args.data == config.SST2_DEV else str(args.data)
+        record = {**result, "data": "SST-2 dev" if args.data == config.SST2_DEV else shown,
+                  "command": f"python scripts/evaluate.py --pair {args.pair}"
+                             + ("" if args.data == config.SST2_DEV else f" --data {shown}")}
+        path = config.WEIGHTS_DIR / args.pair / "evaluation.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     print(json.dumps(result))
     return 0
 

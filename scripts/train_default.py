@@ -12,7 +12,9 @@ Seeded: the same data and settings give the same adapter. About 12 minutes on 2 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from dataclasses import asdict
 import time
 from pathlib import Path
 
@@ -48,8 +50,13 @@ def main(argv=None) -> int:
     print(f"training on {len(rows)} rows from {'the hub' if args.hub else args.data}: {cfg}")
     start = time.perf_counter()
     out = train(rows, args.out, cfg)
-    size = sum(f.stat().st_size for f in out.iterdir())
-    print(f"saved adapter to {out} ({size / 1e6:.2f} MB) in {time.perf_counter() - start:.0f} s")
+    seconds = time.perf_counter() - start
+    size = sum(f.stat().st_size for f in out.iterdir() if f.name.startswith("adapter_"))
+    meta = {**asdict(cfg), "rows": len(rows), "data": "hub:glue/sst2" if args.hub else args.data.name,
+            "seconds": round(seconds), "adapter_kb": round(size / 1024),
+            "command": "python scripts/train_default.py " + " ".join(argv if argv is not None else sys.argv[1:])}
+    (out / "training.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    print(f"saved adapter to {out} ({size / 1e6:.2f} MB) in {seconds:.0f} s")
     return 0
 
 

@@ -1,0 +1,56 @@
+# Two commands for a fresh machine:
+#   make gallery   set up what is missing, build the gallery (offline default pair) into site/
+#   make test      set up what is missing (browser included) and run the test suite
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+N ?= 12
+PORT ?= 8000
+SENTENCES ?= sentences/gallery.yaml
+PAIR ?= minilm-sst2
+OUT ?= site
+
+.PHONY: setup browser gallery serve test test-fast bench train evaluate clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@echo "== setting up $(VENV) (Python packages, pinned in requirements.txt)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)
+	@command -v npm >/dev/null || { echo "== installing npm (fetches d3, jQuery, require.js)"; \
+	  apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+
+browser:
+	@command -v chromium >/dev/null || { echo "== installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+gallery: setup
+	$(PY) scripts/build_gallery.py --sentences $(SENTENCES) --pair $(PAIR) --out $(OUT)
+
+serve:
+	@echo "serving $(OUT)/ at http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
+	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory $(OUT)
+
+test: setup browser
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow and not browser"
+
+bench: setup
+	$(PY) scripts/bench.py --n $(N)
+
+train: setup
+	$(PY) scripts/train_default.py
+
+evaluate: setup
+	$(PY) scripts/evaluate.py --pair $(PAIR)
+
+clean:
+	rm -rf site docs/gallery docs/assets/vendor .cache

@@ -1,0 +1,240 @@
+"""The built gallery in a real browser (headless Debian Chromium, tests/browser.py).
+
+A small gallery (3 sentences, one of them an injection / Unicode sentence) is built
+cold with the real default pair into a temporary folder, served on 127.0.0.1 and
+crawled: every page must load without console errors, failed requests or requests
+to other hosts, every link must resolve, every bertviz view must draw (light and
+dark), no page may scroll sideways at phone width, and the injection sentence must
+show as text, never run. A harness self-test on a deliberately broken page proves
+the checks can fail.
+
+    .venv/bin/pytest -q -s tests/test_browser.py      # -s prints the counts
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from browser import DESKTOP, PHONE, crawl, launch, open_page, serve, visit, wait_for_views
+
+pytestmark = pytest.mark.browser
+
+PAIR = "minilm-sst2"
+INJECTION = ("<script>alert(1)</script> \"><img src=x onerror=alert(1)> {{ x }} {% if %} "
+             "''' \"\"\" \\ \\n café 東京 مرحبا 😀")
+UNICODE = "café 東京 مرحبا 😀"
+SENTENCES = [
+    {"slug": "not-bad-at-all", "text": "The movie was not bad at all, highly recommend",
+     "label": "positive", "note": "Negation flips a negative word."},
+    {"slug": "injection-and-unicode", "text": INJECTION, "label": "negative",
+     "note": "Markup is data: <img src=x onerror=alert(2)> {{ note }} & é"},
+    {"slug": "a-waste-of-time", "text": "A dull, plodding waste of two hours", "label": "negative"},
+]
+VIEWS_PER_SENTENCE = {"model_view": 4, "head_view": 2}
+
+STATS = {"pages_visited": 0, "views_drawn": 0, "requests": 0, "external_requests": 0,
+         "links_checked": 0}
+
+
+def _count(*reports):
+    for r in reports:
+        STATS["pages_visited"] += 1
+        STATS["views_drawn"] += r.drawn
+        STATS["requests"] += len(r.requests)
+        STATS["external_requests"] += len(r.external_requests)
+
+
+def _sentence_url(base, slug):
+    return f"{base}gallery/{slug}/"
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def stats(tmp_path_factory):
+    started = time.perf_counter()
+    yield STATS
+    STATS["seconds"] = round(time.perf_counter() - started, 1)
+    out = tmp_path_factory.getbasetemp() / "browser-stats.json"
+    out.write_text(json.dumps(STATS, indent=1) + "\n")
+    print(f"\nbrowser summary: {STATS['pages_visited']} page visits, {STATS['views_drawn']} views drawn, "
+          f"{STATS['requests']} requests, {STATS['external_requests']} to other hosts, "
+          f"{STATS['links_checked']} links checked, build {STATS.get('build_seconds', '-')} s, "
+          f"total {STATS['seconds']} s ({out})")
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory, stats):
+    """A cold build (own cache) of 3 sentences with the real default pair."""
+    from attention_gallery.build import build
+
+    root = tmp_path_factory.mktemp("browser-gallery")
+    sentences = root / "sentences.yaml"
+    sentences.write_text(yaml.safe_dump({"sentences": SENTENCES}, allow_unicode=True, sort_keys=False),
+                         encoding="utf-8")
+    started = time.perf_counter()
+    report = build(sentences, PAIR, root / "site", root / "cache", quiet=True, progress=False)
+    stats["build_seconds"] = round(time.perf_counter() - started, 1)
+    assert sorted(report.executed) == sorted(s["slug"] for s in SENTENCES), "expected a cold build"
+    return report.site_dir
+
+
+@pytest.fixture(scope="module")
+def base_url(built_site):
+    with serve(built_site) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with launch() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def desktop_crawl(browser, base_url):
+    site = crawl(browser, base_url, *DESKTOP, scheme="light")
+    _count(*site.pages.values())
+    STATS["links_checked"] += len(site.link_status)
+    return site
+
+
+@pytest.fixture(scope="module")
+def phone_crawl(browser, base_url):
+    site = crawl(browser, base_url, *PHONE, scheme="dark")
+    _count(*site.pages.values())
+    STATS["links_checked"] += len(site.link_status)
+    return site
+
+
+# --------------------------------------------------------------------------- harness self-test
+
+
+BROKEN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>broken</title>
+<script src="missing.js"></script></head><body>
+<div class="gallery-bertviz" id="drawn"><svg><g><rect width="5" height="5"></rect></g></svg></div>
+<div class="gallery-bertviz" id="empty"></div>
+<div style="width: 2000px">wide</div>
+<img src="http://example.invalid/pixel.png">
+<img src="x" onerror="void 0">
+<a href="./">self</a> <a href="gone/">a broken link</a> <a href="https://example.invalid/">away</a>
+<script>console.error("boom"); alert("hi"); setTimeout(function () { throw new Error("late"); }, 0);</script>
+</body></html>"""
+
+
+def test_harness_reports_every_kind_of_problem(tmp_path, browser):
+    """Negative control: a page with every problem the gallery checks for."""
+    (tmp_path / "index.html").write_text(BROKEN_PAGE, encoding="utf-8")
+    with serve(tmp_path) as base:
+        report = visit(browser, base, *PHONE)
+        site = crawl(browser, base)
+    assert any("boom" in e for e in report.console_errors), report.console_errors
+    assert any("late" in e for e in report.console_errors), report.console_errors
+    assert any("missing.js" in f and "404" in f for f in report.failed_requests), report.failed_requests
+    assert report.external_requests == ["http://example.invalid/pixel.png"]
+    assert report.dialogs == ["alert: hi"]
+    assert (report.placeholders, report.drawn) == (2, 1)
+    assert report.horizontal_scroll and report.scroll_width >= 2000
+    assert 'img[src="x"]' in report.injected and "img[onerror]" in report.injected
+    assert base + "gone/" in report.links and not any("example.invalid" in u for u in report.links)
+    assert site.link_status[base + "gone/"] == 404
+    problems = "\n".join(site.problems())
+    for needle in ("console error", "failed request", "another host", "dialog", "not drawn",
+                   "sideways", "injected", "broken link"):
+        assert needle in problems, (needle, problems)
+
+
+# --------------------------------------------------------------------------- the built gallery
+
+
+@pytest.mark.slow
+def test_every_page_loads_clean_at_desktop_width(desktop_crawl, base_url):
+    site = desktop_crawl
+    expected = {base_url, f"{base_url}gallery/"} | {_sentence_url(base_url, s["slug"]) for s in SENTENCES}
+    assert expected <= set(site.pages), sorted(site.pages)
+    assert len(site.pages) >= 10
+    assert site.downloads and all(s == 200 for s in site.downloads.values()), site.downloads
+    assert any(u.endswith(".ipynb") for u in site.downloads), "sentence pages link their notebooks"
+    assert site.external_requests == []
+    assert site.problems() == []
+
+
+@pytest.mark.slow
+def test_every_page_loads_clean_at_phone_width_in_dark(phone_crawl):
+    site = phone_crawl
+    assert len(site.pages) >= 10
+    assert all(r.palette == "slate" for r in site.pages.values())
+    assert site.problems() == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_sentence_pages_draw_every_view(browser, base_url, scheme, built_site):
+    for s in SENTENCES:
+        report = visit(browser, _sentence_url(base_url, s["slug"]), *DESKTOP, scheme=scheme)
+        _count(report)
+        kinds = {}
+        for v in report.views:
+            kinds[v["view"]] = kinds.get(v["view"], 0) + 1
+        assert kinds == VIEWS_PER_SENTENCE, (s["slug"], kinds)
+        assert report.all_drawn, report.problems()
+        assert report.palette == ("slate" if scheme == "dark" else "default")
+        for v in report.views:
+            assert v["drawnScheme"] == scheme, (s["slug"], v)
+        assert report.problems() == []
+        assert (built_site / "gallery" / s["slug"] / f"{s['slug']}.ipynb").is_file()
+
+
+def _assert_shown_as_text(page, report, where):
+    assert report.dialogs == [], (where, report.dialogs)
+    assert report.injected == [], (where, report.injected)
+    assert page.locator('img[src="x"]').count() == 0, where
+    assert page.locator("[onerror]").count() == 0, where
+    text = page.inner_text("body")
+    assert "<script>alert(1)</script>" in text, where
+    assert UNICODE in text, where
+    assert INJECTION in text, f"{where}: the sentence is not shown exactly as written"
+
+
+@pytest.mark.slow
+def test_injection_sentence_is_shown_never_run(browser, base_url):
+    for url in (_sentence_url(base_url, "injection-and-unicode"), f"{base_url}gallery/"):
+        with open_page(browser, *DESKTOP) as (page, watcher):
+            response = page.goto(url, wait_until="load")
+            page.wait_for_timeout(300)  # give an injected handler a chance to fire
+            report = watcher.report(status=response.status, width=DESKTOP[0], started=time.perf_counter())
+            _count(report)
+            assert report.problems() == []
+            _assert_shown_as_text(page, report, url)
+            if "injection" in url:
+                assert page.locator(".gallery-bertviz").count() == 6
+                note = page.inner_text("body")
+                assert "Markup is data: <img src=x onerror=alert(2)> {{ note }} & é" in note
+
+
+@pytest.mark.slow
+def test_click_from_gallery_index_to_a_sentence_draws_its_views(browser, base_url):
+    with open_page(browser, *DESKTOP) as (page, watcher):
+        page.goto(f"{base_url}gallery/", wait_until="load")
+        wait_for_views(page, timeout=1)
+        link = page.locator('table.gallery-index a[href="not-bad-at-all/"]')
+        assert link.count() == 1
+        with page.expect_navigation(wait_until="load"):
+            link.click()
+        assert page.url == _sentence_url(base_url, "not-bad-at-all")
+        report = watcher.report(width=DESKTOP[0], started=time.perf_counter())
+        _count(report)
+        assert report.placeholders == sum(VIEWS_PER_SENTENCE.values())
+        assert report.all_drawn and report.problems() == []
+
+
+@pytest.mark.slow
+def test_counts_were_recorded(desktop_crawl, phone_crawl):
+    assert STATS["pages_visited"] > 0 and STATS["views_drawn"] > 0 and STATS["requests"] > 0
+    assert STATS["external_requests"] == 0

