@@ -271,8 +271,9 @@ class Watcher:
         with contextlib.suppress(Exception):
             dialog.dismiss()
 
-    def report(self, status=None, width=0, scheme="light", started=None) -> PageReport:
-        state = wait_for_views(self.page)
+    def report(self, status=None, width=0, scheme="light", started=None,
+               view_timeout: float = VIEW_TIMEOUT_S) -> PageReport:
+        state = wait_for_views(self.page, view_timeout)
         facts = self.page.evaluate(_PAGE_FACTS)
         self.closed = True  # what happens after (closing the page aborts requests) is not the page's fault
         return PageReport(
@@ -332,13 +333,14 @@ def open_page(target, width=DESKTOP[0], height=DESKTOP[1], scheme="light"):
             owned.close()
 
 
-def visit(target, url, width=DESKTOP[0], height=DESKTOP[1], scheme="light") -> PageReport:
+def visit(target, url, width=DESKTOP[0], height=DESKTOP[1], scheme="light",
+          view_timeout: float = VIEW_TIMEOUT_S) -> PageReport:
     """Open ``url`` in a Browser (fresh context) or BrowserContext and report on it."""
     started = time.perf_counter()
     with open_page(target, width, height, scheme) as (page, watcher):
         response = page.goto(url, wait_until="load")
         return watcher.report(status=response.status if response else None, width=width,
-                              scheme=scheme, started=started)
+                              scheme=scheme, started=started, view_timeout=view_timeout)
 
 
 # --------------------------------------------------------------------------- whole site
@@ -382,7 +384,7 @@ def _is_download(url: str) -> bool:
 
 
 def crawl(target, base_url, width=DESKTOP[0], height=DESKTOP[1], scheme="light",
-          max_pages: int = 200) -> SiteReport:
+          max_pages: int = 200, view_timeout: float = VIEW_TIMEOUT_S) -> SiteReport:
     """Visit every HTML page reachable from ``base_url`` by same-origin links, each
     in a fresh page; downloads (.ipynb, .json, ...) and every other link are checked
     with a request (status must be 200) but not opened. ``target``: Browser or
@@ -406,7 +408,7 @@ def crawl(target, base_url, width=DESKTOP[0], height=DESKTOP[1], scheme="light",
             site.link_status[url] = head.status
             if head.status != 200 or "text/html" not in head.headers.get("content-type", ""):
                 continue
-            report = visit(target, url, width, height, scheme)
+            report = visit(target, url, width, height, scheme, view_timeout)
             site.pages[url] = report
             for link in report.links:
                 link = urldefrag(link)[0]

@@ -132,8 +132,8 @@ def test_harness_reports_every_kind_of_problem(tmp_path, browser):
     """Negative control: a page with every problem the gallery checks for."""
     (tmp_path / "index.html").write_text(BROKEN_PAGE, encoding="utf-8")
     with serve(tmp_path) as base:
-        report = visit(browser, base, *PHONE)
-        site = crawl(browser, base)
+        report = visit(browser, base, *PHONE, view_timeout=1)
+        site = crawl(browser, base, view_timeout=1)
     assert any("boom" in e for e in report.console_errors), report.console_errors
     assert any("late" in e for e in report.console_errors), report.console_errors
     assert any("missing.js" in f and "404" in f for f in report.failed_requests), report.failed_requests

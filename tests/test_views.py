@@ -1,0 +1,105 @@
+"""Pure page pieces: escaping, the compact attention blob, the vendor wrapping,
+the offline check of the MkDocs hook."""
+
+from __future__ import annotations
+
+import json
+import re
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from attention_gallery import assets, mkdocs_hooks, site, views
+
+EVIL = '</script><script>alert(1)</script> "><img src=x onerror=alert(1)> & {{ x }}'
+
+
+def _blob_payload(html: str) -> dict:
+    body = re.fullmatch(r'<script type="application/json"[^>]*>(.*)</script>', html, re.S).group(1)
+    assert "</script" not in body.lower() and "<" not in body
+    return json.loads(body)
+
+
+def test_attention_blob_is_inert_and_round_trips():
+    rng = np.random.default_rng(0)
+    att = rng.random((2, 3, 4, 4))
+    att /= att.sum(-1, keepdims=True)
+    html = views.attention_blob("attention-x", ["[CLS]", EVIL, "Ġa", "[SEP]"], att, att[::-1])
+    data = _blob_payload(html)
+    assert data["tokens"][1] == EVIL and data["tokens"][2] == " a"
+    assert data["layers"] == 2 and data["heads"] == 3 and data["scale"] == 1000
+    restored = np.array(data["trained"]).reshape(att.shape) / 1000
+    assert np.abs(restored - att).max() <= 0.0005 + 1e-12
+
+
+def test_blob_is_compact():
+    att = np.full((6, 12, 20, 20), 1 / 20)
+    html = views.attention_blob("a", ["t"] * 20, att, att)
+    # two models x 28,800 weights: about 3 bytes a weight, against ~21 for bertviz's floats
+    assert len(html) < 2 * 6 * 12 * 20 * 20 * 4
+
+
+def test_everything_from_a_sentence_is_escaped():
+    card = views.sentence_card(EVIL, ["[CLS]", EVIL], "positive", note=EVIL)
+    scores = views.token_scores([EVIL, "b"], [0.5, -1.0], EVIL)
+    summary = {"slug": "s", "title": "S", "text": EVIL, "label": "positive",
+               "trained": {"predicted": "positive", "confidence": 0.9, "correct": True, "p_positive": 0.9},
+               "untrained": {"predicted": "negative", "confidence": 0.5, "correct": False, "p_positive": 0.5}}
+    table = site.sentence_table([summary])
+    for html in (card, scores, table):
+        assert "<script>" not in html and "<img" not in html
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_view_placeholder_rejects_unknown_views():
+    html = views.bertviz_view("src", "model_view", "gained", "v1")
+    assert 'data-view="model_view"' in html and 'data-attention="gained"' in html
+    with pytest.raises(ValueError):
+        views.bertviz_view("src", "neuron_view", "trained", "v")
+    with pytest.raises(ValueError):
+        views.bertviz_view("src", "model_view", "difference", "v")
+
+
+def test_token_scores_mute_special_tokens_from_the_scale():
+    html = views.token_scores(["[CLS]", "good", "bad"], [10.0, 0.5, -0.25], "x", muted=[True, False, False])
+    assert "gallery-attr-muted" in html
+    assert "--a:0.85" in html  # 'good' is the largest of the visible tokens
+
+
+def test_wrap_bertviz_removes_the_cdn():
+    from pathlib import Path
+
+    import bertviz
+
+    for name in assets.BERTVIZ_VIEWS:
+        src = (Path(bertviz.__file__).parent / f"{name}.js").read_text()
+        wrapped = assets.wrap_bertviz(src, name)
+        assert "cdnjs" in src and "cdnjs" not in wrapped and "require.config" not in wrapped
+        assert f'window.bertvizViews["{name}"] = function (PYTHON_PARAMS)' in wrapped
+    with pytest.raises(assets.AssetError):
+        assets.wrap_bertviz("console.log(1)", "model_view")
+
+
+def _page(src="gallery/x.ipynb", url="gallery/x/"):
+    return SimpleNamespace(url=url, file=SimpleNamespace(src_path=src))
+
+
+def test_hook_moves_inline_css_and_drops_cdn_loaders():
+    mkdocs_hooks.on_pre_build({})
+    css = "a{color:red}" * 400
+    html = (f'<div class="jupyter-wrapper"><style type="text/css">{css}</style>'
+            '<!-- Load mathjax -->\n<script src="https://cdnjs.cloudflare.com/x.js"> </script>'
+            '<!-- End of mathjax configuration --></div>')
+    out = mkdocs_hooks.on_post_page(html, _page(), {})
+    assert css not in out and "cdnjs" not in out
+    assert re.search(r'<link rel="stylesheet" href="../../assets/jupyter/[0-9a-f]{16}\.css">', out)
+
+
+def test_hook_fails_a_page_that_would_fetch_from_another_host():
+    from mkdocs.exceptions import PluginError
+
+    with pytest.raises(PluginError, match="another host"):
+        mkdocs_hooks.on_post_page('<img src="https://example.org/x.png">', _page("index.md", ""), {})
+    # a plain hyperlink is not a fetch
+    assert mkdocs_hooks.on_post_page('<a href="https://example.org/">x</a>', _page("index.md", ""), {})
