@@ -95,11 +95,12 @@ def _log(msg: str, quiet: bool) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
-def execute_missing(sentences, pair, template, cache_dir: Path, quiet=False, progress=True):
+def execute_missing(sentences, pair, template, cache_dir: Path, quiet=False, progress=True,
+                    jobs: int | None = None):
     """Run what the cache lacks. Returns ({slug: notebook}, executed slugs, seconds)."""
     from tqdm.auto import tqdm
 
-    from .execute import KernelStopped, NotebookFailure, WarmKernel
+    from .execute import KernelPool, KernelStopped, NotebookFailure
 
     template_bytes = nbformat.writes(template).encode()
     code = code_version(pair)
@@ -112,24 +113,31 @@ def execute_missing(sentences, pair, template, cache_dir: Path, quiet=False, pro
             todo.append((s, path))
     failures, executed, seconds = [], [], 0.0
     if todo:
+        jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
         _log(f"executing {len(todo)} of {len(sentences)} sentences "
-             f"({len(sentences) - len(todo)} unchanged, from the cache)", quiet)
+             f"({len(sentences) - len(todo)} unchanged, from the cache) in {jobs} warm kernel(s)", quiet)
         start = time.perf_counter()
-        with WarmKernel() as kernel:
-            for s, path in tqdm(todo, desc="sentences", unit="sentence", disable=not progress):
-                params = {"text": s.text, "label": s.label, "note": s.note, "pair": pair.slug, "slug": s.slug}
-                nb = notebook.parameterize(template, params, title=title_of(s.slug))
-                try:
-                    kernel.run(nb)
-                except KernelStopped as exc:
+        items = []
+        for s, path in todo:
+            params = {"text": s.text, "label": s.label, "note": s.note, "pair": pair.slug, "slug": s.slug}
+            items.append(((s, path), notebook.parameterize(template, params, title=title_of(s.slug))))
+        with KernelPool(jobs) as pool:
+            results = pool.run_all(items)
+            for (s, path), result in tqdm(results, total=len(items), desc="sentences", unit="sentence",
+                                          disable=not progress):
+                if isinstance(result, KernelStopped):
+                    results.close()
                     raise BuildInterrupted(
-                        f"{exc} while running sentence {s.slug!r}: interrupted (or the kernel crashed); "
-                        f"the site was not changed and the {len(executed)} sentence(s) finished "
-                        "before are cached") from None
-                except NotebookFailure as exc:
-                    failures.append(f"sentence {s.slug!r} (line {s.line}): {exc}")
+                        f"{result} while running sentence {s.slug!r}: interrupted (or the kernel "
+                        f"crashed); the site was not changed and the {len(executed)} sentence(s) "
+                        "finished before are cached")
+                if isinstance(result, NotebookFailure):
+                    failures.append(f"sentence {s.slug!r} (line {s.line}): {result}")
                     continue
-                nb, noise = notebook.normalise(nb)
+                if isinstance(result, Exception):
+                    results.close()
+                    raise result
+                nb, noise = notebook.normalise(result)
                 if noise:
                     failures.append(f"sentence {s.slug!r}: output on stderr: " + " | ".join(noise))
                     continue
@@ -138,6 +146,9 @@ def execute_missing(sentences, pair, template, cache_dir: Path, quiet=False, pro
                 notebooks[s.slug] = nb
                 executed.append(s.slug)
         seconds = time.perf_counter() - start
+        order = {s.slug: i for i, s in enumerate(sentences)}
+        executed.sort(key=order.get)
+        failures.sort()
     if failures:
         raise BuildError(
             f"{len(failures)} sentence(s) failed; the site was not changed and the "
@@ -173,7 +184,7 @@ def stage_docs(stage: Path, sentences, notebooks, pair) -> dict:
     return metrics
 
 
-def mkdocs_build(docs: Path, site_dir: Path, sentences, quiet=False) -> None:
+def mkdocs_build(docs: Path, site_dir: Path, sentences, quiet=False, cache_dir: Path = config.CACHE_DIR) -> None:
     """``mkdocs build --strict`` of ``docs`` into ``site_dir``, sentences in the nav."""
     import logging
 
@@ -183,7 +194,8 @@ def mkdocs_build(docs: Path, site_dir: Path, sentences, quiet=False) -> None:
 
     cfg = load_config(str(config.REPO_ROOT / "mkdocs.yml"), docs_dir=str(docs),
                       site_dir=str(site_dir), strict=True)
-    cfg.plugins["mkdocs-jupyter"].config["cache_dir"] = str(config.CACHE_DIR.parent / "mkdocs-jupyter")
+    # mkdocs-jupyter's cache of rendered notebooks sits beside ours
+    cfg.plugins["mkdocs-jupyter"].config["cache_dir"] = str(Path(cache_dir).resolve().parent / "mkdocs-jupyter")
     nav = []
     for item in cfg["nav"]:
         if isinstance(item, dict) and item.get("Gallery") == "gallery/index.md":
@@ -229,7 +241,10 @@ def _swap(new: Path, target: Path) -> None:
 
 def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.DEFAULT_PAIR,
           out_dir: Path = config.SITE_DIR, cache_dir: Path = config.CACHE_DIR,
-          quiet: bool = False, progress: bool = True, template: Path = config.TEMPLATE) -> BuildReport:
+          quiet: bool = False, progress: bool = True, template: Path = config.TEMPLATE,
+          jobs: int | None = None) -> BuildReport:
+    """Build the gallery of ``sentences_path`` on ``pair_slug`` into ``out_dir``
+    (``jobs`` warm kernels, default one per core)."""
     from .models import load_tokenizer
     from .sentences import load_sentences
 
@@ -242,7 +257,7 @@ def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.
     assets.ensure_vendor(quiet=quiet)
 
     notebooks, report.executed, report.seconds_executing = execute_missing(
-        sentences, pair, template, Path(cache_dir), quiet=quiet, progress=progress)
+        sentences, pair, template, Path(cache_dir), quiet=quiet, progress=progress, jobs=jobs)
     report.cached = [s.slug for s in sentences if s.slug not in report.executed]
 
     out_dir = Path(out_dir).resolve()
@@ -253,7 +268,7 @@ def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.
     try:
         stage_docs(staging / "docs", sentences, notebooks, pair)
         t = time.perf_counter()
-        mkdocs_build(staging / "docs", staging / "site", sentences, quiet=quiet)
+        mkdocs_build(staging / "docs", staging / "site", sentences, quiet=quiet, cache_dir=cache_dir)
         report.mkdocs_seconds = time.perf_counter() - t
         if out_dir == config.SITE_DIR.resolve():  # the default gallery: keep its sources too
             _swap(staging / "docs" / "gallery", config.GALLERY_DIR)

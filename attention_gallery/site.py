@@ -47,9 +47,9 @@ def sentence_rows(summaries: list[dict], prefix: str) -> str:
 def sentence_table(summaries: list[dict], prefix: str = "../") -> str:
     """A table of sentences; ``prefix`` leads from the page to the gallery folder."""
     body = sentence_rows(summaries, prefix)
-    return ('<table class="gallery-table gallery-index"><thead><tr><th>page</th><th>sentence</th>'
-            "<th>gold</th><th>trained</th><th>untrained</th></tr></thead><tbody>"
-            f"{body}</tbody></table>")
+    return ('<div class="gallery-scroll"><table class="gallery-table gallery-index"><thead><tr>'
+            "<th>page</th><th>sentence</th><th>gold</th><th>trained</th><th>untrained</th></tr></thead>"
+            f"<tbody>{body}</tbody></table></div>")
 
 
 def index_page(pair: PairSpec, summaries: list[dict]) -> str:
@@ -208,5 +208,5 @@ def disagreements_page(summaries: list[dict]) -> str:
 
 Ranked by the gap between the two models' probability of *positive*.
 
-<table class="gallery-table"><thead><tr><th>page</th><th>sentence</th><th>trained p(positive)</th><th>untrained p(positive)</th><th>gap</th></tr></thead><tbody>{gap_rows}</tbody></table>
+<div class="gallery-scroll"><table class="gallery-table"><thead><tr><th>page</th><th>sentence</th><th>trained p(positive)</th><th>untrained p(positive)</th><th>gap</th></tr></thead><tbody>{gap_rows}</tbody></table></div>
 """

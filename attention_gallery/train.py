@@ -17,7 +17,7 @@ from .pairs import PairSpec, get_pair
 
 @dataclass
 class TrainConfig:
-    steps: int = 1200
+    steps: int = 1800
     batch_size: int = 32
     lr: float = 1e-3
     warmup: float = 0.06

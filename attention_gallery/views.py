@@ -116,9 +116,9 @@ def predictions_table(labels, rows: dict, gold: str) -> str:
             f"<tr><th>{esc(name)}</th>{cells}<td><strong>{esc(pred)}</strong></td>"
             f'<td class="gallery-{"right" if right else "wrong"}">{mark}</td></tr>'
         )
-    return ('<table class="gallery-table"><thead><tr><th>model</th>' + head +
+    return ('<div class="gallery-scroll"><table class="gallery-table"><thead><tr><th>model</th>' + head +
             "<th>prediction</th><th>vs gold</th></tr></thead><tbody>" + "".join(body) +
-            "</tbody></table>")
+            "</tbody></table></div>")
 
 
 def _alpha(value: float, vmax: float) -> float:
@@ -169,12 +169,13 @@ def heatmap(values: np.ndarray, caption: str, row_label: str = "layer", col_labe
             for h, v in enumerate(row)
         )
         rows.append(f"<tr><th>{l}</th>{cells}</tr>")
-    return (f'<table class="gallery-heatmap" aria-label="{esc(caption)}"><caption>{esc(caption)}</caption>'
+    return (f'<div class="gallery-scroll"><table class="gallery-heatmap" aria-label="{esc(caption)}">'
+            f"<caption>{esc(caption)}</caption>"
             f"<thead><tr><th>{esc(row_label)} \\ {esc(col_label)}</th>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def simple_table(header, rows) -> str:
     h = "".join(f"<th>{esc(c)}</th>" for c in header)
     b = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f'<table class="gallery-table"><thead><tr>{h}</tr></thead><tbody>{b}</tbody></table>'
+    return f'<div class="gallery-scroll"><table class="gallery-table"><thead><tr>{h}</tr></thead><tbody>{b}</tbody></table></div>'

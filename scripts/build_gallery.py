@@ -29,6 +29,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=config.SITE_DIR, help="where the built site goes (default: site/)")
     ap.add_argument("--cache", type=Path, default=config.CACHE_DIR, help="cache of executed notebooks")
     ap.add_argument("--template", type=Path, default=config.TEMPLATE, help="parameterised notebook template")
+    ap.add_argument("--jobs", type=int, default=None, help="warm kernels in parallel (default: one per core)")
     ap.add_argument("--quiet", action="store_true", help="no progress bar or mkdocs log")
     args = ap.parse_args(argv)
 
@@ -39,7 +40,7 @@ def main(argv=None) -> int:
 
     try:
         report = build(args.sentences, args.pair, args.out, args.cache, quiet=args.quiet,
-                       progress=not args.quiet, template=args.template)
+                       progress=not args.quiet, template=args.template, jobs=args.jobs)
     except BuildInterrupted as exc:
         print(f"interrupted: {exc}", file=sys.stderr)
         return 130

@@ -42,6 +42,10 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-first-run",
 ]
+# Other hosts never resolve, so a stray request fails at once instead of waiting on
+# (or leaking to) the network; the Watcher still records it. (A Playwright route
+# would do the same but turns the HTTP cache off.)
+OFFLINE_ARGS = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 NON_NETWORK_SCHEMES = {"data", "blob", "about", "javascript"}
 # Links to these are downloads (checked for status 200), never opened as pages.
@@ -106,7 +110,7 @@ def launch(headless: bool = True):
     # and removes it), so no state leaks between runs.
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=headless,
-                                     args=CHROMIUM_ARGS)
+                                     args=CHROMIUM_ARGS + OFFLINE_ARGS)
         try:
             yield browser
         finally:
@@ -243,18 +247,34 @@ class Watcher:
         self.failed: list[str] = []
         self.requests: list[str] = []
         self.dialogs: list[str] = []
+        self.pending: set = set()  # requests in flight
         self.closed = False
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self._add(self.console_errors, f"uncaught: {exc}"))
-        page.on("request", lambda req: self._add(self.requests, req.url))
-        page.on("requestfailed", lambda req: self._add(
-            self.failed, f"{req.url} ({req.failure or 'failed'})"))
+        page.on("request", self._request)
+        page.on("requestfinished", lambda req: self.pending.discard(req))
+        page.on("requestfailed", self._request_failed)
         page.on("response", self._response)
         page.on("dialog", self._dialog)
 
     def _add(self, bucket, item):
         if not self.closed:
             bucket.append(item)
+
+    def _request(self, req):
+        self.pending.add(req)
+        self._add(self.requests, req.url)
+
+    def _request_failed(self, req):
+        self.pending.discard(req)
+        self._add(self.failed, f"{req.url} ({req.failure or 'failed'})")
+
+    def settle(self, timeout: float = 3.0) -> None:
+        """Wait (briefly) until no request is in flight, e.g. d3 and jQuery that
+        require.js loads while the views draw."""
+        deadline = time.monotonic() + timeout
+        while self.pending and time.monotonic() < deadline:
+            self.page.wait_for_timeout(50)
 
     def _console(self, msg):
         if msg.type == "error":
@@ -274,6 +294,7 @@ class Watcher:
     def report(self, status=None, width=0, scheme="light", started=None,
                view_timeout: float = VIEW_TIMEOUT_S) -> PageReport:
         state = wait_for_views(self.page, view_timeout)
+        self.settle()
         facts = self.page.evaluate(_PAGE_FACTS)
         self.closed = True  # what happens after (closing the page aborts requests) is not the page's fault
         return PageReport(
@@ -297,20 +318,13 @@ def wait_for_views(page, timeout: float = VIEW_TIMEOUT_S) -> dict:
         if state["drawn"] == state["placeholders"] or time.monotonic() > deadline:
             break
         page.wait_for_timeout(100)
-    # Let requests started by the drawing (require.js loading d3/jQuery) settle.
-    with contextlib.suppress(Exception):
-        page.wait_for_load_state("networkidle", timeout=2000)
     return state
 
 
 def new_context(browser, width=DESKTOP[0], height=DESKTOP[1], scheme="light"):
-    """A fresh context (own storage, so Material's palette follows the media query).
-    Requests to other hosts are recorded by the Watcher, then aborted here: the
-    checks never wait on (or leak to) the outside network."""
-    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme,
-                                  service_workers="block")
-    context.route(is_external, lambda route: route.abort("blockedbyclient"))
-    return context
+    """A fresh context (own storage, so Material's palette follows the media query)."""
+    return browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme,
+                               service_workers="block")
 
 
 @contextlib.contextmanager
@@ -425,11 +439,17 @@ def crawl(target, base_url, width=DESKTOP[0], height=DESKTOP[1], scheme="light",
 # --------------------------------------------------------------------------- for humans
 
 
-def screenshot(url, path, scheme="light", width=DESKTOP[0], height=DESKTOP[1], full_page=True) -> Path:
-    """Save a (full-page) screenshot of ``url`` after its views drew."""
+def screenshot(url, path, scheme="light", width=DESKTOP[0], height=DESKTOP[1], full_page=True,
+               browser=None) -> Path:
+    """Save a (full-page) screenshot of ``url`` once its views drew. Uses ``browser``
+    when given (one launch per process: Playwright's sync API does not nest), else
+    launches its own."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with launch() as browser, open_page(browser, width, height, scheme) as (page, _):
+    with contextlib.ExitStack() as stack:
+        if browser is None:
+            browser = stack.enter_context(launch())
+        page, _ = stack.enter_context(open_page(browser, width, height, scheme))
         page.goto(url, wait_until="load")
         wait_for_views(page)
         page.screenshot(path=str(path), full_page=full_page)
