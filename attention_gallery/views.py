@@ -82,7 +82,9 @@ def bertviz_view(source_id: str, view: str, attention: str, view_id: str,
         attrs["data-heads"] = json.dumps([int(h) for h in heads])
     attr_text = " ".join(f'{k}="{esc(v)}"' for k, v in attrs.items())
     label = f"bertviz {view.replace('_', ' ')} of the {VIEW_TITLES[attention]}"
-    return (f'<div class="gallery-view-frame" role="figure" aria-label="{esc(label)}">'
+    caption = f"{view.replace('_', ' ').capitalize()}: {VIEW_TITLES[attention]}"
+    return (f'<p class="gallery-caption gallery-view-caption">{esc(caption)}</p>'
+            f'<div class="gallery-view-frame" role="figure" aria-label="{esc(label)}">'
             f'<div {attr_text}><noscript>{esc(label)}: needs JavaScript.</noscript></div></div>')
 
 

@@ -103,7 +103,31 @@
       params.heads = heads ? JSON.parse(heads) : null;
     }
     el.setAttribute("data-drawn", scheme());
+    if (view === "model_view") fitWhenDrawn(el);
     window.bertvizViews[view](params);
+  }
+
+  /* bertviz draws the model view 970 px wide; the page column is narrower. Give the
+     SVG a viewBox so the whole 6 x 12 grid scales into the column (nothing clipped);
+     below 600 px it stops shrinking and its frame scrolls sideways instead. */
+  function fit(svg) {
+    var w = svg.getAttribute("width"), h = svg.getAttribute("height");
+    if (!w || !h || w.indexOf("%") >= 0) return;
+    svg.setAttribute("viewBox", "0 0 " + w + " " + h);
+    svg.removeAttribute("width");
+    svg.removeAttribute("height");
+    svg.style.width = "100%";
+    svg.style.maxWidth = w + "px";
+    svg.style.minWidth = "600px";
+    svg.style.height = "auto";
+  }
+
+  function fitWhenDrawn(el) {
+    var observer = new MutationObserver(function () {
+      var svg = el.querySelector("svg");
+      if (svg && svg.getAttribute("width")) fit(svg);
+    });
+    observer.observe(el, { childList: true, subtree: true });
   }
 
   function renderAll(selector) {
