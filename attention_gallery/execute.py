@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import queue
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,13 +124,11 @@ class KernelPool:
 
     def __init__(self, jobs: int, **kernel_kw):
         self.kernels = [WarmKernel(**kernel_kw) for _ in range(max(1, jobs))]
-        self._free: queue.Queue = queue.Queue()
 
     def __enter__(self) -> "KernelPool":
         try:
             for kernel in self.kernels:  # one after the other: no port or file races
                 kernel.__enter__()
-                self._free.put(kernel)
         except BaseException:
             self.close()
             raise
@@ -143,23 +141,34 @@ class KernelPool:
         for kernel in self.kernels:
             kernel.close()
 
-    def _run(self, nb):
-        kernel = self._free.get()
-        try:
-            return kernel.run(nb)
-        finally:
-            self._free.put(kernel)
-
     def run_all(self, items):
         """Execute ``(key, notebook)`` items; yield ``(key, notebook or exception)``
-        as each finishes. Closing the generator cancels what has not started."""
-        executor = ThreadPoolExecutor(len(self.kernels), thread_name_prefix="kernel")
-        futures = {executor.submit(self._run, nb): key for key, nb in items}
-        try:
-            for future in as_completed(futures):
+        as each finishes. Closing the generator stops handing out notebooks.
+
+        The workers are daemon threads, one per kernel: on Ctrl-C the main thread
+        closes the pool (killing the kernels) and exits without waiting for them."""
+        tasks: queue.Queue = queue.Queue()
+        results: queue.Queue = queue.Queue()
+        for item in items:
+            tasks.put(item)
+        total = tasks.qsize()
+        stop = threading.Event()
+
+        def work(kernel: WarmKernel) -> None:
+            while not stop.is_set():
                 try:
-                    yield futures[future], future.result()
+                    key, nb = tasks.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    results.put((key, kernel.run(nb)))
                 except Exception as exc:  # reported by the caller, with its sentence
-                    yield futures[future], exc
+                    results.put((key, exc))
+
+        for kernel in self.kernels:
+            threading.Thread(target=work, args=(kernel,), daemon=True, name="kernel").start()
+        try:
+            for _ in range(total):
+                yield results.get()
         finally:
-            executor.shutdown(wait=False, cancel_futures=True)
+            stop.set()
