@@ -34,5 +34,6 @@ SITE_DIR = REPO_ROOT / "site"
 CACHE_DIR = REPO_ROOT / ".cache" / "gallery"
 VENDOR_DIR = REPO_ROOT / "node_modules"  # d3, jquery, requirejs from npm
 
-# bertviz views: decimals kept for attention weights (what the eye can see).
-ATTENTION_DECIMALS = 3
+# bertviz views: attention weights are stored in 256 levels (what the eye can see:
+# the browser draws line opacity with 8 bits).
+ATTENTION_LEVELS = 255

@@ -221,9 +221,10 @@ the machine's load; the speed-up compares two phases of the same run.
 * **A cache of executed notebooks**, keyed on the sentence, the pair, the template and
   the code and model version: an unchanged sentence is never executed again, and
   mkdocs-jupyter's own cache skips re-rendering unchanged notebooks.
-* **Light pages.** Attention weights are stored once per page as integers in
-  thousandths (what the eye can see) and shared by the six views, which are drawn in
-  the browser by bertviz's own code, loaded once from the site. The JupyterLab
+* **Light pages.** Attention weights are stored once per page in 256 levels, one
+  byte each, base64 (a browser draws a line's opacity with 8 bits anyway), and shared
+  by the six views, which are drawn in the browser by bertviz's own code, loaded once
+  from the site. The JupyterLab
   stylesheet that mkdocs-jupyter inlines into every page is moved to one cached file.
 
 Raw figures: `{json.dumps(result)}`

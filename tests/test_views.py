@@ -3,6 +3,7 @@ the offline check of the MkDocs hook."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from types import SimpleNamespace
@@ -28,16 +29,19 @@ def test_attention_blob_is_inert_and_round_trips():
     html = views.attention_blob("attention-x", ["[CLS]", EVIL, "Ġa", "[SEP]"], att, att[::-1])
     data = _blob_payload(html)
     assert data["tokens"][1] == EVIL and data["tokens"][2] == " a"
-    assert data["layers"] == 2 and data["heads"] == 3 and data["scale"] == 1000
-    restored = np.array(data["trained"]).reshape(att.shape) / 1000
-    assert np.abs(restored - att).max() <= 0.0005 + 1e-12
+    assert data["layers"] == 2 and data["heads"] == 3 and data["scale"] == 255
+    assert data["encoding"] == "uint8-base64"
+    restored = np.frombuffer(base64.b64decode(data["trained"]), np.uint8).reshape(att.shape) / 255
+    assert np.abs(restored - att).max() <= 0.5 / 255 + 1e-12
+    restored_u = np.frombuffer(base64.b64decode(data["untrained"]), np.uint8).reshape(att.shape) / 255
+    assert np.abs(restored_u - att[::-1]).max() <= 0.5 / 255 + 1e-12
 
 
 def test_blob_is_compact():
     att = np.full((6, 12, 20, 20), 1 / 20)
     html = views.attention_blob("a", ["t"] * 20, att, att)
-    # two models x 28,800 weights: about 3 bytes a weight, against ~21 for bertviz's floats
-    assert len(html) < 2 * 6 * 12 * 20 * 20 * 4
+    # two models x 28,800 weights: 1.33 bytes a weight, against ~21 for bertviz's floats
+    assert len(html) < 2 * 6 * 12 * 20 * 20 * 1.4
 
 
 def test_everything_from_a_sentence_is_escaped():

@@ -2,7 +2,7 @@
  *
  * A sentence page carries its attention weights once, in
  *   <script type="application/json" class="gallery-attention-data" id="...">
- * (both models, integers in thousandths), and one empty placeholder per view:
+ * (both models, one byte per weight, base64), and one empty placeholder per view:
  *   <div class="gallery-bertviz" data-source="ID" data-view="model_view|head_view"
  *        data-attention="trained|untrained|gained|lost" [data-layer] [data-heads]>
  * This script decodes the blob, derives the difference (gained = max(trained -
@@ -44,13 +44,20 @@
     return out;
   }
 
+  /* base64 -> one byte (0..scale) per attention weight */
+  function bytes(text) {
+    var raw = atob(text), out = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+    return out;
+  }
+
   function blob(id) {
     if (blobs[id]) return blobs[id];
     var node = document.getElementById(id);
     if (!node) throw new Error("gallery: no attention data with id " + id);
     var d = JSON.parse(node.textContent);
     var L = d.layers, H = d.heads, T = d.tokens.length, s = d.scale;
-    var t = d.trained, u = d.untrained;
+    var t = bytes(d.trained), u = bytes(d.untrained);
     var views = {
       trained: function (k) { return t[k]; },
       untrained: function (k) { return u[k]; },
