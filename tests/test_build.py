@@ -214,3 +214,18 @@ def test_end_to_end_default_pair(tmp_path):
     for rel in ["gallery/tricky/tricky.ipynb", "gallery/tricky/index.html", "gallery/index.html",
                 "metrics.json", "gallery/heads/index.html"]:
         assert (site / rel).read_bytes() == (tmp_path / "site2" / rel).read_bytes(), rel
+
+
+def test_warm_kernel_gives_each_notebook_a_clean_namespace():
+    from attention_gallery.execute import NotebookFailure, WarmKernel
+
+    first = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("leak = 42\nimport json")])
+    second = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("print('leak' in globals(), 'json' in globals())"),
+        nbformat.v4.new_code_cell("1 / 0")])
+    with WarmKernel() as kernel:
+        kernel.run(first)
+        with pytest.raises(NotebookFailure) as err:
+            kernel.run(second)
+    assert second.cells[0].outputs[0]["text"] == "False False\n"
+    assert err.value.cell_index == 1 and "ZeroDivisionError" in str(err.value)
