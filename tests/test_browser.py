@@ -96,20 +96,21 @@ def browser():
         yield b
 
 
-@pytest.fixture(scope="module")
-def desktop_crawl(browser, base_url):
-    site = crawl(browser, base_url, *DESKTOP, scheme="light")
+def _crawl(browser, base_url, size, scheme):
+    site = crawl(browser, base_url, *size, scheme=scheme)
     _count(*site.pages.values())
     STATS["links_checked"] += len(site.link_status)
     return site
+
+
+@pytest.fixture(scope="module")
+def desktop_crawl(browser, base_url):
+    return _crawl(browser, base_url, DESKTOP, "light")
 
 
 @pytest.fixture(scope="module")
 def phone_crawl(browser, base_url):
-    site = crawl(browser, base_url, *PHONE, scheme="dark")
-    _count(*site.pages.values())
-    STATS["links_checked"] += len(site.link_status)
-    return site
+    return _crawl(browser, base_url, PHONE, "dark")
 
 
 # --------------------------------------------------------------------------- harness self-test
