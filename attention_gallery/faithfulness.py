@@ -13,7 +13,7 @@ ranking of its tokens (highest score first):
 Both are averaged over k in ``ks`` (each k capped at the number of word
 tokens; equal capped values counted once) and compared with the same numbers
 for random rankings. Special tokens ([CLS], [SEP]) are never ranked and never
-removed; removal is described in :data:`REMOVAL`. All variants of a sentence
+removed; removal is described in :data:`REMOVAL`. All distinct variants of a sentence
 run as one batch (chunks of 64 sequences) with no gradients. Everything is
 deterministic: rankings break ties by position, random rankings are seeded.
 """
@@ -131,7 +131,17 @@ def _deletion(s: _Sentence, rankings: Mapping[str, list[np.ndarray]],
         for order in orders:
             slots[name].append(len(batch))
             batch.extend(s.variants(np.asarray(order), ks))
-    probs = s.probs(batch)
+    # Rankings often agree on their top tokens (and short sentences have few
+    # distinct random top-k sets): each distinct sequence is run once.
+    seen: dict[bytes, int] = {}
+    distinct, index = [], []
+    for ids in batch:
+        key = ids.numpy().tobytes()
+        if key not in seen:
+            seen[key] = len(distinct)
+            distinct.append(ids)
+        index.append(seen[key])
+    probs = s.probs(distinct)[index]
     if target is None:
         target = int(probs[0].argmax())
     p = probs[:, int(target)]

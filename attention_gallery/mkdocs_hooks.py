@@ -6,6 +6,11 @@ CDN. Here each large inline style or script becomes one shared file under
 ``assets/jupyter/`` (named by its hash, so the browser caches it once), the CDN
 loaders are dropped (the gallery has no maths or diagrams), and a page that still
 references another host fails the build.
+
+nbconvert also builds a new Jinja environment for every notebook it converts, and
+so compiles its ~80 templates again each time (about half of the 0.35 s a page
+costs); :func:`on_config` gives those environments one shared in-memory bytecode
+cache (Jinja's own mechanism), so the templates are compiled once per build.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import hashlib
 import re
 from pathlib import Path
 
+import jinja2
 from mkdocs.exceptions import PluginError
 from mkdocs.utils import get_relative_url
 
@@ -37,6 +43,50 @@ def _share(kind: str, content: str, page_url: str) -> str:
     name = f"{ASSET_DIR}/{digest}.{kind}"
     _shared[name] = content
     return get_relative_url(name, page_url)
+
+
+class SharedBytecode(jinja2.BytecodeCache):
+    """Compiled templates kept in memory, shared by every Jinja environment given it.
+
+    Jinja checks each entry against its template source's checksum, so a changed
+    template is compiled again rather than served stale.
+    """
+
+    def __init__(self):
+        self.store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self.store.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+BYTECODE = SharedBytecode()
+
+
+def share_template_bytecode() -> None:
+    """Make every nbconvert exporter's Jinja environment use :data:`BYTECODE` (idempotent)."""
+    from nbconvert.exporters.templateexporter import TemplateExporter
+
+    create = TemplateExporter._create_environment
+    if getattr(create, "_gallery_shared", False):
+        return
+
+    def _create_environment(self):
+        environment = create(self)
+        environment.bytecode_cache = BYTECODE
+        return environment
+
+    _create_environment._gallery_shared = True
+    TemplateExporter._create_environment = _create_environment
+
+
+def on_config(config):
+    share_template_bytecode()
+    return config
 
 
 def on_pre_build(config):

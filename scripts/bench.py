@@ -229,12 +229,15 @@ the machine's load; the speed-up compares two phases of the same run.
 
 ## Why it is fast
 
-* **One warm kernel.** The obvious build (the baseline above) starts a fresh Jupyter
-  kernel for every sentence: Python starts, torch and transformers are imported and
-  both models are loaded, every time. The gallery's build starts one kernel and runs
-  every sentence's notebook in it, one after the other, each from an emptied namespace
-  (`%reset -f`); the models stay loaded in the kernel. The notebooks are still executed
-  cell by cell (nbclient), so the pages are the notebooks' real outputs.
+* **Warm kernels, one per core.** The obvious build (the baseline above) starts a
+  fresh Jupyter kernel for every sentence: Python starts, torch and transformers are
+  imported and both models are loaded, every time. The gallery's build starts one
+  kernel per CPU core (`--jobs`) and hands each the next sentence's notebook; the
+  models stay loaded in the kernel, and each notebook starts from an emptied
+  namespace (what `%reset -f` does to the user's variables, without its costly full
+  garbage collection). Each kernel runs torch on one thread, so the cores are not
+  fought over. The notebooks are still executed cell by cell (nbclient), so the
+  pages are the notebooks' real outputs.
 * **A cache of executed notebooks**, keyed on the sentence, the pair, the template and
   the code and model version: an unchanged sentence is never executed again, and
   mkdocs-jupyter's own cache skips re-rendering unchanged notebooks.

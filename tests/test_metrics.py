@@ -262,3 +262,19 @@ def test_faithfulness_deterministic_on_tiny_distilbert(tiny_pair):
     assert one == two
     assert faithfulness.random_baseline(tiny_pair, TEXT, "trained", seed=3) == \
         faithfulness.random_baseline(tiny_pair, TEXT, "trained", seed=3)
+
+
+def test_each_distinct_variant_runs_once(toy, monkeypatch):
+    batches = []
+    probs = faithfulness._Sentence.probs
+    monkeypatch.setattr(faithfulness._Sentence, "probs",
+                        lambda self, batch: batches.append([tuple(ids.tolist()) for ids in batch])
+                        or probs(self, batch))
+    table = faithfulness.faithfulness(toy, TEXT, "trained", draws=10, seed=0)
+    (rows,) = batches
+    assert len(rows) == len(set(rows))
+    # 1 + (3 methods + 10 random draws) x 3 ks x 2 variants, of which many coincide
+    assert len(rows) < 1 + 13 * 3 * 2
+    # sharing variants between rankings changes no number
+    alone = faithfulness.random_baseline(toy, TEXT, "trained", draws=10, seed=0)
+    assert table["random"] == {k: round(v, 4) for k, v in alone.items()}

@@ -107,3 +107,30 @@ def test_hook_fails_a_page_that_would_fetch_from_another_host():
         mkdocs_hooks.on_post_page('<img src="https://example.org/x.png">', _page("index.md", ""), {})
     # a plain hyperlink is not a fetch
     assert mkdocs_hooks.on_post_page('<a href="https://example.org/">x</a>', _page("index.md", ""), {})
+
+
+def test_hook_compiles_nbconvert_templates_once(tmp_path, monkeypatch):
+    import jinja2
+    import nbformat
+    from mkdocs_jupyter.nbconvert2 import nb2html
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A title"),
+                                         nbformat.v4.new_code_cell("1 + 1")])
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nb, path)
+    mkdocs_hooks.on_config({})
+    mkdocs_hooks.on_config({})  # idempotent: one wrapper, not two
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    assert TemplateExporter()._create_environment().bytecode_cache is mkdocs_hooks.BYTECODE
+
+    compiled = []
+    compile_ = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile",
+                        lambda self, *a, **kw: compiled.append(1) or compile_(self, *a, **kw))
+    first = nb2html(str(path))
+    assert mkdocs_hooks.BYTECODE.store  # the templates' bytecode is kept
+    compiled.clear()
+    second = nb2html(str(path))  # a new exporter and environment, as mkdocs-jupyter makes per page
+    assert second == first
+    assert "A title" in second
+    assert len(compiled) <= 1, len(compiled)  # only the exporter's inline raw template, if any
