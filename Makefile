@@ -7,12 +7,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 N ?= 12
+SCALE ?= 500
 PORT ?= 8000
 SENTENCES ?= sentences/gallery.yaml
 PAIR ?= minilm-sst2
 OUT ?= site
 
-.PHONY: setup browser gallery serve test test-fast bench train evaluate clean
+.PHONY: setup browser gallery serve test test-fast bench bench-scale train evaluate clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@echo "== setting up $(VENV) (Python packages, pinned in requirements.txt)"
@@ -45,6 +46,9 @@ test-fast: setup
 
 bench: setup
 	$(PY) scripts/bench.py --n $(N)
+
+bench-scale: setup
+	$(PY) scripts/bench.py --scale $(SCALE)
 
 train: setup
 	$(PY) scripts/train_default.py

@@ -185,20 +185,28 @@ def stage_docs(stage: Path, sentences, notebooks, pair) -> dict:
 
 
 def mkdocs_build(docs: Path, site_dir: Path, sentences, quiet=False, cache_dir: Path = config.CACHE_DIR) -> None:
-    """``mkdocs build --strict`` of ``docs`` into ``site_dir``, sentences in the nav."""
+    """``mkdocs build --strict`` of ``docs`` into ``site_dir``.
+
+    The sentences are listed in the nav when there are at most
+    :data:`~attention_gallery.config.NAV_SENTENCES_MAX` of them; otherwise the
+    gallery's overview page (which links every sentence) stands for them.
+    """
     import logging
 
     from mkdocs.commands.build import build as mk_build
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, MkDocsException
 
+    listed = len(sentences) <= config.NAV_SENTENCES_MAX
+    # pages left out of the nav on purpose are not "omitted files" (a strict failure)
+    extra = {} if listed else {"not_in_nav": "/gallery/*.ipynb"}
     cfg = load_config(str(config.REPO_ROOT / "mkdocs.yml"), docs_dir=str(docs),
-                      site_dir=str(site_dir), strict=True)
+                      site_dir=str(site_dir), strict=True, **extra)
     # mkdocs-jupyter's cache of rendered notebooks sits beside ours
     cfg.plugins["mkdocs-jupyter"].config["cache_dir"] = str(Path(cache_dir).resolve().parent / "mkdocs-jupyter")
     nav = []
     for item in cfg["nav"]:
-        if isinstance(item, dict) and item.get("Gallery") == "gallery/index.md":
+        if isinstance(item, dict) and item.get("Gallery") == "gallery/index.md" and listed:
             item = {"Gallery": [{"Overview": "gallery/index.md"}] +
                     [{title_of(s.slug): f"gallery/{s.slug}.ipynb"} for s in sentences]}
         nav.append(item)

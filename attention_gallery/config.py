@@ -33,6 +33,10 @@ GALLERY_DIR = DOCS_DIR / "gallery"  # generated: executed notebooks + index
 SITE_DIR = REPO_ROOT / "site"
 CACHE_DIR = REPO_ROOT / ".cache" / "gallery"
 VENDOR_DIR = REPO_ROOT / "node_modules"  # d3, jquery, requirejs from npm
+# Every page carries the site's navigation: a set of up to this many sentences is
+# listed in it; a bigger one only on the gallery's overview page (so a page's weight
+# and render time do not grow with the size of the set).
+NAV_SENTENCES_MAX = 60
 
 # bertviz views: attention weights are stored in 256 levels (what the eye can see:
 # the browser draws line opacity with 8 bits).

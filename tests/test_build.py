@@ -118,6 +118,23 @@ def test_cache_runs_only_what_changed(tiny_registry, tmp_path):
     assert nb.cells[0].source.startswith("# Two bad")
 
 
+def test_big_sets_are_listed_on_the_overview_not_in_every_page(tiny_registry, tmp_path, monkeypatch):
+    sentences = write_sentences(tmp_path / "s.yaml", THREE)
+    _build(tmp_path, sentences, out="listed")
+    page = (tmp_path / "listed" / "gallery" / "two-bad" / "index.html").read_text()
+    assert 'href="../one-good/"' in page  # a small set: every sentence in the nav
+
+    monkeypatch.setattr(config, "NAV_SENTENCES_MAX", 2)
+    _build(tmp_path, sentences, out="unlisted")  # strict: the unlisted pages are no error
+    site = tmp_path / "unlisted"
+    page = (site / "gallery" / "two-bad" / "index.html").read_text()
+    assert "one-good" not in page and "three-fine" not in page
+    overview = (site / "gallery" / "index.html").read_text()
+    for slug in ("one-good", "two-bad", "three-fine"):  # the overview still links them all
+        assert f'href="{slug}/"' in overview
+        assert (site / "gallery" / slug / "index.html").is_file()
+
+
 # --- failures keep the previous site and the successes' cache -------------------
 
 @pytest.mark.slow
