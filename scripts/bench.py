@@ -260,7 +260,7 @@ A set of {result['n']} generated sentences, built cold: `{command}`. The cost of
 sentence does not grow with the size of the set when the second half costs no more
 than the first (growth about 1 or below). Peak memory is mostly the models loaded in
 the warm kernels (one per core); what grows with the set is the executed notebooks
-and pages the build holds, {result['rss_mb_per_100']} MB per 100 sentences here. A set of more than
+and pages the build holds: the peak changed by {result['rss_mb_per_100']:+d} MB per 100 more sentences here. A set of more than
 {config.NAV_SENTENCES_MAX} sentences is listed on the gallery's overview page rather
 than in every page's navigation, so pages do not grow with the set either.
 

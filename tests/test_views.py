@@ -121,14 +121,18 @@ def test_hook_compiles_nbconvert_templates_once(tmp_path, monkeypatch):
     mkdocs_hooks.on_config({})
     mkdocs_hooks.on_config({})  # idempotent: one wrapper, not two
     from nbconvert.exporters.templateexporter import TemplateExporter
-    assert TemplateExporter()._create_environment().bytecode_cache is mkdocs_hooks.BYTECODE
+    # (mkdocs loads the hook file as a module of its own, so the cache in use may be
+    # another instance's: whichever patched first)
+    cache = TemplateExporter()._create_environment().bytecode_cache
+    assert isinstance(cache, jinja2.BytecodeCache)
+    assert TemplateExporter()._create_environment().bytecode_cache is cache
 
     compiled = []
     compile_ = jinja2.Environment.compile
     monkeypatch.setattr(jinja2.Environment, "compile",
                         lambda self, *a, **kw: compiled.append(1) or compile_(self, *a, **kw))
     first = nb2html(str(path))
-    assert mkdocs_hooks.BYTECODE.store  # the templates' bytecode is kept
+    assert cache.store  # the templates' bytecode is kept
     compiled.clear()
     second = nb2html(str(path))  # a new exporter and environment, as mkdocs-jupyter makes per page
     assert second == first
