@@ -160,8 +160,8 @@ def show_attributions(ex: Explanation) -> None:
             parts.append(views.token_scores(attribution.tokens, attribution.scores, caption, muted))
         ig = ex.attributions[which]["ig"].info
         parts.append(f'<p class="gallery-caption">IG completeness: the scores sum to '
-                     f'{float(np.sum(ex.attributions[which]["ig"].scores)):+.3f}; the target logit '
-                     f'moves by {ig["f_x"] - ig["f_baseline"]:+.3f} from baseline to input '
+                     f'{views.signed(np.sum(ex.attributions[which]["ig"].scores))}; the target logit '
+                     f'moves by {views.signed(ig["f_x"] - ig["f_baseline"])} from baseline to input '
                      f'(error {ig["completeness_error"]:.4f}, {ig["n_steps"]} steps).</p>')
     parts.append("<ul class=\"gallery-caption\">" + "".join(
         f"<li>{views.esc(text)}</li>" for text in METHODS.values()) + "</ul>")
@@ -175,8 +175,8 @@ def show_faithfulness(ex: Explanation) -> None:
     rows = []
     for which in MODELS:
         for method, scores in ex.faithfulness[which].items():
-            rows.append((which, method, f"{scores['comprehensiveness']:+.3f}",
-                         f"{scores['sufficiency']:+.3f}"))
+            rows.append((which, method, views.signed(scores['comprehensiveness']),
+                         views.signed(scores['sufficiency'])))
     display(HTML(views.simple_table(("model", "method", "comprehensiveness ↑", "sufficiency ↓"), rows)
                  + f'<p class="gallery-caption">{views.esc(READING)} {views.esc(REMOVAL)}</p>'))
 

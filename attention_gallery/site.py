@@ -164,14 +164,14 @@ def faithfulness_page(metrics: dict) -> str:
 
     faith = metrics["faithfulness"]
     rows = "\n".join(
-        f"| {METHOD_NAMES[m]} | {faith[m]['comprehensiveness']:+.3f} | {faith[m]['sufficiency']:+.3f} |"
+        f"| {METHOD_NAMES[m]} | {views.signed(faith[m]['comprehensiveness'])} | {views.signed(faith[m]['sufficiency'])} |"
         for m in FAITHFULNESS_METHODS if m in faith)
     best = max((m for m in faith if m != "random"), key=lambda m: faith[m]["comprehensiveness"], default=None)
     verdict = ""
     if best and "random" in faith:
         beats = faith[best]["comprehensiveness"] > faith["random"]["comprehensiveness"]
         verdict = (f"On this set, **{METHOD_NAMES[best]}** has the highest comprehensiveness "
-                   f"({faith[best]['comprehensiveness']:+.3f} against {faith['random']['comprehensiveness']:+.3f} "
+                   f"({views.signed(faith[best]['comprehensiveness'])} against {views.signed(faith['random']['comprehensiveness'])} "
                    f"for a random order){'' if beats else ', which is no better than random'}.")
     return f"""# Which explanation is faithful here?
 

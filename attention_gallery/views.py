@@ -23,6 +23,12 @@ def esc(text: str) -> str:
     return html.escape(str(text), quote=True)
 
 
+def signed(value: float, digits: int = 3) -> str:
+    """``value`` with its sign and ``digits`` decimals; a value that rounds to zero
+    reads +0.000, never -0.000."""
+    return f"{round(float(value), digits) + 0.0:+.{digits}f}"
+
+
 def display_tokens(tokens) -> list[str]:
     """Tokens as bertviz shows them (its ``format_special_chars``)."""
     return [t.replace("Ġ", " ").replace("▁", " ").replace("</w>", "") for t in tokens]
@@ -117,7 +123,7 @@ def predictions_table(labels, rows: dict, gold: str) -> str:
         pred = labels[run.predicted]
         right = pred == gold
         mark = "✓ right" if right else "✗ wrong"
-        cells = "".join(f"<td>{x:+.3f}</td>" for x in run.logits) + "".join(
+        cells = "".join(f"<td>{signed(x)}</td>" for x in run.logits) + "".join(
             f"<td>{p:.3f}</td>" for p in run.probs)
         body.append(
             f"<tr><th>{esc(name)}</th>{cells}<td><strong>{esc(pred)}</strong></td>"
@@ -143,12 +149,12 @@ def token_scores(tokens, scores, caption: str, muted=None) -> str:
     spans = []
     for tok, s, mute in zip(display_tokens(tokens), scores, muted):
         if mute:
-            spans.append(f'<span class="gallery-attr gallery-attr-muted" title="{s:+.3f}">{esc(tok)}</span>')
+            spans.append(f'<span class="gallery-attr gallery-attr-muted" title="{signed(s)}">{esc(tok)}</span>')
             continue
         kind = "pos" if s >= 0 else "neg"
         spans.append(
             f'<span class="gallery-attr gallery-attr-{kind}" style="--a:{_alpha(s, vmax)}" '
-            f'title="{s:+.3f}">{esc(tok)}</span>'
+            f'title="{signed(s)}">{esc(tok)}</span>'
         )
     return (f'<div class="gallery-attribution"><span class="gallery-attr-caption">{esc(caption)}</span>'
             f'<span class="gallery-attr-tokens" dir="ltr">{"".join(spans)}</span></div>')

@@ -138,3 +138,10 @@ def test_hook_compiles_nbconvert_templates_once(tmp_path, monkeypatch):
     assert second == first
     assert "A title" in second
     assert len(compiled) <= 1, len(compiled)  # only the exporter's inline raw template, if any
+
+
+def test_signed_numbers_never_read_minus_zero():
+    assert views.signed(-0.0004) == "+0.000"
+    assert views.signed(-0.0006) == "-0.001"
+    assert views.signed(2.5) == "+2.500"
+    assert views.signed(np.float32(-1.23456), 2) == "-1.23"
