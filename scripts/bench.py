@@ -188,7 +188,7 @@ def main(argv=None) -> int:
         ("no-change rebuild, end to end", f"{noop_s:.1f} s"),
         ("rebuild after changing 1 sentence", f"{change_s:.1f} s"),
         ("sentence page size (median / max)", f"{result['page_kb_median']} / {result['page_kb_max']} KB"),
-        ("peak memory of the cold build (build + kernel)", f"{result['peak_rss_mb']} MB"),
+        ("peak memory of the cold build (build + warm kernels)", f"{result['peak_rss_mb']} MB"),
     ]
     show(table)
     if not args.no_write:
