@@ -86,20 +86,16 @@ def run_baseline(rows: list[dict], work: Path) -> list[float]:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     try:
-        return _baseline_runs(rows, work, pm, times)
+        for row in rows:
+            start = time.perf_counter()
+            pm.execute_notebook(str(config.TEMPLATE), str(work / f"{row['slug']}.ipynb"), progress_bar=False,
+                                parameters={"text": row["text"], "label": row["label"], "note": row.get("note", ""),
+                                            "pair": config.DEFAULT_PAIR, "slug": row["slug"]}, log_output=False)
+            times.append(time.perf_counter() - start)
     finally:
         os.dup2(saved, 2)
         os.close(devnull)
         os.close(saved)
-
-
-def _baseline_runs(rows, work, pm, times):
-    for row in rows:
-        start = time.perf_counter()
-        pm.execute_notebook(str(config.TEMPLATE), str(work / f"{row['slug']}.ipynb"), progress_bar=False,
-                            parameters={"text": row["text"], "label": row["label"], "note": row.get("note", ""),
-                                        "pair": config.DEFAULT_PAIR, "slug": row["slug"]}, log_output=False)
-        times.append(time.perf_counter() - start)
     return times
 
 

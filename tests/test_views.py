@@ -119,12 +119,10 @@ def test_hook_compiles_nbconvert_templates_once(tmp_path, monkeypatch):
     path = tmp_path / "n.ipynb"
     nbformat.write(nb, path)
     mkdocs_hooks.on_config({})
-    mkdocs_hooks.on_config({})  # idempotent: one wrapper, not two
+    cache = mkdocs_hooks.share_template_bytecode()  # idempotent: one wrapper, one cache
     from nbconvert.exporters.templateexporter import TemplateExporter
-    # (mkdocs loads the hook file as a module of its own, so the cache in use may be
-    # another instance's: whichever patched first)
-    cache = TemplateExporter()._create_environment().bytecode_cache
     assert isinstance(cache, jinja2.BytecodeCache)
+    assert TemplateExporter()._create_environment().bytecode_cache is cache
     assert TemplateExporter()._create_environment().bytecode_cache is cache
 
     compiled = []
