@@ -28,6 +28,7 @@ NPM_FILES = {
 VENDOR_DIR = config.DOCS_DIR / "assets" / "vendor"
 BERTVIZ_VIEWS = ("head_view", "model_view")
 _STAMP = "vendor.json"
+NPM_TIMEOUT = 120  # seconds for one `npm pack` (a package of a few hundred KB)
 
 
 class AssetError(RuntimeError):
@@ -64,13 +65,21 @@ def _npm_pack(package: str, version: str, dest: Path) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise AssetError("npm is not installed: it fetches d3, jQuery and require.js (apt-get install npm)")
-    out = subprocess.run(
-        [npm, "pack", f"{package}@{version}", "--json", "--pack-destination", str(dest)],
-        capture_output=True, text=True, cwd=dest,
-    )
+    try:
+        out = subprocess.run(
+            [npm, "pack", f"{package}@{version}", "--json", "--pack-destination", str(dest)],
+            capture_output=True, text=True, cwd=dest, timeout=NPM_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        raise AssetError(f"npm pack {package}@{version} got no answer in {NPM_TIMEOUT} s: is the npm "
+                         "registry reachable? (or put the files in docs/assets/vendor/ by hand)") from None
     if out.returncode != 0:
         raise AssetError(f"npm pack {package}@{version} failed: {out.stderr.strip()[-500:]}")
-    return dest / json.loads(out.stdout)[0]["filename"]
+    try:
+        return dest / json.loads(out.stdout)[0]["filename"]
+    except (ValueError, LookupError, TypeError):
+        raise AssetError(f"npm pack {package}@{version} answered something unexpected: "
+                         f"{out.stdout.strip()[:200]!r}") from None
 
 
 def ensure_vendor(vendor_dir: Path = VENDOR_DIR, quiet: bool = False) -> Path:

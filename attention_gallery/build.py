@@ -1,10 +1,13 @@
 """Build the gallery: sentence set -> executed notebooks -> MkDocs site.
 
-1. Check everything before running anything: the pair, its tokenizer, the sentence
-   set (``sentences.load_sentences``), the template.
-2. Plan: a sentence whose cache key (sentence, pair, template, code and model
-   version) has an executed notebook in the cache is not run again.
-3. Execute the rest in one warm kernel (``execute.WarmKernel``), with a progress
+1. Check everything before running anything: every folder the build would replace
+   (``outdir.plan``: only folders it made), the lock on the output folder
+   (``runs.out_lock``), the pair, its tokenizer, the sentence set
+   (``sentences.load_sentences``), the template.
+2. Plan: a sentence whose cache key (sentence, pair definition, template, every
+   package file, the weights' content, library versions) has a readable executed
+   notebook in the cache is not run again.
+3. Execute the rest in warm kernels (``execute.KernelPool``), with a progress
    bar. A failing sentence is reported (sentence and cell) after the others ran;
    the successes stay cached and the build stops before touching the site.
 4. Stage the docs (static pages + generated gallery) and build them with
@@ -14,6 +17,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -26,7 +30,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import assets, config, notebook, site
+from . import assets, config, notebook, outdir, runs, site
 from .pairs import get_pair
 
 CACHE_FORMAT = 1
@@ -50,23 +54,52 @@ class BuildReport:
     mkdocs_seconds: float = 0.0
 
 
-def _hash_files(paths) -> str:
+def _hash_tree(h, folder: Path, label: str) -> None:
+    """Feed every file under ``folder`` (names and bytes, sorted) into ``h``."""
+    for p in sorted(q for q in folder.rglob("*") if q.is_file() and "__pycache__" not in q.parts):
+        h.update(f"{label}/{p.relative_to(folder).as_posix()}\0".encode())
+        with open(p, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+
+
+def _hub_revision(source) -> str:
+    """The commit a hub model resolves to in the local Hugging Face cache."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        path = snapshot_download(source.hub, revision=source.revision, local_files_only=True)
+    except Exception:  # not cached: the kernel will fail to load it, with a clear message
+        return f"uncached:{source.hub}@{source.revision}"
+    return f"{source.hub}@{Path(path).name}"
+
+
+def weights_fingerprint(source) -> str:
+    """A content hash of the weights ``source`` loads (a hub model: its resolved commit)."""
     h = hashlib.sha256()
-    for p in sorted(paths):
-        h.update(str(p.relative_to(config.REPO_ROOT)).encode())
-        h.update(p.read_bytes())
+    if source.hub:
+        h.update(_hub_revision(source).encode())
+    else:
+        folder = source.local_dir()
+        if folder is None or not folder.is_dir():
+            h.update(f"missing:{folder}".encode())
+        else:
+            _hash_tree(h, folder, "weights")
     return h.hexdigest()
 
 
 def code_version(pair) -> str:
-    """What the executed notebooks depend on besides the sentence: the package's
-    code, the pair registry, the pair's committed weights and library versions."""
-    files = [p for p in config.PACKAGE_DIR.glob("*.py") if p.name != "mkdocs_hooks.py"]
-    files.append(config.PAIRS_FILE)
-    if pair.trained.adapter:
-        files += [p for p in (config.PACKAGE_DIR / pair.trained.adapter).glob("*") if p.is_file()]
+    """Everything an executed notebook depends on besides the sentence and the template:
+    every file of the package (subpackages included), the pair's definition (whichever
+    file declared it), the weights both models load, and the library versions."""
+    h = hashlib.sha256()
+    _hash_tree(h, config.PACKAGE_DIR, "package")
+    h.update(json.dumps(dataclasses.asdict(pair), sort_keys=True, default=str).encode())
+    for which in ("untrained", "trained"):
+        h.update(f"{which}:{weights_fingerprint(getattr(pair, which))}".encode())
     libs = {name: version(name) for name in ("torch", "transformers", "peft", "captum", "bertviz")}
-    return hashlib.sha256((_hash_files(files) + json.dumps(libs, sort_keys=True)).encode()).hexdigest()
+    h.update(json.dumps(libs, sort_keys=True).encode())
+    return h.hexdigest()
 
 
 def cache_key(sentence, pair_slug: str, template_bytes: bytes, code: str) -> str:
@@ -95,9 +128,26 @@ def _log(msg: str, quiet: bool) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
-def execute_missing(sentences, pair, template, cache_dir: Path, quiet=False, progress=True,
+def read_cached(path: Path, quiet: bool = False):
+    """The executed notebook cached at ``path``, or None: a missing entry, or one that
+    is truncated or foreign (a warning names it, and the sentence runs again)."""
+    if not path.exists():
+        return None
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+        read_summary(nb)
+    except Exception as exc:  # any unreadable entry is a miss, never a failed build
+        print(f"warning: ignoring the unreadable cache entry {path} ({type(exc).__name__}); "
+              "that sentence runs again", file=sys.stderr, flush=True)
+        return None
+    return nb
+
+
+def execute_missing(sentences, pair, template, cache_dir: Path, run, quiet=False, progress=True,
                     jobs: int | None = None):
-    """Run what the cache lacks. Returns ({slug: notebook}, executed slugs, seconds)."""
+    """Run what the cache lacks in warm kernels whose sockets live in ``run`` (the
+    build's :class:`~attention_gallery.runs.Run`). Returns ({slug: notebook}, executed
+    slugs, seconds)."""
     from tqdm.auto import tqdm
 
     from .execute import KernelPool, KernelStopped, NotebookFailure
@@ -107,8 +157,9 @@ def execute_missing(sentences, pair, template, cache_dir: Path, quiet=False, pro
     notebooks, todo = {}, []
     for s in sentences:
         path = cache_dir / pair.slug / f"{cache_key(s, pair.slug, template_bytes, code)}.ipynb"
-        if path.exists():
-            notebooks[s.slug] = nbformat.read(str(path), as_version=4)
+        nb = read_cached(path, quiet)
+        if nb is not None:
+            notebooks[s.slug] = nb
         else:
             todo.append((s, path))
     failures, executed, seconds = [], [], 0.0
@@ -121,7 +172,7 @@ def execute_missing(sentences, pair, template, cache_dir: Path, quiet=False, pro
         for s, path in todo:
             params = {"text": s.text, "label": s.label, "note": s.note, "pair": pair.slug, "slug": s.slug}
             items.append(((s, path), notebook.parameterize(template, params, title=title_of(s.slug))))
-        with KernelPool(jobs) as pool:
+        with KernelPool(jobs, run) as pool:
             results = pool.run_all(items)
             for (s, path), result in tqdm(results, total=len(items), desc="sentences", unit="sentence",
                                           disable=not progress):
@@ -202,8 +253,8 @@ def mkdocs_build(docs: Path, site_dir: Path, sentences, quiet=False, cache_dir: 
     extra = {} if listed else {"not_in_nav": "/gallery/*.ipynb"}
     cfg = load_config(str(config.REPO_ROOT / "mkdocs.yml"), docs_dir=str(docs),
                       site_dir=str(site_dir), strict=True, **extra)
-    # mkdocs-jupyter's cache of rendered notebooks sits beside ours
-    cfg.plugins["mkdocs-jupyter"].config["cache_dir"] = str(Path(cache_dir).resolve().parent / "mkdocs-jupyter")
+    # mkdocs-jupyter's cache of rendered notebooks lives inside ours
+    cfg.plugins["mkdocs-jupyter"].config["cache_dir"] = str(Path(cache_dir).resolve() / ".mkdocs-jupyter")
     nav = []
     for item in cfg["nav"]:
         if isinstance(item, dict) and item.get("Gallery") == "gallery/index.md" and listed:
@@ -235,54 +286,53 @@ def _source_date() -> str:
         return "0"
 
 
-def _swap(new: Path, target: Path) -> None:
-    """Replace ``target`` by ``new`` (both on one file system) in two renames."""
-    old = target.with_name(f".{target.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        target.rename(old)
-    new.rename(target)
-    if old.exists():
-        shutil.rmtree(old)
-
-
 def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.DEFAULT_PAIR,
           out_dir: Path = config.SITE_DIR, cache_dir: Path = config.CACHE_DIR,
           quiet: bool = False, progress: bool = True, template: Path = config.TEMPLATE,
           jobs: int | None = None) -> BuildReport:
     """Build the gallery of ``sentences_path`` on ``pair_slug`` into ``out_dir``
-    (``jobs`` warm kernels, default one per core)."""
+    (``jobs`` warm kernels, default one per core).
+
+    Before anything runs, every folder the build would replace is checked
+    (:func:`attention_gallery.outdir.plan`: it only replaces folders it made), the
+    output folder is locked against a second build, and what dead builds left is
+    reaped; a refusal raises :class:`~attention_gallery.outdir.Refusal`."""
     from .models import load_tokenizer
     from .sentences import load_sentences
 
     start = time.perf_counter()
     report = BuildReport()
-    pair = get_pair(pair_slug)
-    tokenizer = load_tokenizer(pair.untrained)
-    sentences = load_sentences(sentences_path, tokenizer=tokenizer)
-    template = notebook.read_template(template)
-    assets.ensure_vendor(quiet=quiet)
-
-    notebooks, report.executed, report.seconds_executing = execute_missing(
-        sentences, pair, template, Path(cache_dir), quiet=quiet, progress=progress, jobs=jobs)
-    report.cached = [s.slug for s in sentences if s.slug not in report.executed]
-
-    out_dir = Path(out_dir).resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.with_name(f".{out_dir.name}.staging")
-    if staging.exists():
-        shutil.rmtree(staging)
-    try:
-        stage_docs(staging / "docs", sentences, notebooks, pair)
-        t = time.perf_counter()
-        mkdocs_build(staging / "docs", staging / "site", sentences, quiet=quiet, cache_dir=cache_dir)
-        report.mkdocs_seconds = time.perf_counter() - t
-        if out_dir == config.SITE_DIR.resolve():  # the default gallery: keep its sources too
-            _swap(staging / "docs" / "gallery", config.GALLERY_DIR)
-        _swap(staging / "site", out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    report.site_dir = out_dir
+    plan = outdir.plan(out_dir, cache_dir, Path(sentences_path), Path(template))
+    with runs.out_lock(plan.out):
+        for line in runs.reap() + plan.notes:  # said even when quiet: they change files
+            print(line, file=sys.stderr, flush=True)
+        outdir.remove(plan.staging)  # a staging folder a killed build left (checked by plan)
+        try:
+            plan.staging.mkdir(parents=True)  # also proves the output folder can be written
+        except OSError as exc:
+            raise outdir.Refusal(f"--out {plan.out} cannot be written: {exc.strerror} "
+                                 f"({exc.filename}); choose a folder you can write") from None
+        try:
+            outdir.write_marker(plan.staging, "staging")
+            pair = get_pair(pair_slug)
+            tokenizer = load_tokenizer(pair.untrained)
+            sentences = load_sentences(sentences_path, tokenizer=tokenizer)
+            template_nb = notebook.read_template(template)
+            assets.ensure_vendor(quiet=quiet)
+            with runs.Run() as run:
+                notebooks, report.executed, report.seconds_executing = execute_missing(
+                    sentences, pair, template_nb, plan.cache, run, quiet=quiet, progress=progress, jobs=jobs)
+            report.cached = [s.slug for s in sentences if s.slug not in report.executed]
+            stage_docs(plan.staging / "docs", sentences, notebooks, pair)
+            t = time.perf_counter()
+            mkdocs_build(plan.staging / "docs", plan.staging / "site", sentences, quiet=quiet,
+                         cache_dir=plan.cache)
+            report.mkdocs_seconds = time.perf_counter() - t
+            if plan.sources is not None:  # the default gallery: keep its sources too
+                outdir.swap(plan.staging / "docs" / "gallery", plan.sources, "gallery-sources")
+            outdir.swap(plan.staging / "site", plan.out, "site")
+        finally:
+            shutil.rmtree(plan.staging, ignore_errors=True)
+    report.site_dir = plan.out
     report.seconds_total = time.perf_counter() - start
     return report

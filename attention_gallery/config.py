@@ -32,7 +32,8 @@ DOCS_DIR = REPO_ROOT / "docs"
 GALLERY_DIR = DOCS_DIR / "gallery"  # generated: executed notebooks + index
 SITE_DIR = REPO_ROOT / "site"
 CACHE_DIR = REPO_ROOT / ".cache" / "gallery"
-VENDOR_DIR = REPO_ROOT / "node_modules"  # d3, jquery, requirejs from npm
+# The pages the build writes into the gallery folder beside the sentence pages.
+GENERATED_PAGES = ("index", "pair", "heads", "faithfulness", "disagreements")
 # Every page carries the site's navigation: a set of up to this many sentences is
 # listed in it; a bigger one only on the gallery's overview page (so a page's weight
 # and render time do not grow with the size of the set).

@@ -1,4 +1,4 @@
-"""Execute parameterised notebooks in one warm kernel.
+"""Execute parameterised notebooks in warm kernels.
 
 A fresh kernel per notebook pays for starting Python, importing torch and loading
 both models every time (about 9 s a sentence on 2 cores). Here a warm kernel runs many
@@ -7,6 +7,11 @@ each notebook starts from an emptied namespace (like ``%reset -f``), so its cell
 their own variables. nbclient runs the cells, as papermill would. ``KernelPool`` keeps
 one such kernel per core, each on one thread, and hands notebooks to whichever is free
 (one thread per kernel also makes the numbers independent of the pool's size).
+
+Kernels talk over IPC sockets whose absolute paths lie in the build's run folder
+(:mod:`attention_gallery.runs`), so a build works from any working directory and
+beside another build; the pool closes its kernels on every exit path, and the next
+build reaps what a killed one left.
 """
 
 from __future__ import annotations
@@ -59,16 +64,23 @@ class KernelStopped(RuntimeError):
 class WarmKernel:
     """One Python kernel that executes many notebooks (a context manager)."""
 
-    def __init__(self, timeout: int = 600, cwd: Path = config.REPO_ROOT, env: dict | None = None):
+    def __init__(self, connection_file: Path, timeout: int = 600, cwd: Path = config.REPO_ROOT,
+                 env: dict | None = None, on_start=None):
+        self.connection_file = Path(connection_file).resolve()
         self.timeout = timeout
         self.cwd = cwd
         self.env = {**os.environ, **QUIET_ENV, **(env or {})}
+        self.on_start = on_start  # called with (pid, connection file) once the kernel runs
         self.km = None
         self.kc = None
 
     def __enter__(self) -> "WarmKernel":
-        self.km = KernelManager(kernel_name="python3", transport="ipc")
+        # IPC sockets are named after the connection file: an absolute path of this build's own
+        self.km = KernelManager(kernel_name="python3", transport="ipc",
+                                connection_file=str(self.connection_file))
         self.km.start_kernel(env=self.env, cwd=str(self.cwd))
+        if self.on_start is not None:
+            self.on_start(self.km.provisioner.pid, self.connection_file)
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=120)
@@ -133,8 +145,10 @@ def _failed_cell(nb):
 class KernelPool:
     """``jobs`` warm kernels executing notebooks in parallel (a context manager)."""
 
-    def __init__(self, jobs: int, **kernel_kw):
-        self.kernels = [WarmKernel(**kernel_kw) for _ in range(max(1, jobs))]
+    def __init__(self, jobs: int, run, **kernel_kw):
+        """``run``: the build's :class:`~attention_gallery.runs.Run` (sockets, kernel pids)."""
+        self.kernels = [WarmKernel(run.connection_file(i), on_start=run.record_kernel, **kernel_kw)
+                        for i in range(max(1, jobs))]
 
     def __enter__(self) -> "KernelPool":
         try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import copy
+import os
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -85,6 +87,12 @@ def normalise(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[st
 def write(nb: nbformat.NotebookNode, path: Path) -> None:
     """Write atomically: a reader (or an interrupted build) never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    nbformat.write(nb, str(tmp))
-    tmp.replace(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:  # a name of its own: two builds may write one key
+            nbformat.write(nb, fh)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

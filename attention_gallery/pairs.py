@@ -18,6 +18,10 @@ class UnknownPairError(KeyError):
         return self.args[0]
 
 
+class PairsFileError(ValueError):
+    """A pairs file that cannot be read or is malformed; the message names the file."""
+
+
 @dataclass(frozen=True)
 class ModelSource:
     """Where one model comes from: a hub id, a local path, a package or an adapter."""
@@ -95,8 +99,23 @@ def parse_pairs(raw: dict, origin: str = "pairs") -> dict[str, PairSpec]:
 
 
 def _read(path) -> dict[str, PairSpec]:
-    with open(path, encoding="utf-8") as fh:
-        return parse_pairs(yaml.safe_load(fh) or {}, origin=str(path))
+    try:
+        with open(path, encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh) or {}
+        if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+            raise ValueError(f"{path}: expected a mapping of pair slugs to pair definitions")
+        return parse_pairs(raw, origin=str(path))
+    except OSError as exc:
+        raise PairsFileError(f"cannot read the pairs file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise PairsFileError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', None) or exc}); "
+                             "fix the file (see the format at the top of attention_gallery/pairs.yaml)") from None
+    except (ValueError, TypeError) as exc:
+        what = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
+        raise PairsFileError(f"{what}; fix the file (see the format at the top of "
+                             "attention_gallery/pairs.yaml)") from None
 
 
 @lru_cache(maxsize=None)

@@ -34,7 +34,6 @@ import psutil
 import yaml
 
 from attention_gallery import config
-from attention_gallery.build import title_of
 
 REPO = config.REPO_ROOT
 

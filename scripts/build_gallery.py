@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -26,25 +27,35 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sentences", type=Path, default=config.SENTENCES_FILE, help="sentence set (YAML)")
     ap.add_argument("--pair", default=config.DEFAULT_PAIR, help="model pair slug (see attention_gallery/pairs.yaml)")
-    ap.add_argument("--out", type=Path, default=config.SITE_DIR, help="where the built site goes (default: site/)")
-    ap.add_argument("--cache", type=Path, default=config.CACHE_DIR, help="cache of executed notebooks")
+    ap.add_argument("--out", default=str(config.SITE_DIR),
+                    help="where the built site goes (default: site/); a new or empty folder, or one "
+                         "an earlier build made: the build never replaces anything else")
+    ap.add_argument("--cache", default=str(config.CACHE_DIR), help="cache of executed notebooks")
     ap.add_argument("--template", type=Path, default=config.TEMPLATE, help="parameterised notebook template")
     ap.add_argument("--jobs", type=int, default=None, help="warm kernels in parallel (default: one per core)")
     ap.add_argument("--quiet", action="store_true", help="no progress bar or mkdocs log")
     args = ap.parse_args(argv)
 
+    from attention_gallery.assets import AssetError
     from attention_gallery.build import BuildError, BuildInterrupted, build
     from attention_gallery.models import ModelUnavailableError
-    from attention_gallery.pairs import UnknownPairError
+    from attention_gallery.outdir import Refusal
+    from attention_gallery.pairs import PairsFileError, UnknownPairError
+    from attention_gallery.runs import Busy
     from attention_gallery.sentences import SentenceSetError
 
+    def terminate(signum, frame):  # `kill` stops the build as Ctrl-C does: kernels closed, site kept
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
     try:
         report = build(args.sentences, args.pair, args.out, args.cache, quiet=args.quiet,
                        progress=not args.quiet, template=args.template, jobs=args.jobs)
     except BuildInterrupted as exc:
         print(f"interrupted: {exc}", file=sys.stderr)
         return 130
-    except (SentenceSetError, UnknownPairError, ModelUnavailableError, BuildError) as exc:
+    except (SentenceSetError, UnknownPairError, PairsFileError, ModelUnavailableError, AssetError,
+            Refusal, Busy, BuildError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -71,3 +71,23 @@ def default_pair():
     from attention_gallery.models import load_pair
 
     return load_pair("minilm-sst2")
+
+
+@pytest.fixture()
+def tiny_registry(tiny_dirs, tmp_path, monkeypatch):
+    """The tiny DistilBERT pair registered as 'tiny' in an extra pairs file (in this
+    process and for the build's kernels); yields that file."""
+    import yaml
+
+    from attention_gallery import config, pairs
+
+    untrained, trained = tiny_dirs
+    reg = tmp_path / "pairs.yaml"
+    reg.write_text(yaml.safe_dump({"tiny": {
+        "title": "Tiny DistilBERT", "untrained": {"path": str(untrained)},
+        "trained": {"path": str(trained)}, "description": "test pair", "head_seed": 0}}))
+    monkeypatch.setenv("ATTENTION_GALLERY_PAIRS", str(reg))
+    monkeypatch.setattr(config, "EXTRA_PAIRS_FILE", str(reg))
+    pairs.all_pairs.cache_clear()
+    yield reg
+    pairs.all_pairs.cache_clear()

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 import yaml
 
-from attention_gallery import config, notebook, pairs
+from attention_gallery import config, notebook
 from attention_gallery.build import BuildError, build
 from attention_gallery.sentences import SentenceSetError
 
@@ -33,21 +33,6 @@ def write_sentences(path: Path, rows) -> Path:
 
 THREE = [("one-good", "A good film", "positive"), ("two-bad", "A bad film", "negative"),
          ("three-fine", "Fine, I guess", "positive")]
-
-
-@pytest.fixture()
-def tiny_registry(tiny_dirs, tmp_path, monkeypatch):
-    """Register the tiny DistilBERT pair as 'tiny' (in-process and for the kernel)."""
-    untrained, trained = tiny_dirs
-    reg = tmp_path / "pairs.yaml"
-    reg.write_text(yaml.safe_dump({"tiny": {
-        "title": "Tiny DistilBERT", "untrained": {"path": str(untrained)},
-        "trained": {"path": str(trained)}, "description": "test pair"}}))
-    monkeypatch.setenv("ATTENTION_GALLERY_PAIRS", str(reg))
-    monkeypatch.setattr(config, "EXTRA_PAIRS_FILE", str(reg))
-    pairs.all_pairs.cache_clear()
-    yield "tiny"
-    pairs.all_pairs.cache_clear()
 
 
 def _build(tmp_path, sentences, pair="tiny", out="site", **kw):
@@ -235,12 +220,13 @@ def test_end_to_end_default_pair(tmp_path):
 
 def test_warm_kernel_gives_each_notebook_a_clean_namespace():
     from attention_gallery.execute import NotebookFailure, WarmKernel
+    from attention_gallery.runs import Run
 
     first = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("leak = 42\nimport json")])
     second = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("print('leak' in globals(), 'json' in globals())"),
         nbformat.v4.new_code_cell("1 / 0")])
-    with WarmKernel() as kernel:
+    with Run() as run, WarmKernel(run.connection_file(0)) as kernel:
         kernel.run(first)
         with pytest.raises(NotebookFailure) as err:
             kernel.run(second)
