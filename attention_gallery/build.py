@@ -24,13 +24,14 @@ import os
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
 import nbformat
 
-from . import assets, config, notebook, outdir, runs, site
+from . import assets, config, notebook, outdir, runs
 from .pairs import get_pair
 
 CACHE_FORMAT = 1
@@ -207,67 +208,47 @@ def execute_missing(sentences, pair, template, cache_dir: Path, run, quiet=False
     return notebooks, executed, seconds
 
 
-def stage_docs(stage: Path, sentences, notebooks, pair) -> dict:
-    """Static pages + generated gallery under ``stage``; returns metrics."""
+def stage_docs(stage: Path, sentences, notebooks, pair, cache_dir: Path) -> None:
+    """The docs under ``stage``: the static pages, and in ``gallery/`` the executed
+    notebooks with the manifest the gallery plugin reads (it writes the rest)."""
+    from .gallery.plugin import write_manifest
+
     shutil.copytree(config.DOCS_DIR, stage, ignore=shutil.ignore_patterns("gallery", ".*"))
     gallery = stage / "gallery"
     gallery.mkdir()
-    summaries = []
     for s in sentences:
-        nb = notebooks[s.slug]
-        notebook.write(nb, gallery / f"{s.slug}.ipynb")
-        summary = read_summary(nb)
-        summary["title"] = title_of(s.slug)
-        summaries.append(summary)
-    metrics = site.aggregate(summaries)
-    eval_file = config.WEIGHTS_DIR / pair.slug / "evaluation.json"
-    evaluation = json.loads(eval_file.read_text()) if eval_file.exists() else None
-    pages = {
-        "index.md": site.index_page(pair, summaries),
-        "pair.md": site.pair_page(pair, evaluation),
-        "heads.md": site.heads_page(metrics),
-        "faithfulness.md": site.faithfulness_page(metrics),
-        "disagreements.md": site.disagreements_page(summaries),
-    }
-    for name, text in pages.items():
-        (gallery / name).write_text(text, encoding="utf-8")
-    (stage / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True) + "\n")
-    return metrics
+        notebook.write(notebooks[s.slug], gallery / f"{s.slug}.ipynb")
+    write_manifest(gallery, pair.slug, [(s.slug, title_of(s.slug)) for s in sentences], cache_dir)
 
 
-def mkdocs_build(docs: Path, site_dir: Path, sentences, quiet=False, cache_dir: Path = config.CACHE_DIR) -> None:
-    """``mkdocs build --strict`` of ``docs`` into ``site_dir``.
+@contextmanager
+def _source_date_epoch():
+    """``SOURCE_DATE_EPOCH`` (no build date in pages) set for the block only."""
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = before or _source_date()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
 
-    The sentences are listed in the nav when there are at most
-    :data:`~attention_gallery.config.NAV_SENTENCES_MAX` of them; otherwise the
-    gallery's overview page (which links every sentence) stands for them.
-    """
+
+def mkdocs_build(docs: Path, site_dir: Path, quiet=False) -> None:
+    """``mkdocs build --strict`` of ``docs`` into ``site_dir`` (the gallery plugin
+    in mkdocs.yml adds the gallery's pages and nav)."""
     import logging
 
     from mkdocs.commands.build import build as mk_build
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, MkDocsException
 
-    listed = len(sentences) <= config.NAV_SENTENCES_MAX
-    # pages left out of the nav on purpose are not "omitted files" (a strict failure)
-    extra = {} if listed else {"not_in_nav": "/gallery/*.ipynb"}
-    cfg = load_config(str(config.REPO_ROOT / "mkdocs.yml"), docs_dir=str(docs),
-                      site_dir=str(site_dir), strict=True, **extra)
-    # mkdocs-jupyter's cache of rendered notebooks lives inside ours
-    cfg.plugins["mkdocs-jupyter"].config["cache_dir"] = str(Path(cache_dir).resolve() / ".mkdocs-jupyter")
-    nav = []
-    for item in cfg["nav"]:
-        if isinstance(item, dict) and item.get("Gallery") == "gallery/index.md" and listed:
-            item = {"Gallery": [{"Overview": "gallery/index.md"}] +
-                    [{title_of(s.slug): f"gallery/{s.slug}.ipynb"} for s in sentences]}
-        nav.append(item)
-    cfg["nav"] = nav
-    os.environ.setdefault("SOURCE_DATE_EPOCH", _source_date())  # no build date in pages
+    cfg = load_config(str(config.REPO_ROOT / "mkdocs.yml"), docs_dir=str(docs), site_dir=str(site_dir), strict=True)
     level = logging.getLogger("mkdocs").level
     if quiet:
         logging.getLogger("mkdocs").setLevel(logging.WARNING)
     try:
-        mk_build(cfg)
+        with _source_date_epoch():
+            mk_build(cfg)
     except (Abort, MkDocsException) as exc:
         raise BuildError(f"mkdocs build --strict failed: {exc}") from None
     finally:
@@ -323,10 +304,9 @@ def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.
                 notebooks, report.executed, report.seconds_executing = execute_missing(
                     sentences, pair, template_nb, plan.cache, run, quiet=quiet, progress=progress, jobs=jobs)
             report.cached = [s.slug for s in sentences if s.slug not in report.executed]
-            stage_docs(plan.staging / "docs", sentences, notebooks, pair)
+            stage_docs(plan.staging / "docs", sentences, notebooks, pair, plan.cache)
             t = time.perf_counter()
-            mkdocs_build(plan.staging / "docs", plan.staging / "site", sentences, quiet=quiet,
-                         cache_dir=plan.cache)
+            mkdocs_build(plan.staging / "docs", plan.staging / "site", quiet=quiet)
             report.mkdocs_seconds = time.perf_counter() - t
             if plan.sources is not None:  # the default gallery: keep its sources too
                 outdir.swap(plan.staging / "docs" / "gallery", plan.sources, "gallery-sources")

@@ -72,9 +72,9 @@ def looks_prebuilt(folder: Path, kind: str) -> bool:
         return False
     if kind == "site":
         return _SITE_REQUIRED <= names <= _site_names() and (folder / "gallery" / "index.html").is_file()
-    if kind == "gallery-sources":  # docs/gallery: executed notebooks + generated pages
-        generated = {f"{name}.md" for name in config.GENERATED_PAGES}
-        return "index.md" in names and all(
+    if kind == "gallery-sources":  # docs/gallery: executed notebooks (+ generated pages, before the plugin)
+        generated = {f"{name}.md" for name in config.GENERATED_PAGES} | {"gallery.json"}
+        return bool(names & {"index.md", "gallery.json"}) and all(
             (folder / n).is_file() and (n in generated or n.endswith(".ipynb")) for n in names)
     return False
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import base64
 import json
 import re
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from attention_gallery import assets, mkdocs_hooks, site, views
+from attention_gallery import assets, site, views
+from attention_gallery.gallery.offline import OfflinePages
+from attention_gallery.gallery.templates import shared_bytecode
 
 EVIL = '</script><script>alert(1)</script> "><img src=x onerror=alert(1)> & {{ x }}'
 
@@ -85,57 +86,56 @@ def test_wrap_bertviz_removes_the_cdn():
         assets.wrap_bertviz("console.log(1)", "model_view")
 
 
-def _page(src="gallery/x.ipynb", url="gallery/x/"):
-    return SimpleNamespace(url=url, file=SimpleNamespace(src_path=src))
-
-
-def test_hook_moves_inline_css_and_drops_cdn_loaders():
-    mkdocs_hooks.on_pre_build({})
+def test_offline_pages_move_inline_css_and_drop_cdn_loaders(tmp_path):
+    offline = OfflinePages()
     css = "a{color:red}" * 400
     html = (f'<div class="jupyter-wrapper"><style type="text/css">{css}</style>'
             '<!-- Load mathjax -->\n<script src="https://cdnjs.cloudflare.com/x.js"> </script>'
             '<!-- End of mathjax configuration --></div>')
-    out = mkdocs_hooks.on_post_page(html, _page(), {})
+    out = offline.process(html, "gallery/x/", "gallery/x.ipynb")
     assert css not in out and "cdnjs" not in out
-    assert re.search(r'<link rel="stylesheet" href="../../assets/jupyter/[0-9a-f]{16}\.css">', out)
+    link = re.search(r'<link rel="stylesheet" href="../../(assets/jupyter/[0-9a-f]{16}\.css)">', out)
+    assert link
+    offline.write(tmp_path)
+    assert (tmp_path / link.group(1)).read_text() == css
+    assert OfflinePages().shared == {}  # one build's shared files are its own
 
 
-def test_hook_fails_a_page_that_would_fetch_from_another_host():
+def test_offline_pages_refuse_a_page_that_would_fetch_from_another_host():
     from mkdocs.exceptions import PluginError
 
-    with pytest.raises(PluginError, match="another host"):
-        mkdocs_hooks.on_post_page('<img src="https://example.org/x.png">', _page("index.md", ""), {})
+    with pytest.raises(PluginError, match="index.md: the page would fetch from another host"):
+        OfflinePages().process('<img src="https://example.org/x.png">', "", "index.md")
     # a plain hyperlink is not a fetch
-    assert mkdocs_hooks.on_post_page('<a href="https://example.org/">x</a>', _page("index.md", ""), {})
+    link = '<a href="https://example.org/">x</a>'
+    assert OfflinePages().process(link, "", "index.md") == link
 
 
-def test_hook_compiles_nbconvert_templates_once(tmp_path, monkeypatch):
+def test_nbconvert_templates_compiled_once_per_build_and_patch_undone(tmp_path, monkeypatch):
     import jinja2
     import nbformat
     from mkdocs_jupyter.nbconvert2 import nb2html
+    from nbconvert.exporters.templateexporter import TemplateExporter
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A title"),
                                          nbformat.v4.new_code_cell("1 + 1")])
     path = tmp_path / "n.ipynb"
     nbformat.write(nb, path)
-    mkdocs_hooks.on_config({})
-    cache = mkdocs_hooks.share_template_bytecode()  # idempotent: one wrapper, one cache
-    from nbconvert.exporters.templateexporter import TemplateExporter
-    assert isinstance(cache, jinja2.BytecodeCache)
-    assert TemplateExporter()._create_environment().bytecode_cache is cache
-    assert TemplateExporter()._create_environment().bytecode_cache is cache
-
+    original = TemplateExporter.__dict__["_create_environment"]
     compiled = []
     compile_ = jinja2.Environment.compile
     monkeypatch.setattr(jinja2.Environment, "compile",
                         lambda self, *a, **kw: compiled.append(1) or compile_(self, *a, **kw))
-    first = nb2html(str(path))
-    assert cache.store  # the templates' bytecode is kept
-    compiled.clear()
-    second = nb2html(str(path))  # a new exporter and environment, as mkdocs-jupyter makes per page
-    assert second == first
-    assert "A title" in second
-    assert len(compiled) <= 1, len(compiled)  # only the exporter's inline raw template, if any
+    with shared_bytecode() as cache:
+        assert TemplateExporter()._create_environment().bytecode_cache is cache
+        first = nb2html(str(path))
+        assert cache.store  # the templates' bytecode is kept
+        compiled.clear()
+        second = nb2html(str(path))  # a new exporter and environment, as mkdocs-jupyter makes per page
+        assert second == first and "A title" in second
+        assert len(compiled) <= 1, len(compiled)  # only the exporter's inline raw template, if any
+    assert TemplateExporter.__dict__["_create_environment"] is original  # no patch outlives the build
+    assert TemplateExporter()._create_environment().bytecode_cache is not cache
 
 
 def test_signed_numbers_never_read_minus_zero():
