@@ -249,7 +249,7 @@ def parse_sentences(text: str, origin: str = "<string>", tokenizer=None,
         root = yamlinput.compose(text)
         if root is None:
             raise refuse(f"the file is empty; expected {shape}")
-        data, lines, key_problems = yamlinput.to_data(root, _SHAPE, 2 * MAX_FILE_CHARS)
+        data, lines, key_problems = yamlinput.to_data(root, _SHAPE, MAX_FILE_CHARS)
     except yamlinput.InputError as exc:
         raise refuse(str(exc)) from None
     if not isinstance(data, dict):

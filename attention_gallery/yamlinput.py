@@ -136,21 +136,26 @@ def to_data(root, shape, budget: int):
     ``{key: shape}`` a mapping (keys not named hold scalars), ``[shape]`` a list, ``None``
     a scalar. ``lines`` maps each loc to the line where its value starts; ``problems``
     lists (loc, problem) for merge keys, non-string keys and keys given twice (the first
-    is kept). Aliases are followed, at most ``budget`` characters' worth in all (an alias
-    bomb is refused, not expanded)."""
+    is kept). A node that aliases make appear several times is converted once, but
+    counts each time: data of more than ``budget`` characters and values (an alias
+    bomb) is refused."""
     lines: dict[tuple, int] = {}
     problems: list[tuple[tuple, str]] = []
-    spent = 0
+    done: dict[tuple, tuple] = {}  # (node, shape) -> (data, size)
 
-    def convert(node, shape, loc):
-        nonlocal spent
+    def convert(node, shape, loc) -> tuple:
         lines[loc] = node.start_mark.line + 1
-        spent += 1 + len(node.value if isinstance(node, ScalarNode) else "")
-        if spent > budget:
+        if (id(node), id(shape)) not in done:
+            done[id(node), id(shape)] = _convert(node, shape, loc)
+        data, size = done[id(node), id(shape)]
+        if size > budget:
             raise InputError(f"line {lines[loc]}: aliases repeat too much (more than "
-                             f"{budget} characters once expanded); write entries out")
+                             f"{budget} characters and values once expanded); write it out")
+        return data, size
+
+    def _convert(node, shape, loc) -> tuple:
         if isinstance(shape, dict) and _is(node, MappingNode, "map"):
-            out, key_lines = {}, {}
+            out, size, key_lines = {}, 1, {}
             for key_node, value_node in node.value:
                 key, line = _scalar(key_node), key_node.start_mark.line + 1
                 if key_node.tag == _TAG + "merge":
@@ -162,10 +167,13 @@ def to_data(root, shape, budget: int):
                     problems.append((loc, f"key {show(key)} appears twice (lines "
                                           f"{key_lines[key]} and {line})"))
                 else:
-                    out[key], key_lines[key] = convert(value_node, shape.get(key), loc + (key,)), line
-            return out
+                    out[key], value_size = convert(value_node, shape.get(key), loc + (key,))
+                    key_lines[key], size = line, size + value_size
+            return out, size
         if isinstance(shape, list) and _is(node, SequenceNode, "seq"):
-            return [convert(item, shape[0], loc + (i,)) for i, item in enumerate(node.value)]
-        return _scalar(node)
+            items = [convert(item, shape[0], loc + (i,)) for i, item in enumerate(node.value)]
+            return [data for data, _ in items], 1 + sum(size for _, size in items)
+        data = _scalar(node)
+        return data, len(data) if isinstance(data, str) else 1
 
-    return convert(root, shape, ()), lines, problems
+    return convert(root, shape, ())[0], lines, problems
