@@ -192,8 +192,8 @@ def check_text(text: str, tokenizer=None, max_tokens: int = config.MAX_TOKENS) -
             return [f"text is too long: {exc}; overlong sentences are refused, not truncated"]
         markers = set(tokenizer.all_special_ids) - {tokenizer.unk_token_id}  # [CLS], [SEP]...
         if all(i in markers for i in ids):
-            problems.append(f"text gives no token but {' '.join(tokenizer.convert_ids_to_tokens(ids))}: "
-                            f"the model would read no word of it")
+            tokens = " ".join(tokenizer.convert_ids_to_tokens(ids))
+            problems.append(f"text gives no token but {tokens}: the model would read no word of it")
     return problems
 
 

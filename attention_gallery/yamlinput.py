@@ -74,7 +74,7 @@ def read_text(path, limit: int) -> str:
         with open(path, "rb", opener=nonblocking) as file:
             mode = os.fstat(file.fileno()).st_mode
             if not stat.S_ISREG(mode):
-                what = next((k for test, k in _FILE_KINDS.items() if test(mode)), "special")
+                what = next((k for test, k in _FILE_KINDS.items() if test(mode)), "a special file")
                 raise InputError(f"is {what}, not a regular file; give the path of a YAML file")
             data = file.read(limit + 1)
     except IsADirectoryError:
