@@ -199,11 +199,14 @@ def check_text(text: str, tokenizer=None, max_tokens: int = config.MAX_TOKENS) -
 
 # --- the schema -----------------------------------------------------------
 
+# Inputs stay out of pydantic's own messages: a YAML node's repr expands its aliases.
+_CONFIG = ConfigDict(extra="forbid", strict=True, frozen=True, hide_input_in_errors=True)
+
 
 class Entry(BaseModel):
     """One entry of a sentence set. A field with a default is an optional key."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = _CONFIG
 
     slug: Annotated[str, _problems(_slug_problems)]
     text: Annotated[str, _problems(check_text, with_context=True)]
@@ -215,7 +218,7 @@ class Entry(BaseModel):
 class SentenceSet(BaseModel):
     """A sentence set file: only the key ``sentences``, a non-empty list of entries."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = _CONFIG
 
     sentences: list[Entry] = Field(min_length=1)
 
@@ -297,34 +300,40 @@ def parse_sentences(text: str, origin: str = "<string>", tokenizer=None,
             for i, entry in enumerate(valid.sentences)]
 
 
+_SAYS = {  # pydantic's error type -> the problem in words
+    "extra_forbidden": "unknown key {name}; allowed keys: {fields}",
+    "extra_top": "unknown top-level key {name}; the only allowed key is 'sentences'",
+    "too_short": "the 'sentences' list is empty; give at least one entry",
+    "list_type": "'sentences' must be a list of entries, got {got}",
+    "model_type": "an entry must be a mapping with keys {required} (and optionally "
+                  "{optional}), got {got}",
+    "string_type": "{field} must be a string, got {got}",
+    "missing": "missing key{s} {names}; every entry needs {required} ({optional} {are} optional)",
+}
+
+
 def _schema_problems(exc: ValidationError) -> list[tuple[tuple, str]]:
-    """pydantic's errors in words, as (loc, problem)."""
+    """pydantic's errors in words, as (loc, problem); the missing keys of an entry
+    make one problem."""
     found, missing = [], {}
     for error in exc.errors():
-        loc, got, name = error["loc"], yamlinput.kind(error["input"]), error["loc"][-1]
-        if error["type"] == "missing":
-            missing.setdefault(loc[:-1], []).append(name)
-        elif error["type"] == "value_error":  # a validator's problems, one per line
+        loc, kind = error["loc"], error["type"]
+        if kind == "value_error":  # a validator's problems, one per line
             found += [(loc, p) for p in str(error["ctx"]["error"]).split("\n")]
-        elif error["type"] == "extra_forbidden" and len(loc) == 1:
-            found.append((loc, f"unknown top-level key {show(name)}; the only allowed key is "
-                               f"'sentences'"))
-        elif error["type"] == "extra_forbidden":
-            found.append((loc, f"unknown key {show(name)}; allowed keys: {', '.join(_FIELDS)}"))
-        elif error["type"] == "too_short":
-            found.append((loc, "the 'sentences' list is empty; give at least one entry"))
-        elif error["type"] == "list_type":
-            found.append((loc, f"'sentences' must be a list of entries, got {got}"))
-        elif error["type"] == "model_type":
-            found.append((loc, f"an entry must be a mapping with keys {', '.join(_REQUIRED)} "
-                               f"(and optionally {', '.join(_OPTIONAL)}), got {got}"))
+        elif kind == "missing":
+            missing.setdefault(loc[:-1], []).append(loc[-1])
         else:
-            found.append((loc, f"{name} must be a string, got {got}"))
-    found += [(loc, f"missing key{'s' if len(names) > 1 else ''} {', '.join(names)}; every "
-                    f"entry needs {', '.join(_REQUIRED)} ({', '.join(_OPTIONAL)} "
-                    f"{'is' if len(_OPTIONAL) == 1 else 'are'} optional)")
-              for loc, names in missing.items()]
-    return found
+            kind = "extra_top" if kind == "extra_forbidden" and len(loc) == 1 else kind
+            found.append((loc, _say(kind, field=loc[-1], name=show(str(loc[-1])),
+                                    got=yamlinput.kind(error["input"]), msg=error["msg"])))
+    return found + [(loc, _say("missing", s="s" * (len(names) > 1), names=", ".join(names)))
+                    for loc, names in missing.items()]
+
+
+def _say(kind: str, **values) -> str:
+    return _SAYS.get(kind, "{field}: {msg}").format(
+        fields=", ".join(_FIELDS), required=", ".join(_REQUIRED), optional=", ".join(_OPTIONAL),
+        are="is" if len(_OPTIONAL) == 1 else "are", **values)
 
 
 def load_sentences(path=config.SENTENCES_FILE, tokenizer=None,

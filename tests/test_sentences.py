@@ -10,13 +10,15 @@ import threading
 from collections import Counter
 from dataclasses import FrozenInstanceError
 
+import pydantic
 import pytest
 import yaml
 
 from attention_gallery import config, yamlinput
 from attention_gallery.attention import encode
-from attention_gallery.sentences import (MAX_FILE_CHARS, Sentence, SentenceSetError,
-                                         check_text, load_sentences, parse_sentences)
+from attention_gallery.sentences import (MAX_FILE_CHARS, Sentence, SentenceSet,
+                                         SentenceSetError, check_text, load_sentences,
+                                         parse_sentences)
 
 ORIGINALS = {
     "This movie was not really good, I did not enjoy it at all": "negative",
@@ -690,3 +692,21 @@ def test_a_repeated_long_text_is_refused_at_once():
     (message,) = in_time(lambda: parse_sentences(body("x" * 600_000)), 5)["error"].errors
     assert "<string>: line 2: aliases repeat too much" in message
     assert [s.text for s in parse_sentences(body("Fine."))] == ["Fine.", "Fine."]
+
+
+def test_schema_errors_never_show_a_yaml_node():
+    """A node's repr expands its aliases (an alias bomb's would not fit in memory), so
+    even pydantic's own message of a refused node must not show it."""
+    shown = []
+
+    class Unshowable(yaml.SequenceNode):
+        def __repr__(self):
+            shown.append(self)
+            return "<node>"
+
+    node = Unshowable("tag:yaml.org,2002:seq", [])
+    with pytest.raises(pydantic.ValidationError) as info:
+        SentenceSet.model_validate({"sentences": [node, {"slug": node}]})
+    assert "Input should be a valid dictionary" in str(info.value)
+    assert [e["input"] for e in info.value.errors()[:2]] == [node, node]
+    assert shown == []
