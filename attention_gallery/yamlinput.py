@@ -146,14 +146,14 @@ def to_data(root, shape, budget: int):
     def convert(node, shape, loc) -> tuple:
         lines[loc] = node.start_mark.line + 1
         if (id(node), id(shape)) not in done:
-            done[id(node), id(shape)] = _convert(node, shape, loc)
+            done[id(node), id(shape)] = build(node, shape, loc)
         data, size = done[id(node), id(shape)]
         if size > budget:
             raise InputError(f"line {lines[loc]}: aliases repeat too much (more than "
                              f"{budget} characters and values once expanded); write it out")
         return data, size
 
-    def _convert(node, shape, loc) -> tuple:
+    def build(node, shape, loc) -> tuple:
         if isinstance(shape, dict) and _is(node, MappingNode, "map"):
             out, size, key_lines = {}, 1, {}
             for key_node, value_node in node.value:
