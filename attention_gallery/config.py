@@ -30,6 +30,11 @@ MAX_TOKENS = 128  # longer sentences are refused (see sentences.py)
 # --- outputs --------------------------------------------------------------
 DOCS_DIR = REPO_ROOT / "docs"
 GALLERY_DIR = DOCS_DIR / "gallery"  # generated: executed notebooks + index
+# A sentence's page is gallery/<slug>; these names are taken. GENERATED_PAGES are the
+# pages build.stage_docs writes beside the sentences; RESERVED_SLUGS adds the names
+# pages planned for later will take (refusing them now keeps today's sets valid then).
+GENERATED_PAGES = ("index", "pair", "heads", "faithfulness", "disagreements")
+RESERVED_SLUGS = GENERATED_PAGES + ("contrast", "lesson", "live", "assets", "search")
 SITE_DIR = REPO_ROOT / "site"
 CACHE_DIR = REPO_ROOT / ".cache" / "gallery"
 # The pages the build writes into the gallery folder beside the sentence pages.

@@ -4,16 +4,21 @@ untrusted sentence files (every bad input refused with a precise message)."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import threading
 from collections import Counter
 from dataclasses import FrozenInstanceError
 
+import pydantic
 import pytest
 import yaml
 
-from attention_gallery import config
+from attention_gallery import config, yamlinput
 from attention_gallery.attention import encode
-from attention_gallery.sentences import (MAX_FILE_CHARS, Sentence, SentenceSetError,
-                                         check_text, load_sentences, parse_sentences)
+from attention_gallery.sentences import (MAX_FILE_CHARS, Sentence, SentenceSet,
+                                         SentenceSetError, check_text, load_sentences,
+                                         parse_sentences)
 
 ORIGINALS = {
     "This movie was not really good, I did not enjoy it at all": "negative",
@@ -238,7 +243,7 @@ BAD_FILES = [
      ["entry 3 (slug 'good', line 8)", "duplicate slug 'good'",
       "entry 1 (line 2) already uses it"]),
     ("reserved-slug", entries("  - slug: index\n    text: Fine.\n    label: negative\n"),
-     ["entry 2 (slug 'index', line 5)", "reserved"]),
+     ["entry 2 (slug 'index', line 5)", "reserved", "generates; pick another slug"]),
     ("text-block-newline", entries("  - slug: foo\n    text: |\n      One line,\n"
                                    "      two lines.\n    label: negative\n"),
      ["entry 2 (slug 'foo', line 5)", "text must be a single line",
@@ -460,3 +465,248 @@ def test_alias_bomb_is_cheap(tmp_path):
     assert len(err.errors) == 21
     assert err.errors[-1].endswith("entry 21 (slug 'foo', line 22): text must be a string, "
                                    "got a list")
+
+
+# --- issue #10: inputs found by attacking the build ----------------------------------
+
+
+@pytest.mark.parametrize("slug", config.RESERVED_SLUGS)
+def test_slugs_of_generated_pages_are_refused(tmp_path, slug):
+    path = write(tmp_path, dump(entry(slug="good"), entry(slug=slug)))
+    (message,) = refused(path).errors
+    assert message.startswith(f"{path}: entry 2 (slug '{slug}', line 5): ")
+    assert f"slug '{slug}' is reserved: the name is taken by a page the gallery generates; " \
+           f"pick another slug" in message
+
+
+def test_reserved_slugs_cover_the_pages_the_build_writes():
+    import inspect
+
+    from attention_gallery import build
+
+    source = inspect.getsource(build.stage_docs)
+    written = set(re.findall(r'"(\w+)\.md"', source))
+    assert written == set(config.GENERATED_PAGES)
+    assert set(config.GENERATED_PAGES) < set(config.RESERVED_SLUGS)
+    assert all(parse_sentences(dump(entry(slug=f"{page}-2"))) for page in config.RESERVED_SLUGS)
+
+
+def in_time(call, seconds: float = 10.0):
+    """``call()``'s result or exception, failing (not hanging) if it blocks."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), f"still running after {seconds} s"
+    return outcome
+
+
+def refused_in_time(path) -> str:
+    outcome = in_time(lambda: load_sentences(path))
+    assert isinstance(outcome.get("error"), SentenceSetError), outcome
+    (message,) = outcome["error"].errors
+    assert message.startswith(f"{path}: ")
+    return message
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_a_device_is_refused_not_read(tmp_path):
+    assert "is a device, not a regular file; give the path of a YAML file" \
+        in refused_in_time("/dev/zero")
+    link = tmp_path / "zero.yaml"
+    link.symlink_to("/dev/zero")  # the target counts, not the link
+    assert "is a device, not a regular file" in refused_in_time(link)
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    assert "is a named pipe (FIFO), not a regular file" in refused_in_time(fifo)
+
+
+def test_a_directory_is_refused(tmp_path):
+    assert refused_in_time(tmp_path) == \
+        f"{tmp_path}: is a directory, not a regular file; give the path of a YAML file"
+
+
+def test_missing_file_and_dangling_link(tmp_path):
+    missing = tmp_path / "missing.yaml"
+    assert refused_in_time(missing) == \
+        f"{missing}: cannot read the file: No such file or directory"
+    link = tmp_path / "link.yaml"
+    link.symlink_to(missing)
+    assert "cannot read the file: No such file or directory" in refused_in_time(link)
+
+
+def test_a_link_to_a_regular_file_is_read(tmp_path):
+    target = write(tmp_path, dump(entry(slug="foo")), "real.yaml")
+    link = tmp_path / "link.yaml"
+    link.symlink_to(target)
+    assert [s.slug for s in load_sentences(link)] == ["foo"]
+
+
+def test_a_big_file_is_refused_after_a_bounded_read(tmp_path, monkeypatch):
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as f:
+        f.truncate(256 * 2**20)  # sparse: 256 MiB of NUL bytes
+    read = []
+    real_open = open
+
+    def spying_open(*args, **kwargs):
+        file = real_open(*args, **kwargs)
+        real_read = file.read
+
+        class Spy:
+            def __enter__(self):
+                file.__enter__()
+                return self
+
+            def __exit__(self, *exc):
+                return file.__exit__(*exc)
+
+            def fileno(self):
+                return file.fileno()
+
+            def read(self, size=-1):
+                data = real_read(size)
+                read.append(len(data))
+                return data
+
+        return Spy()
+
+    monkeypatch.setattr(yamlinput, "open", spying_open, raising=False)
+    (message,) = refused(big).errors
+    assert message == (f"{big}: file is too large: more than {MAX_FILE_CHARS} bytes; a "
+                       f"sentence set may have at most {MAX_FILE_CHARS}")
+    assert read and sum(read) <= MAX_FILE_CHARS + 1
+
+
+def test_a_file_at_the_size_limit_is_parsed(tmp_path):
+    head = "sentences: []\n"
+    path = tmp_path / "full.yaml"
+    path.write_bytes((head + "#" * (MAX_FILE_CHARS - len(head) - 1) + "\n").encode())
+    assert path.stat().st_size == MAX_FILE_CHARS
+    (message,) = refused(path).errors
+    assert "'sentences' list is empty" in message
+
+
+NOTHING_TO_READ = [
+    ("\u0301\u0301", "U+0301 COMBINING ACUTE ACCENT"),
+    (" \u20dd ", "U+20DD COMBINING ENCLOSING CIRCLE"),
+    ("\ufffd", "U+FFFD REPLACEMENT CHARACTER"),
+    ("\ufffd \ufffd", "U+FFFD REPLACEMENT CHARACTER"),
+    ("\ue000\uf8ff", "U+E000 (private use)"),
+    ("\U000f0000", "U+F0000 (private use)"),
+    ("\u0378", "U+0378 (unassigned)"),
+    ("\u2800", "U+2800 BRAILLE PATTERN BLANK"),
+]
+
+
+@pytest.mark.parametrize("text, named", NOTHING_TO_READ, ids=[repr(t) for t, _ in NOTHING_TO_READ])
+def test_text_with_nothing_to_read_is_refused(tmp_path, text, named):
+    path = write(tmp_path, dump(entry(slug="foo", text=text)))
+    (message,) = refused(path).errors
+    assert message.startswith(f"{path}: entry 1 (slug 'foo', line 2): text has no visible "
+                              f"characters (only whitespace and ")
+    assert named in message
+    assert "needs at least one letter, number, symbol or punctuation mark" in message
+
+
+@pytest.mark.parametrize("text", ["a\u0301", "!", "42", "😍", "\u2603", "\ufffd ok", "\ue000 x"])
+def test_one_readable_character_is_enough(text):
+    assert check_text(text) == []
+
+
+class ReadsNothing:
+    """The real tokenizer, but every text comes out as [CLS] [SEP] (as for a script
+    outside a model's vocabulary that its normalizer drops)."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+
+    def __call__(self, text, **kwargs):
+        return self.tokenizer("", **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.tokenizer, name)
+
+
+def test_text_the_model_reads_no_word_of_is_refused(tmp_path, tokenizer):
+    path = write(tmp_path, dump(entry(slug="foo", text="Fine.")))
+    assert len(load_sentences(path, tokenizer=tokenizer)) == 1
+    (message,) = refused(path, tokenizer=ReadsNothing(tokenizer)).errors
+    assert message == (f"{path}: entry 1 (slug 'foo', line 2): text gives no token but "
+                       f"[CLS] [SEP]: the model would read no word of it")
+
+
+def test_an_unknown_word_is_still_a_word(tokenizer):
+    assert tokenizer.convert_ids_to_tokens(encode(tokenizer, "😍")["input_ids"][0]) == \
+        ["[CLS]", "[UNK]", "[SEP]"]
+    assert check_text("😍", tokenizer) == []
+
+
+BIDI = {"\u202a": "LEFT-TO-RIGHT EMBEDDING", "\u202b": "RIGHT-TO-LEFT EMBEDDING",
+        "\u202c": "POP DIRECTIONAL FORMATTING", "\u202d": "LEFT-TO-RIGHT OVERRIDE",
+        "\u202e": "RIGHT-TO-LEFT OVERRIDE", "\u2066": "LEFT-TO-RIGHT ISOLATE",
+        "\u2067": "RIGHT-TO-LEFT ISOLATE", "\u2068": "FIRST STRONG ISOLATE",
+        "\u2069": "POP DIRECTIONAL ISOLATE", "\u200e": "LEFT-TO-RIGHT MARK",
+        "\u200f": "RIGHT-TO-LEFT MARK", "\u061c": "ARABIC LETTER MARK"}
+
+
+@pytest.mark.parametrize("char, name", BIDI.items(), ids=[f"U+{ord(c):04X}" for c in BIDI])
+def test_bidi_control_in_text_is_refused(tmp_path, char, name):
+    path = write(tmp_path, dump(entry(slug="foo", text=f"Good {char}terrible")))
+    (message,) = refused(path).errors
+    assert message == (f"{path}: entry 1 (slug 'foo', line 2): text contains a bidirectional "
+                       f"control character, U+{ord(char):04X} {name} at character 6; it makes "
+                       f"the page show the text in another order than the model reads it")
+
+
+def test_every_bidi_control_is_counted():
+    (problem,) = check_text("\u202eelbirret\u202c and \u2067x\u2069")
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE at character 1 (and 3 more)" in problem
+
+
+def test_alias_bomb_of_big_mappings_is_refused_at_once(tmp_path):
+    n = 400  # 160,000 keys and 1,600,000 characters if each alias were expanded
+    body = ("shared: &m {" + ", ".join(f"k{i}: {'v' * 10}" for i in range(n))
+            + "}\nsentences:\n" + "  - *m\n" * n)
+    outcome = in_time(lambda: parse_sentences(body, origin="bomb.yaml"), seconds=5)
+    (message,) = outcome["error"].errors
+    assert message == (f"bomb.yaml: line 3: aliases repeat too much (more than "
+                       f"{MAX_FILE_CHARS} characters and values once expanded); write it out")
+
+
+def test_a_repeated_long_text_is_refused_at_once():
+    def body(text):
+        return (f"sentences:\n  - {{slug: a, label: positive, text: &t {text}}}\n"
+                f"  - {{slug: b, label: positive, text: *t}}\n")
+
+    (message,) = in_time(lambda: parse_sentences(body("x" * 600_000)), 5)["error"].errors
+    assert "<string>: line 2: aliases repeat too much" in message
+    assert [s.text for s in parse_sentences(body("Fine."))] == ["Fine.", "Fine."]
+
+
+def test_schema_errors_never_show_a_yaml_node():
+    """A node's repr expands its aliases (an alias bomb's would not fit in memory), so
+    even pydantic's own message of a refused node must not show it."""
+    shown = []
+
+    class Unshowable(yaml.SequenceNode):
+        def __repr__(self):
+            shown.append(self)
+            return "<node>"
+
+    node = Unshowable("tag:yaml.org,2002:seq", [])
+    with pytest.raises(pydantic.ValidationError) as info:
+        SentenceSet.model_validate({"sentences": [node, {"slug": node}]})
+    assert "Input should be a valid dictionary" in str(info.value)
+    assert [e["input"] for e in info.value.errors()[:2]] == [node, node]
+    assert shown == []
