@@ -31,14 +31,12 @@ MAX_TOKENS = 128  # longer sentences are refused (see sentences.py)
 DOCS_DIR = REPO_ROOT / "docs"
 GALLERY_DIR = DOCS_DIR / "gallery"  # generated: executed notebooks + index
 # A sentence's page is gallery/<slug>; these names are taken. GENERATED_PAGES are the
-# pages build.stage_docs writes beside the sentences; RESERVED_SLUGS adds the names
+# pages the gallery plugin (gallery/pages.py) writes beside the sentences; RESERVED_SLUGS adds the names
 # pages planned for later will take (refusing them now keeps today's sets valid then).
 GENERATED_PAGES = ("index", "pair", "heads", "faithfulness", "disagreements")
 RESERVED_SLUGS = GENERATED_PAGES + ("contrast", "lesson", "live", "assets", "search")
 SITE_DIR = REPO_ROOT / "site"
 CACHE_DIR = REPO_ROOT / ".cache" / "gallery"
-# The pages the build writes into the gallery folder beside the sentence pages.
-GENERATED_PAGES = ("index", "pair", "heads", "faithfulness", "disagreements")
 # Every page carries the site's navigation: a set of up to this many sentences is
 # listed in it; a bigger one only on the gallery's overview page (so a page's weight
 # and render time do not grow with the size of the set).
