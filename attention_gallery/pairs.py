@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -55,14 +55,12 @@ class ModelSource:
 class PairSpec:
     slug: str
     title: str
-    short: str
     untrained: ModelSource
     trained: ModelSource
     labels: tuple[str, ...] = config.LABELS
     head_seed: int = config.HEAD_SEED
     offline: bool = False
     description: str = ""
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 def _source(data: dict, where: str) -> ModelSource:
@@ -75,15 +73,20 @@ def _source(data: dict, where: str) -> ModelSource:
     return ModelSource(**data)
 
 
+PAIR_KEYS = {"title", "untrained", "trained", "labels", "head_seed", "offline", "description"}
+
+
 def parse_pairs(raw: dict, origin: str = "pairs") -> dict[str, PairSpec]:
     pairs = {}
     for slug, data in raw.items():
         where = f"{origin}: pair {slug!r}"
+        unknown = set(data) - PAIR_KEYS
+        if unknown:  # a misspelt key (head_sead: 7) would silently be ignored
+            raise ValueError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(PAIR_KEYS)}")
         try:
             pairs[slug] = PairSpec(
                 slug=slug,
                 title=data["title"],
-                short=data.get("short", slug),
                 untrained=_source(data["untrained"], f"{where}, untrained"),
                 trained=_source(data["trained"], f"{where}, trained"),
                 labels=tuple(data.get("labels", config.LABELS)),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 import time
@@ -54,6 +55,7 @@ def main(argv=None) -> int:
     size = sum(f.stat().st_size for f in out.iterdir() if f.name.startswith("adapter_"))
     meta = {**asdict(cfg), "rows": len(rows), "data": "hub:glue/sst2" if args.hub else args.data.name,
             "seconds": round(seconds), "adapter_kb": round(size / 1024),
+            "hardware": f"{os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads",
             "command": "python scripts/train_default.py " + " ".join(argv if argv is not None else sys.argv[1:])}
     (out / "training.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
     print(f"saved adapter to {out} ({size / 1e6:.2f} MB) in {seconds:.0f} s")

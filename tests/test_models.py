@@ -46,6 +46,8 @@ def test_unknown_pair_names_the_known_ones():
     ({"title": "t", "untrained": {"hub": "x", "path": "y"}, "trained": {"hub": "y"}}, "exactly one of"),
     ({"title": "t", "untrained": {"hub": "x", "colour": 1}, "trained": {"hub": "y"}}, "unknown keys"),
     ({"title": "t", "untrained": {"adapter": "x"}, "trained": {"hub": "y"}}, "cannot be an adapter"),
+    ({"title": "t", "untrained": {"hub": "x"}, "trained": {"hub": "y"}, "head_sead": 7},
+     r"pair 'p': unknown keys \['head_sead'\]"),
 ])
 def test_bad_registry_entries_are_named(bad, message):
     with pytest.raises(ValueError, match=message):
