@@ -81,7 +81,7 @@ def title_of(slug: str) -> str:
 
 
 def read_summary(nb) -> dict:
-    from .page import SUMMARY_MIME
+    from .explain.page import SUMMARY_MIME
 
     for cell in nb.cells:
         for out in cell.get("outputs", []):

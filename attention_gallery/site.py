@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config, views
+from . import config
+from .explain import views
 from .pairs import PairSpec
 
 FAITHFULNESS_METHODS = ("ig", "rollout", "attention", "random")
@@ -133,7 +134,7 @@ def aggregate(summaries: list[dict]) -> dict:
 
 
 def heads_page(metrics: dict) -> str:
-    from .headchange import MEASURE, top_heads
+    from .explain.headchange import MEASURE, top_heads
 
     change = np.asarray(metrics["head_change"])
     if change.size == 0:
@@ -160,7 +161,7 @@ that it matters for the decision: compare with the faithfulness page.
 
 
 def faithfulness_page(metrics: dict) -> str:
-    from .faithfulness import READING, REMOVAL
+    from .explain.faithfulness import READING, REMOVAL
 
     faith = metrics["faithfulness"]
     rows = "\n".join(

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from attention_gallery import attribution, faithfulness, headchange
-from attention_gallery.attention import run_sentence
+from attention_gallery.explain import faithfulness, headchange
+from attention_gallery.explain import methods as attribution
+from attention_gallery.explain.forward import run_sentence
 from attention_gallery.models import LoadedPair
 
 TEXT = "the movie was good and fun"

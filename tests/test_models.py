@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from attention_gallery import config
-from attention_gallery.attention import run_sentence
+from attention_gallery.explain.forward import run_sentence
 from attention_gallery.models import ModelUnavailableError, load_classifier, load_pair
 from attention_gallery.pairs import UnknownPairError, all_pairs, get_pair, parse_pairs
 

@@ -11,7 +11,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from attention_gallery import assets, mkdocs_hooks, site, views
+from attention_gallery import assets, mkdocs_hooks, site
+from attention_gallery.explain import views
 
 EVIL = '</script><script>alert(1)</script> "><img src=x onerror=alert(1)> & {{ x }}'
 

@@ -16,9 +16,10 @@ from functools import cached_property
 import numpy as np
 from IPython.display import HTML, display
 
-from . import config, views
-from .attention import SentenceRun, run_sentence
-from .models import LoadedPair, load_pair
+from .. import config
+from . import views
+from .forward import SentenceRun, run_sentence
+from ..models import LoadedPair, load_pair
 
 SUMMARY_MIME = "application/vnd.attention-gallery.summary+json"
 MODELS = ("trained", "untrained")
@@ -58,7 +59,7 @@ class Explanation:
 
     @cached_property
     def attributions(self) -> dict:
-        from .attribution import attribute_all
+        from .methods import attribute_all
 
         return {w: attribute_all(self.pair, self.run.text, w, run=self.run.run(w)) for w in MODELS}
 
@@ -146,7 +147,7 @@ def show_head_change(ex: Explanation) -> None:
 
 def show_attributions(ex: Explanation) -> None:
     """Token scores of each method, for the trained and the untrained model."""
-    from .attribution import METHODS
+    from .methods import METHODS
 
     specials = set(ex.pair.tokenizer.all_special_tokens)
     muted = [t in specials for t in ex.run.tokens]

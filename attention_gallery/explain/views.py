@@ -14,7 +14,7 @@ import json
 
 import numpy as np
 
-from . import config
+from .. import config
 
 SCALE = config.ATTENTION_LEVELS
 

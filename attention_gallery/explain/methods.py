@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .attention import ModelRun, encode, tokens_of
+from .forward import ModelRun, encode, tokens_of
 
 METHODS = {
     "ig": (

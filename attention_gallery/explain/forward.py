@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import config
-from .models import LoadedPair
+from .. import config
+from ..models import LoadedPair
 
 
 class SentenceTooLongError(ValueError):

@@ -25,8 +25,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import torch
 
-from .attention import encode
-from .attribution import Attribution, attribute_all, special_mask
+from .forward import encode
+from .methods import Attribution, attribute_all, special_mask
 
 REMOVAL = (
     "A removed token's id is replaced by the tokenizer's [MASK] id (by [PAD] when "
@@ -195,7 +195,7 @@ def faithfulness(pair, text: str, which: str = "trained",
                  target: int | None = None) -> dict[str, dict[str, float]]:
     """The deletion test for every attribution method and a random ranking.
 
-    ``attributions`` defaults to :func:`~attention_gallery.attribution.attribute_all`
+    ``attributions`` defaults to :func:`~attention_gallery.explain.methods.attribute_all`
     of the same sentence and model. Each method ranks tokens by score, highest
     first (for IG the signed score toward the target: tokens pushing toward the
     predicted class come first). Returns ``{method: {'comprehensiveness': c,
