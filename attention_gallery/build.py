@@ -26,7 +26,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import assets, config, notebook, site
+from . import assets, config, notebook, record, site
 from .pairs import get_pair
 
 CACHE_FORMAT = 1
@@ -80,14 +80,14 @@ def title_of(slug: str) -> str:
     return slug.replace("-", " ").capitalize()
 
 
-def read_summary(nb) -> dict:
-    from .explain.page import SUMMARY_MIME
+def read_record(nb, slug: str) -> record.SentenceRecord:
+    """The sentence's record, validated and holding every registered method."""
+    from .explain.methods import REGISTRY
 
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if SUMMARY_MIME in out.get("data", {}):
-                return dict(out["data"][SUMMARY_MIME])
-    raise BuildError("executed notebook has no summary (page.record_summary cell missing?)")
+    try:
+        return record.read(nb, methods=list(REGISTRY))
+    except record.RecordError as exc:
+        raise BuildError(f"sentence {slug!r}: {exc}") from None
 
 
 def _log(msg: str, quiet: bool) -> None:
@@ -119,7 +119,7 @@ def execute_missing(sentences, pair, template, cache_dir: Path, quiet=False, pro
         start = time.perf_counter()
         items = []
         for s, path in todo:
-            params = {"text": s.text, "label": s.label, "note": s.note, "pair": pair.slug, "slug": s.slug}
+            params = {"text": s.text, "label": s.label, "note": s.note, "pair": pair.slug, "slug": s.slug, "title": title_of(s.slug), "mode": "gallery"}
             items.append(((s, path), notebook.parameterize(template, params, title=title_of(s.slug))))
         with KernelPool(jobs) as pool:
             results = pool.run_all(items)
@@ -141,7 +141,7 @@ def execute_missing(sentences, pair, template, cache_dir: Path, quiet=False, pro
                 if noise:
                     failures.append(f"sentence {s.slug!r}: output on stderr: " + " | ".join(noise))
                     continue
-                read_summary(nb)
+                read_record(nb, s.slug)
                 notebook.write(nb, path)
                 notebooks[s.slug] = nb
                 executed.append(s.slug)
@@ -161,22 +161,20 @@ def stage_docs(stage: Path, sentences, notebooks, pair) -> dict:
     shutil.copytree(config.DOCS_DIR, stage, ignore=shutil.ignore_patterns("gallery", ".*"))
     gallery = stage / "gallery"
     gallery.mkdir()
-    summaries = []
+    records = []
     for s in sentences:
         nb = notebooks[s.slug]
         notebook.write(nb, gallery / f"{s.slug}.ipynb")
-        summary = read_summary(nb)
-        summary["title"] = title_of(s.slug)
-        summaries.append(summary)
-    metrics = site.aggregate(summaries)
+        records.append(read_record(nb, s.slug))
+    metrics = site.aggregate(records)
     eval_file = config.WEIGHTS_DIR / pair.slug / "evaluation.json"
     evaluation = json.loads(eval_file.read_text()) if eval_file.exists() else None
     pages = {
-        "index.md": site.index_page(pair, summaries),
+        "index.md": site.index_page(pair, records),
         "pair.md": site.pair_page(pair, evaluation),
         "heads.md": site.heads_page(metrics),
         "faithfulness.md": site.faithfulness_page(metrics),
-        "disagreements.md": site.disagreements_page(summaries),
+        "disagreements.md": site.disagreements_page(records),
     }
     for name, text in pages.items():
         (gallery / name).write_text(text, encoding="utf-8")

@@ -229,7 +229,7 @@ def check_text(text: str, tokenizer=None, max_tokens: int = config.MAX_TOKENS) -
         problems.append(f"text contains a lone surrogate (U+{ord(text[surrogates[0] - 1]):04X}) "
                         f"at character {surrogates[0]}, which is not a valid character")
     if tokenizer is not None and not problems:
-        from .explain.forward import SentenceTooLongError, encode
+        from .explain.encode import SentenceTooLongError, encode
 
         try:
             encode(tokenizer, text, max_tokens)

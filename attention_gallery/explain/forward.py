@@ -1,41 +1,43 @@
-"""Run both models of a pair on one sentence: tokens, logits, probabilities and
-attention weights, and the difference of attention (trained - untrained)."""
+"""The one forward pass, and both models of a pair run once on one sentence:
+logits, probabilities, attention weights and the difference of attention
+(trained - untrained).
+
+Every stage that runs a model goes through :func:`forward`: the runs here,
+Integrated Gradients (under Captum, with gradients) and the removal variants of
+leave-one-out and the deletion test.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import torch
 
-from .. import config
-from ..models import LoadedPair
+from .encode import EncodedSentence, encode
 
 
-class SentenceTooLongError(ValueError):
-    """A sentence with more tokens than the gallery accepts."""
+def forward(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+            attentions: bool = False) -> tuple[torch.Tensor, tuple | None]:
+    """``model`` on a batch: logits (N, labels) and, with ``attentions``, its
+    attention weights (one (N, heads, T, T) tensor per layer), else None.
+
+    The model only needs ``model(input_ids=..., attention_mask=...)`` returning an
+    object with ``.logits`` (and ``.attentions`` with ``output_attentions=True``).
+    No gradient mode is set here: the caller chooses.
+    """
+    kwargs = {"output_attentions": True} if attentions else {}
+    out = model(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+    return out.logits, (out.attentions if attentions else None)
 
 
-def encode(tokenizer, text: str, max_tokens: int = config.MAX_TOKENS) -> dict:
-    """Tokenize one sentence (batch of 1). Refuses sentences over ``max_tokens``."""
-    enc = tokenizer(text, return_tensors="pt", truncation=False)
-    n = enc["input_ids"].shape[1]
-    if n > max_tokens:
-        raise SentenceTooLongError(
-            f"sentence has {n} tokens; the gallery accepts at most {max_tokens} "
-            f"(attention views of longer inputs are unreadable)"
-        )
-    return enc
-
-
-def tokens_of(tokenizer, enc) -> list[str]:
-    return tokenizer.convert_ids_to_tokens(enc["input_ids"][0].tolist())
-
-
-@dataclass
+@dataclass(eq=False)
 class ModelRun:
-    """One model on one sentence."""
+    """One model on one encoded sentence."""
 
+    model: torch.nn.Module = field(repr=False)
+    sentence: EncodedSentence = field(repr=False)
     logits: np.ndarray  # (labels,)
     probs: np.ndarray  # (labels,)
     attention: np.ndarray  # (layers, heads, tokens, tokens), rows sum to 1
@@ -44,18 +46,44 @@ class ModelRun:
     def predicted(self) -> int:
         return int(self.logits.argmax())
 
+    @cached_property
+    def removals(self):
+        """This model's predictions on the sentence with tokens removed, each
+        distinct variant run once (shared by leave-one-out and the deletion test)."""
+        from .removal import Removals
 
-@dataclass
+        return Removals(self.model, self.sentence)
+
+
+@torch.inference_mode()
+def run_model(model, sentence: EncodedSentence) -> ModelRun:
+    logits, attentions = forward(model, sentence.input_ids, sentence.attention_mask, attentions=True)
+    logits = logits[0].float()
+    attention = torch.stack([a[0] for a in attentions]).float()
+    return ModelRun(model=model, sentence=sentence, logits=logits.numpy(),
+                    probs=torch.softmax(logits, -1).numpy(), attention=attention.numpy())
+
+
+@dataclass(eq=False)
 class SentenceRun:
     """Both models of a pair on one sentence."""
 
-    text: str
-    tokens: list[str]
+    sentence: EncodedSentence
     labels: tuple[str, ...]
     trained: ModelRun
     untrained: ModelRun
 
+    @property
+    def text(self) -> str:
+        return self.sentence.text
+
+    @property
+    def tokens(self) -> list[str]:
+        return self.sentence.tokens
+
     def run(self, which: str) -> ModelRun:
+        if which not in ("trained", "untrained"):
+            raise ValueError(f"which must be 'trained' or 'untrained', not {which!r}")
         return getattr(self, which)
 
     @property
@@ -74,25 +102,10 @@ class SentenceRun:
         return np.clip(-self.diff, 0.0, None)
 
 
-@torch.inference_mode()
-def run_model(model, enc) -> ModelRun:
-    out = model(**enc, output_attentions=True)
-    logits = out.logits[0].float()
-    attention = torch.stack([a[0] for a in out.attentions]).float()
-    return ModelRun(
-        logits=logits.numpy(),
-        probs=torch.softmax(logits, -1).numpy(),
-        attention=attention.numpy(),
-    )
-
-
-def run_sentence(pair: LoadedPair, text: str) -> SentenceRun:
-    """Tokens, logits, probabilities and attention of both models for ``text``."""
-    enc = encode(pair.tokenizer, text)
-    return SentenceRun(
-        text=text,
-        tokens=tokens_of(pair.tokenizer, enc),
-        labels=pair.labels,
-        trained=run_model(pair.trained, enc),
-        untrained=run_model(pair.untrained, enc),
-    )
+def run_sentence(pair, sentence: EncodedSentence | str) -> SentenceRun:
+    """Both models of ``pair`` on ``sentence`` (encoded here if given as text)."""
+    if isinstance(sentence, str):
+        sentence = encode(pair.tokenizer, sentence)
+    return SentenceRun(sentence=sentence, labels=tuple(pair.labels),
+                       trained=run_model(pair.model("trained"), sentence),
+                       untrained=run_model(pair.model("untrained"), sentence))

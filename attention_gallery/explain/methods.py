@@ -1,21 +1,19 @@
-"""Which tokens did the classifier use? Three token scores for one sentence.
+"""Which tokens did the classifier use? The explanation methods, in one registry.
 
-One entry point, :func:`attribute` (as in Captum: one ``attribute()`` per
-method family), returns an :class:`Attribution` with one score per token,
-special tokens included:
+Each method is an object shaped like a Captum attribution method: a ``name``
+(its key in :data:`REGISTRY`, in ``metrics.json`` and in the record), a
+``title``, a one-line ``description`` and one ``attribute(sentence, run,
+target)`` that returns an :class:`Attribution` with one score per token,
+special tokens included. ``target`` defaults to the model's predicted class.
+Pages, the deletion test, the set pages and ``metrics.json`` iterate over
+:data:`REGISTRY`; adding a method is one class and one line in it.
 
-* ``'ig'`` - Integrated Gradients (Sundararajan et al. 2017) on the input
-  (word) embeddings, with Captum's ``LayerIntegratedGradients``. The explained
-  output is the *logit* of the target class; the baseline is the same sentence
-  with every non-special token replaced by [PAD]. A token's score is its
-  attribution summed over the embedding dimension; the scores add up to
-  ``f(x) - f(baseline)`` (completeness), and ``info`` reports how closely.
-* ``'rollout'`` - attention rollout (Abnar & Zuidema 2020) of the [CLS] token.
-* ``'attention'`` - the raw last-layer attention of [CLS], averaged over heads.
-
-The models only need ``model(input_ids=..., attention_mask=...)`` returning an
-object with ``.logits`` (and ``.attentions`` with ``output_attentions=True``
-for the attention methods) and ``model.get_input_embeddings()`` for IG.
+* ``ig`` - Integrated Gradients (Sundararajan et al. 2017) on the input (word)
+  embeddings, with Captum's ``LayerIntegratedGradients``.
+* ``rollout`` - attention rollout (Abnar & Zuidema 2020) of the [CLS] token.
+* ``attention`` - the raw last-layer attention of [CLS], averaged over heads.
+* ``loo`` - leave-one-out occlusion: the drop in the target class's
+  probability when one token is removed (forward passes only).
 """
 
 from __future__ import annotations
@@ -25,31 +23,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .forward import ModelRun, encode, tokens_of
-
-METHODS = {
-    "ig": (
-        "Integrated Gradients: how much each token's embedding contributes to the "
-        "predicted class's logit, measured against the same sentence with its words "
-        "replaced by [PAD]; positive scores push toward the prediction, negative away, "
-        "and the scores add up to the change in that logit."
-    ),
-    "rollout": (
-        "Attention rollout: how much [CLS] attends to each token through all layers, "
-        "following attention (averaged over heads, with the residual connection added "
-        "as half the weight) from the first layer to the last."
-    ),
-    "attention": (
-        "Raw attention: how much [CLS] attends to each token in the last layer, "
-        "averaged over heads; it ignores every earlier layer."
-    ),
-}
-
-IG_BASELINE = (
-    "the same token sequence with every non-special token replaced by [PAD] "
-    "([CLS], [SEP] and positions kept, attention mask unchanged)"
-)
-IG_OUTPUT = "logit of the target class (before softmax)"
+from . import removal, views
+from .encode import EncodedSentence
+from .forward import ModelRun, forward
 
 
 @dataclass
@@ -63,32 +39,28 @@ class Attribution:
     info: dict = field(default_factory=dict)
 
 
-# --- helpers shared with faithfulness ----------------------------------------
+class Method:
+    """An explanation method: subclasses set the three names and ``attribute``."""
 
-def special_mask(tokenizer, ids) -> np.ndarray:
-    """True where ``ids`` holds a special token ([CLS], [SEP], [PAD], [MASK]...).
+    name: str
+    title: str
+    description: str
 
-    [UNK] is a word the tokenizer did not know, not a special token.
-    """
-    specials = set(getattr(tokenizer, "all_special_ids", ()) or ())
-    specials.discard(getattr(tokenizer, "unk_token_id", None))
-    return np.array([int(i) in specials for i in ids], dtype=bool)
+    def attribute(self, sentence: EncodedSentence, run: ModelRun,
+                  target: int | None = None) -> Attribution:
+        raise NotImplementedError
+
+    def caption(self, attribution: Attribution) -> str:
+        """A check of one attribution shown under the rows of a page ('' for none)."""
+        return ""
+
+    def _result(self, sentence: EncodedSentence, scores, target: int, info: dict) -> Attribution:
+        return Attribution(method=self.name, tokens=sentence.tokens,
+                           scores=np.asarray(scores, dtype=np.float64), target=int(target), info=info)
 
 
-def _logits(model, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    return model(input_ids=input_ids, attention_mask=attention_mask).logits
-
-
-@torch.no_grad()
-def _forward(model, enc, output_attentions: bool = False):
-    """(logits (labels,), attention (layers, heads, T, T) or None), numpy."""
-    kwargs = {"output_attentions": True} if output_attentions else {}
-    out = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], **kwargs)
-    logits = out.logits[0].float().numpy()
-    attention = None
-    if output_attentions:
-        attention = torch.stack([a[0] for a in out.attentions]).float().numpy()
-    return logits, attention
+def _target(run: ModelRun, target: int | None) -> int:
+    return run.predicted if target is None else int(target)
 
 
 # --- attention-based scores (pure functions of an attention tensor) ----------
@@ -126,113 +98,141 @@ def cls_attention(attention: np.ndarray) -> np.ndarray:
     return attention[-1, :, 0, :].mean(axis=0)
 
 
+class AttentionRollout(Method):
+    name = "rollout"
+    title = "Attention rollout"
+    description = ("how much [CLS] attends to each token through all layers, following "
+                   "attention (averaged over heads, with the residual connection added as "
+                   "half the weight) from the first layer to the last.")
+    residual = 0.5
+
+    def attribute(self, sentence, run, target=None):
+        return self._result(sentence, rollout(run.attention, self.residual), _target(run, target), {
+            "row": "[CLS]", "residual": self.residual,
+            "attention": "heads averaged; 0.5*A + 0.5*I, rows renormalised; "
+                         "layers multiplied from the first to the last"})
+
+
+class RawAttention(Method):
+    name = "attention"
+    title = "Raw attention"
+    description = ("how much [CLS] attends to each token in the last layer, averaged over "
+                   "heads; it ignores every earlier layer.")
+
+    def attribute(self, sentence, run, target=None):
+        return self._result(sentence, cls_attention(run.attention), _target(run, target), {
+            "row": "[CLS]", "layer": int(np.asarray(run.attention).shape[0]) - 1,
+            "attention": "last layer, heads averaged"})
+
+
 # --- Integrated Gradients ----------------------------------------------------
 
-def ig_baseline_ids(tokenizer, input_ids: torch.Tensor) -> torch.Tensor:
-    """``input_ids`` with every non-special token replaced by [PAD]."""
-    pad = tokenizer.pad_token_id
-    if pad is None:
+def ig_baseline_ids(sentence: EncodedSentence) -> torch.Tensor:
+    """The sentence's ids (1, T) with every non-special token replaced by [PAD]."""
+    if sentence.pad_id is None:
         raise ValueError("the tokenizer has no [PAD] token for the IG baseline")
-    keep = torch.from_numpy(special_mask(tokenizer, input_ids[0].tolist()))
-    baseline = input_ids.clone()
-    baseline[0, ~keep] = pad
+    baseline = sentence.input_ids.clone()
+    baseline[0, torch.from_numpy(~sentence.special)] = sentence.pad_id
     return baseline
 
 
-def integrated_gradients(model, tokenizer, enc, target: int, n_steps: int = 32,
-                         internal_batch_size: int | None = 16) -> tuple[np.ndarray, dict]:
-    """IG scores (T,) of the ``target`` logit w.r.t. the input embeddings, and info."""
-    from captum.attr import LayerIntegratedGradients
+class IntegratedGradients(Method):
+    """The explained output is the *logit* of the target class; the baseline is
+    the same sentence with every non-special token replaced by [PAD]. A token's
+    score is its attribution summed over the embedding dimension; the scores add
+    up to ``f(x) - f(baseline)`` up to Captum's convergence delta, which ``info``
+    reports (no forward pass of its own)."""
 
-    input_ids, mask = enc["input_ids"], enc["attention_mask"]
-    baseline = ig_baseline_ids(tokenizer, input_ids)
-    lig = LayerIntegratedGradients(lambda ids, m: _logits(model, ids, m),
-                                   model.get_input_embeddings())
-    with torch.inference_mode(False), torch.enable_grad():
-        attributions, delta = lig.attribute(
-            inputs=input_ids,
-            baselines=baseline,
-            target=int(target),
-            additional_forward_args=(mask,),
-            n_steps=int(n_steps),
-            internal_batch_size=internal_batch_size,
-            return_convergence_delta=True,
-        )
-    scores = attributions.sum(dim=-1)[0].detach().double().numpy()
-    with torch.no_grad():
-        both = _logits(model, torch.cat([input_ids, baseline]), mask.repeat(2, 1))
-    f_x, f_base = (float(v) for v in both[:, int(target)])
-    info = {
-        "baseline": IG_BASELINE,
-        "output": IG_OUTPUT,
-        "n_steps": int(n_steps),
-        "internal_batch_size": internal_batch_size,
-        "f_x": f_x,
-        "f_baseline": f_base,
-        "delta": float(delta.abs().max()),
-        "completeness_error": abs(float(scores.sum()) - (f_x - f_base)),
-    }
-    return scores, info
+    name = "ig"
+    title = "Integrated Gradients"
+    description = ("how much each token's embedding contributes to the predicted class's "
+                   "logit, measured against the same sentence with its words replaced by "
+                   "[PAD]; positive scores push toward the prediction, negative away, and "
+                   "the scores add up to the change in that logit.")
+    baseline = ("the same token sequence with every non-special token replaced by [PAD] "
+                "([CLS], [SEP] and positions kept, attention mask unchanged)")
+    output = "logit of the target class (before softmax)"
 
+    def __init__(self, n_steps: int = 32, internal_batch_size: int | None = 16):
+        self.n_steps = int(n_steps)
+        self.internal_batch_size = internal_batch_size
 
-# --- the API -----------------------------------------------------------------
+    def attribute(self, sentence, run, target=None):
+        from captum.attr import LayerIntegratedGradients
 
-def attribute(pair, text: str, which: str = "trained", method: str = "ig",
-              target: int | None = None, **kw) -> Attribution:
-    """Token scores of ``method`` for ``text`` under ``pair.model(which)``.
+        target = _target(run, target)
+        model = run.model
+        lig = LayerIntegratedGradients(lambda ids, mask: forward(model, ids, mask)[0],
+                                       model.get_input_embeddings())
+        with torch.inference_mode(False), torch.enable_grad():
+            attributions, delta = lig.attribute(
+                inputs=sentence.input_ids,
+                baselines=ig_baseline_ids(sentence),
+                target=target,
+                additional_forward_args=(sentence.attention_mask,),
+                n_steps=self.n_steps,
+                internal_batch_size=self.internal_batch_size,
+                return_convergence_delta=True,
+            )
+        scores = attributions.sum(dim=-1)[0].detach().double().numpy()
+        # Captum's delta = sum of attributions - (f(x) - f(baseline)), from its own
+        # forward passes at both ends of the path.
+        delta = float(delta.detach().reshape(-1)[0])
+        info = {
+            "baseline": self.baseline,
+            "output": self.output,
+            "n_steps": self.n_steps,
+            "internal_batch_size": self.internal_batch_size,
+            "delta": delta,
+            "logit_change": float(scores.sum()) - delta,
+            "completeness_error": abs(delta),
+        }
+        return self._result(sentence, scores, target, info)
 
-    ``target`` defaults to the model's predicted class. Keywords:
-
-    * ``run`` (all methods): a :class:`~attention_gallery.attention.ModelRun`
-      of this model on this sentence; its prediction and attention are reused
-      instead of running the model again.
-    * ``n_steps`` (32) and ``internal_batch_size`` (16) for ``'ig'``.
-    """
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
-    run: ModelRun | None = kw.pop("run", None)
-    ig_kw = {k: kw.pop(k) for k in ("n_steps", "internal_batch_size") if k in kw}
-    if kw:
-        raise TypeError(f"unexpected keywords for attribute(): {sorted(kw)}")
-    model = pair.model(which)
-    enc = encode(pair.tokenizer, text)
-    tokens = tokens_of(pair.tokenizer, enc)
-
-    attention = run.attention if run is not None else None
-    predicted = run.predicted if run is not None else None
-    if method != "ig" and attention is None:
-        logits, attention = _forward(model, enc, output_attentions=True)
-        predicted = int(logits.argmax())
-    elif target is None and predicted is None:
-        logits, _ = _forward(model, enc)
-        predicted = int(logits.argmax())
-    target = predicted if target is None else int(target)
-
-    if method == "ig":
-        scores, info = integrated_gradients(model, pair.tokenizer, enc, target, **ig_kw)
-    elif method == "rollout":
-        scores = rollout(attention)
-        info = {"row": "[CLS]", "residual": 0.5,
-                "attention": "heads averaged; 0.5*A + 0.5*I, rows renormalised; "
-                             "layers multiplied from the first to the last"}
-    else:
-        scores = cls_attention(attention)
-        info = {"row": "[CLS]", "layer": int(np.asarray(attention).shape[0]) - 1,
-                "attention": "last layer, heads averaged"}
-    return Attribution(method=method, tokens=tokens, scores=np.asarray(scores, dtype=np.float64),
-                       target=int(target), info=info)
+    def caption(self, attribution):
+        info = attribution.info
+        return (f"IG completeness: the scores sum to {views.signed(np.sum(attribution.scores))}; "
+                f"the target logit moves by {views.signed(info['logit_change'])} from baseline "
+                f"to input (error {info['completeness_error']:.4f}, {info['n_steps']} steps).")
 
 
-def attribute_all(pair, text: str, which: str = "trained", target: int | None = None,
-                  **kw) -> dict[str, Attribution]:
-    """All methods of :data:`METHODS` for one sentence, with one forward pass
-    shared by the attention-based ones (``kw`` goes to IG or holds ``run``)."""
-    run = kw.pop("run", None)
-    if run is None:
-        enc = encode(pair.tokenizer, text)
-        logits, attention = _forward(pair.model(which), enc, output_attentions=True)
-        probs = torch.softmax(torch.from_numpy(logits), -1).numpy()
-        run = ModelRun(logits=logits, probs=probs, attention=attention)
-    return {method: attribute(pair, text, which, method, target=target, run=run,
-                              **(kw if method == "ig" else {}))
-            for method in METHODS}
+# --- leave-one-out occlusion -------------------------------------------------
+
+class LeaveOneOut(Method):
+    """Each word token's score is p(target | x) - p(target | x without it), with
+    "without" as :mod:`~attention_gallery.explain.removal` defines it (the same
+    removal as the deletion test). Special tokens are never removed and score 0.
+    All variants of a sentence run in one batch, with no gradients."""
+
+    name = "loo"
+    title = "Leave-one-out occlusion"
+    description = ("how much the predicted class's probability drops when the token "
+                   "alone is removed (removed as in the deletion test); positive scores "
+                   "support the prediction, negative ones oppose it.")
+
+    def attribute(self, sentence, run, target=None):
+        target = _target(run, target)
+        words = sentence.words
+        variants = [removal.remove(sentence, [])] + [removal.remove(sentence, [i]) for i in words]
+        p = run.removals.probs(variants)[:, target]
+        scores = np.zeros(len(sentence), dtype=np.float64)
+        scores[words] = p[0] - p[1:]
+        return self._result(sentence, scores, target, {
+            "output": "probability of the target class", "p_target": float(p[0]),
+            "removal": removal.REMOVAL})
+
+
+# --- the registry ------------------------------------------------------------
+
+REGISTRY: dict[str, Method] = {m.name: m for m in (
+    IntegratedGradients(),
+    AttentionRollout(),
+    RawAttention(),
+    LeaveOneOut(),
+)}
+
+
+def attribute_all(sentence: EncodedSentence, run: ModelRun,
+                  target: int | None = None) -> dict[str, Attribution]:
+    """Every registered method on one sentence and model, in registry order."""
+    return {name: method.attribute(sentence, run, target) for name, method in REGISTRY.items()}

@@ -1,42 +1,49 @@
 """What a sentence page shows: the functions the notebook template calls.
 
-Each ``show_*`` function computes what it needs (once, cached on the
-``Explanation``) and displays it. Inside a gallery build
-(``ATTENTION_GALLERY_BUILD=1``, set by ``execute.py``) the bertviz views are light
-placeholders drawn by the site from one shared attention blob; in a learner's own
-Jupyter they are bertviz's own interactive views.
+:func:`explain` encodes the sentence once and runs both models once; each
+``show_*`` function computes what it needs (once, cached on the
+:class:`Explanation`) and displays it; :func:`record` computes whatever no
+earlier cell did and writes the sentence's
+:class:`~attention_gallery.record.SentenceRecord`, the only thing the build
+reads, so the record is complete whatever cells the template has.
+
+``mode`` (a template parameter) says where the page is shown: ``"jupyter"``
+draws bertviz's own interactive views, ``"gallery"`` (what the build passes)
+light placeholders that the site draws from one shared attention blob.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 from IPython.display import HTML, display
 
 from .. import config
-from . import views
-from .forward import SentenceRun, run_sentence
 from ..models import LoadedPair, load_pair
+from ..record import MIME, SCHEMA_VERSION, SentenceRecord
+from . import views
+from .encode import EncodedSentence, encode
+from .forward import SentenceRun, run_sentence
 
-SUMMARY_MIME = "application/vnd.attention-gallery.summary+json"
 MODELS = ("trained", "untrained")
+MODES = ("jupyter", "gallery")
 
 
-def in_gallery() -> bool:
-    return os.environ.get("ATTENTION_GALLERY_BUILD") == "1"
-
-
-@dataclass
+@dataclass(eq=False)
 class Explanation:
     """One sentence explained by both models of a pair; heavier parts are lazy."""
 
     pair: LoadedPair
-    slug: str
+    sentence: EncodedSentence
     run: SentenceRun
-    extras: dict = field(default_factory=dict)
+    slug: str
+    title: str
+    label: str
+    note: str
+    mode: str
 
     @property
     def source_id(self) -> str:
@@ -52,45 +59,52 @@ class Explanation:
         return head_change(self.run.untrained.attention, self.run.trained.attention)
 
     @cached_property
-    def top_heads(self):
+    def top_heads(self) -> list[tuple[int, int, float]]:
         from .headchange import top_heads
 
         return top_heads(self.head_change, k=3)
 
     @cached_property
     def attributions(self) -> dict:
+        """{model: {method name: Attribution}} for every registered method."""
         from .methods import attribute_all
 
-        return {w: attribute_all(self.pair, self.run.text, w, run=self.run.run(w)) for w in MODELS}
+        return {w: attribute_all(self.sentence, self.run.run(w)) for w in MODELS}
 
     @cached_property
     def faithfulness(self) -> dict:
+        """{model: {method name or 'random': {'comprehensiveness', 'sufficiency'}}}."""
         from .faithfulness import faithfulness
 
-        return {w: faithfulness(self.pair, self.run.text, w, attributions=self.attributions[w])
-                for w in MODELS}
+        return {w: faithfulness(self.run.run(w), self.attributions[w]) for w in MODELS}
 
 
-def explain(text: str, pair: str = config.DEFAULT_PAIR, slug: str = "sentence") -> Explanation:
-    """Run both models of ``pair`` on ``text`` (the pair is loaded once per kernel)."""
+def explain(text: str, label: str, *, note: str = "", pair: str = config.DEFAULT_PAIR,
+            slug: str = "sentence", title: str = "Sentence", mode: str = "jupyter") -> Explanation:
+    """Encode ``text`` once and run both models of ``pair`` on it (the pair is
+    loaded once per kernel)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     loaded = load_pair(pair)
-    return Explanation(loaded, slug, run_sentence(loaded, text))
+    sentence = encode(loaded.tokenizer, text)
+    return Explanation(pair=loaded, sentence=sentence, run=run_sentence(loaded, sentence),
+                       slug=slug, title=title, label=label, note=note, mode=mode)
 
 
-def show_sentence(ex: Explanation, label: str, note: str = "") -> None:
+def show_sentence(ex: Explanation) -> None:
     """The sentence, its gold label and its tokens as the tokenizer sees them."""
-    markup = views.sentence_card(ex.run.text, ex.run.tokens, label, note)
-    if in_gallery():
-        markup += views.attention_blob(ex.source_id, ex.run.tokens, ex.run.trained.attention,
+    markup = views.sentence_card(ex.sentence.text, ex.sentence.tokens, ex.label, ex.note)
+    if ex.mode == "gallery":
+        markup += views.attention_blob(ex.source_id, ex.sentence.tokens, ex.run.trained.attention,
                                        ex.run.untrained.attention)
     display(HTML(markup))
 
 
-def show_predictions(ex: Explanation, label: str) -> None:
+def show_predictions(ex: Explanation) -> None:
     """Both models' logits, probabilities and predicted label."""
     spec = ex.pair.spec
     rows = {"trained": ex.run.trained, "untrained": ex.run.untrained}
-    display(HTML(views.predictions_table(ex.run.labels, rows, label) +
+    display(HTML(views.predictions_table(ex.run.labels, rows, ex.label) +
                  f'<p class="gallery-caption">trained: {views.esc(spec.trained.display_name)}; '
                  f"untrained: {views.esc(spec.untrained.display_name)} with a fresh head "
                  f"(seed {spec.head_seed}).</p>"))
@@ -104,15 +118,15 @@ def _bertviz_live(ex: Explanation, view: str, attention: str, layer=None, heads=
                "gained": ex.run.gained, "lost": ex.run.lost}[attention]
     tensors = [torch.from_numpy(np.ascontiguousarray(w[None])) for w in weights]
     if view == "model_view":
-        model_view(tensors, ex.run.tokens, display_mode="light")
+        model_view(tensors, ex.sentence.tokens, display_mode="light")
     else:
-        head_view(tensors, ex.run.tokens, layer=layer, heads=heads)
+        head_view(tensors, ex.sentence.tokens, layer=layer, heads=heads)
 
 
 def model_view(ex: Explanation, attention: str = "trained") -> None:
     """bertviz model view (every layer and head) of ``trained``, ``untrained``,
     ``gained`` or ``lost`` attention."""
-    if not in_gallery():
+    if ex.mode == "jupyter":
         return _bertviz_live(ex, "model_view", attention)
     display(HTML(views.bertviz_view(ex.source_id, "model_view", attention,
                                     ex.view_id("model_view", attention))))
@@ -121,7 +135,7 @@ def model_view(ex: Explanation, attention: str = "trained") -> None:
 def head_view(ex: Explanation, attention: str = "trained") -> None:
     """bertviz head view, opened on the head that fine-tuning changed most."""
     layer, head, _ = ex.top_heads[0]
-    if not in_gallery():
+    if ex.mode == "jupyter":
         return _bertviz_live(ex, "head_view", attention, layer=layer, heads=[head])
     display(HTML(views.bertviz_view(ex.source_id, "head_view", attention,
                                     ex.view_id("head_view", attention), layer=layer, heads=[head])))
@@ -146,32 +160,30 @@ def show_head_change(ex: Explanation) -> None:
 
 
 def show_attributions(ex: Explanation) -> None:
-    """Token scores of each method, for the trained and the untrained model."""
-    from .methods import METHODS
+    """Token scores of each registered method, for the trained and the untrained model."""
+    from .methods import REGISTRY
 
-    specials = set(ex.pair.tokenizer.all_special_tokens)
-    muted = [t in specials for t in ex.run.tokens]
     parts = [views.attribution_legend()]
     for which in MODELS:
         run = ex.run.run(which)
         parts.append(f"<h4>{which} model — explaining “{views.esc(ex.run.labels[run.predicted])}” "
                      f"(p = {run.probs[run.predicted]:.2f})</h4>")
-        for method, attribution in ex.attributions[which].items():
-            caption = METHODS[method].split(":")[0]
-            parts.append(views.token_scores(attribution.tokens, attribution.scores, caption, muted))
-        ig = ex.attributions[which]["ig"].info
-        parts.append(f'<p class="gallery-caption">IG completeness: the scores sum to '
-                     f'{views.signed(np.sum(ex.attributions[which]["ig"].scores))}; the target logit '
-                     f'moves by {views.signed(ig["f_x"] - ig["f_baseline"])} from baseline to input '
-                     f'(error {ig["completeness_error"]:.4f}, {ig["n_steps"]} steps).</p>')
+        captions = []
+        for name, method in REGISTRY.items():
+            attribution = ex.attributions[which][name]
+            parts.append(views.token_scores(attribution.tokens, attribution.scores, method.title,
+                                            ex.sentence.special))
+            captions.append(method.caption(attribution))
+        parts += [f'<p class="gallery-caption">{views.esc(c)}</p>' for c in captions if c]
     parts.append("<ul class=\"gallery-caption\">" + "".join(
-        f"<li>{views.esc(text)}</li>" for text in METHODS.values()) + "</ul>")
+        f"<li>{views.esc(f'{m.title}: {m.description}')}</li>" for m in REGISTRY.values()) + "</ul>")
     display(HTML("".join(parts)))
 
 
 def show_faithfulness(ex: Explanation) -> None:
     """Comprehensiveness and sufficiency of each method against random order."""
-    from .faithfulness import READING, REMOVAL
+    from .faithfulness import READING
+    from .removal import REMOVAL
 
     rows = []
     for which in MODELS:
@@ -182,27 +194,43 @@ def show_faithfulness(ex: Explanation) -> None:
                  + f'<p class="gallery-caption">{views.esc(READING)} {views.esc(REMOVAL)}</p>'))
 
 
-def summary(ex: Explanation, label: str) -> dict:
-    """The figures the gallery index and the set-level pages read."""
-    out = {"slug": ex.slug, "text": ex.run.text, "label": label, "n_tokens": len(ex.run.tokens)}
-    for which in MODELS:
-        run = ex.run.run(which)
-        out[which] = {
-            "predicted": ex.run.labels[run.predicted],
-            "confidence": round(float(run.probs[run.predicted]), 4),
-            "p_positive": round(float(run.probs[-1]), 4),
-            "correct": ex.run.labels[run.predicted] == label,
-        }
-    if "head_change" in ex.__dict__:
-        out["head_change"] = np.round(ex.head_change, 4).tolist()
-    if "faithfulness" in ex.__dict__:
-        out["faithfulness"] = ex.faithfulness
-    return out
+def _outcome(ex: Explanation, which: str) -> dict:
+    run = ex.run.run(which)
+    predicted = ex.run.labels[run.predicted]
+    return {
+        "predicted": predicted,
+        "confidence": round(float(run.probs[run.predicted]), 4),
+        "p_positive": round(float(run.probs[-1]), 4),
+        "probs": [round(float(p), 4) for p in run.probs],
+        "logits": [round(float(x), 4) for x in run.logits],
+        "correct": predicted == ex.label,
+    }
 
 
-def record_summary(ex: Explanation, label: str) -> None:
-    """Record the summary in the executed notebook (a cell the site hides)."""
-    import json
+def build_record(ex: Explanation) -> SentenceRecord:
+    """The sentence's record, complete: computes whatever was not computed yet."""
+    from .methods import REGISTRY
 
-    data = summary(ex, label)
-    display({SUMMARY_MIME: data, "text/plain": json.dumps(data, ensure_ascii=False)}, raw=True)
+    return SentenceRecord(
+        schema_version=SCHEMA_VERSION,
+        slug=ex.slug,
+        title=ex.title,
+        text=ex.sentence.text,
+        label=ex.label,
+        note=ex.note,
+        pair=ex.pair.spec.slug,
+        tokens=ex.sentence.tokens,
+        n_tokens=len(ex.sentence),
+        trained=_outcome(ex, "trained"),
+        untrained=_outcome(ex, "untrained"),
+        methods=list(REGISTRY),
+        head_change=np.round(ex.head_change, 4).tolist(),
+        top_heads=[(l, h, round(v, 4)) for l, h, v in ex.top_heads],
+        faithfulness=ex.faithfulness,
+    )
+
+
+def record(ex: Explanation) -> None:
+    """Write the record into the executed notebook (a cell the site hides)."""
+    data = build_record(ex).model_dump(mode="json")
+    display({MIME: data, "text/plain": json.dumps(data, ensure_ascii=False)}, raw=True)
