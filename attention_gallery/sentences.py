@@ -25,7 +25,7 @@ Python objects are ever constructed from tags) and every entry is checked:
   character: no line breaks, no control characters other than tab, no lone
   surrogates, not only whitespace or invisible characters (U+200B, U+FEFF, ...);
 * when a tokenizer is given, ``text`` has at most ``max_tokens`` tokens
-  (special tokens included, as :func:`attention_gallery.attention.encode` counts).
+  (special tokens included, as :func:`attention_gallery.explain.encode.encode` counts).
   **Overlong sentences are refused, never truncated**: a truncated sentence would
   show attention over a sentence the reader did not write.
 
