@@ -78,8 +78,10 @@ def record_data(**changes) -> dict:
     with ``changes`` applied on top."""
     outcome = {"predicted": "positive", "confidence": 0.9, "p_positive": 0.9, "probs": [0.1, 0.9],
                "logits": [-1.1, 1.1], "correct": True}
+    from attention_gallery.explain.methods import REGISTRY
+
     deletion = {"comprehensiveness": 0.5, "sufficiency": 0.1}
-    methods = ["ig", "rollout", "attention", "loo"]
+    methods = list(REGISTRY)
     data = {
         "schema_version": 1, "slug": "a-good-film", "title": "A good film", "text": "A good film",
         "label": "positive", "note": "", "pair": "tiny",
