@@ -85,9 +85,12 @@ def read_record(nb, slug: str) -> record.SentenceRecord:
     from .explain.methods import REGISTRY
 
     try:
-        return record.read(nb, methods=list(REGISTRY))
+        rec = record.read(nb, methods=list(REGISTRY))
     except record.RecordError as exc:
         raise BuildError(f"sentence {slug!r}: {exc}") from None
+    if rec.slug != slug:
+        raise BuildError(f"sentence {slug!r}: its notebook holds the record of {rec.slug!r}")
+    return rec
 
 
 def _log(msg: str, quiet: bool) -> None:

@@ -97,6 +97,8 @@ def test_the_build_names_the_sentence_and_what_is_missing():
         read_record(_notebook(data), "x")
     with pytest.raises(BuildError, match=r"sentence 'y': the executed notebook has no record"):
         read_record(_notebook(None), "y")
+    with pytest.raises(BuildError, match=r"sentence 'z': its notebook holds the record of 'a-good-film'"):
+        read_record(_notebook(record_data()), "z")
 
 
 # --- the kernel side: complete whatever ran, and the display mode -----------------------
