@@ -31,7 +31,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import assets, config, notebook, outdir, runs
+from . import assets, config, notebook, outdir, record, runs
 from .pairs import get_pair
 
 CACHE_FORMAT = 1
@@ -114,14 +114,17 @@ def title_of(slug: str) -> str:
     return slug.replace("-", " ").capitalize()
 
 
-def read_summary(nb) -> dict:
-    from .page import SUMMARY_MIME
+def read_record(nb, slug: str) -> record.SentenceRecord:
+    """The sentence's record, validated and holding every registered method."""
+    from .explain.methods import REGISTRY
 
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if SUMMARY_MIME in out.get("data", {}):
-                return dict(out["data"][SUMMARY_MIME])
-    raise BuildError("executed notebook has no summary (page.record_summary cell missing?)")
+    try:
+        rec = record.read(nb, methods=list(REGISTRY))
+    except record.RecordError as exc:
+        raise BuildError(f"sentence {slug!r}: {exc}") from None
+    if rec.slug != slug:
+        raise BuildError(f"sentence {slug!r}: its notebook holds the record of {rec.slug!r}")
+    return rec
 
 
 def _log(msg: str, quiet: bool) -> None:
@@ -129,14 +132,15 @@ def _log(msg: str, quiet: bool) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
-def read_cached(path: Path, quiet: bool = False):
-    """The executed notebook cached at ``path``, or None: a missing entry, or one that
-    is truncated or foreign (a warning names it, and the sentence runs again)."""
+def read_cached(path: Path, slug: str):
+    """The executed notebook of sentence ``slug`` cached at ``path``, or None: a missing
+    entry, or one that is truncated, foreign or lacks a complete record (a warning names
+    it, and the sentence runs again)."""
     if not path.exists():
         return None
     try:
         nb = nbformat.read(str(path), as_version=4)
-        read_summary(nb)
+        read_record(nb, slug)
     except Exception as exc:  # any unreadable entry is a miss, never a failed build
         print(f"warning: ignoring the unreadable cache entry {path} ({type(exc).__name__}); "
               "that sentence runs again", file=sys.stderr, flush=True)
@@ -158,7 +162,7 @@ def execute_missing(sentences, pair, template, cache_dir: Path, run, quiet=False
     notebooks, todo = {}, []
     for s in sentences:
         path = cache_dir / pair.slug / f"{cache_key(s, pair.slug, template_bytes, code)}.ipynb"
-        nb = read_cached(path, quiet)
+        nb = read_cached(path, s.slug)
         if nb is not None:
             notebooks[s.slug] = nb
         else:
@@ -171,7 +175,7 @@ def execute_missing(sentences, pair, template, cache_dir: Path, run, quiet=False
         start = time.perf_counter()
         items = []
         for s, path in todo:
-            params = {"text": s.text, "label": s.label, "note": s.note, "pair": pair.slug, "slug": s.slug}
+            params = {"text": s.text, "label": s.label, "note": s.note, "pair": pair.slug, "slug": s.slug, "title": title_of(s.slug), "mode": "gallery"}
             items.append(((s, path), notebook.parameterize(template, params, title=title_of(s.slug))))
         with KernelPool(jobs, run) as pool:
             results = pool.run_all(items)
@@ -193,7 +197,7 @@ def execute_missing(sentences, pair, template, cache_dir: Path, run, quiet=False
                 if noise:
                     failures.append(f"sentence {s.slug!r}: output on stderr: " + " | ".join(noise))
                     continue
-                read_summary(nb)
+                read_record(nb, s.slug)
                 notebook.write(nb, path)
                 notebooks[s.slug] = nb
                 executed.append(s.slug)

@@ -30,7 +30,6 @@ from nbclient.exceptions import CellExecutionError, DeadKernelError
 from . import config
 
 QUIET_ENV = {
-    "ATTENTION_GALLERY_BUILD": "1",
     "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"),
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     "TRANSFORMERS_VERBOSITY": "error",

@@ -189,7 +189,3 @@ def load_pair(pair: str | PairSpec = config.DEFAULT_PAIR) -> LoadedPair:
         model.requires_grad_(False)
     _LOADED[spec] = LoadedPair(spec, tokenizer, trained, untrained)
     return _LOADED[spec]
-
-
-def clear_cache() -> None:
-    _LOADED.clear()

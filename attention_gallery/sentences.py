@@ -184,16 +184,15 @@ def check_text(text: str, tokenizer=None, max_tokens: int = config.MAX_TOKENS) -
         problems.append(f"text contains a lone surrogate (U+{ord(found[1]):04X}) at character "
                         f"{found[0]}, which is not a valid character")
     if tokenizer is not None and not problems:
-        from .attention import SentenceTooLongError, encode
+        from .explain.encode import SentenceTooLongError, encode
 
         try:
-            ids = encode(tokenizer, text, max_tokens)["input_ids"][0].tolist()
+            encoded = encode(tokenizer, text, max_tokens)
         except SentenceTooLongError as exc:
             return [f"text is too long: {exc}; overlong sentences are refused, not truncated"]
-        markers = set(tokenizer.all_special_ids) - {tokenizer.unk_token_id}  # [CLS], [SEP]...
-        if all(i in markers for i in ids):
-            tokens = " ".join(tokenizer.convert_ids_to_tokens(ids))
-            problems.append(f"text gives no token but {tokens}: the model would read no word of it")
+        if len(encoded.words) == 0:  # only [CLS], [SEP]... ([UNK] is a word)
+            problems.append(f"text gives no token but {' '.join(encoded.tokens)}: the model would "
+                            "read no word of it")
     return problems
 
 

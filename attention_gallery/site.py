@@ -1,60 +1,65 @@
 """The gallery's generated pages: index, model pair, set-level figures, metrics.json.
 
-Input: one summary per sentence (what ``page.record_summary`` wrote into the
-executed notebook). Output: Markdown pages whose sentence-derived parts are raw,
+Input: one :class:`~attention_gallery.record.SentenceRecord` per sentence (what
+the notebook's record cell wrote). Output: Markdown pages whose sentence-derived parts are raw,
 escaped HTML (a sentence is shown as text, never interpreted as Markdown or markup).
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 
-from . import config, views
+from . import config
+from .explain import views
 from .pairs import PairSpec
+from .record import RANDOM, SentenceRecord
 
-FAITHFULNESS_METHODS = ("ig", "rollout", "attention", "random")
-METHOD_NAMES = {"ig": "Integrated Gradients", "rollout": "Attention rollout",
-                "attention": "Raw last-layer [CLS] attention", "random": "Random order (baseline)"}
+
+def method_titles() -> dict[str, str]:
+    """The title of every registered method, in registry order, then the random baseline's."""
+    from .explain.faithfulness import RANDOM_TITLE
+    from .explain.methods import REGISTRY
+
+    return {**{name: m.title for name, m in REGISTRY.items()}, RANDOM: RANDOM_TITLE}
 
 
 def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def _verdict(s: dict, which: str) -> str:
-    m = s[which]
-    cls = "gallery-right" if m["correct"] else "gallery-wrong"
-    mark = "✓" if m["correct"] else "✗"
-    return (f'<td class="{cls}">{mark} {views.esc(m["predicted"])} '
-            f'<span class="gallery-conf">{_pct(m["confidence"])}</span></td>')
+def _verdict(r: SentenceRecord, which: str) -> str:
+    m = getattr(r, which)
+    cls = "gallery-right" if m.correct else "gallery-wrong"
+    mark = "✓" if m.correct else "✗"
+    return (f'<td class="{cls}">{mark} {views.esc(m.predicted)} '
+            f'<span class="gallery-conf">{_pct(m.confidence)}</span></td>')
 
 
-def sentence_rows(summaries: list[dict], prefix: str) -> str:
+def sentence_rows(records: list[SentenceRecord], prefix: str) -> str:
     rows = []
-    for s in summaries:
+    for r in records:
         rows.append(
-            f'<tr><td><a href="{prefix}{views.esc(s["slug"])}/">{views.esc(s["title"])}</a></td>'
-            f'<td class="gallery-text-cell" dir="auto">{views.esc(s["text"])}</td>'
-            f'<td><span class="gallery-label gallery-{views.esc(s["label"])}">{views.esc(s["label"])}</span></td>'
-            f"{_verdict(s, 'trained')}{_verdict(s, 'untrained')}</tr>"
+            f'<tr><td><a href="{prefix}{views.esc(r.slug)}/">{views.esc(r.title)}</a></td>'
+            f'<td class="gallery-text-cell" dir="auto">{views.esc(r.text)}</td>'
+            f'<td><span class="gallery-label gallery-{views.esc(r.label)}">{views.esc(r.label)}</span></td>'
+            f"{_verdict(r, 'trained')}{_verdict(r, 'untrained')}</tr>"
         )
     return "".join(rows)
 
 
-def sentence_table(summaries: list[dict], prefix: str = "../") -> str:
+def sentence_table(records: list[SentenceRecord], prefix: str = "../") -> str:
     """A table of sentences; ``prefix`` leads from the page to the gallery folder."""
-    body = sentence_rows(summaries, prefix)
+    body = sentence_rows(records, prefix)
     return ('<div class="gallery-scroll"><table class="gallery-table gallery-index"><thead><tr>'
             "<th>page</th><th>sentence</th><th>gold</th><th>trained</th><th>untrained</th></tr></thead>"
             f"<tbody>{body}</tbody></table></div>")
 
 
-def index_page(pair: PairSpec, summaries: list[dict]) -> str:
-    n = len(summaries)
-    right = {w: sum(s[w]["correct"] for s in summaries) for w in ("trained", "untrained")}
+def index_page(pair: PairSpec, records: list[SentenceRecord]) -> str:
+    n = len(records)
+    right = {w: sum(getattr(r, w).correct for r in records) for w in ("trained", "untrained")}
     return f"""# Gallery
 
 {n} sentences, each explained by both models of the pair **{views.esc(pair.title)}**.
@@ -63,7 +68,7 @@ The trained model gets **{right['trained']} of {n}** right, the untrained one
 Each row links to the sentence's page: predictions, bertviz views of both models,
 what fine-tuning changed, token attributions and how faithful they are.
 
-{sentence_table(summaries, prefix="")}
+{sentence_table(records, prefix="")}
 
 Percentages are each model's confidence in its own prediction. ✓ means the prediction
 matches the gold label.
@@ -118,22 +123,21 @@ pretrained encoder's.
 """
 
 
-def aggregate(summaries: list[dict]) -> dict:
-    """Set-level figures: mean faithfulness per method, mean head change."""
-    have_f = [s["faithfulness"]["trained"] for s in summaries if "faithfulness" in s]
+def aggregate(records: list[SentenceRecord]) -> dict:
+    """Set-level figures (``metrics.json``): the trained model's mean deletion-test
+    results per method and for random order, and the mean head change."""
     faith = {}
-    for m in FAITHFULNESS_METHODS:
-        vals = [f[m] for f in have_f if m in f]
-        if vals:
-            faith[m] = {k: round(float(np.mean([v[k] for v in vals])), 4)
-                        for k in ("comprehensiveness", "sufficiency")}
-    changes = [np.asarray(s["head_change"]) for s in summaries if "head_change" in s]
-    head = np.round(np.mean(changes, axis=0), 4).tolist() if changes else []
-    return {"faithfulness": faith, "head_change": head, "n": len(summaries)}
+    if records:
+        for m in method_titles():
+            results = [r.faithfulness.trained[m] for r in records]
+            faith[m] = {"comprehensiveness": round(float(np.mean([d.comprehensiveness for d in results])), 4),
+                        "sufficiency": round(float(np.mean([d.sufficiency for d in results])), 4)}
+    head = np.round(np.mean([r.head_change for r in records], axis=0), 4).tolist() if records else []
+    return {"faithfulness": faith, "head_change": head, "n": len(records)}
 
 
 def heads_page(metrics: dict) -> str:
-    from .headchange import MEASURE, top_heads
+    from .explain.headchange import MEASURE, top_heads
 
     change = np.asarray(metrics["head_change"])
     if change.size == 0:
@@ -160,18 +164,20 @@ that it matters for the decision: compare with the faithfulness page.
 
 
 def faithfulness_page(metrics: dict) -> str:
-    from .faithfulness import READING, REMOVAL
+    from .explain.faithfulness import READING
+    from .explain.removal import REMOVAL
 
     faith = metrics["faithfulness"]
+    titles = method_titles()
     rows = "\n".join(
-        f"| {METHOD_NAMES[m]} | {views.signed(faith[m]['comprehensiveness'])} | {views.signed(faith[m]['sufficiency'])} |"
-        for m in FAITHFULNESS_METHODS if m in faith)
-    best = max((m for m in faith if m != "random"), key=lambda m: faith[m]["comprehensiveness"], default=None)
+        f"| {titles[m]} | {views.signed(faith[m]['comprehensiveness'])} | {views.signed(faith[m]['sufficiency'])} |"
+        for m in titles if m in faith)
+    best = max((m for m in faith if m != RANDOM), key=lambda m: faith[m]["comprehensiveness"], default=None)
     verdict = ""
-    if best and "random" in faith:
-        beats = faith[best]["comprehensiveness"] > faith["random"]["comprehensiveness"]
-        verdict = (f"On this set, **{METHOD_NAMES[best]}** has the highest comprehensiveness "
-                   f"({views.signed(faith[best]['comprehensiveness'])} against {views.signed(faith['random']['comprehensiveness'])} "
+    if best and RANDOM in faith:
+        beats = faith[best]["comprehensiveness"] > faith[RANDOM]["comprehensiveness"]
+        verdict = (f"On this set, **{titles[best]}** has the highest comprehensiveness "
+                   f"({views.signed(faith[best]['comprehensiveness'])} against {views.signed(faith[RANDOM]['comprehensiveness'])} "
                    f"for a random order){'' if beats else ', which is no better than random'}.")
     return f"""# Which explanation is faithful here?
 
@@ -188,16 +194,16 @@ numbers are computed by the build (also in [`metrics.json`](../metrics.json)).
 """
 
 
-def disagreements_page(summaries: list[dict]) -> str:
-    wrong = [s for s in summaries if not s["trained"]["correct"]]
-    gap = sorted(summaries, key=lambda s: -abs(s["trained"]["p_positive"] - s["untrained"]["p_positive"]))[:8]
+def disagreements_page(records: list[SentenceRecord]) -> str:
+    wrong = [r for r in records if not r.trained.correct]
+    gap = sorted(records, key=lambda r: -abs(r.trained.p_positive - r.untrained.p_positive))[:8]
     wrong_html = sentence_table(wrong) if wrong else "<p>The trained model gets every sentence right.</p>"
     gap_rows = "".join(
-        f'<tr><td><a href="../{views.esc(s["slug"])}/">{views.esc(s["title"])}</a></td>'
-        f'<td dir="auto">{views.esc(s["text"])}</td><td>{s["trained"]["p_positive"]:.2f}</td>'
-        f'<td>{s["untrained"]["p_positive"]:.2f}</td>'
-        f'<td>{abs(s["trained"]["p_positive"] - s["untrained"]["p_positive"]):.2f}</td></tr>'
-        for s in gap)
+        f'<tr><td><a href="../{views.esc(r.slug)}/">{views.esc(r.title)}</a></td>'
+        f'<td dir="auto">{views.esc(r.text)}</td><td>{r.trained.p_positive:.2f}</td>'
+        f'<td>{r.untrained.p_positive:.2f}</td>'
+        f'<td>{abs(r.trained.p_positive - r.untrained.p_positive):.2f}</td></tr>'
+        for r in gap)
     return f"""# Where the models disagree
 
 ## Sentences the trained model gets wrong

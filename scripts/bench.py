@@ -34,6 +34,7 @@ import psutil
 import yaml
 
 from attention_gallery import config
+from attention_gallery.build import title_of
 
 REPO = config.REPO_ROOT
 
@@ -79,7 +80,6 @@ def run_baseline(rows: list[dict], work: Path) -> list[float]:
     """One papermill run (fresh kernel: imports, model loading, everything) per sentence."""
     import papermill as pm
 
-    os.environ["ATTENTION_GALLERY_BUILD"] = "1"
     times = []
     saved = os.dup(2)  # the kernels' own start-up chatter goes to /dev/null
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -89,7 +89,8 @@ def run_baseline(rows: list[dict], work: Path) -> list[float]:
             start = time.perf_counter()
             pm.execute_notebook(str(config.TEMPLATE), str(work / f"{row['slug']}.ipynb"), progress_bar=False,
                                 parameters={"text": row["text"], "label": row["label"], "note": row.get("note", ""),
-                                            "pair": config.DEFAULT_PAIR, "slug": row["slug"]}, log_output=False)
+                                            "pair": config.DEFAULT_PAIR, "slug": row["slug"],
+                                            "title": title_of(row["slug"]), "mode": "gallery"}, log_output=False)
             times.append(time.perf_counter() - start)
     finally:
         os.dup2(saved, 2)

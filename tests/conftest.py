@@ -91,3 +91,27 @@ def tiny_registry(tiny_dirs, tmp_path, monkeypatch):
     pairs.all_pairs.cache_clear()
     yield reg
     pairs.all_pairs.cache_clear()
+
+
+def record_data(**changes) -> dict:
+    """A valid record of one sentence (what the notebook's record cell writes),
+    with ``changes`` applied on top."""
+    outcome = {"predicted": "positive", "confidence": 0.9, "p_positive": 0.9, "probs": [0.1, 0.9],
+               "logits": [-1.1, 1.1], "correct": True}
+    from attention_gallery.explain.methods import REGISTRY
+
+    deletion = {"comprehensiveness": 0.5, "sufficiency": 0.1}
+    methods = list(REGISTRY)
+    data = {
+        "schema_version": 1, "slug": "a-good-film", "title": "A good film", "text": "A good film",
+        "label": "positive", "note": "", "pair": "tiny",
+        "tokens": ["[CLS]", "a", "good", "film", "[SEP]"], "n_tokens": 5,
+        "trained": outcome, "untrained": {**outcome, "predicted": "negative", "confidence": 0.6,
+                                           "p_positive": 0.4, "probs": [0.6, 0.4], "correct": False},
+        "methods": methods,
+        "head_change": [[0.1, 0.2], [0.3, 0.4]],
+        "top_heads": [[1, 1, 0.4], [1, 0, 0.3], [0, 1, 0.2]],
+        "faithfulness": {w: {m: deletion for m in [*methods, "random"]} for w in ("trained", "untrained")},
+    }
+    data.update(changes)
+    return data

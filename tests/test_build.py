@@ -17,8 +17,9 @@ import nbformat
 import pytest
 import yaml
 
-from attention_gallery import config, notebook
+from attention_gallery import config, notebook, record
 from attention_gallery.build import BuildError, build
+from attention_gallery.explain.methods import REGISTRY
 from attention_gallery.sentences import SentenceSetError
 
 REPO = config.REPO_ROOT
@@ -149,6 +150,45 @@ def test_failing_sentence_is_named_and_the_site_is_kept(tiny_registry, tmp_path)
     assert len(cached) == 1
 
 
+def _template_without(tmp_path, *calls) -> Path:
+    """A copy of the template without the code cells that call ``calls``."""
+    template = nbformat.read(str(config.TEMPLATE), as_version=4)
+    before = len(template.cells)
+    template.cells = [c for c in template.cells
+                      if not (c.cell_type == "code" and any(call in c.source for call in calls))]
+    assert len(template.cells) == before - len(calls)
+    path = tmp_path / f"template-without-{len(calls)}.ipynb"
+    nbformat.write(template, str(path))
+    return path
+
+
+@pytest.mark.slow
+def test_records_are_complete_whatever_cells_the_template_has(tiny_registry, tmp_path):
+    sentences = write_sentences(tmp_path / "s.yaml", THREE[:2])
+    lean = _template_without(tmp_path, "page.show_faithfulness(ex)", "page.show_head_change(ex)",
+                             "page.show_attributions(ex)")
+    _build(tmp_path, sentences, template=lean)
+    for slug, _, _ in THREE[:2]:
+        nb = nbformat.read(str(tmp_path / "site" / "gallery" / slug / f"{slug}.ipynb"), as_version=4)
+        r = record.read(nb, list(REGISTRY))  # complete, though no cell showed these parts
+        assert r.slug == slug and set(r.faithfulness.trained) == {*REGISTRY, "random"}
+        assert "gallery-attr-caption" not in json.dumps(nb)  # the attributions cell really was gone
+    metrics = json.loads((tmp_path / "site" / "metrics.json").read_text())
+    assert metrics["n"] == 2 and set(metrics["faithfulness"]) == {*REGISTRY, "random"}
+    assert len(metrics["head_change"]) == 2  # the tiny models' 2 layers
+    heads = (tmp_path / "site" / "gallery" / "heads" / "index.html").read_text()
+    assert "No sentences yet" not in heads and "gallery-heatmap" in heads
+
+
+@pytest.mark.slow
+def test_a_template_without_the_record_cell_fails_naming_the_sentence(tiny_registry, tmp_path):
+    sentences = write_sentences(tmp_path / "s.yaml", THREE[:1])
+    with pytest.raises(BuildError, match=r"sentence 'one-good': the executed notebook has no record "
+                                         r"\(the notebook's record cell, `page.record\(ex\)`"):
+        _build(tmp_path, sentences, template=_template_without(tmp_path, "page.record(ex)"))
+    assert not (tmp_path / "site").exists()
+
+
 @pytest.mark.slow
 def test_sigint_leaves_no_half_written_page(tiny_registry, tmp_path):
     many = [(f"s-{i}", f"Sentence number {i} is fine", "positive") for i in range(12)]
@@ -209,7 +249,7 @@ def test_end_to_end_default_pair(tmp_path):
         assert not re.search(r"cdnjs|jsdelivr|unpkg|googleapis", text), page
     metrics = json.loads((site / "metrics.json").read_text())
     assert metrics["n"] == 3 and len(metrics["head_change"]) == 6 and len(metrics["head_change"][0]) == 12
-    assert set(metrics["faithfulness"]) == {"ig", "rollout", "attention", "random"}
+    assert list(metrics["faithfulness"]) == sorted([*REGISTRY, "random"])  # json sorts keys
     # the reference sentences are classified correctly by the trained model
     tricky_page = (site / "gallery" / "tricky" / "index.html").read_text()
     assert "&lt;img src=x onerror=alert(1)&gt;" in tricky_page and "<img src=x" not in tricky_page

@@ -1,6 +1,6 @@
-"""Head change, attributions and the deletion test on hand-made cases with
-known answers, on tiny DistilBERT models and on a toy classifier that depends
-on a single word."""
+"""Head change, the registered explanation methods and the deletion test on
+hand-made cases with known answers, on tiny DistilBERT models and on a toy
+classifier that depends on a single word."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 import torch
 
-from attention_gallery import attribution, faithfulness, headchange
-from attention_gallery.attention import run_sentence
+from attention_gallery.explain import faithfulness, headchange, methods, removal
+from attention_gallery.explain.encode import encode
+from attention_gallery.explain.forward import forward, run_sentence
+from attention_gallery.explain.methods import REGISTRY, IntegratedGradients
 from attention_gallery.models import LoadedPair
 
 TEXT = "the movie was good and fun"
@@ -58,14 +60,35 @@ def test_top_heads_sorted_descending_ties_by_position():
     assert headchange.top_heads(change, k=4) == [(0, 1, 0.5), (1, 0, 0.5), (1, 2, 0.3),
                                                  (0, 2, 0.2)]
     assert headchange.top_heads(change, k=10)[-1] == (1, 1, 0.05)
-    assert isinstance(headchange.MEASURE, str) and "Jensen" in headchange.MEASURE
+
+
+# --- the encoded sentence and the one forward pass ------------------------------
+
+def test_encoded_sentence_marks_specials_and_words(tiny_pair):
+    s = encode(tiny_pair.tokenizer, "the movie was good [UNK]")
+    assert s.tokens[0] == "[CLS]" and s.tokens[-1] == "[SEP]"
+    assert s.special.tolist() == [True] + [False] * (len(s) - 2) + [True]  # [UNK] is a word
+    assert s.words.tolist() == list(range(1, len(s) - 1))
+    assert s.input_ids.shape == s.attention_mask.shape == (1, len(s))
+    assert (s.pad_id, s.mask_id) == (tiny_pair.tokenizer.pad_token_id, tiny_pair.tokenizer.mask_token_id)
+
+
+def test_a_run_is_the_forward_pass_of_the_encoded_sentence(tiny_pair):
+    run = run_sentence(tiny_pair, TEXT)
+    with torch.no_grad():
+        logits, attentions = forward(tiny_pair.trained, run.sentence.input_ids,
+                                     run.sentence.attention_mask, attentions=True)
+    np.testing.assert_array_equal(run.trained.logits, logits[0].numpy())
+    np.testing.assert_array_equal(run.trained.attention[1], attentions[1][0].numpy())
+    assert run.trained.probs.sum() == pytest.approx(1.0)
+    assert run.trained.model is tiny_pair.trained and run.untrained.model is tiny_pair.untrained
 
 
 # --- attention-based scores ------------------------------------------------------
 
 def test_rollout_of_identity_attention_is_one_hot_on_cls():
     att = np.broadcast_to(np.eye(4), (3, 2, 4, 4))
-    np.testing.assert_allclose(attribution.rollout(att), [1.0, 0.0, 0.0, 0.0])
+    np.testing.assert_allclose(methods.rollout(att), [1.0, 0.0, 0.0, 0.0])
 
 
 def test_rollout_two_tokens_by_hand():
@@ -75,25 +98,56 @@ def test_rollout_two_tokens_by_hand():
     layer1 = np.array([[0.0, 1.0], [0.0, 1.0]])
     layer2 = np.array([[1.0, 0.0], [1.0, 0.0]])
     att = np.stack([np.stack([layer1, layer1]), np.stack([layer2, layer2])])  # (2, 2, 2, 2)
-    np.testing.assert_allclose(attribution.rollout_matrix(att), [[0.5, 0.5], [0.25, 0.75]])
-    np.testing.assert_allclose(attribution.rollout(att), [0.5, 0.5])
+    np.testing.assert_allclose(methods.rollout_matrix(att), [[0.5, 0.5], [0.25, 0.75]])
+    np.testing.assert_allclose(methods.rollout(att), [0.5, 0.5])
     # heads are averaged first: a "swap" head and an identity head -> uniform
     swap, eye = np.array([[0.0, 1.0], [1.0, 0.0]]), np.eye(2)
-    np.testing.assert_allclose(attribution.rollout(np.stack([np.stack([swap, eye])])),
+    np.testing.assert_allclose(methods.rollout(np.stack([np.stack([swap, eye])])),
                                [0.75, 0.25])
 
 
 def test_raw_attention_is_last_layer_cls_row_mean(tiny_pair):
     run = run_sentence(tiny_pair, TEXT)
-    a = attribution.attribute(tiny_pair, TEXT, "trained", "attention")
+    a = REGISTRY["attention"].attribute(run.sentence, run.trained)
     np.testing.assert_allclose(a.scores, run.trained.attention[-1, :, 0, :].mean(axis=0),
                                atol=1e-6)
-    # reusing a run gives the same scores as recomputing
-    r1 = attribution.attribute(tiny_pair, TEXT, "trained", "rollout")
-    r2 = attribution.attribute(tiny_pair, TEXT, "trained", "rollout", run=run.trained)
-    np.testing.assert_allclose(r1.scores, r2.scores, atol=1e-6)
-    assert r1.scores.sum() == pytest.approx(1.0)
-    assert r1.target == a.target == run.trained.predicted
+    r = REGISTRY["rollout"].attribute(run.sentence, run.trained)
+    np.testing.assert_allclose(r.scores, methods.rollout(run.trained.attention))
+    assert r.scores.sum() == pytest.approx(1.0)
+    assert r.target == a.target == run.trained.predicted
+
+
+# --- the registry ------------------------------------------------------------------
+
+def test_registry_names_titles_and_descriptions():
+    assert list(REGISTRY) == [m.name for m in REGISTRY.values()]
+    assert "random" not in REGISTRY  # the baseline's key in the faithfulness results
+    for method in REGISTRY.values():
+        assert method.title and method.description
+        assert "\n" not in method.description and method.description.endswith(".")
+    titles = [m.title for m in REGISTRY.values()]
+    assert len(set(titles)) == len(titles)
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+@pytest.mark.parametrize("which", ["trained", "untrained"])
+def test_every_method_scores_every_token_of_both_models(tiny_pair, name, which):
+    run = run_sentence(tiny_pair, TEXT)
+    model_run = run.run(which)
+    a = REGISTRY[name].attribute(run.sentence, model_run)
+    assert a.method == name and a.tokens == run.tokens
+    assert a.scores.shape == (len(run.tokens),) and np.isfinite(a.scores).all()
+    assert a.target == model_run.predicted
+    other = 1 - model_run.predicted
+    assert REGISTRY[name].attribute(run.sentence, model_run, target=other).target == other
+    again = REGISTRY[name].attribute(run.sentence, model_run)
+    assert np.array_equal(a.scores, again.scores)  # deterministic
+
+
+def test_attribute_all_follows_the_registry(tiny_pair):
+    run = run_sentence(tiny_pair, TEXT)
+    both = methods.attribute_all(run.sentence, run.untrained)
+    assert list(both) == list(REGISTRY)
 
 
 # --- Integrated Gradients --------------------------------------------------------
@@ -108,45 +162,54 @@ def sharp_tiny_pair(tiny_pair):
     return LoadedPair(tiny_pair.spec, tiny_pair.tokenizer, trained, tiny_pair.untrained)
 
 
-@pytest.mark.parametrize("which", ["trained", "untrained"])
-def test_ig_scores_one_per_token_on_both_models(tiny_pair, which):
-    a = attribution.attribute(tiny_pair, TEXT, which, "ig", n_steps=8)
-    assert a.method == "ig" and len(a.scores) == len(a.tokens)
-    assert a.tokens[0] == "[CLS]" and a.tokens[-1] == "[SEP]"
-    assert np.isfinite(a.scores).all()
-    assert a.target == run_sentence(tiny_pair, TEXT).run(which).predicted
-    assert a.info["completeness_error"] < 1e-3
+def _logit_change(model, sentence, target):
+    """f(x) - f(baseline) of the target logit, computed here by hand."""
+    with torch.no_grad():
+        both, _ = forward(model, torch.cat([sentence.input_ids, methods.ig_baseline_ids(sentence)]),
+                          sentence.attention_mask.repeat(2, 1))
+    return float(both[0, target] - both[1, target])
 
 
-def test_ig_completeness(sharp_tiny_pair):
-    a = attribution.attribute(sharp_tiny_pair, TEXT, "trained", "ig", n_steps=64)
-    gap = a.info["f_x"] - a.info["f_baseline"]
+def test_ig_completeness_comes_from_captums_delta(sharp_tiny_pair):
+    run = run_sentence(sharp_tiny_pair, TEXT)
+    a = IntegratedGradients(n_steps=64).attribute(run.sentence, run.trained)
+    gap = _logit_change(sharp_tiny_pair.trained, run.sentence, a.target)
     assert abs(gap) > 0.01  # a real change of the logit, not a flat model
+    # the explained output is the logit (not the probability): it moves by ``gap``
+    assert a.info["logit_change"] == pytest.approx(gap, abs=1e-4)
+    assert a.info["completeness_error"] == pytest.approx(abs(a.scores.sum() - gap), abs=1e-4)
     assert a.info["completeness_error"] < 0.05 * abs(gap) + 1e-3
-    assert a.info["delta"] < 0.05 * abs(gap) + 1e-3
-    assert a.info["n_steps"] == 64 and "logit" in a.info["output"]
-    assert "[PAD]" in a.info["baseline"]
+    assert a.info["n_steps"] == 64
+
+
+def test_ig_reports_the_delta_captum_returned(tiny_pair, monkeypatch):
+    from captum.attr import LayerIntegratedGradients
+
+    real = LayerIntegratedGradients.attribute
+
+    def shifted(self, *args, **kwargs):
+        attributions, delta = real(self, *args, **kwargs)
+        return attributions, delta + 0.25
+
+    monkeypatch.setattr(LayerIntegratedGradients, "attribute", shifted)
+    run = run_sentence(tiny_pair, TEXT)
+    a = IntegratedGradients(n_steps=8).attribute(run.sentence, run.trained)
+    true_gap = _logit_change(tiny_pair.trained, run.sentence, a.target)
+    # the reported figures follow Captum's (shifted) delta: no forward pass of its own
+    assert a.info["completeness_error"] == pytest.approx(0.25, abs=2e-3)
+    assert a.info["logit_change"] == pytest.approx(true_gap - 0.25, abs=2e-3)
+    assert "IG completeness" in REGISTRY["ig"].caption(a)
 
 
 def test_ig_baseline_keeps_special_tokens(tiny_pair):
     tok = tiny_pair.tokenizer
-    ids = tok(TEXT, return_tensors="pt")["input_ids"]
-    base = attribution.ig_baseline_ids(tok, ids)[0].tolist()
+    sentence = encode(tok, TEXT)
+    base = methods.ig_baseline_ids(sentence)[0].tolist()
     assert base[0] == tok.cls_token_id and base[-1] == tok.sep_token_id
     assert set(base[1:-1]) == {tok.pad_token_id}
 
 
-def test_attribute_all_and_determinism(tiny_pair):
-    first = attribution.attribute_all(tiny_pair, TEXT, "untrained", n_steps=8)
-    second = attribution.attribute_all(tiny_pair, TEXT, "untrained", n_steps=8)
-    assert set(first) == set(attribution.METHODS) == {"ig", "rollout", "attention"}
-    for method in first:
-        assert first[method].tokens == second[method].tokens
-        assert np.array_equal(first[method].scores, second[method].scores)
-        assert len(first[method].scores) == len(first[method].tokens)
-
-
-# --- faithfulness on a model built to depend on one token ------------------------
+# --- a model built to depend on one token -------------------------------------------
 
 class OneWordModel(torch.nn.Module):
     """positive logit = 3 * (number of 'good' tokens) - 1, negative logit = 0:
@@ -160,11 +223,13 @@ class OneWordModel(torch.nn.Module):
             self.embeddings.weight.zero_()
             self.embeddings.weight[good_id] = 1.0
         self.requires_grad_(False)
+        self.calls = []  # the batch sizes it was run on
 
     def get_input_embeddings(self):
         return self.embeddings
 
     def forward(self, input_ids, attention_mask, output_attentions=False):
+        self.calls.append([tuple(row) for row in input_ids.tolist()])
         good = self.embeddings(input_ids)[..., 0] * attention_mask  # (batch, T)
         positive = 3.0 * good.sum(-1) - 1.0
         logits = torch.stack([torch.zeros_like(positive), positive], dim=-1)
@@ -180,7 +245,7 @@ class OneWordModel(torch.nn.Module):
 
 
 class ToyPair:
-    """Just the attributes the metrics rely on."""
+    """Just the attributes the stages rely on."""
 
     labels = ("negative", "positive")
 
@@ -193,7 +258,7 @@ class ToyPair:
         return getattr(self, which)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def toy(tiny_pair):
     return ToyPair(tiny_pair.tokenizer)
 
@@ -203,38 +268,121 @@ def _sig(x):
 
 
 def test_ig_on_toy_model_is_exact_and_ranks_good_first(toy):
-    a = attribution.attribute(toy, TEXT, method="ig")
+    run = run_sentence(toy, TEXT).trained
+    a = REGISTRY["ig"].attribute(run.sentence, run)
     assert a.target == 1
     assert a.tokens[int(np.argmax(a.scores))] == "good"
     assert a.scores[a.tokens.index("good")] == pytest.approx(3.0, abs=1e-5)
     assert a.info["completeness_error"] < 1e-5
 
 
+# --- leave-one-out occlusion ---------------------------------------------------------
+
+def test_loo_by_hand_on_the_toy_model(toy):
+    run = run_sentence(toy, "good good and fun").trained  # positive logit 3 * 2 - 1 = 5
+    a = REGISTRY["loo"].attribute(run.sentence, run)
+    assert a.target == 1
+    expected = {"good": _sig(5) - _sig(2), "and": 0.0, "fun": 0.0, "[CLS]": 0.0, "[SEP]": 0.0}
+    for token, score in zip(a.tokens, a.scores):
+        assert score == pytest.approx(expected[token], abs=1e-12), token
+    # explaining the other class: removing a 'good' raises p(negative)
+    neg = REGISTRY["loo"].attribute(run.sentence, run, target=0)
+    assert neg.scores[1] == pytest.approx(-(_sig(5) - _sig(2)), abs=1e-12)
+
+
+def test_loo_runs_one_batch_and_never_removes_special_tokens(toy):
+    run = run_sentence(toy, TEXT).trained
+    toy.trained.calls.clear()
+    a = REGISTRY["loo"].attribute(run.sentence, run)
+    (batch,) = toy.trained.calls  # one forward pass: the sentence + one variant per word
+    n_words = len(run.sentence.words)
+    assert len(batch) == 1 + n_words
+    mask_id = toy.tokenizer.mask_token_id
+    ids = run.sentence.input_ids[0].tolist()
+    for row in batch[1:]:
+        changed = [i for i, (x, y) in enumerate(zip(ids, row)) if x != y]
+        assert len(changed) == 1 and row[changed[0]] == mask_id
+        assert not run.sentence.special[changed[0]]
+    assert a.scores[0] == a.scores[-1] == 0.0
+
+
+def test_loo_on_tiny_distilbert_matches_a_forward_pass_by_hand(tiny_pair):
+    run = run_sentence(tiny_pair, TEXT).trained
+    a = REGISTRY["loo"].attribute(run.sentence, run)
+    ids = run.sentence.input_ids.clone()
+    position = 4  # 'good'
+    ids[0, position] = tiny_pair.tokenizer.mask_token_id
+    with torch.no_grad():
+        logits, _ = forward(tiny_pair.trained, torch.cat([run.sentence.input_ids, ids]),
+                            run.sentence.attention_mask.repeat(2, 1))
+    p = torch.softmax(logits.double(), -1)[:, a.target]
+    assert a.scores[position] == pytest.approx(float(p[0] - p[1]), abs=1e-6)
+    assert a.scores[0] == a.scores[-1] == 0.0 and np.count_nonzero(a.scores[1:-1]) > 0
+
+
+# --- removal: one definition -----------------------------------------------------------
+
+def test_removal_uses_mask_then_pad(tiny_pair):
+    sentence = encode(tiny_pair.tokenizer, TEXT)
+    assert removal.removal_id(sentence) == tiny_pair.tokenizer.mask_token_id
+    no_mask = SimpleNamespace(mask_id=None, pad_id=0)
+    assert removal.removal_id(no_mask) == 0
+    with pytest.raises(ValueError):
+        removal.removal_id(SimpleNamespace(mask_id=None, pad_id=None))
+
+
+def test_remove_and_keep_only(tiny_pair):
+    sentence = encode(tiny_pair.tokenizer, TEXT)
+    m = tiny_pair.tokenizer.mask_token_id
+    ids = sentence.input_ids[0].tolist()
+    assert removal.remove(sentence, [2, 4]).tolist() == [ids[0], ids[1], m, ids[3], m] + ids[5:]
+    kept = removal.keep_only(sentence, [2])
+    assert kept.tolist() == [ids[0], m, ids[2]] + [m] * (len(ids) - 4) + [ids[-1]]
+    assert removal.remove(sentence, []).tolist() == ids
+    with pytest.raises(ValueError, match="never removed"):
+        removal.remove(sentence, [0])
+
+
+def test_loo_and_the_deletion_test_share_one_removal(toy, monkeypatch):
+    seen = []
+    real = removal.remove
+    monkeypatch.setattr(removal, "remove", lambda s, p: seen.append("x") or real(s, p))
+    run = run_sentence(toy, TEXT).trained
+    REGISTRY["loo"].attribute(run.sentence, run)
+    after_loo = len(seen)
+    faithfulness.random_baseline(run, draws=2)
+    assert after_loo > 0 and len(seen) > after_loo
+
+
+# --- the deletion test -------------------------------------------------------------------
+
 def test_good_first_ranking_beats_random(toy):
-    scores = np.array([1.0 if t == "good" else 0.0 for t in
-                       attribution.attribute(toy, TEXT, method="attention").tokens])
+    run = run_sentence(toy, TEXT).trained
+    scores = np.array([1.0 if t == "good" else 0.0 for t in run.sentence.tokens])
     drop = _sig(2) - _sig(-1)
-    comp = faithfulness.comprehensiveness(toy, TEXT, "trained", scores)
-    suff = faithfulness.sufficiency(toy, TEXT, "trained", scores)
-    rand = faithfulness.random_baseline(toy, TEXT, "trained", (1, 2, 3), draws=10, seed=0)
+    comp = faithfulness.comprehensiveness(run, scores)
+    suff = faithfulness.sufficiency(run, scores)
+    rand = faithfulness.random_baseline(run, (1, 2, 3), draws=10, seed=0)
     assert comp == pytest.approx(drop)  # 'good' is removed for every k
     assert suff == pytest.approx(0.0, abs=1e-12)  # 'good' is always kept
     assert comp > rand["comprehensiveness"] + 0.1
     assert suff < rand["sufficiency"] - 0.1
     # ranking 'good' last: nothing that matters is removed for k <= 3 of 6 words
-    assert faithfulness.comprehensiveness(toy, TEXT, "trained", -scores) == pytest.approx(0.0)
+    assert faithfulness.comprehensiveness(run, -scores) == pytest.approx(0.0)
 
 
 def test_faithfulness_table_on_toy_model(toy):
-    table = faithfulness.faithfulness(toy, TEXT, "trained")
-    assert set(table) == {"ig", "rollout", "attention", "random"}
+    run = run_sentence(toy, TEXT).trained
+    table = faithfulness.faithfulness(run, methods.attribute_all(run.sentence, run))
+    assert list(table) == [*REGISTRY, "random"]
     drop = round(_sig(2) - _sig(-1), 4)
-    for method in ("ig", "rollout", "attention"):  # every method finds 'good' here
+    for method in REGISTRY:  # every method finds 'good' here
         assert table[method] == {"comprehensiveness": drop, "sufficiency": 0.0}
         assert table[method]["comprehensiveness"] > table["random"]["comprehensiveness"]
         assert table[method]["sufficiency"] < table["random"]["sufficiency"]
     assert all(isinstance(v, float) for row in table.values() for v in row.values())
-    assert faithfulness.faithfulness(toy, TEXT, "trained") == table  # deterministic
+    fresh = run_sentence(toy, TEXT).trained
+    assert faithfulness.faithfulness(fresh, methods.attribute_all(fresh.sentence, fresh)) == table
 
 
 def test_ks_are_capped_and_specials_never_ranked(toy):
@@ -242,39 +390,32 @@ def test_ks_are_capped_and_specials_never_ranked(toy):
     special = np.array([True, False, False, True])
     assert faithfulness.rank_tokens([9.0, 1.0, 1.0, 5.0], special).tolist() == [1, 2]
     # k capped at 6 words: keeping all of them changes nothing, removing all removes 'good'
+    run = run_sentence(toy, TEXT).trained
     scores = np.zeros(8)
-    assert faithfulness.sufficiency(toy, TEXT, "trained", scores, ks=(6, 50)) == 0.0
-    assert faithfulness.comprehensiveness(toy, TEXT, "trained", scores, ks=(50,)) == \
-        pytest.approx(_sig(2) - _sig(-1))
-
-
-def test_removal_uses_mask_then_pad(tiny_pair):
-    tok = tiny_pair.tokenizer
-    assert faithfulness.removal_id(tok) == tok.mask_token_id
-    assert faithfulness.removal_id(SimpleNamespace(mask_token_id=None, pad_token_id=0)) == 0
-    assert "[MASK]" in faithfulness.REMOVAL and "higher" in faithfulness.READING
+    assert faithfulness.sufficiency(run, scores, ks=(6, 50)) == 0.0
+    assert faithfulness.comprehensiveness(run, scores, ks=(50,)) == pytest.approx(_sig(2) - _sig(-1))
 
 
 def test_faithfulness_deterministic_on_tiny_distilbert(tiny_pair):
-    attrs = attribution.attribute_all(tiny_pair, TEXT, "trained", n_steps=8)
-    one = faithfulness.faithfulness(tiny_pair, TEXT, "trained", attributions=attrs)
-    two = faithfulness.faithfulness(tiny_pair, TEXT, "trained", attributions=attrs)
-    assert one == two
-    assert faithfulness.random_baseline(tiny_pair, TEXT, "trained", seed=3) == \
-        faithfulness.random_baseline(tiny_pair, TEXT, "trained", seed=3)
+    def table(seed=0):
+        run = run_sentence(tiny_pair, TEXT).trained
+        return faithfulness.faithfulness(run, methods.attribute_all(run.sentence, run), seed=seed)
+
+    assert table() == table()
+    run = run_sentence(tiny_pair, TEXT).trained
+    assert faithfulness.random_baseline(run, seed=3) == faithfulness.random_baseline(run, seed=3)
 
 
-def test_each_distinct_variant_runs_once(toy, monkeypatch):
-    batches = []
-    probs = faithfulness._Sentence.probs
-    monkeypatch.setattr(faithfulness._Sentence, "probs",
-                        lambda self, batch: batches.append([tuple(ids.tolist()) for ids in batch])
-                        or probs(self, batch))
-    table = faithfulness.faithfulness(toy, TEXT, "trained", draws=10, seed=0)
-    (rows,) = batches
-    assert len(rows) == len(set(rows))
-    # 1 + (3 methods + 10 random draws) x 3 ks x 2 variants, of which many coincide
-    assert len(rows) < 1 + 13 * 3 * 2
-    # sharing variants between rankings changes no number
-    alone = faithfulness.random_baseline(toy, TEXT, "trained", draws=10, seed=0)
+def test_each_distinct_variant_runs_once(toy):
+    run = run_sentence(toy, TEXT).trained
+    attributions = methods.attribute_all(run.sentence, run)
+    toy.trained.calls.clear()
+    table = faithfulness.faithfulness(run, attributions, draws=10, seed=0)
+    rows = [row for call in toy.trained.calls for row in call]
+    assert len(rows) == len(set(rows))  # nothing ran twice...
+    loo_variants = {tuple(removal.remove(run.sentence, [i]).tolist()) for i in run.sentence.words}
+    assert not loo_variants & set(rows)  # ...not even what leave-one-out already ran
+    assert len(rows) < 1 + (len(REGISTRY) + 10) * 3 * 2
+    # sharing variants between rankings and methods changes no number
+    alone = faithfulness.random_baseline(run_sentence(toy, TEXT).trained, draws=10, seed=0)
     assert table["random"] == {k: round(v, 4) for k, v in alone.items()}

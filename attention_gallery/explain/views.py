@@ -14,7 +14,7 @@ import json
 
 import numpy as np
 
-from . import config
+from .. import config
 
 SCALE = config.ATTENTION_LEVELS
 
@@ -27,11 +27,6 @@ def signed(value: float, digits: int = 3) -> str:
     """``value`` with its sign and ``digits`` decimals; a value that rounds to zero
     reads +0.000, never -0.000."""
     return f"{round(float(value), digits) + 0.0:+.{digits}f}"
-
-
-def display_tokens(tokens) -> list[str]:
-    """Tokens as bertviz shows them (its ``format_special_chars``)."""
-    return [t.replace("Ġ", " ").replace("▁", " ").replace("</w>", "") for t in tokens]
 
 
 def safe_json(obj) -> str:
@@ -51,9 +46,11 @@ def quantize(attention: np.ndarray) -> str:
 
 def attention_blob(source_id: str, tokens, trained: np.ndarray, untrained: np.ndarray) -> str:
     """One inert JSON script element holding both models' attention for the page."""
+    from bertviz.util import format_special_chars
+
     layers, heads, n, _ = trained.shape
     payload = {
-        "tokens": display_tokens(tokens),
+        "tokens": format_special_chars(tokens),
         "layers": int(layers),
         "heads": int(heads),
         "encoding": "uint8-base64",
@@ -142,12 +139,14 @@ def token_scores(tokens, scores, caption: str, muted=None) -> str:
     """The sentence with each token coloured by its score: blue pushes toward the
     explained class, red pushes away; strength = |score| / max |score| over the
     tokens not ``muted`` (special tokens such as [CLS], shown uncoloured)."""
+    from bertviz.util import format_special_chars
+
     scores = np.asarray(scores, dtype=float)
     muted = np.zeros(len(scores), bool) if muted is None else np.asarray(muted, bool)
     visible = np.abs(scores[~muted])
     vmax = float(visible.max()) if visible.size else 0.0
     spans = []
-    for tok, s, mute in zip(display_tokens(tokens), scores, muted):
+    for tok, s, mute in zip(format_special_chars(tokens), scores, muted):
         if mute:
             spans.append(f'<span class="gallery-attr gallery-attr-muted" title="{signed(s)}">{esc(tok)}</span>')
             continue

@@ -1,0 +1,238 @@
+"""Which tokens did the classifier use? The explanation methods, in one registry.
+
+Each method is an object shaped like a Captum attribution method: a ``name``
+(its key in :data:`REGISTRY`, in ``metrics.json`` and in the record), a
+``title``, a one-line ``description`` and one ``attribute(sentence, run,
+target)`` that returns an :class:`Attribution` with one score per token,
+special tokens included. ``target`` defaults to the model's predicted class.
+Pages, the deletion test, the set pages and ``metrics.json`` iterate over
+:data:`REGISTRY`; adding a method is one class and one line in it.
+
+* ``ig`` - Integrated Gradients (Sundararajan et al. 2017) on the input (word)
+  embeddings, with Captum's ``LayerIntegratedGradients``.
+* ``rollout`` - attention rollout (Abnar & Zuidema 2020) of the [CLS] token.
+* ``attention`` - the raw last-layer attention of [CLS], averaged over heads.
+* ``loo`` - leave-one-out occlusion: the drop in the target class's
+  probability when one token is removed (forward passes only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from . import removal, views
+from .encode import EncodedSentence
+from .forward import ModelRun, forward
+
+
+@dataclass
+class Attribution:
+    """One method's token scores for one sentence and one model."""
+
+    method: str
+    tokens: list[str]
+    scores: np.ndarray  # (T,), one score per token, special tokens included
+    target: int  # the class explained
+    info: dict = field(default_factory=dict)
+
+
+class Method:
+    """An explanation method: subclasses set the three names and ``attribute``."""
+
+    name: str
+    title: str
+    description: str
+
+    def attribute(self, sentence: EncodedSentence, run: ModelRun,
+                  target: int | None = None) -> Attribution:
+        raise NotImplementedError
+
+    def caption(self, attribution: Attribution) -> str:
+        """A check of one attribution shown under the rows of a page ('' for none)."""
+        return ""
+
+    def _result(self, sentence: EncodedSentence, scores, target: int, info: dict) -> Attribution:
+        return Attribution(method=self.name, tokens=sentence.tokens,
+                           scores=np.asarray(scores, dtype=np.float64), target=int(target), info=info)
+
+
+def _target(run: ModelRun, target: int | None) -> int:
+    return run.predicted if target is None else int(target)
+
+
+# --- attention-based scores (pure functions of an attention tensor) ----------
+
+def rollout_matrix(attention: np.ndarray, residual: float = 0.5) -> np.ndarray:
+    """Attention rollout (T, T) of an attention tensor (layers, heads, T, T).
+
+    Per layer: average the heads, mix in the residual connection
+    ``(1 - residual) * A + residual * I``, re-normalise the rows; then
+    multiply the layers from the first to the last: ``R = A_L ... A_2 A_1``.
+    Row ``i`` of ``R`` is how much token ``i`` of the last layer draws on each
+    input token.
+    """
+    attention = np.asarray(attention, dtype=np.float64)
+    if attention.ndim != 4:
+        raise ValueError(f"expected (layers, heads, T, T), got shape {attention.shape}")
+    t = attention.shape[-1]
+    eye = np.eye(t)
+    result = eye
+    for layer in attention:
+        a = (1.0 - residual) * layer.mean(axis=0) + residual * eye
+        a = a / a.sum(axis=-1, keepdims=True)
+        result = a @ result
+    return result
+
+
+def rollout(attention: np.ndarray, residual: float = 0.5) -> np.ndarray:
+    """The [CLS] (first) row of :func:`rollout_matrix`: shape (T,)."""
+    return rollout_matrix(attention, residual)[0]
+
+
+def cls_attention(attention: np.ndarray) -> np.ndarray:
+    """Last-layer attention from [CLS] (the first token), averaged over heads: (T,)."""
+    attention = np.asarray(attention, dtype=np.float64)
+    return attention[-1, :, 0, :].mean(axis=0)
+
+
+class AttentionRollout(Method):
+    name = "rollout"
+    title = "Attention rollout"
+    description = ("how much [CLS] attends to each token through all layers, following "
+                   "attention (averaged over heads, with the residual connection added as "
+                   "half the weight) from the first layer to the last.")
+    residual = 0.5
+
+    def attribute(self, sentence, run, target=None):
+        return self._result(sentence, rollout(run.attention, self.residual), _target(run, target), {
+            "row": "[CLS]", "residual": self.residual,
+            "attention": "heads averaged; 0.5*A + 0.5*I, rows renormalised; "
+                         "layers multiplied from the first to the last"})
+
+
+class RawAttention(Method):
+    name = "attention"
+    title = "Raw attention"
+    description = ("how much [CLS] attends to each token in the last layer, averaged over "
+                   "heads; it ignores every earlier layer.")
+
+    def attribute(self, sentence, run, target=None):
+        return self._result(sentence, cls_attention(run.attention), _target(run, target), {
+            "row": "[CLS]", "layer": int(np.asarray(run.attention).shape[0]) - 1,
+            "attention": "last layer, heads averaged"})
+
+
+# --- Integrated Gradients ----------------------------------------------------
+
+def ig_baseline_ids(sentence: EncodedSentence) -> torch.Tensor:
+    """The sentence's ids (1, T) with every non-special token replaced by [PAD]."""
+    if sentence.pad_id is None:
+        raise ValueError("the tokenizer has no [PAD] token for the IG baseline")
+    baseline = sentence.input_ids.clone()
+    baseline[0, torch.from_numpy(~sentence.special)] = sentence.pad_id
+    return baseline
+
+
+class IntegratedGradients(Method):
+    """The explained output is the *logit* of the target class; the baseline is
+    the same sentence with every non-special token replaced by [PAD]. A token's
+    score is its attribution summed over the embedding dimension; the scores add
+    up to ``f(x) - f(baseline)`` up to Captum's convergence delta, which ``info``
+    reports (no forward pass of its own)."""
+
+    name = "ig"
+    title = "Integrated Gradients"
+    description = ("how much each token's embedding contributes to the predicted class's "
+                   "logit, measured against the same sentence with its words replaced by "
+                   "[PAD]; positive scores push toward the prediction, negative away, and "
+                   "the scores add up to the change in that logit.")
+    baseline = ("the same token sequence with every non-special token replaced by [PAD] "
+                "([CLS], [SEP] and positions kept, attention mask unchanged)")
+    output = "logit of the target class (before softmax)"
+
+    def __init__(self, n_steps: int = 32, internal_batch_size: int | None = 16):
+        self.n_steps = int(n_steps)
+        self.internal_batch_size = internal_batch_size
+
+    def attribute(self, sentence, run, target=None):
+        from captum.attr import LayerIntegratedGradients
+
+        target = _target(run, target)
+        model = run.model
+        lig = LayerIntegratedGradients(lambda ids, mask: forward(model, ids, mask)[0],
+                                       model.get_input_embeddings())
+        with torch.inference_mode(False), torch.enable_grad():
+            attributions, delta = lig.attribute(
+                inputs=sentence.input_ids,
+                baselines=ig_baseline_ids(sentence),
+                target=target,
+                additional_forward_args=(sentence.attention_mask,),
+                n_steps=self.n_steps,
+                internal_batch_size=self.internal_batch_size,
+                return_convergence_delta=True,
+            )
+        scores = attributions.sum(dim=-1)[0].detach().double().numpy()
+        # Captum's delta = sum of attributions - (f(x) - f(baseline)), from its own
+        # forward passes at both ends of the path.
+        delta = float(delta.detach().reshape(-1)[0])
+        info = {
+            "baseline": self.baseline,
+            "output": self.output,
+            "n_steps": self.n_steps,
+            "internal_batch_size": self.internal_batch_size,
+            "delta": delta,
+            "logit_change": float(scores.sum()) - delta,
+            "completeness_error": abs(delta),
+        }
+        return self._result(sentence, scores, target, info)
+
+    def caption(self, attribution):
+        info = attribution.info
+        return (f"IG completeness: the scores sum to {views.signed(np.sum(attribution.scores))}; "
+                f"the target logit moves by {views.signed(info['logit_change'])} from baseline "
+                f"to input (error {info['completeness_error']:.4f}, {info['n_steps']} steps).")
+
+
+# --- leave-one-out occlusion -------------------------------------------------
+
+class LeaveOneOut(Method):
+    """Each word token's score is p(target | x) - p(target | x without it), with
+    "without" as :mod:`~attention_gallery.explain.removal` defines it (the same
+    removal as the deletion test). Special tokens are never removed and score 0.
+    All variants of a sentence run in one batch, with no gradients."""
+
+    name = "loo"
+    title = "Leave-one-out occlusion"
+    description = ("how much the predicted class's probability drops when the token "
+                   "alone is removed (removed as in the deletion test); positive scores "
+                   "support the prediction, negative ones oppose it.")
+
+    def attribute(self, sentence, run, target=None):
+        target = _target(run, target)
+        words = sentence.words
+        variants = [removal.remove(sentence, [])] + [removal.remove(sentence, [i]) for i in words]
+        p = run.removals.probs(variants)[:, target]
+        scores = np.zeros(len(sentence), dtype=np.float64)
+        scores[words] = p[0] - p[1:]
+        return self._result(sentence, scores, target, {
+            "output": "probability of the target class", "p_target": float(p[0]),
+            "removal": removal.REMOVAL})
+
+
+# --- the registry ------------------------------------------------------------
+
+REGISTRY: dict[str, Method] = {m.name: m for m in (
+    IntegratedGradients(),
+    AttentionRollout(),
+    RawAttention(),
+    LeaveOneOut(),
+)}
+
+
+def attribute_all(sentence: EncodedSentence, run: ModelRun,
+                  target: int | None = None) -> dict[str, Attribution]:
+    """Every registered method on one sentence and model, in registry order."""
+    return {name: method.attribute(sentence, run, target) for name, method in REGISTRY.items()}

@@ -1,0 +1,236 @@
+"""What a sentence page shows: the functions the notebook template calls.
+
+:func:`explain` encodes the sentence once and runs both models once; each
+``show_*`` function computes what it needs (once, cached on the
+:class:`Explanation`) and displays it; :func:`record` computes whatever no
+earlier cell did and writes the sentence's
+:class:`~attention_gallery.record.SentenceRecord`, the only thing the build
+reads, so the record is complete whatever cells the template has.
+
+``mode`` (a template parameter) says where the page is shown: ``"jupyter"``
+draws bertviz's own interactive views, ``"gallery"`` (what the build passes)
+light placeholders that the site draws from one shared attention blob.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from IPython.display import HTML, display
+
+from .. import config
+from ..models import LoadedPair, load_pair
+from ..record import MIME, SCHEMA_VERSION, SentenceRecord
+from . import views
+from .encode import EncodedSentence, encode
+from .forward import SentenceRun, run_sentence
+
+MODELS = ("trained", "untrained")
+MODES = ("jupyter", "gallery")
+
+
+@dataclass(eq=False)
+class Explanation:
+    """One sentence explained by both models of a pair; heavier parts are lazy."""
+
+    pair: LoadedPair
+    sentence: EncodedSentence
+    run: SentenceRun
+    slug: str
+    title: str
+    label: str
+    note: str
+    mode: str
+
+    @property
+    def source_id(self) -> str:
+        return f"attention-{self.slug}"
+
+    def view_id(self, view: str, attention: str) -> str:
+        return f"{self.slug}-{view.replace('_', '-')}-{attention}"
+
+    @cached_property
+    def head_change(self) -> np.ndarray:
+        from .headchange import head_change
+
+        return head_change(self.run.untrained.attention, self.run.trained.attention)
+
+    @cached_property
+    def top_heads(self) -> list[tuple[int, int, float]]:
+        from .headchange import top_heads
+
+        return top_heads(self.head_change, k=3)
+
+    @cached_property
+    def attributions(self) -> dict:
+        """{model: {method name: Attribution}} for every registered method."""
+        from .methods import attribute_all
+
+        return {w: attribute_all(self.sentence, self.run.run(w)) for w in MODELS}
+
+    @cached_property
+    def faithfulness(self) -> dict:
+        """{model: {method name or 'random': {'comprehensiveness', 'sufficiency'}}}."""
+        from .faithfulness import faithfulness
+
+        return {w: faithfulness(self.run.run(w), self.attributions[w]) for w in MODELS}
+
+
+def explain(text: str, label: str, *, note: str = "", pair: str = config.DEFAULT_PAIR,
+            slug: str = "sentence", title: str = "Sentence", mode: str = "jupyter") -> Explanation:
+    """Encode ``text`` once and run both models of ``pair`` on it (the pair is
+    loaded once per kernel)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    loaded = load_pair(pair)
+    sentence = encode(loaded.tokenizer, text)
+    return Explanation(pair=loaded, sentence=sentence, run=run_sentence(loaded, sentence),
+                       slug=slug, title=title, label=label, note=note, mode=mode)
+
+
+def show_sentence(ex: Explanation) -> None:
+    """The sentence, its gold label and its tokens as the tokenizer sees them."""
+    markup = views.sentence_card(ex.sentence.text, ex.sentence.tokens, ex.label, ex.note)
+    if ex.mode == "gallery":
+        markup += views.attention_blob(ex.source_id, ex.sentence.tokens, ex.run.trained.attention,
+                                       ex.run.untrained.attention)
+    display(HTML(markup))
+
+
+def show_predictions(ex: Explanation) -> None:
+    """Both models' logits, probabilities and predicted label."""
+    spec = ex.pair.spec
+    rows = {"trained": ex.run.trained, "untrained": ex.run.untrained}
+    display(HTML(views.predictions_table(ex.run.labels, rows, ex.label) +
+                 f'<p class="gallery-caption">trained: {views.esc(spec.trained.display_name)}; '
+                 f"untrained: {views.esc(spec.untrained.display_name)} with a fresh head "
+                 f"(seed {spec.head_seed}).</p>"))
+
+
+def _bertviz_live(ex: Explanation, view: str, attention: str, layer=None, heads=None) -> None:
+    import torch
+    from bertviz import head_view, model_view
+
+    weights = {"trained": ex.run.trained.attention, "untrained": ex.run.untrained.attention,
+               "gained": ex.run.gained, "lost": ex.run.lost}[attention]
+    tensors = [torch.from_numpy(np.ascontiguousarray(w[None])) for w in weights]
+    if view == "model_view":
+        model_view(tensors, ex.sentence.tokens, display_mode="light")
+    else:
+        head_view(tensors, ex.sentence.tokens, layer=layer, heads=heads)
+
+
+def model_view(ex: Explanation, attention: str = "trained") -> None:
+    """bertviz model view (every layer and head) of ``trained``, ``untrained``,
+    ``gained`` or ``lost`` attention."""
+    if ex.mode == "jupyter":
+        return _bertviz_live(ex, "model_view", attention)
+    display(HTML(views.bertviz_view(ex.source_id, "model_view", attention,
+                                    ex.view_id("model_view", attention))))
+
+
+def head_view(ex: Explanation, attention: str = "trained") -> None:
+    """bertviz head view, opened on the head that fine-tuning changed most."""
+    layer, head, _ = ex.top_heads[0]
+    if ex.mode == "jupyter":
+        return _bertviz_live(ex, "head_view", attention, layer=layer, heads=[head])
+    display(HTML(views.bertviz_view(ex.source_id, "head_view", attention,
+                                    ex.view_id("head_view", attention), layer=layer, heads=[head])))
+
+
+def show_head_change(ex: Explanation) -> None:
+    """Layers x heads map of how much each head's attention changed, top 3 named."""
+    from .headchange import MEASURE
+
+    targets = " ".join(ex.view_id("head_view", w) for w in MODELS)
+    links = ", ".join(
+        f'<a href="#{views.esc(ex.view_id("head_view", "trained"))}" class="gallery-head-link" '
+        f'data-targets="{targets}" data-layer="{l}" data-head="{h}">layer {l}, head {h}</a> ({v:.3f})'
+        for l, h, v in ex.top_heads
+    )
+    display(HTML(
+        views.heatmap(ex.head_change, "Change of attention per head (trained vs untrained)",
+                      highlight=[(l, h) for l, h, _ in ex.top_heads])
+        + f'<p class="gallery-caption">{views.esc(MEASURE)} Most changed: {links}. '
+          "Click one to open the head views below on it.</p>"
+    ))
+
+
+def show_attributions(ex: Explanation) -> None:
+    """Token scores of each registered method, for the trained and the untrained model."""
+    from .methods import REGISTRY
+
+    parts = [views.attribution_legend()]
+    for which in MODELS:
+        run = ex.run.run(which)
+        parts.append(f"<h4>{which} model — explaining “{views.esc(ex.run.labels[run.predicted])}” "
+                     f"(p = {run.probs[run.predicted]:.2f})</h4>")
+        captions = []
+        for name, method in REGISTRY.items():
+            attribution = ex.attributions[which][name]
+            parts.append(views.token_scores(attribution.tokens, attribution.scores, method.title,
+                                            ex.sentence.special))
+            captions.append(method.caption(attribution))
+        parts += [f'<p class="gallery-caption">{views.esc(c)}</p>' for c in captions if c]
+    parts.append("<ul class=\"gallery-caption\">" + "".join(
+        f"<li>{views.esc(f'{m.title}: {m.description}')}</li>" for m in REGISTRY.values()) + "</ul>")
+    display(HTML("".join(parts)))
+
+
+def show_faithfulness(ex: Explanation) -> None:
+    """Comprehensiveness and sufficiency of each method against random order."""
+    from .faithfulness import READING
+    from .removal import REMOVAL
+
+    rows = []
+    for which in MODELS:
+        for method, scores in ex.faithfulness[which].items():
+            rows.append((which, method, views.signed(scores['comprehensiveness']),
+                         views.signed(scores['sufficiency'])))
+    display(HTML(views.simple_table(("model", "method", "comprehensiveness ↑", "sufficiency ↓"), rows)
+                 + f'<p class="gallery-caption">{views.esc(READING)} {views.esc(REMOVAL)}</p>'))
+
+
+def _outcome(ex: Explanation, which: str) -> dict:
+    run = ex.run.run(which)
+    predicted = ex.run.labels[run.predicted]
+    return {
+        "predicted": predicted,
+        "confidence": round(float(run.probs[run.predicted]), 4),
+        "p_positive": round(float(run.probs[-1]), 4),
+        "probs": [round(float(p), 4) for p in run.probs],
+        "logits": [round(float(x), 4) for x in run.logits],
+        "correct": predicted == ex.label,
+    }
+
+
+def build_record(ex: Explanation) -> SentenceRecord:
+    """The sentence's record, complete: computes whatever was not computed yet."""
+    from .methods import REGISTRY
+
+    return SentenceRecord(
+        schema_version=SCHEMA_VERSION,
+        slug=ex.slug,
+        title=ex.title,
+        text=ex.sentence.text,
+        label=ex.label,
+        note=ex.note,
+        pair=ex.pair.spec.slug,
+        tokens=ex.sentence.tokens,
+        n_tokens=len(ex.sentence),
+        trained=_outcome(ex, "trained"),
+        untrained=_outcome(ex, "untrained"),
+        methods=list(REGISTRY),
+        head_change=np.round(ex.head_change, 4).tolist(),
+        top_heads=[(l, h, round(v, 4)) for l, h, v in ex.top_heads],
+        faithfulness=ex.faithfulness,
+    )
+
+
+def record(ex: Explanation) -> None:
+    """Write the record into the executed notebook (a cell the site hides)."""
+    data = build_record(ex).model_dump(mode="json")
+    display({MIME: data, "text/plain": json.dumps(data, ensure_ascii=False)}, raw=True)

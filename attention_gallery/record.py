@@ -1,0 +1,137 @@
+"""The record of one sentence: what the kernel hands to the build.
+
+The notebook's hidden last cell (``page.record(ex)``) writes one
+:class:`SentenceRecord` as a display output of type :data:`MIME`; the build reads
+nothing else from an executed notebook (index, set pages, ``metrics.json``).
+Every field is required: a record lacking the head change, the faithfulness
+results or a registered explanation method is rejected with what is missing,
+never turned into an emptier page. No torch here: the build side imports it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+SCHEMA_VERSION = 1
+MIME = "application/vnd.attention-gallery.record+json"
+RANDOM = "random"  # the random baseline's key beside the methods in ``faithfulness``
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Outcome(_Strict):
+    """One model's verdict on the sentence."""
+
+    predicted: str
+    confidence: float  # probability of the predicted label, 4 decimals
+    p_positive: float  # probability of the last label, 4 decimals
+    probs: list[float]
+    logits: list[float]
+    correct: bool
+
+
+class Deletion(_Strict):
+    """The deletion test of one ranking (see ``explain.faithfulness``)."""
+
+    comprehensiveness: float
+    sufficiency: float
+
+
+class Faithfulness(_Strict):
+    trained: dict[str, Deletion]
+    untrained: dict[str, Deletion]
+
+
+class SentenceRecord(_Strict):
+    schema_version: Literal[1]
+    slug: str
+    title: str
+    text: str
+    label: str
+    note: str
+    pair: str
+    tokens: list[str]
+    n_tokens: int
+    trained: Outcome
+    untrained: Outcome
+    methods: list[str]  # registry names, in registry order
+    head_change: list[list[float]]  # layers x heads, 4 decimals
+    top_heads: list[tuple[int, int, float]]  # (layer, head, change), largest first
+    faithfulness: Faithfulness
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "SentenceRecord":
+        if self.n_tokens != len(self.tokens):
+            raise ValueError(f"n_tokens is {self.n_tokens} but there are {len(self.tokens)} tokens")
+        if len(set(self.methods)) != len(self.methods) or RANDOM in self.methods:
+            raise ValueError(f"methods must be distinct names other than {RANDOM!r}: {self.methods}")
+        widths = {len(row) for row in self.head_change}
+        if not self.head_change or len(widths) != 1 or 0 in widths:
+            raise ValueError("head_change must be a non-empty layers x heads table")
+        layers, heads = len(self.head_change), widths.pop()
+        for layer, head, _ in self.top_heads:
+            if not (0 <= layer < layers and 0 <= head < heads):
+                raise ValueError(f"top head ({layer}, {head}) is outside the {layers} x {heads} heads")
+        return self
+
+    def missing(self, methods) -> list[str]:
+        """What this record lacks against the method names ``methods``: the
+        methods it does not list and the deletion-test results it does not hold
+        (each method's and the random baseline's, for both models)."""
+        out = [f"method {m!r}" for m in methods if m not in self.methods]
+        for which in ("trained", "untrained"):
+            results = getattr(self.faithfulness, which)
+            lacking = [m for m in (*self.methods, *methods, RANDOM) if m not in results]
+            out += [f"faithfulness.{which}.{m}" for m in dict.fromkeys(lacking)]
+        return out
+
+
+class RecordError(ValueError):
+    """A notebook whose record is missing, incomplete or malformed."""
+
+
+HOW = ("the notebook's record cell, `page.record(ex)`, computes every part; "
+       "is it missing from the template, or does the template predate it?")
+
+
+def find(nb) -> dict | None:
+    """The record's data in an executed notebook, or None."""
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if MIME in data:
+                return dict(data[MIME])
+    return None
+
+
+def parse(data: dict, methods) -> SentenceRecord:
+    """A validated record that holds every one of ``methods``; else RecordError
+    naming what is missing or wrong."""
+    try:
+        record = SentenceRecord.model_validate(data)
+    except ValidationError as exc:
+        missing = [".".join(map(str, e["loc"])) for e in exc.errors() if e["type"] == "missing"]
+        other = [f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg']}"
+                 for e in exc.errors() if e["type"] != "missing"]
+        parts = []
+        if missing:
+            parts.append(f"its record lacks {', '.join(missing)}")
+        if other:
+            parts.append("its record is malformed (" + "; ".join(other) + ")")
+        raise RecordError(" and ".join(parts) + f" ({HOW})") from None
+    lacking = record.missing(methods)
+    if lacking:
+        raise RecordError(f"its record lacks {', '.join(lacking)} ({HOW})")
+    return record
+
+
+def read(nb, methods) -> SentenceRecord:
+    """The record of an executed notebook, checked against ``methods``."""
+    data = find(nb)
+    if data is None:
+        raise RecordError(f"the executed notebook has no record ({HOW})")
+    return parse(data, methods)
