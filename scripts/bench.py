@@ -34,7 +34,8 @@ import psutil
 import yaml
 
 from attention_gallery import config
-from attention_gallery.build import title_of
+from attention_gallery.gallery.notebook import parameters
+from attention_gallery.gallery.sentences import Sentence
 
 REPO = config.REPO_ROOT
 
@@ -88,9 +89,9 @@ def run_baseline(rows: list[dict], work: Path) -> list[float]:
         for row in rows:
             start = time.perf_counter()
             pm.execute_notebook(str(config.TEMPLATE), str(work / f"{row['slug']}.ipynb"), progress_bar=False,
-                                parameters={"text": row["text"], "label": row["label"], "note": row.get("note", ""),
-                                            "pair": config.DEFAULT_PAIR, "slug": row["slug"],
-                                            "title": title_of(row["slug"]), "mode": "gallery"}, log_output=False)
+                                parameters=parameters(Sentence(row["slug"], row["text"], row["label"],
+                                                               row.get("note", "")), config.DEFAULT_PAIR),
+                                log_output=False)
             times.append(time.perf_counter() - start)
     finally:
         os.dup2(saved, 2)

@@ -36,13 +36,13 @@ def main(argv=None) -> int:
     ap.add_argument("--quiet", action="store_true", help="no progress bar or mkdocs log")
     args = ap.parse_args(argv)
 
-    from attention_gallery.assets import AssetError
-    from attention_gallery.build import BuildError, BuildInterrupted, build
+    from attention_gallery.gallery.assets import AssetError
+    from attention_gallery.gallery.build import BuildError, BuildInterrupted, build
     from attention_gallery.models import ModelUnavailableError
-    from attention_gallery.outdir import Refusal
+    from attention_gallery.gallery.outdir import Refusal
     from attention_gallery.pairs import PairsFileError, UnknownPairError
-    from attention_gallery.runs import Busy
-    from attention_gallery.sentences import SentenceSetError
+    from attention_gallery.gallery.runs import Busy
+    from attention_gallery.gallery.sentences import SentenceSetError
 
     def terminate(signum, frame):  # `kill` stops the build as Ctrl-C does: kernels closed, site kept
         raise KeyboardInterrupt

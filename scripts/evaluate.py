@@ -13,8 +13,9 @@ import json
 import sys
 from pathlib import Path
 
-from attention_gallery import config, data
-from attention_gallery.evaluate import accuracy
+from attention_gallery import config
+from attention_gallery.training import data
+from attention_gallery.training.evaluate import accuracy
 from attention_gallery.models import ModelUnavailableError, load_pair
 from attention_gallery.pairs import UnknownPairError
 

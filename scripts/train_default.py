@@ -21,8 +21,9 @@ from pathlib import Path
 
 import torch
 
-from attention_gallery import config, data
-from attention_gallery.train import TrainConfig, train
+from attention_gallery import config
+from attention_gallery.training import data
+from attention_gallery.training.train import TrainConfig, train
 
 
 def main(argv=None) -> int:

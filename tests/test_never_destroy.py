@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from attention_gallery import build as build_mod
-from attention_gallery import config, outdir, pairs, runs
-from attention_gallery.build import build
+from attention_gallery.gallery import cache as build_mod
+from attention_gallery import config, pairs
+from attention_gallery.gallery import outdir, runs
+from attention_gallery.gallery.build import build
 
 REPO = config.REPO_ROOT
 SCRIPT = str(REPO / "scripts" / "build_gallery.py")
@@ -384,7 +385,7 @@ def test_broken_pairs_file_is_one_line(tmp_path):
 
 
 def test_npm_that_hangs_or_is_missing_is_one_clear_error(tmp_path, monkeypatch):
-    from attention_gallery import assets
+    from attention_gallery.gallery import assets
 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()

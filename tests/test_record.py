@@ -10,8 +10,10 @@ import pytest
 from conftest import record_data
 from pydantic import ValidationError
 
-from attention_gallery import record, site
-from attention_gallery.build import BuildError, read_record
+from attention_gallery import record
+from attention_gallery.gallery import pages as site
+from attention_gallery.gallery.errors import BuildError
+from attention_gallery.gallery.records import read_record
 from attention_gallery.explain import page
 from attention_gallery.explain.methods import REGISTRY, Attribution, Method
 from attention_gallery.record import RecordError, SentenceRecord

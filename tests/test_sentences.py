@@ -13,9 +13,10 @@ import pydantic
 import pytest
 import yaml
 
-from attention_gallery import config, yamlinput
+from attention_gallery import config
+from attention_gallery.gallery import yamlinput
 from attention_gallery.explain.encode import encode
-from attention_gallery.sentences import (MAX_FILE_CHARS, Sentence, SentenceSet,
+from attention_gallery.gallery.sentences import (MAX_FILE_CHARS, Sentence, SentenceSet,
                                          SentenceSetError, check_text, load_sentences,
                                          parse_sentences)
 

@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 
-from attention_gallery import assets, site
+from attention_gallery.gallery import assets, pages as site
 from attention_gallery.explain import views
 from attention_gallery.gallery.offline import OfflinePages
 from attention_gallery.gallery.templates import shared_bytecode

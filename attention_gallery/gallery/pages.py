@@ -1,5 +1,9 @@
-"""The gallery's generated pages and ``metrics.json``, from the records of the
-executed notebooks (the only thing the build side reads of them)."""
+"""The gallery's generated pages: index, model pair, set-level figures, metrics.json.
+
+Input: one :class:`~attention_gallery.record.SentenceRecord` per sentence (what
+the notebook's record cell wrote). Output: Markdown pages whose sentence-derived parts are raw,
+escaped HTML (a sentence is shown as text, never interpreted as Markdown or markup).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,218 @@ import json
 from pathlib import Path
 
 import nbformat
+import numpy as np
 
-from .. import config, site
-from ..pairs import get_pair
+from .. import config
+from ..explain import views
+from ..pairs import PairSpec, get_pair
+from ..record import RANDOM, SentenceRecord
+
+
+def method_titles() -> dict[str, str]:
+    """The title of every registered method, in registry order, then the random baseline's."""
+    from ..explain.faithfulness import RANDOM_TITLE
+    from ..explain.methods import REGISTRY
+
+    return {**{name: m.title for name, m in REGISTRY.items()}, RANDOM: RANDOM_TITLE}
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _verdict(r: SentenceRecord, which: str) -> str:
+    m = getattr(r, which)
+    cls = "gallery-right" if m.correct else "gallery-wrong"
+    mark = "✓" if m.correct else "✗"
+    return (f'<td class="{cls}">{mark} {views.esc(m.predicted)} '
+            f'<span class="gallery-conf">{_pct(m.confidence)}</span></td>')
+
+
+def sentence_rows(records: list[SentenceRecord], prefix: str) -> str:
+    rows = []
+    for r in records:
+        rows.append(
+            f'<tr><td><a href="{prefix}{views.esc(r.slug)}/">{views.esc(r.title)}</a></td>'
+            f'<td class="gallery-text-cell" dir="auto">{views.esc(r.text)}</td>'
+            f'<td><span class="gallery-label gallery-{views.esc(r.label)}">{views.esc(r.label)}</span></td>'
+            f"{_verdict(r, 'trained')}{_verdict(r, 'untrained')}</tr>"
+        )
+    return "".join(rows)
+
+
+def sentence_table(records: list[SentenceRecord], prefix: str = "../") -> str:
+    """A table of sentences; ``prefix`` leads from the page to the gallery folder."""
+    body = sentence_rows(records, prefix)
+    return ('<div class="gallery-scroll"><table class="gallery-table gallery-index"><thead><tr>'
+            "<th>page</th><th>sentence</th><th>gold</th><th>trained</th><th>untrained</th></tr></thead>"
+            f"<tbody>{body}</tbody></table></div>")
+
+
+def index_page(pair: PairSpec, records: list[SentenceRecord]) -> str:
+    n = len(records)
+    right = {w: sum(getattr(r, w).correct for r in records) for w in ("trained", "untrained")}
+    return f"""# Gallery
+
+{n} sentences, each explained by both models of the pair **{views.esc(pair.title)}**.
+The trained model gets **{right['trained']} of {n}** right, the untrained one
+**{right['untrained']} of {n}** (its head is random, so about half is chance).
+Each row links to the sentence's page: predictions, bertviz views of both models,
+what fine-tuning changed, token attributions and how faithful they are.
+
+{sentence_table(records, prefix="")}
+
+Percentages are each model's confidence in its own prediction. ✓ means the prediction
+matches the gold label.
+"""
+
+
+def pair_page(pair: PairSpec, evaluation: dict | None) -> str:
+    if evaluation:
+        acc = (f"| model | accuracy on {views.esc(evaluation.get('data', 'SST-2 dev'))} (n = {evaluation['n']}) |\n"
+               f"|---|---|\n| trained | **{evaluation['trained_accuracy']:.2%}** |\n"
+               f"| untrained | {evaluation['untrained_accuracy']:.2%} |\n\n"
+               f"Measured with `{views.esc(evaluation.get('command', ''))}`.")
+    else:
+        acc = "No accuracy has been recorded for this pair yet: run `python scripts/evaluate.py --pair " \
+              f"{pair.slug} --record`."
+    training = ""
+    if pair.trained.adapter:
+        meta = config.PACKAGE_DIR / pair.trained.adapter / "training.json"
+        if meta.exists():
+            t = json.loads(meta.read_text())
+            training = ("\n## How the trained model was made\n\n"
+                        f"`{views.esc(t.get('command', 'python scripts/train_default.py'))}` "
+                        f"trains a LoRA adapter (rank {t.get('rank')}, on every linear layer) and a new "
+                        f"classification head for {t.get('steps')} steps of {t.get('batch_size')} "
+                        f"phrases from SST-2 train ({t.get('rows')} phrases), seed {t.get('seed')}, "
+                        f"in {t.get('seconds', 0) / 60:.1f} minutes on 2 CPU cores. The adapter "
+                        f"({t.get('adapter_kb', 0):.0f} KB) is merged into the base at load time, "
+                        "so the trained model is an ordinary BERT classifier with changed weights.\n")
+    return f"""# Model pair: {views.esc(pair.title)}
+
+{views.esc(pair.description)}
+
+| | model | source |
+|---|---|---|
+| trained | {views.esc(pair.trained.display_name)} | {views.esc(pair.trained.hub or 'committed adapter ' + str(pair.trained.adapter or pair.trained.path))} |
+| untrained | {views.esc(pair.untrained.display_name)} + fresh 2-label head (seed {pair.head_seed}) | {views.esc(pair.untrained.hub or pair.untrained.package or pair.untrained.path)} |
+
+Labels: index 0 = {views.esc(pair.labels[0])}, 1 = {views.esc(pair.labels[1])}.
+
+## Accuracy
+
+{acc}
+{training}
+## The untrained head
+
+"Untrained" means the pretrained encoder, unchanged, with a classification head that
+was never trained. Its weights are drawn from a normal distribution (std 0.02) with a
+fixed seed ({pair.head_seed}), so every machine builds the same untrained model; a
+different seed would give different (equally meaningless) predictions, so read its
+predictions as chance. Its *attention* does not depend on the head at all: it is the
+pretrained encoder's.
+"""
+
+
+def aggregate(records: list[SentenceRecord]) -> dict:
+    """Set-level figures (``metrics.json``): the trained model's mean deletion-test
+    results per method and for random order, and the mean head change."""
+    faith = {}
+    if records:
+        for m in method_titles():
+            results = [r.faithfulness.trained[m] for r in records]
+            faith[m] = {"comprehensiveness": round(float(np.mean([d.comprehensiveness for d in results])), 4),
+                        "sufficiency": round(float(np.mean([d.sufficiency for d in results])), 4)}
+    head = np.round(np.mean([r.head_change for r in records], axis=0), 4).tolist() if records else []
+    return {"faithfulness": faith, "head_change": head, "n": len(records)}
+
+
+def heads_page(metrics: dict) -> str:
+    from ..explain.headchange import MEASURE, top_heads
+
+    change = np.asarray(metrics["head_change"])
+    if change.size == 0:
+        return "# Heads fine-tuning changed\n\nNo sentences yet.\n"
+    per_layer = change.sum(axis=1)
+    top = top_heads(change, k=3)
+    layer_rows = "\n".join(f"| {l} | {v:.3f} | {change[l].mean():.3f} |" for l, v in enumerate(per_layer))
+    return f"""# Heads fine-tuning changed
+
+{MEASURE} Here it is averaged over all {metrics['n']} sentences of the gallery: one
+cell per head, darker = changed more.
+
+{views.heatmap(change, f"Mean change of attention per head over {metrics['n']} sentences", highlight=[(l, h) for l, h, _ in top])}
+
+The most changed heads overall: {", ".join(f"layer {l} head {h} ({v:.3f})" for l, h, v in top)}.
+Fine-tuning with a LoRA adapter changes every layer a little; the table shows where the
+attention patterns moved most. A large change says a head now looks elsewhere, not
+that it matters for the decision: compare with the faithfulness page.
+
+| layer | total change (sum over heads) | mean per head |
+|---|---|---|
+{layer_rows}
+"""
+
+
+def faithfulness_page(metrics: dict) -> str:
+    from ..explain.faithfulness import READING
+    from ..explain.removal import REMOVAL
+
+    faith = metrics["faithfulness"]
+    titles = method_titles()
+    rows = "\n".join(
+        f"| {titles[m]} | {views.signed(faith[m]['comprehensiveness'])} | {views.signed(faith[m]['sufficiency'])} |"
+        for m in titles if m in faith)
+    best = max((m for m in faith if m != RANDOM), key=lambda m: faith[m]["comprehensiveness"], default=None)
+    verdict = ""
+    if best and RANDOM in faith:
+        beats = faith[best]["comprehensiveness"] > faith[RANDOM]["comprehensiveness"]
+        verdict = (f"On this set, **{titles[best]}** has the highest comprehensiveness "
+                   f"({views.signed(faith[best]['comprehensiveness'])} against {views.signed(faith[RANDOM]['comprehensiveness'])} "
+                   f"for a random order){'' if beats else ', which is no better than random'}.")
+    return f"""# Which explanation is faithful here?
+
+ERASER-style deletion tests (DeYoung et al. 2020) of the trained model's prediction,
+averaged over the {metrics['n']} sentences of the gallery. {READING} {REMOVAL}
+
+| method | comprehensiveness ↑ | sufficiency ↓ |
+|---|---|---|
+{rows}
+
+{verdict} Attention weights say where information flows; the deletion test asks
+whether the tokens an explanation ranks first actually move the prediction. The
+numbers are computed by the build (also in [`metrics.json`](../metrics.json)).
+"""
+
+
+def disagreements_page(records: list[SentenceRecord]) -> str:
+    wrong = [r for r in records if not r.trained.correct]
+    gap = sorted(records, key=lambda r: -abs(r.trained.p_positive - r.untrained.p_positive))[:8]
+    wrong_html = sentence_table(wrong) if wrong else "<p>The trained model gets every sentence right.</p>"
+    gap_rows = "".join(
+        f'<tr><td><a href="../{views.esc(r.slug)}/">{views.esc(r.title)}</a></td>'
+        f'<td dir="auto">{views.esc(r.text)}</td><td>{r.trained.p_positive:.2f}</td>'
+        f'<td>{r.untrained.p_positive:.2f}</td>'
+        f'<td>{abs(r.trained.p_positive - r.untrained.p_positive):.2f}</td></tr>'
+        for r in gap)
+    return f"""# Where the models disagree
+
+## Sentences the trained model gets wrong
+
+{wrong_html}
+
+## Where trained and untrained disagree most
+
+Ranked by the gap between the two models' probability of *positive*.
+
+<div class="gallery-scroll"><table class="gallery-table"><thead><tr><th>page</th><th>sentence</th><th>trained p(positive)</th><th>untrained p(positive)</th><th>gap</th></tr></thead><tbody>{gap_rows}</tbody></table></div>
+"""
 
 
 def load_records(gallery_dir: Path, manifest: dict) -> list:
     """The record of each sentence listed in ``manifest``, in its order."""
-    from ..build import read_record
+    from .build import read_record
 
     return [read_record(nbformat.read(str(gallery_dir / f"{entry['slug']}.ipynb"), as_version=4), entry["slug"])
             for entry in manifest["sentences"]]
@@ -23,19 +231,19 @@ def load_records(gallery_dir: Path, manifest: dict) -> list:
 def generate(pair_slug: str, records: list) -> dict[str, str]:
     """``{page name: Markdown}`` for every name of ``config.GENERATED_PAGES``."""
     pair = get_pair(pair_slug)
-    metrics = site.aggregate(records)
+    metrics = aggregate(records)
     eval_file = config.WEIGHTS_DIR / pair.slug / "evaluation.json"
     evaluation = json.loads(eval_file.read_text()) if eval_file.exists() else None
     generated = {
-        "index": site.index_page(pair, records),
-        "pair": site.pair_page(pair, evaluation),
-        "heads": site.heads_page(metrics),
-        "faithfulness": site.faithfulness_page(metrics),
-        "disagreements": site.disagreements_page(records),
+        "index": index_page(pair, records),
+        "pair": pair_page(pair, evaluation),
+        "heads": heads_page(metrics),
+        "faithfulness": faithfulness_page(metrics),
+        "disagreements": disagreements_page(records),
     }
     assert tuple(generated) == config.GENERATED_PAGES  # the names sentence slugs may not take
     return generated
 
 
 def metrics_json(records: list) -> str:
-    return json.dumps(site.aggregate(records), indent=1, sort_keys=True) + "\n"
+    return json.dumps(aggregate(records), indent=1, sort_keys=True) + "\n"

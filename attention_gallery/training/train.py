@@ -11,8 +11,8 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from . import config
-from .pairs import PairSpec, get_pair
+from .. import config
+from ..pairs import PairSpec, get_pair
 
 
 @dataclass
@@ -61,7 +61,7 @@ def train(
     """Train the LoRA adapter + head on ``rows`` and save it to ``out_dir``."""
     from peft import LoraConfig, get_peft_model
 
-    from .models import load_classifier, load_tokenizer, quiet
+    from ..models import load_classifier, load_tokenizer, quiet
 
     pair = pair or get_pair(config.DEFAULT_PAIR)
     random.seed(cfg.seed)

@@ -11,11 +11,23 @@ from pathlib import Path
 
 import nbformat
 
-from . import config
+from .. import config
 
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"  # papermill's convention
 TITLE_TAG = "gallery-title"
+
+
+def title_of(slug: str) -> str:
+    """A sentence page's title: its slug in words ("not-bad-at-all" -> "Not bad at all")."""
+    return slug.replace("-", " ").capitalize()
+
+
+def parameters(sentence, pair_slug: str) -> dict:
+    """The notebook parameters of ``sentence`` in a gallery build: the one place that
+    lists what a page is made from (the cache key hashes exactly these)."""
+    return {"text": sentence.text, "label": sentence.label, "note": sentence.note, "pair": pair_slug,
+            "slug": sentence.slug, "title": title_of(sentence.slug), "mode": "gallery"}
 
 
 def read_template(path: Path = config.TEMPLATE) -> nbformat.NotebookNode:

@@ -26,7 +26,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config
+from .. import config
 
 MARKER = ".attention-gallery"
 MARKER_FORMAT = 1

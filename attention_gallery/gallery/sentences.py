@@ -31,7 +31,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from . import config, yamlinput
+from .. import config
+from . import yamlinput
 from .yamlinput import codepoint, show
 
 __all__ = ["Sentence", "SentenceSetError", "Entry", "SentenceSet", "load_sentences",
@@ -184,7 +185,7 @@ def check_text(text: str, tokenizer=None, max_tokens: int = config.MAX_TOKENS) -
         problems.append(f"text contains a lone surrogate (U+{ord(found[1]):04X}) at character "
                         f"{found[0]}, which is not a valid character")
     if tokenizer is not None and not problems:
-        from .explain.encode import SentenceTooLongError, encode
+        from ..explain.encode import SentenceTooLongError, encode
 
         try:
             encoded = encode(tokenizer, text, max_tokens)

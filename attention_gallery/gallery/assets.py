@@ -17,7 +17,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from . import config
+from .. import config
 
 # npm package -> (version, file inside the package, name served by the site)
 NPM_FILES = {
@@ -42,7 +42,7 @@ def wrap_bertviz(source: str, name: str) -> str:
     if n != 1 or "PYTHON_PARAMS" not in stripped or "cdnjs" in stripped:
         raise AssetError(f"bertviz {name}.js does not have the expected layout; check the bertviz version")
     return (
-        f"/* bertviz {name}.js (installed bertviz package), wrapped by attention_gallery.assets */\n"
+        f"/* bertviz {name}.js (installed bertviz package), wrapped by attention_gallery.gallery.assets */\n"
         "window.bertvizViews = window.bertvizViews || {};\n"
         f"window.bertvizViews[{json.dumps(name)}] = function (PYTHON_PARAMS) {{\n{stripped}\n}};\n"
     )

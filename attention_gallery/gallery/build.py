@@ -1,0 +1,222 @@
+"""Build the gallery: sentence set -> executed notebooks -> MkDocs site.
+
+1. Check everything before running anything: every folder the build would replace
+   (``outdir.plan``: only folders it made), the lock on the output folder
+   (``runs.out_lock``), the pair, its tokenizer, the sentence set
+   (``sentences.load_sentences``), the template.
+2. Plan: a sentence whose cache key (sentence, pair definition, template, every
+   package file, the weights' content, library versions) has a readable executed
+   notebook in the cache is not run again.
+3. Execute the rest in warm kernels (``execute.KernelPool``), with a progress
+   bar. A failing sentence is reported (sentence and cell) after the others ran;
+   the successes stay cached and the build stops before touching the site.
+4. Stage the docs (static pages + generated gallery) and build them with
+   ``mkdocs build --strict`` into a temporary folder, then swap it in: an error or
+   an interrupt never leaves a half-built site or half-written page.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import config
+from ..pairs import get_pair
+from . import assets, notebook, outdir, runs
+from .cache import NotebookCache
+from .errors import BuildError, BuildInterrupted
+from .records import read_record
+
+__all__ = ["BuildError", "BuildInterrupted", "BuildReport", "build"]
+
+
+@dataclass
+class BuildReport:
+    executed: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
+    seconds_executing: float = 0.0
+    seconds_total: float = 0.0
+    site_dir: Path | None = None
+    mkdocs_seconds: float = 0.0
+
+
+def _log(msg: str, quiet: bool) -> None:
+    if not quiet:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def execute_missing(sentences, pair, template, cache_dir: Path, run, quiet=False, progress=True,
+                    jobs: int | None = None):
+    """The executed notebook of every sentence: from the cache, or run in warm kernels
+    whose sockets live in ``run`` (the build's :class:`~.runs.Run`) and cached.
+    Returns ({slug: notebook}, executed slugs in set order, seconds executing)."""
+    cache = NotebookCache(cache_dir, pair, template)
+    params = {s.slug: notebook.parameters(s, pair.slug) for s in sentences}
+    notebooks = {s.slug: nb for s in sentences if (nb := cache.get(params[s.slug])) is not None}
+    todo = [s for s in sentences if s.slug not in notebooks]
+    if not todo:
+        return notebooks, [], 0.0
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    _log(f"executing {len(todo)} of {len(sentences)} sentences ({len(sentences) - len(todo)} unchanged, "
+         f"from the cache) in {jobs} warm kernel(s)", quiet)
+    start = time.perf_counter()
+    items = [(s, notebook.parameterize(template, params[s.slug], title=params[s.slug]["title"])) for s in todo]
+    executed, failures = [], []
+    for s, outcome in _run(items, jobs, run, progress):
+        if isinstance(outcome, str):
+            failures.append(f"sentence {s.slug!r} (line {s.line}): {outcome}")
+            continue
+        read_record(outcome, s.slug)  # a notebook without its complete record stops the build
+        cache.put(params[s.slug], outcome)
+        notebooks[s.slug] = outcome
+        executed.append(s.slug)
+    seconds = time.perf_counter() - start
+    if failures:
+        raise BuildError(
+            f"{len(failures)} sentence(s) failed; the site was not changed and the "
+            f"{len(executed)} sentence(s) that succeeded are cached:\n  " + "\n  ".join(sorted(failures)))
+    order = {s.slug: i for i, s in enumerate(sentences)}
+    return notebooks, sorted(executed, key=order.get), seconds
+
+
+def _run(items, jobs: int, run, progress: bool):
+    """Execute ``(sentence, notebook)`` items in a pool of warm kernels; yield
+    ``(sentence, normalised notebook)`` or ``(sentence, why it failed)`` as each ends.
+    A kernel that stops (Ctrl-C, a crash) stops the build."""
+    from tqdm.auto import tqdm
+
+    from .execute import KernelPool, KernelStopped, NotebookFailure
+
+    done = 0
+    with KernelPool(jobs, run) as pool:
+        results = pool.run_all(items)
+        for s, result in tqdm(results, total=len(items), desc="sentences", unit="sentence", disable=not progress):
+            if isinstance(result, KernelStopped):
+                results.close()
+                raise BuildInterrupted(
+                    f"{result} while running sentence {s.slug!r}: interrupted (or the kernel crashed); "
+                    f"the site was not changed and the {done} sentence(s) finished before are cached")
+            if isinstance(result, NotebookFailure):
+                yield s, str(result)
+                continue
+            if isinstance(result, Exception):
+                results.close()
+                raise result
+            nb, noise = notebook.normalise(result)
+            done += not noise
+            yield s, ("output on stderr: " + " | ".join(noise)) if noise else nb
+
+
+def stage_docs(stage: Path, sentences, notebooks, pair, cache_dir: Path) -> None:
+    """The docs under ``stage``: the static pages, and in ``gallery/`` the executed
+    notebooks with the manifest the gallery plugin reads (it writes the rest)."""
+    from .plugin import write_manifest
+
+    shutil.copytree(config.DOCS_DIR, stage, ignore=shutil.ignore_patterns("gallery", ".*"))
+    gallery = stage / "gallery"
+    gallery.mkdir()
+    for s in sentences:
+        notebook.write(notebooks[s.slug], gallery / f"{s.slug}.ipynb")
+    write_manifest(gallery, pair.slug, [(s.slug, notebook.title_of(s.slug)) for s in sentences], cache_dir)
+
+
+@contextmanager
+def _source_date_epoch():
+    """``SOURCE_DATE_EPOCH`` (no build date in pages) set for the block only."""
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = before or _source_date()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+
+
+def mkdocs_build(docs: Path, site_dir: Path, quiet=False) -> None:
+    """``mkdocs build --strict`` of ``docs`` into ``site_dir`` (the gallery plugin
+    in mkdocs.yml adds the gallery's pages and nav)."""
+    import logging
+
+    from mkdocs.commands.build import build as mk_build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, MkDocsException
+
+    cfg = load_config(str(config.REPO_ROOT / "mkdocs.yml"), docs_dir=str(docs), site_dir=str(site_dir), strict=True)
+    level = logging.getLogger("mkdocs").level
+    if quiet:
+        logging.getLogger("mkdocs").setLevel(logging.WARNING)
+    try:
+        with _source_date_epoch():
+            mk_build(cfg)
+    except (Abort, MkDocsException) as exc:
+        raise BuildError(f"mkdocs build --strict failed: {exc}") from None
+    finally:
+        logging.getLogger("mkdocs").setLevel(level)
+
+
+def _source_date() -> str:
+    """The last commit's time (reproducible builds), or 0 outside a git checkout."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=config.REPO_ROOT,
+                             capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() or "0"
+    except (OSError, subprocess.SubprocessError):
+        return "0"
+
+
+def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.DEFAULT_PAIR,
+          out_dir: Path = config.SITE_DIR, cache_dir: Path = config.CACHE_DIR,
+          quiet: bool = False, progress: bool = True, template: Path = config.TEMPLATE,
+          jobs: int | None = None) -> BuildReport:
+    """Build the gallery of ``sentences_path`` on ``pair_slug`` into ``out_dir``
+    (``jobs`` warm kernels, default one per core).
+
+    Before anything runs, every folder the build would replace is checked
+    (:func:`attention_gallery.gallery.outdir.plan`: it only replaces folders it made), the
+    output folder is locked against a second build, and what dead builds left is
+    reaped; a refusal raises :class:`~attention_gallery.gallery.outdir.Refusal`."""
+    from ..models import load_tokenizer
+    from .sentences import load_sentences
+
+    start = time.perf_counter()
+    report = BuildReport()
+    plan = outdir.plan(out_dir, cache_dir, Path(sentences_path), Path(template))
+    with runs.out_lock(plan.out):
+        for line in runs.reap() + plan.notes:  # said even when quiet: they change files
+            print(line, file=sys.stderr, flush=True)
+        outdir.remove(plan.staging)  # a staging folder a killed build left (checked by plan)
+        try:
+            plan.staging.mkdir(parents=True)  # also proves the output folder can be written
+        except OSError as exc:
+            raise outdir.Refusal(f"--out {plan.out} cannot be written: {exc.strerror} "
+                                 f"({exc.filename}); choose a folder you can write") from None
+        try:
+            outdir.write_marker(plan.staging, "staging")
+            pair = get_pair(pair_slug)
+            tokenizer = load_tokenizer(pair.untrained)
+            sentences = load_sentences(sentences_path, tokenizer=tokenizer)
+            template_nb = notebook.read_template(template)
+            assets.ensure_vendor(quiet=quiet)
+            with runs.Run() as run:
+                notebooks, report.executed, report.seconds_executing = execute_missing(
+                    sentences, pair, template_nb, plan.cache, run, quiet=quiet, progress=progress, jobs=jobs)
+            report.cached = [s.slug for s in sentences if s.slug not in report.executed]
+            stage_docs(plan.staging / "docs", sentences, notebooks, pair, plan.cache)
+            t = time.perf_counter()
+            mkdocs_build(plan.staging / "docs", plan.staging / "site", quiet=quiet)
+            report.mkdocs_seconds = time.perf_counter() - t
+            if plan.sources is not None:  # the default gallery: keep its sources too
+                outdir.swap(plan.staging / "docs" / "gallery", plan.sources, "gallery-sources")
+            outdir.swap(plan.staging / "site", plan.out, "site")
+        finally:
+            shutil.rmtree(plan.staging, ignore_errors=True)
+    report.site_dir = plan.out
+    report.seconds_total = time.perf_counter() - start
+    return report

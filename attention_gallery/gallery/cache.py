@@ -1,0 +1,112 @@
+"""The cache of executed notebooks: what decides a notebook, and its entries.
+
+An entry is ``<cache>/<pair>/<key>.ipynb``, the executed, normalised notebook. Its key
+hashes everything that decides the notebook (jupyter-cache hashes only code cells;
+the rest matters here): every notebook parameter (the sentence's fields, the pair,
+the title, the display mode), the template's bytes and :func:`code_version`. An entry
+that cannot be read back whole, with its sentence's complete record, is a miss.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import nbformat
+
+from .. import config
+from . import notebook
+from .records import read_record
+
+CACHE_FORMAT = 2
+
+
+def _hash_tree(h, folder: Path, label: str) -> None:
+    """Feed every file under ``folder`` (names and bytes, sorted) into ``h``."""
+    for p in sorted(q for q in folder.rglob("*") if q.is_file() and "__pycache__" not in q.parts):
+        h.update(f"{label}/{p.relative_to(folder).as_posix()}\0".encode())
+        with open(p, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+
+
+def _hub_revision(source) -> str:
+    """The commit a hub model resolves to in the local Hugging Face cache."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        path = snapshot_download(source.hub, revision=source.revision, local_files_only=True)
+    except Exception:  # not cached: the kernel will fail to load it, with a clear message
+        return f"uncached:{source.hub}@{source.revision}"
+    return f"{source.hub}@{Path(path).name}"
+
+
+def weights_fingerprint(source) -> str:
+    """A content hash of the weights ``source`` loads (a hub model: its resolved commit)."""
+    h = hashlib.sha256()
+    if source.hub:
+        h.update(_hub_revision(source).encode())
+    else:
+        folder = source.local_dir()
+        if folder is None or not folder.is_dir():
+            h.update(f"missing:{folder}".encode())
+        else:
+            _hash_tree(h, folder, "weights")
+    return h.hexdigest()
+
+
+def code_version(pair) -> str:
+    """Everything an executed notebook depends on besides the sentence and the template:
+    every file of the package (subpackages included), the pair's definition (whichever
+    file declared it), the weights both models load, and the library versions."""
+    h = hashlib.sha256()
+    _hash_tree(h, config.PACKAGE_DIR, "package")
+    h.update(json.dumps(dataclasses.asdict(pair), sort_keys=True, default=str).encode())
+    for which in ("untrained", "trained"):
+        h.update(f"{which}:{weights_fingerprint(getattr(pair, which))}".encode())
+    libs = {name: version(name) for name in ("torch", "transformers", "peft", "captum", "bertviz")}
+    h.update(json.dumps(libs, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def cache_key(sentence, pair_slug: str, template_bytes: bytes, code: str) -> str:
+    payload = {"format": CACHE_FORMAT, "slug": sentence.slug, "text": sentence.text,
+               "label": sentence.label, "note": sentence.note, "pair": pair_slug,
+               "template": hashlib.sha256(template_bytes).hexdigest(), "code": code}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+
+
+class NotebookCache:
+    """The entries of one pair and template (a key's fixed parts computed once)."""
+
+    def __init__(self, root: Path, pair, template: nbformat.NotebookNode):
+        self.dir = Path(root) / pair.slug
+        self._fixed = {"format": CACHE_FORMAT, "code": code_version(pair),
+                       "template": hashlib.sha256(nbformat.writes(template).encode()).hexdigest()}
+
+    def path(self, params: dict) -> Path:
+        payload = json.dumps({**self._fixed, "parameters": params}, sort_keys=True, ensure_ascii=False)
+        return self.dir / f"{hashlib.sha256(payload.encode()).hexdigest()[:32]}.ipynb"
+
+    def get(self, params: dict):
+        """The executed notebook for ``params``, or None: a missing entry, or one that is
+        truncated, foreign or lacks its sentence's complete record (a warning names it,
+        and the sentence runs again)."""
+        path = self.path(params)
+        if not path.exists():
+            return None
+        try:
+            nb = nbformat.read(str(path), as_version=4)
+            read_record(nb, params["slug"])
+        except Exception as exc:  # any unreadable entry is a miss, never a failed build
+            print(f"warning: ignoring the unreadable cache entry {path} ({type(exc).__name__}); "
+                  "that sentence runs again", file=sys.stderr, flush=True)
+            return None
+        return nb
+
+    def put(self, params: dict, nb: nbformat.NotebookNode) -> None:
+        notebook.write(nb, self.path(params))
