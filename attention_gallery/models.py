@@ -155,6 +155,16 @@ def load_classifier(source: ModelSource, labels, head_seed: int) -> torch.nn.Mod
     return model.eval()
 
 
+def architecture(source: ModelSource) -> dict:
+    """What a model is, from its own configuration (no weights loaded): its type,
+    layers, heads, hidden size and the std its fresh weights are drawn with."""
+    from transformers import AutoConfig
+
+    cfg = _from_pretrained(AutoConfig, source)
+    return {"model_type": cfg.model_type, "layers": cfg.num_hidden_layers, "heads": cfg.num_attention_heads,
+            "hidden": cfg.hidden_size, "init_std": getattr(cfg, "initializer_range", 0.02)}
+
+
 def load_tokenizer(source: ModelSource):
     from transformers import AutoTokenizer
 

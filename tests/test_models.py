@@ -160,3 +160,18 @@ def test_training_script_rejects_a_bad_tsv(tmp_path):
                           "--out", str(tmp_path / "a")], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert f"{bad}:2: expected '<0|1><TAB><sentence>'" in run.stderr
+
+
+def test_pair_page_is_written_from_the_pairs_own_facts(tiny_spec):
+    from attention_gallery.gallery.pages import pair_page
+    from attention_gallery.models import architecture
+
+    arch = architecture(tiny_spec.untrained)
+    assert (arch["model_type"], arch["layers"], arch["heads"]) == ("distilbert", 2, 2)
+    page = pair_page(tiny_spec, None, arch)
+    assert "a `distilbert` encoder of 2 layers × 2\nheads (hidden size 32)" in page
+    assert f"std {arch['init_std']:g}" in page
+    default = get_pair("minilm-sst2")
+    page = pair_page(default, None, architecture(default.untrained))
+    assert "a `bert` encoder of 6 layers × 12\nheads (hidden size 384)" in page
+    assert "on 2 CPU cores, 2 torch threads" in page and "ordinary bert classifier" in page

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import config
 from ..explain import views
+from ..models import architecture
 from ..pairs import PairSpec, get_pair
 from ..record import RANDOM, SentenceRecord
 
@@ -77,7 +78,10 @@ matches the gold label.
 """
 
 
-def pair_page(pair: PairSpec, evaluation: dict | None) -> str:
+def pair_page(pair: PairSpec, evaluation: dict | None, arch: dict) -> str:
+    """The pair's page, from its own declared facts: the registry entry, the model's
+    configuration (``arch``: :func:`~attention_gallery.models.architecture`), the
+    recorded evaluation and training."""
     if evaluation:
         acc = (f"| model | accuracy on {views.esc(evaluation.get('data', 'SST-2 dev'))} (n = {evaluation['n']}) |\n"
                f"|---|---|\n| trained | **{evaluation['trained_accuracy']:.2%}** |\n"
@@ -96,9 +100,11 @@ def pair_page(pair: PairSpec, evaluation: dict | None) -> str:
                         f"trains a LoRA adapter (rank {t.get('rank')}, on every linear layer) and a new "
                         f"classification head for {t.get('steps')} steps of {t.get('batch_size')} "
                         f"phrases from SST-2 train ({t.get('rows')} phrases), seed {t.get('seed')}, "
-                        f"in {t.get('seconds', 0) / 60:.1f} minutes on 2 CPU cores. The adapter "
-                        f"({t.get('adapter_kb', 0):.0f} KB) is merged into the base at load time, "
-                        "so the trained model is an ordinary BERT classifier with changed weights.\n")
+                        f"in {t.get('seconds', 0) / 60:.1f} minutes"
+                        + (f" on {views.esc(t['hardware'])}" if t.get("hardware") else "")
+                        + f". The adapter ({t.get('adapter_kb', 0):.0f} KB) is merged into the base at "
+                        f"load time, so the trained model is an ordinary {views.esc(arch['model_type'])} "
+                        "classifier with changed weights.\n")
     return f"""# Model pair: {views.esc(pair.title)}
 
 {views.esc(pair.description)}
@@ -109,6 +115,8 @@ def pair_page(pair: PairSpec, evaluation: dict | None) -> str:
 | untrained | {views.esc(pair.untrained.display_name)} + fresh 2-label head (seed {pair.head_seed}) | {views.esc(pair.untrained.hub or pair.untrained.package or pair.untrained.path)} |
 
 Labels: index 0 = {views.esc(pair.labels[0])}, 1 = {views.esc(pair.labels[1])}.
+Both models: a `{views.esc(arch['model_type'])}` encoder of {arch['layers']} layers × {arch['heads']}
+heads (hidden size {arch['hidden']}), as its configuration declares.
 
 ## Accuracy
 
@@ -117,7 +125,8 @@ Labels: index 0 = {views.esc(pair.labels[0])}, 1 = {views.esc(pair.labels[1])}.
 ## The untrained head
 
 "Untrained" means the pretrained encoder, unchanged, with a classification head that
-was never trained. Its weights are drawn from a normal distribution (std 0.02) with a
+was never trained. Its weights are drawn from a normal distribution (std {arch['init_std']:g}, the
+encoder's own `initializer_range`) with a
 fixed seed ({pair.head_seed}), so every machine builds the same untrained model; a
 different seed would give different (equally meaningless) predictions, so read its
 predictions as chance. Its *attention* does not depend on the head at all: it is the
@@ -236,7 +245,7 @@ def generate(pair_slug: str, records: list) -> dict[str, str]:
     evaluation = json.loads(eval_file.read_text()) if eval_file.exists() else None
     generated = {
         "index": index_page(pair, records),
-        "pair": pair_page(pair, evaluation),
+        "pair": pair_page(pair, evaluation, architecture(pair.untrained)),
         "heads": heads_page(metrics),
         "faithfulness": faithfulness_page(metrics),
         "disagreements": disagreements_page(records),
