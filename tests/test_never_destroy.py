@@ -400,3 +400,16 @@ def test_npm_that_hangs_or_is_missing_is_one_clear_error(tmp_path, monkeypatch):
     (bin_dir / "npm").unlink()
     with pytest.raises(assets.AssetError, match="npm is not installed"):
         assets.ensure_vendor(tmp_path / "vendor2", quiet=True)
+
+
+def test_a_missing_or_broken_template_is_one_line(tmp_path):
+    sentences = write_sentences(tmp_path / "s.yaml", TWO)
+    args = ("--sentences", str(sentences), "--out", str(tmp_path / "site"), "--cache", str(tmp_path / "c"))
+    assert_refused(cli(*args, "--template", str(tmp_path / "none.ipynb")), "cannot read the template", "none.ipynb")
+    (tmp_path / "bad.ipynb").write_text("{}")
+    assert_refused(cli(*args, "--template", str(tmp_path / "bad.ipynb")), "is not a notebook")
+    import nbformat
+
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), str(tmp_path / "t.ipynb"))
+    assert_refused(cli(*args, "--template", str(tmp_path / "t.ipynb")), "has no cell tagged 'parameters'")
+    assert not (tmp_path / "site").exists() and not list(tmp_path.glob(".site.*"))

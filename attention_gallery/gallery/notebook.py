@@ -31,9 +31,20 @@ def parameters(sentence, pair_slug: str) -> dict:
 
 
 def read_template(path: Path = config.TEMPLATE) -> nbformat.NotebookNode:
-    nb = nbformat.read(str(path), as_version=4)
+    """The template notebook; a missing, unreadable or unfit one raises
+    :class:`~.errors.BuildError` naming the file."""
+    from .errors import BuildError
+
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except OSError as exc:
+        raise BuildError(f"cannot read the template {path}: {exc.strerror}") from None
+    except Exception as exc:  # not JSON, or not a notebook
+        raise BuildError(f"the template {path} is not a notebook ({type(exc).__name__}); "
+                         "give a Jupyter notebook with a cell tagged 'parameters'") from None
     if not any(PARAMETERS_TAG in c.metadata.get("tags", []) for c in nb.cells):
-        raise ValueError(f"{path}: no cell tagged {PARAMETERS_TAG!r}")
+        raise BuildError(f"the template {path} has no cell tagged {PARAMETERS_TAG!r}: tag the cell "
+                         "that sets the sentence's parameters (as notebooks/sentence.ipynb does)")
     return nb
 
 
