@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MIME = "application/vnd.attention-gallery.record+json"
 RANDOM = "random"  # the random baseline's key beside the methods in ``faithfulness``
 
@@ -46,8 +46,16 @@ class Faithfulness(_Strict):
     untrained: dict[str, Deletion]
 
 
+class Seeds(_Strict):
+    """The untrained head drawn with several seeds on the same encoder output."""
+
+    seeds: list[int]
+    p_positive: list[float]  # one per seed, 4 decimals
+    positive_fraction: float  # fraction of seeds predicting the last label
+
+
 class SentenceRecord(_Strict):
-    schema_version: Literal[1]
+    schema_version: Literal[2]
     slug: str
     title: str
     text: str
@@ -62,6 +70,7 @@ class SentenceRecord(_Strict):
     head_change: list[list[float]]  # layers x heads, 4 decimals
     top_heads: list[tuple[int, int, float]]  # (layer, head, change), largest first
     faithfulness: Faithfulness
+    untrained_seeds: Seeds
 
     @model_validator(mode="after")
     def _consistent(self) -> "SentenceRecord":

@@ -103,7 +103,7 @@ def record_data(**changes) -> dict:
     deletion = {"comprehensiveness": 0.5, "sufficiency": 0.1}
     methods = list(REGISTRY)
     data = {
-        "schema_version": 1, "slug": "a-good-film", "title": "A good film", "text": "A good film",
+        "schema_version": 2, "slug": "a-good-film", "title": "A good film", "text": "A good film",
         "label": "positive", "note": "", "pair": "tiny",
         "tokens": ["[CLS]", "a", "good", "film", "[SEP]"], "n_tokens": 5,
         "trained": outcome, "untrained": {**outcome, "predicted": "negative", "confidence": 0.6,
@@ -112,6 +112,7 @@ def record_data(**changes) -> dict:
         "head_change": [[0.1, 0.2], [0.3, 0.4]],
         "top_heads": [[1, 1, 0.4], [1, 0, 0.3], [0, 1, 0.2]],
         "faithfulness": {w: {m: deletion for m in [*methods, "random"]} for w in ("trained", "untrained")},
+        "untrained_seeds": {"seeds": [0, 1, 2], "p_positive": [0.4, 0.51, 0.45], "positive_fraction": 0.3333},
     }
     data.update(changes)
     return data

@@ -72,7 +72,7 @@ def test_a_record_without_the_random_baseline_is_rejected():
 
 @pytest.mark.parametrize("changes, message", [
     ({"n_tokens": 4}, "n_tokens is 4 but there are 5 tokens"),
-    ({"schema_version": 2}, "schema_version"),
+    ({"schema_version": 1}, "schema_version"),
     ({"colour": "red"}, "colour"),
     ({"head_change": [[0.1, 0.2], [0.3]]}, "layers x heads"),
     ({"top_heads": [[2, 0, 0.5]]}, r"top head \(2, 0\) is outside the 2 x 2 heads"),

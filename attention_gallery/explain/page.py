@@ -72,6 +72,19 @@ class Explanation:
         return {w: attribute_all(self.sentence, self.run.run(w)) for w in MODELS}
 
     @cached_property
+    def seed_p_positive(self) -> list[float]:
+        """p(positive) of the untrained head drawn with each of config.HEAD_SEEDS seeds."""
+        from .seeds import p_positive
+
+        return p_positive(self.pair.untrained, self.sentence, self.pair.spec.head_seed)
+
+    @property
+    def seed_seeds(self) -> list[int]:
+        from .seeds import seeds_of
+
+        return seeds_of(self.pair.spec.head_seed)
+
+    @cached_property
     def faithfulness(self) -> dict:
         """{model: {method name or 'random': {'comprehensiveness', 'sufficiency'}}}."""
         from .faithfulness import faithfulness
@@ -101,13 +114,21 @@ def show_sentence(ex: Explanation) -> None:
 
 
 def show_predictions(ex: Explanation) -> None:
-    """Both models' logits, probabilities and predicted label."""
+    """Both models' logits, probabilities and predicted label; the untrained head
+    shown as chance, with its margin and the fraction of seeded heads saying positive."""
     spec = ex.pair.spec
     rows = {"trained": ex.run.trained, "untrained": ex.run.untrained}
+    seeds = ex.seed_p_positive
+    positive = sum(p > 0.5 for p in seeds)
     display(HTML(views.predictions_table(ex.run.labels, rows, ex.label) +
-                 f'<p class="gallery-caption">trained: {views.esc(spec.trained.display_name)}; '
-                 f"untrained: {views.esc(spec.untrained.display_name)} with a fresh head "
-                 f"(seed {spec.head_seed}).</p>"))
+                 f'<p class="gallery-caption">fine-tuned: {views.esc(spec.trained.display_name)}; '
+                 f"{views.esc(config.UNTRAINED_NAME)}: {views.esc(spec.untrained.display_name)} "
+                 f"with a head drawn at random (seed {spec.head_seed}). "
+                 "Its verdict is chance, not a judgement: the margin between its two logits is "
+                 f"{abs(float(np.diff(ex.run.untrained.logits[:2])[0])):.4f}. Drawn again with "
+                 f"{len(seeds)} seeds (the encoder unchanged), the head predicts "
+                 f"{views.esc(ex.run.labels[-1])} with {positive} of {len(seeds)} seeds "
+                 f"(p({views.esc(ex.run.labels[-1])}) from {min(seeds):.3f} to {max(seeds):.3f}).</p>"))
 
 
 def _bertviz_live(ex: Explanation, view: str, attention: str, layer=None, heads=None) -> None:
@@ -166,7 +187,7 @@ def show_attributions(ex: Explanation) -> None:
     parts = [views.attribution_legend()]
     for which in MODELS:
         run = ex.run.run(which)
-        parts.append(f"<h4>{which} model — explaining “{views.esc(ex.run.labels[run.predicted])}” "
+        parts.append(f"<h4>{views.esc(views.model_name(which))} — explaining “{views.esc(ex.run.labels[run.predicted])}” "
                      f"(p = {run.probs[run.predicted]:.2f})</h4>")
         captions = []
         for name, method in REGISTRY.items():
@@ -227,6 +248,10 @@ def build_record(ex: Explanation) -> SentenceRecord:
         head_change=np.round(ex.head_change, 4).tolist(),
         top_heads=[(l, h, round(v, 4)) for l, h, v in ex.top_heads],
         faithfulness=ex.faithfulness,
+        untrained_seeds={"seeds": ex.seed_seeds,
+                         "p_positive": [round(float(p), 4) for p in ex.seed_p_positive],
+                         "positive_fraction": round(sum(p > 0.5 for p in ex.seed_p_positive)
+                                                    / len(ex.seed_p_positive), 4)},
     )
 
 

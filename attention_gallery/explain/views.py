@@ -108,10 +108,26 @@ def sentence_card(text: str, tokens, gold: str, note: str = "") -> str:
     )
 
 
+MODEL_NAMES = {"trained": f"{config.TRAINED_SHORT} model", "untrained": config.UNTRAINED_SHORT}
+
+
+def model_name(which: str) -> str:
+    """How a page names a model: the untrained one is the pretrained encoder with
+    an untrained head, never just "untrained"."""
+    return MODEL_NAMES.get(which, which)
+
+
+def chance_mark(logits) -> str:
+    """What the untrained head's verdict is: chance, with its margin in logits."""
+    margin = abs(float(logits[0]) - float(logits[-1]))
+    return f"≈ chance (margin {margin:.3f} logit)"
+
+
 def predictions_table(labels, rows: dict, gold: str) -> str:
     """Logits, probabilities and prediction of each model, side by side.
 
     ``rows`` maps a model name to an object with ``logits``, ``probs``, ``predicted``.
+    The untrained head's prediction is chance, never marked right or wrong.
     """
     head = "".join(f"<th>logit {esc(l)}</th>" for l in labels) + "".join(
         f"<th>p({esc(l)})</th>" for l in labels)
@@ -119,12 +135,16 @@ def predictions_table(labels, rows: dict, gold: str) -> str:
     for name, run in rows.items():
         pred = labels[run.predicted]
         right = pred == gold
-        mark = "✓ right" if right else "✗ wrong"
         cells = "".join(f"<td>{signed(x)}</td>" for x in run.logits) + "".join(
             f"<td>{p:.3f}</td>" for p in run.probs)
+        if name == "untrained":
+            verdict = f'<td class="gallery-chance">{esc(chance_mark(run.logits))}</td>'
+        else:
+            verdict = (f'<td class="gallery-{"right" if right else "wrong"}">'
+                       f'{"✓ right" if right else "✗ wrong"}</td>')
         body.append(
-            f"<tr><th>{esc(name)}</th>{cells}<td><strong>{esc(pred)}</strong></td>"
-            f'<td class="gallery-{"right" if right else "wrong"}">{mark}</td></tr>'
+            f"<tr><th>{esc(model_name(name))}</th>{cells}<td><strong>{esc(pred)}</strong></td>"
+            f"{verdict}</tr>"
         )
     return ('<div class="gallery-scroll"><table class="gallery-table"><thead><tr><th>model</th>' + head +
             "<th>prediction</th><th>vs gold</th></tr></thead><tbody>" + "".join(body) +

@@ -33,6 +33,11 @@ def _pct(x: float) -> str:
 
 def _verdict(r: SentenceRecord, which: str) -> str:
     m = getattr(r, which)
+    if which == "untrained":  # a random head: chance, never right or wrong
+        margin = abs(m.logits[0] - m.logits[-1])
+        return (f'<td class="gallery-chance">≈ chance: {views.esc(m.predicted)} '
+                f'<span class="gallery-conf">margin {margin:.3f}; '
+                f'{_pct(r.untrained_seeds.positive_fraction)} of seeds positive</span></td>')
     cls = "gallery-right" if m.correct else "gallery-wrong"
     mark = "✓" if m.correct else "✗"
     return (f'<td class="{cls}">{mark} {views.esc(m.predicted)} '
@@ -55,34 +60,85 @@ def sentence_table(records: list[SentenceRecord], prefix: str = "../") -> str:
     """A table of sentences; ``prefix`` leads from the page to the gallery folder."""
     body = sentence_rows(records, prefix)
     return ('<div class="gallery-scroll"><table class="gallery-table gallery-index"><thead><tr>'
-            "<th>page</th><th>sentence</th><th>gold</th><th>trained</th><th>untrained</th></tr></thead>"
+            f"<th>page</th><th>sentence</th><th>gold</th><th>{views.esc(views.model_name('trained'))}</th>"
+            f"<th>{views.esc(views.model_name('untrained'))}</th></tr></thead>"
             f"<tbody>{body}</tbody></table></div>")
+
+
+def untrained_set_figures(records: list[SentenceRecord]) -> dict:
+    """The untrained head on the gallery set: its class bias and its seeds."""
+    n = len(records)
+    negative = sum(r.untrained.p_positive < 0.5 for r in records)
+    return {"n": n, "predicts_negative": negative,
+            "predicts_negative_fraction": round(negative / n, 4) if n else 0.0,
+            "seed_positive_fraction_mean": round(float(np.mean(
+                [r.untrained_seeds.positive_fraction for r in records])), 4) if n else 0.0,
+            "margin_max": round(max((abs(r.untrained.logits[0] - r.untrained.logits[-1])
+                                     for r in records), default=0.0), 4)}
 
 
 def index_page(pair: PairSpec, records: list[SentenceRecord]) -> str:
     n = len(records)
-    right = {w: sum(getattr(r, w).correct for r in records) for w in ("trained", "untrained")}
+    right = sum(r.trained.correct for r in records)
+    u = untrained_set_figures(records)
     return f"""# Gallery
 
-{n} sentences, each explained by both models of the pair **{views.esc(pair.title)}**.
-The trained model gets **{right['trained']} of {n}** right, the untrained one
-**{right['untrained']} of {n}** (its head is random, so about half is chance).
+{n} sentences, each explained by both models of the pair **{views.esc(pair.title)}**:
+the fine-tuned model and {config.UNTRAINED_NAME} (the same encoder before
+fine-tuning, with a classification head drawn at random).
+The fine-tuned model gets **{right} of {n}** right. The head of the other model was
+never trained, so its verdicts are chance, not judgements: its two logits differ by at
+most {u['margin_max']:.3f}, yet it is not a coin flip either: it predicts negative on
+**{u['predicts_negative']} of {n}** sentences, a bias of this one random head (see
+[the model pair](pair.md)). On average {_pct(u['seed_positive_fraction_mean'])} of
+{config.HEAD_SEEDS} heads drawn with other seeds predict positive on a sentence.
 Each row links to the sentence's page: predictions, bertviz views of both models,
 what fine-tuning changed, token attributions and how faithful they are.
 
 {sentence_table(records, prefix="")}
 
-Percentages are each model's confidence in its own prediction. ✓ means the prediction
-matches the gold label.
+Percentages are the fine-tuned model's confidence in its own prediction; ✓ means the
+prediction matches the gold label. For the untrained head: its prediction, the margin
+between its logits, and the fraction of {config.HEAD_SEEDS} seeded heads predicting positive.
 """
 
 
-def pair_page(pair: PairSpec, evaluation: dict | None) -> str:
+def _bias(evaluation: dict, records: list[SentenceRecord]) -> str:
+    """The untrained head's class bias and seed spread, on SST-2 dev and the gallery set."""
+    parts = []
+    if "untrained_predicts_negative_fraction" in evaluation:
+        parts.append(
+            f"On {views.esc(evaluation.get('data', 'SST-2 dev'))} the untrained head (seed "
+            f"{evaluation['untrained_head_seeds'][0]}) predicts negative on "
+            f"**{evaluation['untrained_predicts_negative_fraction']:.0%}** of the sentences "
+            f"(the fine-tuned model on {evaluation['trained_predicts_negative_fraction']:.0%}). "
+            f"Drawn with {len(evaluation['untrained_head_seeds'])} seeds, the head's accuracy is "
+            f"**{evaluation['untrained_seed_accuracy_mean']:.1%} ± "
+            f"{evaluation['untrained_seed_accuracy_sd']:.1%}** (mean ± standard deviation over "
+            f"seeds; from {min(evaluation['untrained_seed_accuracy']):.1%} to "
+            f"{max(evaluation['untrained_seed_accuracy']):.1%}), and the fraction of sentences it "
+            f"calls negative ranges from {min(evaluation['untrained_seed_predicts_negative_fraction']):.0%} "
+            f"to {max(evaluation['untrained_seed_predicts_negative_fraction']):.0%}. Each random "
+            "head leans to one class or the other; its accuracy is whatever share of the data "
+            "that class has, so it is not evidence of any understanding.")
+    if records:
+        u = untrained_set_figures(records)
+        parts.append(
+            f"On the {u['n']} gallery sentences it predicts negative on "
+            f"**{u['predicts_negative']} of {u['n']}** ({u['predicts_negative_fraction']:.0%}); "
+            f"its two logits never differ by more than {u['margin_max']:.3f}, and on average "
+            f"{_pct(u['seed_positive_fraction_mean'])} of the {config.HEAD_SEEDS} seeded heads "
+            "predict positive on a sentence.")
+    return "\n\n".join(parts)
+
+
+def pair_page(pair: PairSpec, evaluation: dict | None, records: list[SentenceRecord] = ()) -> str:
     if evaluation:
         acc = (f"| model | accuracy on {views.esc(evaluation.get('data', 'SST-2 dev'))} (n = {evaluation['n']}) |\n"
-               f"|---|---|\n| trained | **{evaluation['trained_accuracy']:.2%}** |\n"
-               f"| untrained | {evaluation['untrained_accuracy']:.2%} |\n\n"
-               f"Measured with `{views.esc(evaluation.get('command', ''))}`.")
+               f"|---|---|\n| fine-tuned | **{evaluation['trained_accuracy']:.2%}** |\n"
+               f"| {config.UNTRAINED_SHORT} (seed {pair.head_seed}) | {evaluation['untrained_accuracy']:.2%} |\n\n"
+               f"Measured with `{views.esc(evaluation.get('command', ''))}`.\n\n"
+               + _bias(evaluation, list(records)))
     else:
         acc = "No accuracy has been recorded for this pair yet: run `python scripts/evaluate.py --pair " \
               f"{pair.slug} --record`."
@@ -105,8 +161,8 @@ def pair_page(pair: PairSpec, evaluation: dict | None) -> str:
 
 | | model | source |
 |---|---|---|
-| trained | {views.esc(pair.trained.display_name)} | {views.esc(pair.trained.hub or 'committed adapter ' + str(pair.trained.adapter or pair.trained.path))} |
-| untrained | {views.esc(pair.untrained.display_name)} + fresh 2-label head (seed {pair.head_seed}) | {views.esc(pair.untrained.hub or pair.untrained.package or pair.untrained.path)} |
+| fine-tuned | {views.esc(pair.trained.display_name)} | {views.esc(pair.trained.hub or 'committed adapter ' + str(pair.trained.adapter or pair.trained.path))} |
+| {config.UNTRAINED_SHORT} | {views.esc(pair.untrained.display_name)} + fresh 2-label head (seed {pair.head_seed}) | {views.esc(pair.untrained.hub or pair.untrained.package or pair.untrained.path)} |
 
 Labels: index 0 = {views.esc(pair.labels[0])}, 1 = {views.esc(pair.labels[1])}.
 
@@ -119,9 +175,10 @@ Labels: index 0 = {views.esc(pair.labels[0])}, 1 = {views.esc(pair.labels[1])}.
 "Untrained" means the pretrained encoder, unchanged, with a classification head that
 was never trained. Its weights are drawn from a normal distribution (std 0.02) with a
 fixed seed ({pair.head_seed}), so every machine builds the same untrained model; a
-different seed would give different (equally meaningless) predictions, so read its
-predictions as chance. Its *attention* does not depend on the head at all: it is the
-pretrained encoder's.
+different seed gives different (equally meaningless) predictions, so read its
+predictions as chance, with a bias: one random head usually leans to one class (see
+the accuracy section). Its *attention* does not depend on the head at all: it is the
+pretrained encoder's. The pages call it "{config.UNTRAINED_NAME}".
 """
 
 
@@ -212,11 +269,13 @@ def disagreements_page(records: list[SentenceRecord]) -> str:
 
 {wrong_html}
 
-## Where trained and untrained disagree most
+## Where the fine-tuned model and the untrained head disagree most
 
-Ranked by the gap between the two models' probability of *positive*.
+Ranked by the gap between the two models' probability of *positive*. The untrained
+head's probability is always within a hair of 0.5 (chance), so the gap mostly
+measures how sure the fine-tuned model is.
 
-<div class="gallery-scroll"><table class="gallery-table"><thead><tr><th>page</th><th>sentence</th><th>trained p(positive)</th><th>untrained p(positive)</th><th>gap</th></tr></thead><tbody>{gap_rows}</tbody></table></div>
+<div class="gallery-scroll"><table class="gallery-table"><thead><tr><th>page</th><th>sentence</th><th>fine-tuned p(positive)</th><th>{views.esc(config.UNTRAINED_SHORT)} p(positive)</th><th>gap</th></tr></thead><tbody>{gap_rows}</tbody></table></div>
 """
 
 
@@ -236,7 +295,7 @@ def generate(pair_slug: str, records: list) -> dict[str, str]:
     evaluation = json.loads(eval_file.read_text()) if eval_file.exists() else None
     generated = {
         "index": index_page(pair, records),
-        "pair": pair_page(pair, evaluation),
+        "pair": pair_page(pair, evaluation, records),
         "heads": heads_page(metrics),
         "faithfulness": faithfulness_page(metrics),
         "disagreements": disagreements_page(records),
