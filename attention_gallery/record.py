@@ -37,13 +37,24 @@ class Outcome(_Strict):
 class Deletion(_Strict):
     """The deletion test of one ranking (see ``explain.faithfulness``)."""
 
-    comprehensiveness: float
+    comprehensiveness: float  # top-k (1, 2, 3 tokens)
     sufficiency: float
+    aopc_comprehensiveness: float  # ERASER's bins (1, 5, 10, 20, 50% of the tokens)
+    aopc_sufficiency: float
+    tau_loo: float  # Kendall's tau against leave-one-out (0 for the random ranking)
+
+
+class RandomInfo(_Strict):
+    """How the random ranking's expectation was obtained for one model."""
+
+    mode: str  # "exact" or "sampled:N"
+    se: dict[str, float]  # standard error of each figure (0 where exact)
 
 
 class Faithfulness(_Strict):
     trained: dict[str, Deletion]
     untrained: dict[str, Deletion]
+    random_baseline: dict[str, RandomInfo]  # by model
 
 
 class Seeds(_Strict):

@@ -60,3 +60,84 @@ def test_index_and_pair_page_show_the_bias_not_right_answers():
     pair = site.pair_page(site.get_pair("minilm-sst2"), evaluation, [r])
     assert "predicts negative on **80%**" in pair and "51.0% ± 3.0%" in pair
     assert "on the 1 gallery sentences it predicts negative" in pair.lower()
+
+
+# --- the deletion test as ERASER defines it ----------------------------------------------
+
+def _toy(tiny_pair):
+    from test_metrics import ToyPair
+
+    return ToyPair(tiny_pair.tokenizer)
+
+
+def _sig(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def test_exact_random_expectation_equals_brute_force_over_all_orders(tiny_pair):
+    import itertools
+
+    from attention_gallery.explain import faithfulness as F
+
+    run = run_sentence(tiny_pair, "a good film today").trained  # 4 words: 24 orders
+    rnd = F.random_expectation(run)
+    assert rnd.mode == "exact" and all(v == 0.0 for v in rnd.se.values())
+    orders = {str(i): np.array(o) for i, o in enumerate(itertools.permutations(run.sentence.words))}
+    every = F._rankings(run, orders, F.KS, None)
+    for figure in F.FIGURES:
+        brute = np.mean([every[name][figure] for name in orders])
+        assert rnd.figures[figure] == pytest.approx(brute, abs=1e-12), figure
+
+
+def test_random_expectation_is_sampled_with_its_standard_error_past_the_limit(tiny_pair):
+    from attention_gallery.explain import faithfulness as F
+
+    run = run_sentence(tiny_pair, "a good film today").trained
+    exact = F.random_expectation(run)
+    sampled = F.random_expectation(run, exact_limit=3, draws=200)  # C(4,2)=6 > 3: k=2 sampled
+    assert sampled.mode == "sampled:200"
+    assert sampled.se["comprehensiveness"] > 0
+    assert abs(sampled.figures["comprehensiveness"] - exact.figures["comprehensiveness"]) \
+        < 4 * sampled.se["comprehensiveness"] + 1e-9
+
+
+def test_aopc_on_a_toy_model_with_a_known_answer(tiny_pair):
+    from attention_gallery.explain import faithfulness as F
+
+    toy = _toy(tiny_pair)
+    run = run_sentence(toy, TEXT).trained  # 3 words: bins round to k = 1, 1, 1, 1, 2
+    assert F.bin_ks(3) == (1, 1, 1, 1, 2) and F.bin_ks(200) == (2, 10, 20, 40, 100)
+    drop = _sig(2) - _sig(-1)  # removing 'good': p(positive) from sigmoid(2) to sigmoid(-1)
+    good_first = np.array([1.0 if t == "good" else 0.0 for t in run.sentence.tokens])
+    a = F.aopc(run, good_first)
+    assert a["aopc_comprehensiveness"] == pytest.approx(drop, abs=1e-12)
+    assert a["aopc_sufficiency"] == pytest.approx(0.0, abs=1e-12)
+    # 'good' ranked second: only the 50% bin (k = 2) removes it
+    good_second = np.array([{"a": 2.0, "good": 1.0}.get(t, 0.0) for t in run.sentence.tokens])
+    assert F.aopc(run, good_second)["aopc_comprehensiveness"] == pytest.approx(drop / 5, abs=1e-12)
+    # a random order removes 'good' with probability k/3: (4 * 1/3 + 2/3) / 5 = 0.4
+    rnd = F.random_expectation(run)
+    assert rnd.figures["aopc_comprehensiveness"] == pytest.approx(0.4 * drop, abs=1e-12)
+
+
+def test_tau_loo_is_one_for_loo_and_follows_kendall():
+    from attention_gallery.explain.faithfulness import tau_loo
+
+    special = np.array([True, False, False, False, True])
+    loo = np.array([0, 0.3, 0.1, 0.2, 0])
+    assert tau_loo(loo, loo, special) == pytest.approx(1.0)
+    assert tau_loo(-loo, loo, special) == pytest.approx(-1.0)
+    assert tau_loo(np.zeros(5), loo, special) == 0.0
+
+
+def test_set_figures_split_by_predicted_class():
+    a = record.parse(record_data(), list(REGISTRY))
+    neg = record_data(slug="b", trained={**record_data()["trained"], "predicted": "negative"})
+    b = record.parse(neg, list(REGISTRY))
+    m = site.aggregate([a, b])
+    assert m["random_baseline"] == "exact"
+    ig = m["faithfulness"]["ig"]
+    assert set(ig["by_predicted_class"]) == {"negative", "positive"}
+    assert ig["by_predicted_class"]["negative"]["n"] == 1
+    assert set(ig) >= {"comprehensiveness", "sufficiency", "aopc_comprehensiveness", "aopc_sufficiency", "tau_loo"}
+    assert "By predicted class" in site.faithfulness_page(m)

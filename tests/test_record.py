@@ -162,7 +162,7 @@ def test_a_registered_method_reaches_the_page_the_record_and_the_set_pages(tiny_
     page.show_attributions(ex)
     assert "First word" in shown[-1] and "First word: the first word, and nothing else." in shown[-1]
     page.show_faithfulness(ex)
-    assert "<td>first</td>" in shown[-1]
+    assert "<td>First word</td>" in shown[-1]
     r = record.parse(page.build_record(ex).model_dump(mode="json"), list(REGISTRY))
     assert r.methods[-1] == "first" and "first" in r.faithfulness.untrained
     metrics = site.aggregate([r])

@@ -85,11 +85,21 @@ class Explanation:
         return seeds_of(self.pair.spec.head_seed)
 
     @cached_property
-    def faithfulness(self) -> dict:
-        """{model: {method name or 'random': {'comprehensiveness', 'sufficiency'}}}."""
-        from .faithfulness import faithfulness
+    def deletion(self) -> dict:
+        """{model: (table, RandomBaseline)} of the deletion test."""
+        from .faithfulness import deletion_test
 
-        return {w: faithfulness(self.run.run(w), self.attributions[w]) for w in MODELS}
+        return {w: deletion_test(self.run.run(w), self.attributions[w]) for w in MODELS}
+
+    @cached_property
+    def faithfulness(self) -> dict:
+        """The record's faithfulness: {model: {method or 'random': figures}} and
+        ``random_baseline``: {model: {'mode', 'se'}}."""
+        out = {w: self.deletion[w][0] for w in MODELS}
+        out["random_baseline"] = {w: {"mode": self.deletion[w][1].mode,
+                                      "se": {k: round(v, 4) for k, v in self.deletion[w][1].se.items()}}
+                                  for w in MODELS}
+        return out
 
 
 def explain(text: str, label: str, *, note: str = "", pair: str = config.DEFAULT_PAIR,
@@ -202,17 +212,30 @@ def show_attributions(ex: Explanation) -> None:
 
 
 def show_faithfulness(ex: Explanation) -> None:
-    """Comprehensiveness and sufficiency of each method against random order."""
-    from .faithfulness import READING
+    """ERASER's deletion test of each method (top-k and AOPC) against the random
+    ranking's expectation, and each method's agreement with leave-one-out."""
+    from .faithfulness import FIGURES, READING, RANDOM_TITLE
+    from .methods import REGISTRY
     from .removal import REMOVAL
 
-    rows = []
+    titles = {**{n: m.title for n, m in REGISTRY.items()}, "random": RANDOM_TITLE}
+    rows, notes = [], []
     for which in MODELS:
-        for method, scores in ex.faithfulness[which].items():
-            rows.append((which, method, views.signed(scores['comprehensiveness']),
-                         views.signed(scores['sufficiency'])))
-    display(HTML(views.simple_table(("model", "method", "comprehensiveness ↑", "sufficiency ↓"), rows)
-                 + f'<p class="gallery-caption">{views.esc(READING)} {views.esc(REMOVAL)}</p>'))
+        table, rnd = ex.deletion[which]
+        for method, scores in table.items():
+            cells = [views.signed(scores[f]) for f in FIGURES]
+            if method == "random" and rnd.mode != "exact":
+                cells = [f"{c} ± {rnd.se[f]:.3f}" for c, f in zip(cells, FIGURES)]
+            tau = "—" if method in ("random", "loo") else views.signed(scores["tau_loo"], 2)
+            rows.append((views.model_name(which), titles.get(method, method), *cells, tau))
+        notes.append(f"{views.model_name(which)}: random baseline "
+                     + ("exact (every subset enumerated)" if rnd.mode == "exact" else
+                        f"estimated from {rnd.mode.split(':')[1]} random orders (± one standard error)"))
+    header = ("model", "method", "comprehensiveness ↑ (top 1-3)", "sufficiency ↓ (top 1-3)",
+              "AOPC comprehensiveness ↑", "AOPC sufficiency ↓", "tau-LOO")
+    display(HTML(views.simple_table(header, rows)
+                 + f'<p class="gallery-caption">{views.esc(READING)} {views.esc(REMOVAL)} '
+                   f'{views.esc("; ".join(notes))}.</p>'))
 
 
 def _outcome(ex: Explanation, which: str) -> dict:

@@ -182,17 +182,41 @@ pretrained encoder's. The pages call it "{config.UNTRAINED_NAME}".
 """
 
 
+FIGURES = ("comprehensiveness", "sufficiency", "aopc_comprehensiveness", "aopc_sufficiency", "tau_loo")
+
+
+def _mean_figures(results) -> dict:
+    return {f: round(float(np.mean([getattr(d, f) for d in results])), 4) for f in FIGURES}
+
+
 def aggregate(records: list[SentenceRecord]) -> dict:
-    """Set-level figures (``metrics.json``): the trained model's mean deletion-test
-    results per method and for random order, and the mean head change."""
-    faith = {}
+    """Set-level figures (``metrics.json``): the fine-tuned model's mean deletion-test
+    results per method and for random order, pooled and by predicted class; how the
+    random baseline was obtained; the untrained head's bias; the mean head change."""
+    faith, random_mode, random_se = {}, "exact", {}
     if records:
+        classes = sorted({r.trained.predicted for r in records})
         for m in method_titles():
-            results = [r.faithfulness.trained[m] for r in records]
-            faith[m] = {"comprehensiveness": round(float(np.mean([d.comprehensiveness for d in results])), 4),
-                        "sufficiency": round(float(np.mean([d.sufficiency for d in results])), 4)}
+            faith[m] = _mean_figures([r.faithfulness.trained[m] for r in records])
+            faith[m]["by_predicted_class"] = {
+                c: {**_mean_figures([r.faithfulness.trained[m] for r in records if r.trained.predicted == c]),
+                    "n": sum(r.trained.predicted == c for r in records)}
+                for c in classes}
+        infos = [r.faithfulness.random_baseline["trained"] for r in records]
+        sampled = sorted({i.mode for i in infos if i.mode != "exact"})
+        random_mode = sampled[-1] if sampled else "exact"
+        # standard error of the set mean: independent draws per sentence
+        random_se = {f: round(float(np.sqrt(sum(i.se.get(f, 0.0) ** 2 for i in infos)) / len(infos)), 4)
+                     for f in FIGURES if f != "tau_loo"}
+        random_se["exact_sentences"] = sum(i.mode == "exact" for i in infos)
     head = np.round(np.mean([r.head_change for r in records], axis=0), 4).tolist() if records else []
-    return {"faithfulness": faith, "head_change": head, "n": len(records)}
+    u = untrained_set_figures(records)
+    untrained = {"predicts_negative_fraction": u["predicts_negative_fraction"],
+                 "head_seeds": len(records[0].untrained_seeds.seeds) if records else 0,
+                 "seed_positive_fraction_mean": u["seed_positive_fraction_mean"],
+                 "margin_max": u["margin_max"]}
+    return {"faithfulness": faith, "random_baseline": random_mode, "random_baseline_se": random_se,
+            "untrained": untrained, "head_change": head, "n": len(records)}
 
 
 def heads_page(metrics: dict) -> str:
@@ -222,34 +246,72 @@ that it matters for the decision: compare with the faithfulness page.
 """
 
 
+def _faith_rows(faith: dict, titles: dict, se: dict | None = None) -> str:
+    rows = []
+    for m in titles:
+        if m not in faith:
+            continue
+        cells = [views.signed(faith[m][f]) for f in FIGURES[:4]]
+        if m == RANDOM and se and any(se.get(f) for f in FIGURES[:4]):
+            cells = [f"{c} ± {se[f]:.3f}" for c, f in zip(cells, FIGURES[:4])]
+        tau = "—" if m in (RANDOM, "loo") else views.signed(faith[m]["tau_loo"], 2)
+        rows.append(f"| {titles[m]} | " + " | ".join(cells) + f" | {tau} |")
+    return "\n".join(rows)
+
+
+HEADER = ("| method | comprehensiveness ↑ (top 1-3) | sufficiency ↓ (top 1-3) | AOPC comprehensiveness ↑ "
+          "| AOPC sufficiency ↓ | tau-LOO |\n|---|---|---|---|---|---|")
+
+
 def faithfulness_page(metrics: dict) -> str:
-    from ..explain.faithfulness import READING
+    from ..explain.faithfulness import DRAWS, EXACT_LIMIT, READING
     from ..explain.removal import REMOVAL
 
     faith = metrics["faithfulness"]
     titles = method_titles()
-    rows = "\n".join(
-        f"| {titles[m]} | {views.signed(faith[m]['comprehensiveness'])} | {views.signed(faith[m]['sufficiency'])} |"
-        for m in titles if m in faith)
-    best = max((m for m in faith if m != RANDOM), key=lambda m: faith[m]["comprehensiveness"], default=None)
+    se = metrics.get("random_baseline_se", {})
+    best = max((m for m in faith if m != RANDOM), key=lambda m: faith[m]["aopc_comprehensiveness"], default=None)
     verdict = ""
     if best and RANDOM in faith:
-        beats = faith[best]["comprehensiveness"] > faith[RANDOM]["comprehensiveness"]
-        verdict = (f"On this set, **{titles[best]}** has the highest comprehensiveness "
-                   f"({views.signed(faith[best]['comprehensiveness'])} against {views.signed(faith[RANDOM]['comprehensiveness'])} "
-                   f"for a random order){'' if beats else ', which is no better than random'}.")
+        beats = faith[best]["aopc_comprehensiveness"] > faith[RANDOM]["aopc_comprehensiveness"]
+        verdict = (f"On this set, **{titles[best]}** has the highest AOPC comprehensiveness "
+                   f"({views.signed(faith[best]['aopc_comprehensiveness'])} against "
+                   f"{views.signed(faith[RANDOM]['aopc_comprehensiveness'])} for a random order)"
+                   f"{'' if beats else ', which is no better than random'}.")
+    if metrics["random_baseline"] == "exact":
+        random_note = ("The random order's figures are exact expectations: every subset of each "
+                       "size was run.")
+    else:
+        random_note = (f"The random order's figures are expectations, exact for every size k with at "
+                       f"most {EXACT_LIMIT} subsets and otherwise estimated from {DRAWS} seeded random "
+                       f"orders ({metrics['random_baseline']}; exact on {se.get('exact_sentences', 0)} "
+                       f"of {metrics['n']} sentences); ± is the standard error of the set mean.")
+    by_class = []
+    some = next(iter(faith.values()), {})
+    for c, numbers in some.get("by_predicted_class", {}).items():
+        sub = {m: faith[m]["by_predicted_class"][c] for m in faith}
+        by_class.append(f"### Sentences the model predicts {views.esc(c)} (n = {numbers['n']})\n\n"
+                        f"{HEADER}\n{_faith_rows(sub, titles)}\n")
+    by_class_text = "\n".join(by_class)
     return f"""# Which explanation is faithful here?
 
-ERASER-style deletion tests (DeYoung et al. 2020) of the trained model's prediction,
+ERASER's deletion tests (DeYoung et al. 2020) of the fine-tuned model's prediction,
 averaged over the {metrics['n']} sentences of the gallery. {READING} {REMOVAL}
 
-| method | comprehensiveness ↑ | sufficiency ↓ |
-|---|---|---|
-{rows}
+{HEADER}
+{_faith_rows(faith, titles, se)}
 
-{verdict} Attention weights say where information flows; the deletion test asks
-whether the tokens an explanation ranks first actually move the prediction. The
-numbers are computed by the build (also in [`metrics.json`](../metrics.json)).
+{verdict} {random_note} Attention weights say where information flows; the deletion
+test asks whether the tokens an explanation ranks first actually move the prediction.
+The numbers are computed by the build (also in [`metrics.json`](../metrics.json)).
+
+## By predicted class
+
+Removing words is not neutral: what is left of a sentence, or an almost empty input,
+already leans to one class, so the test can be easier for one predicted class than for
+the other. The same figures, split by the class the model predicts:
+
+{by_class_text}
 """
 
 
