@@ -65,6 +65,16 @@ class Seeds(_Strict):
     positive_fraction: float  # fraction of seeds predicting the last label
 
 
+class IGCheck(_Strict):
+    """How far Integrated Gradients can be trusted on this sentence, for one model."""
+
+    steps: int  # integration steps used (doubled from 32 until within tolerance, cap 512)
+    completeness_error: float  # |sum of scores - logit change|, in logits
+    relative_error: float  # completeness_error / |logit change|
+    logit_change: float  # target logit, input minus baseline
+    baseline_p_positive: float  # p(last label) of the baseline input itself
+
+
 class SentenceRecord(_Strict):
     schema_version: Literal[2]
     slug: str
@@ -82,6 +92,7 @@ class SentenceRecord(_Strict):
     top_heads: list[tuple[int, int, float]]  # (layer, head, change), largest first
     faithfulness: Faithfulness
     untrained_seeds: Seeds
+    ig: dict[str, IGCheck]  # by model
 
     @model_validator(mode="after")
     def _consistent(self) -> "SentenceRecord":

@@ -141,3 +141,19 @@ def test_set_figures_split_by_predicted_class():
     assert ig["by_predicted_class"]["negative"]["n"] == 1
     assert set(ig) >= {"comprehensiveness", "sufficiency", "aopc_comprehensiveness", "aopc_sufficiency", "tau_loo"}
     assert "By predicted class" in site.faithfulness_page(m)
+
+
+# --- IG you can trust --------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["The movie was not bad at all, highly recommend", "I loved it.",
+                                  "cant not laugh"])
+def test_ig_completeness_within_one_percent_on_real_sentences(default_pair, text):
+    run = run_sentence(default_pair, text)
+    a = REGISTRY["ig"].attribute(run.sentence, run.trained)
+    info = a.info
+    assert info["converged"] and info["n_steps"] <= 512
+    assert abs(a.scores.sum() - info["logit_change"]) <= 0.01 * abs(info["logit_change"]) + 1e-9
+    assert info["relative_error"] <= 0.01
+    u = REGISTRY["ig"].attribute(run.sentence, run.untrained).info
+    assert u["completeness_error"] <= 0.001
+    assert 0.5 < info["baseline_p_last"] < 1  # the [PAD] baseline already reads as positive

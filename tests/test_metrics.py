@@ -172,7 +172,7 @@ def _logit_change(model, sentence, target):
 
 def test_ig_completeness_comes_from_captums_delta(sharp_tiny_pair):
     run = run_sentence(sharp_tiny_pair, TEXT)
-    a = IntegratedGradients(n_steps=64).attribute(run.sentence, run.trained)
+    a = IntegratedGradients(n_steps=64, max_steps=64).attribute(run.sentence, run.trained)
     gap = _logit_change(sharp_tiny_pair.trained, run.sentence, a.target)
     assert abs(gap) > 0.01  # a real change of the logit, not a flat model
     # the explained output is the logit (not the probability): it moves by ``gap``

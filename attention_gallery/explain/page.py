@@ -206,6 +206,7 @@ def show_attributions(ex: Explanation) -> None:
                                             ex.sentence.special))
             captions.append(method.caption(attribution))
         parts += [f'<p class="gallery-caption">{views.esc(c)}</p>' for c in captions if c]
+    parts.append(f'<p class="gallery-caption">{views.esc(ig_baseline_note(ex))}</p>')
     parts.append("<ul class=\"gallery-caption\">" + "".join(
         f"<li>{views.esc(f'{m.title}: {m.description}')}</li>" for m in REGISTRY.values()) + "</ul>")
     display(HTML("".join(parts)))
@@ -251,6 +252,33 @@ def _outcome(ex: Explanation, which: str) -> dict:
     }
 
 
+def _ig_check(ex: Explanation, which: str) -> dict:
+    info = ex.attributions[which]["ig"].info
+    return {"steps": int(info["n_steps"]), "completeness_error": round(info["completeness_error"], 6),
+            "relative_error": round(info["relative_error"], 6),
+            "logit_change": round(info["logit_change"], 4),
+            "baseline_p_positive": round(info["baseline_p_last"], 4)}
+
+
+def ig_baseline_note(ex: Explanation) -> str:
+    """What IG's baseline already predicts, and what that means for reading it."""
+    positive = ex.run.labels[-1]
+    parts = []
+    for which in MODELS:
+        info = ex.attributions[which]["ig"].info
+        parts.append(f"to the {views.model_name(which)} it reads as "
+                     f"{100 * info['baseline_p_last']:.0f}% {positive}")
+    trained = ex.attributions["trained"]["ig"].info["baseline_p_last"]
+    leaning = positive if trained >= 0.5 else ex.run.labels[0]
+    return (f"IG's baseline is this sentence with every word replaced by [PAD], an empty "
+            f"sentence; it is not neutral: {'; '.join(parts)}. IG scores explain only the move "
+            f"from that baseline to the sentence. The fine-tuned model's baseline already leans "
+            f"{leaning}, so for a {leaning} prediction the scores explain a small last step and "
+            f"look weak, while for the other class they must explain the whole swing away from "
+            f"{leaning} and look strong: compare scores within a row, not between predictions "
+            f"of different classes.")
+
+
 def build_record(ex: Explanation) -> SentenceRecord:
     """The sentence's record, complete: computes whatever was not computed yet."""
     from .methods import REGISTRY
@@ -271,6 +299,7 @@ def build_record(ex: Explanation) -> SentenceRecord:
         head_change=np.round(ex.head_change, 4).tolist(),
         top_heads=[(l, h, round(v, 4)) for l, h, v in ex.top_heads],
         faithfulness=ex.faithfulness,
+        ig={w: _ig_check(ex, w) for w in MODELS},
         untrained_seeds={"seeds": ex.seed_seeds,
                          "p_positive": [round(float(p), 4) for p in ex.seed_p_positive],
                          "positive_fraction": round(sum(p > 0.5 for p in ex.seed_p_positive)

@@ -215,8 +215,19 @@ def aggregate(records: list[SentenceRecord]) -> dict:
                  "head_seeds": len(records[0].untrained_seeds.seeds) if records else 0,
                  "seed_positive_fraction_mean": u["seed_positive_fraction_mean"],
                  "margin_max": u["margin_max"]}
+    from ..explain.methods import IntegratedGradients
+
+    ig = {"baseline": IntegratedGradients.baseline,
+          "baseline_p_positive_median": round(float(np.median([r.ig["trained"].baseline_p_positive
+                                                               for r in records])), 4) if records else 0.0,
+          "baseline_p_positive_range": [min((r.ig["trained"].baseline_p_positive for r in records), default=0.0),
+                                        max((r.ig["trained"].baseline_p_positive for r in records), default=0.0)],
+          "completeness_error_max": max((r.ig["trained"].relative_error for r in records), default=0.0),
+          "steps_max": max((r.ig[w].steps for r in records for w in ("trained", "untrained")), default=0),
+          "untrained_completeness_error_abs_max": max((r.ig["untrained"].completeness_error
+                                                       for r in records), default=0.0)}
     return {"faithfulness": faith, "random_baseline": random_mode, "random_baseline_se": random_se,
-            "untrained": untrained, "head_change": head, "n": len(records)}
+            "ig": ig, "untrained": untrained, "head_change": head, "n": len(records)}
 
 
 def heads_page(metrics: dict) -> str:
@@ -293,6 +304,10 @@ def faithfulness_page(metrics: dict) -> str:
         by_class.append(f"### Sentences the model predicts {views.esc(c)} (n = {numbers['n']})\n\n"
                         f"{HEADER}\n{_faith_rows(sub, titles)}\n")
     by_class_text = "\n".join(by_class)
+    ig = metrics.get("ig", {})
+    ig_steps, ig_err = ig.get("steps_max", 0), ig.get("completeness_error_max", 0.0)
+    ig_base, ig_med = views.esc(ig.get("baseline", "")), ig.get("baseline_p_positive_median", 0.0)
+    ig_lo, ig_hi = ig.get("baseline_p_positive_range", [0.0, 0.0])
     return f"""# Which explanation is faithful here?
 
 ERASER's deletion tests (DeYoung et al. 2020) of the fine-tuned model's prediction,
@@ -304,6 +319,20 @@ averaged over the {metrics['n']} sentences of the gallery. {READING} {REMOVAL}
 {verdict} {random_note} Attention weights say where information flows; the deletion
 test asks whether the tokens an explanation ranks first actually move the prediction.
 The numbers are computed by the build (also in [`metrics.json`](../metrics.json)).
+
+## Can the Integrated Gradients scores be trusted?
+
+IG's scores should add up to the change of the explained logit between the baseline and
+the sentence (completeness). The build doubles the integration steps from 32 (up to 512)
+until the error is at most 1% of that change (0.001 logit for the untrained head, whose
+logit moves by about 0.01). On this set: at most **{ig_steps} steps**, and a largest
+error of **{ig_err:.2%}** of the change for the fine-tuned model.
+
+The baseline is {ig_base}. It is not neutral: the fine-tuned model gives it
+p(positive) {ig_lo:.2f} to {ig_hi:.2f} (median **{ig_med:.2f}**): an empty sentence
+already reads as positive. IG therefore explains the move from "positive already" to the
+sentence: for a positive prediction the scores explain a small last step, for a negative
+one the whole swing to negative, so negative sentences get larger scores.
 
 ## By predicted class
 
