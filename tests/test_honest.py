@@ -157,3 +157,40 @@ def test_ig_completeness_within_one_percent_on_real_sentences(default_pair, text
     u = REGISTRY["ig"].attribute(run.sentence, run.untrained).info
     assert u["completeness_error"] <= 0.001
     assert 0.5 < info["baseline_p_last"] < 1  # the [PAD] baseline already reads as positive
+
+
+# --- one colour scale per method ------------------------------------------------------------
+
+def _alphas(html):
+    import re
+
+    return [float(a) for a in re.findall(r"--a:([0-9.]+)", html)]
+
+
+def test_one_colour_scale_the_same_score_gives_the_same_colour_in_both_rows():
+    muted = np.array([True, False, False, True])
+    trained = np.array([0.0, 3.5, 0.02, 0.0])  # a large score, and a small one
+    untrained = np.array([0.0, 0.02, -0.01, 0.0])  # the untrained head's tiny scores
+    vmax = views.shared_scale([trained, untrained], muted)
+    assert vmax == 3.5
+    rows = [views.token_scores(["[CLS]", "a", "b", "[SEP]"], r, "IG", muted, vmax=vmax) for r in (trained, untrained)]
+    (_, t_small), (u_same, _) = _alphas(rows[0]), _alphas(rows[1])
+    assert t_small == u_same  # 0.02 in either row: the same colour strength
+    assert u_same < 0.01  # and pale: per-row scaling would have made it the darkest
+    assert _alphas(views.token_scores(["[CLS]", "a", "b", "[SEP]"], untrained, "IG", muted))[0] == 0.85
+
+
+def test_signed_scores_are_coloured_by_class_and_unsigned_in_one_hue(default_pair):
+    from attention_gallery.explain import page
+
+    ex = page.explain("I hated it.", "negative", pair="minilm-sst2", mode="gallery")
+    ig = ex.attributions["trained"]["ig"]
+    assert ig.target == 0  # explaining "negative": its scores are turned toward positive
+    assert np.allclose(page.class_scores(ig, 2), -ig.scores)
+    scales = page.attribution_scales(ex)
+    assert set(scales) == set(REGISTRY)
+    html = views.token_scores(["[CLS]", "a", "[SEP]"], [0, 0.5, 0], "Raw attention",
+                              [True, False, True], vmax=1.0, signed_scores=False)
+    assert "gallery-attr-unsigned" in html and "gallery-attr-pos" not in html
+    legend = views.attribution_legend(("negative", "positive"), {"Integrated Gradients": (2.5, "logit", True)})
+    assert "toward positive" in legend and "darkest colour is ±2.5 logit" in legend

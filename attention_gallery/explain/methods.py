@@ -45,6 +45,8 @@ class Method:
     name: str
     title: str
     description: str
+    signed: bool = True  # scores push toward (+) or away from (-) the target class
+    unit: str = "score"  # what a score is measured in (for the colour legend)
 
     def attribute(self, sentence: EncodedSentence, run: ModelRun,
                   target: int | None = None) -> Attribution:
@@ -105,6 +107,8 @@ class AttentionRollout(Method):
                    "attention (averaged over heads, with the residual connection added as "
                    "half the weight) from the first layer to the last.")
     residual = 0.5
+    signed = False
+    unit = "of [CLS]'s rolled-out attention"
 
     def attribute(self, sentence, run, target=None):
         return self._result(sentence, rollout(run.attention, self.residual), _target(run, target), {
@@ -118,6 +122,8 @@ class RawAttention(Method):
     title = "Raw attention"
     description = ("how much [CLS] attends to each token in the last layer, averaged over "
                    "heads; it ignores every earlier layer.")
+    signed = False
+    unit = "of [CLS]'s attention (probability mass)"
 
     def attribute(self, sentence, run, target=None):
         return self._result(sentence, cls_attention(run.attention), _target(run, target), {
@@ -152,6 +158,7 @@ class IntegratedGradients(Method):
     baseline = ("the same token sequence with every non-special token replaced by [PAD] "
                 "([CLS], [SEP] and positions kept, attention mask unchanged)")
     output = "logit of the target class (before softmax)"
+    unit = "logit"
 
     # steps: start at n_steps, double until the completeness error is at most
     # max(rel_tol * |logit change|, abs_tol), up to max_steps. For the fine-tuned
@@ -238,6 +245,7 @@ class LeaveOneOut(Method):
     All variants of a sentence run in one batch, with no gradients."""
 
     name = "loo"
+    unit = "probability"
     title = "Leave-one-out occlusion"
     description = ("how much the predicted class's probability drops when the token "
                    "alone is removed (removed as in the deletion test); positive scores "

@@ -190,20 +190,44 @@ def show_head_change(ex: Explanation) -> None:
     ))
 
 
-def show_attributions(ex: Explanation) -> None:
-    """Token scores of each registered method, for the trained and the untrained model."""
+def class_scores(attribution, n_labels: int) -> np.ndarray:
+    """A signed attribution's scores pointing toward the last label (positive):
+    scores explaining another target are negated (two labels), so a colour means
+    the same class in every row."""
+    scores = np.asarray(attribution.scores, dtype=float)
+    return scores if attribution.target == n_labels - 1 else -scores
+
+
+def attribution_scales(ex: Explanation) -> dict:
+    """{method name: darkest value}: one colour scale per method over both models."""
     from .methods import REGISTRY
 
-    parts = [views.attribution_legend()]
+    n = len(ex.run.labels)
+    return {name: views.shared_scale([class_scores(ex.attributions[w][name], n) for w in MODELS],
+                                     ex.sentence.special) for name in REGISTRY}
+
+
+def show_attributions(ex: Explanation) -> None:
+    """Token scores of each registered method, for both models, one colour scale
+    per method shared by the two rows; signed methods coloured by class."""
+    from .methods import REGISTRY
+
+    n = len(ex.run.labels)
+    scales = attribution_scales(ex)
+    parts = [views.attribution_legend(ex.run.labels, {
+        m.title: (scales[name], m.unit, m.signed) for name, m in REGISTRY.items()})]
     for which in MODELS:
         run = ex.run.run(which)
-        parts.append(f"<h4>{views.esc(views.model_name(which))} — explaining “{views.esc(ex.run.labels[run.predicted])}” "
+        parts.append(f"<h4>{views.esc(views.model_name(which))} — explaining "
+                     f"“{views.esc(ex.run.labels[run.predicted])}” "
                      f"(p = {run.probs[run.predicted]:.2f})</h4>")
         captions = []
         for name, method in REGISTRY.items():
             attribution = ex.attributions[which][name]
-            parts.append(views.token_scores(attribution.tokens, attribution.scores, method.title,
-                                            ex.sentence.special))
+            scores = class_scores(attribution, n) if method.signed else attribution.scores
+            parts.append(views.token_scores(attribution.tokens, scores, method.title,
+                                            ex.sentence.special, vmax=scales[name],
+                                            signed_scores=method.signed))
             captions.append(method.caption(attribution))
         parts += [f'<p class="gallery-caption">{views.esc(c)}</p>' for c in captions if c]
     parts.append(f'<p class="gallery-caption">{views.esc(ig_baseline_note(ex))}</p>')
