@@ -75,6 +75,14 @@ class IGCheck(_Strict):
     baseline_p_positive: float  # p(last label) of the baseline input itself
 
 
+class LayerChange(_Strict):
+    """Mean head change per layer: total, from the layer's own adapter, inherited."""
+
+    total: list[float]
+    direct: list[float]
+    inherited: list[float]
+
+
 class SentenceRecord(_Strict):
     schema_version: Literal[2]
     slug: str
@@ -93,6 +101,7 @@ class SentenceRecord(_Strict):
     faithfulness: Faithfulness
     untrained_seeds: Seeds
     ig: dict[str, IGCheck]  # by model
+    layer_change: LayerChange
 
     @model_validator(mode="after")
     def _consistent(self) -> "SentenceRecord":
@@ -104,6 +113,9 @@ class SentenceRecord(_Strict):
         if not self.head_change or len(widths) != 1 or 0 in widths:
             raise ValueError("head_change must be a non-empty layers x heads table")
         layers, heads = len(self.head_change), widths.pop()
+        lc = self.layer_change
+        if not len(lc.total) == len(lc.direct) == len(lc.inherited) == layers:
+            raise ValueError(f"layer_change must give {layers} values for each part")
         for layer, head, _ in self.top_heads:
             if not (0 <= layer < layers and 0 <= head < heads):
                 raise ValueError(f"top head ({layer}, {head}) is outside the {layers} x {heads} heads")

@@ -194,3 +194,41 @@ def test_signed_scores_are_coloured_by_class_and_unsigned_in_one_hue(default_pai
     assert "gallery-attr-unsigned" in html and "gallery-attr-pos" not in html
     legend = views.attribution_legend(("negative", "positive"), {"Integrated Gradients": (2.5, "logit", True)})
     assert "toward positive" in legend and "darkest colour is ±2.5 logit" in legend
+
+
+# --- direct vs inherited change per layer --------------------------------------------------
+
+def test_layer_change_parts_on_the_tiny_pair_and_the_model_is_restored(tiny_pair):
+    from attention_gallery.explain import layerchange
+
+    sentence = encode(tiny_pair.tokenizer, TEXT)
+    run = run_sentence(tiny_pair, sentence)
+    before = [id(m) for m in layerchange.encoder_layers(tiny_pair.untrained)]
+    lc = layerchange.layer_change(tiny_pair, sentence, run.untrained.attention, run.trained.attention)
+    assert [id(m) for m in layerchange.encoder_layers(tiny_pair.untrained)] == before
+    assert len(lc["total"]) == len(lc["direct"]) == len(lc["inherited"]) == 2
+    assert lc["inherited"][0] == 0.0
+
+
+def test_layer_change_on_the_default_pair_adds_back_to_the_trained_model(default_pair):
+    """The adapter touches only encoder layers (not the embeddings): layer 0's change is
+    all direct, and swapping every layer gives the fine-tuned model's attention."""
+    from attention_gallery.explain import layerchange
+
+    sentence = encode(default_pair.tokenizer, "not bad at all")
+    run = run_sentence(default_pair, sentence)
+    lc = layerchange.layer_change(default_pair, sentence, run.untrained.attention, run.trained.attention)
+    assert lc["direct"][0] == pytest.approx(lc["total"][0], abs=1e-4)
+    assert lc["inherited"][0] == 0.0 and all(x > 0 for x in lc["inherited"][1:])
+    n = len(lc["total"])
+    with layerchange.swapped(default_pair.untrained, default_pair.trained, range(n)) as hybrid:
+        assert np.allclose(layerchange._attention(hybrid, sentence), run.trained.attention, atol=1e-5)
+
+
+def test_heads_page_shows_the_three_parts_and_cites():
+    r = record.parse(record_data(), list(REGISTRY))
+    m = site.aggregate([r])
+    assert m["layer_change"] == {"total": [0.1, 0.3], "direct": [0.1, 0.2], "inherited": [0.0, 0.15]}
+    page_md = site.heads_page(m)
+    assert "| 1 | 0.300 | 0.200 | 0.150 |" in page_md
+    assert "Kovaleva et al." in page_md and "Hao et al. (2020" in page_md

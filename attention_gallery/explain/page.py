@@ -59,6 +59,14 @@ class Explanation:
         return head_change(self.run.untrained.attention, self.run.trained.attention)
 
     @cached_property
+    def layer_change(self) -> dict:
+        """Mean head change per layer: total, direct (own adapter), inherited."""
+        from .layerchange import layer_change
+
+        return layer_change(self.pair, self.sentence, self.run.untrained.attention,
+                            self.run.trained.attention)
+
+    @cached_property
     def top_heads(self) -> list[tuple[int, int, float]]:
         from .headchange import top_heads
 
@@ -324,6 +332,7 @@ def build_record(ex: Explanation) -> SentenceRecord:
         top_heads=[(l, h, round(v, 4)) for l, h, v in ex.top_heads],
         faithfulness=ex.faithfulness,
         ig={w: _ig_check(ex, w) for w in MODELS},
+        layer_change=ex.layer_change,
         untrained_seeds={"seeds": ex.seed_seeds,
                          "p_positive": [round(float(p), 4) for p in ex.seed_p_positive],
                          "positive_fraction": round(sum(p > 0.5 for p in ex.seed_p_positive)
