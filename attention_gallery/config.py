@@ -45,3 +45,9 @@ NAV_SENTENCES_MAX = 60
 # bertviz views: attention weights are stored in 256 levels (what the eye can see:
 # the browser draws line opacity with 8 bits).
 ATTENTION_LEVELS = 255
+
+# How every page names the two models: "untrained" is only the head.
+UNTRAINED_NAME = "the pretrained encoder with an untrained head"
+UNTRAINED_SHORT = "pretrained encoder + untrained head"
+TRAINED_SHORT = "fine-tuned"
+HEAD_SEEDS = 10  # untrained heads drawn per sentence and on SST-2 dev (pair seed, +1, ...)

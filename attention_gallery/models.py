@@ -151,7 +151,9 @@ def load_classifier(source: ModelSource, labels, head_seed: int) -> torch.nn.Mod
         attn_implementation="eager",
         output_loading_info=True,
     )
-    seeded_head(model, info.get("missing_keys", ()), head_seed)
+    missing = tuple(sorted(info.get("missing_keys", ())))
+    seeded_head(model, missing, head_seed)
+    model.gallery_head_keys = missing  # what was drawn from the seed (see explain.seeds)
     return model.eval()
 
 

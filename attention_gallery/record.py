@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MIME = "application/vnd.attention-gallery.record+json"
 RANDOM = "random"  # the random baseline's key beside the methods in ``faithfulness``
 
@@ -37,17 +37,54 @@ class Outcome(_Strict):
 class Deletion(_Strict):
     """The deletion test of one ranking (see ``explain.faithfulness``)."""
 
-    comprehensiveness: float
+    comprehensiveness: float  # top-k (1, 2, 3 tokens)
     sufficiency: float
+    aopc_comprehensiveness: float  # ERASER's bins (1, 5, 10, 20, 50% of the tokens)
+    aopc_sufficiency: float
+    tau_loo: float  # Kendall's tau against leave-one-out (0 for the random ranking)
+
+
+class RandomInfo(_Strict):
+    """How the random ranking's expectation was obtained for one model."""
+
+    mode: str  # "exact" or "sampled:N"
+    se: dict[str, float]  # standard error of each figure (0 where exact)
 
 
 class Faithfulness(_Strict):
     trained: dict[str, Deletion]
     untrained: dict[str, Deletion]
+    random_baseline: dict[str, RandomInfo]  # by model
+
+
+class Seeds(_Strict):
+    """The untrained head drawn with several seeds on the same encoder output."""
+
+    seeds: list[int]
+    p_positive: list[float]  # one per seed, 4 decimals
+    positive_fraction: float  # fraction of seeds predicting the last label
+
+
+class IGCheck(_Strict):
+    """How far Integrated Gradients can be trusted on this sentence, for one model."""
+
+    steps: int  # integration steps used (doubled from 32 until within tolerance, cap 512)
+    completeness_error: float  # |sum of scores - logit change|, in logits
+    relative_error: float  # completeness_error / |logit change|
+    logit_change: float  # target logit, input minus baseline
+    baseline_p_positive: float  # p(last label) of the baseline input itself
+
+
+class LayerChange(_Strict):
+    """Mean head change per layer: total, from the layer's own adapter, inherited."""
+
+    total: list[float]
+    direct: list[float]
+    inherited: list[float]
 
 
 class SentenceRecord(_Strict):
-    schema_version: Literal[1]
+    schema_version: Literal[2]
     slug: str
     title: str
     text: str
@@ -62,6 +99,9 @@ class SentenceRecord(_Strict):
     head_change: list[list[float]]  # layers x heads, 4 decimals
     top_heads: list[tuple[int, int, float]]  # (layer, head, change), largest first
     faithfulness: Faithfulness
+    untrained_seeds: Seeds
+    ig: dict[str, IGCheck]  # by model
+    layer_change: LayerChange
 
     @model_validator(mode="after")
     def _consistent(self) -> "SentenceRecord":
@@ -73,6 +113,9 @@ class SentenceRecord(_Strict):
         if not self.head_change or len(widths) != 1 or 0 in widths:
             raise ValueError("head_change must be a non-empty layers x heads table")
         layers, heads = len(self.head_change), widths.pop()
+        lc = self.layer_change
+        if not len(lc.total) == len(lc.direct) == len(lc.inherited) == layers:
+            raise ValueError(f"layer_change must give {layers} values for each part")
         for layer, head, _ in self.top_heads:
             if not (0 <= layer < layers and 0 <= head < heads):
                 raise ValueError(f"top head ({layer}, {head}) is outside the {layers} x {heads} heads")

@@ -3,7 +3,9 @@
 
     python scripts/evaluate.py --pair minilm-sst2 [--data PATH.tsv]
 
-Ends with one JSON line: {"pair", "n", "trained_accuracy", "untrained_accuracy"}.
+Ends with one JSON line: {"pair", "n", "trained_accuracy", "untrained_accuracy", the
+untrained model's class bias ("untrained_predicts_negative_fraction") and its
+accuracy over config.HEAD_SEEDS seeded heads ("untrained_seed_accuracy_mean", "_sd")}.
 """
 
 from __future__ import annotations

@@ -172,7 +172,7 @@ def _logit_change(model, sentence, target):
 
 def test_ig_completeness_comes_from_captums_delta(sharp_tiny_pair):
     run = run_sentence(sharp_tiny_pair, TEXT)
-    a = IntegratedGradients(n_steps=64).attribute(run.sentence, run.trained)
+    a = IntegratedGradients(n_steps=64, max_steps=64).attribute(run.sentence, run.trained)
     gap = _logit_change(sharp_tiny_pair.trained, run.sentence, a.target)
     assert abs(gap) > 0.01  # a real change of the logit, not a flat model
     # the explained output is the logit (not the probability): it moves by ``gap``
@@ -294,50 +294,44 @@ def test_loo_runs_one_batch_and_never_removes_special_tokens(toy):
     run = run_sentence(toy, TEXT).trained
     toy.trained.calls.clear()
     a = REGISTRY["loo"].attribute(run.sentence, run)
-    (batch,) = toy.trained.calls  # one forward pass: the sentence + one variant per word
+    # one forward pass per length: the variants (one word deleted each), then the sentence
+    short, whole = toy.trained.calls
     n_words = len(run.sentence.words)
-    assert len(batch) == 1 + n_words
-    mask_id = toy.tokenizer.mask_token_id
     ids = run.sentence.input_ids[0].tolist()
-    for row in batch[1:]:
-        changed = [i for i, (x, y) in enumerate(zip(ids, row)) if x != y]
-        assert len(changed) == 1 and row[changed[0]] == mask_id
-        assert not run.sentence.special[changed[0]]
+    assert whole == [tuple(ids)] and len(short) == n_words
+    for i, row in zip(run.sentence.words, short):
+        assert list(row) == ids[:i] + ids[i + 1:]  # deleted, [CLS] and [SEP] kept
     assert a.scores[0] == a.scores[-1] == 0.0
 
 
 def test_loo_on_tiny_distilbert_matches_a_forward_pass_by_hand(tiny_pair):
     run = run_sentence(tiny_pair, TEXT).trained
     a = REGISTRY["loo"].attribute(run.sentence, run)
-    ids = run.sentence.input_ids.clone()
+    ids = run.sentence.input_ids
     position = 4  # 'good'
-    ids[0, position] = tiny_pair.tokenizer.mask_token_id
+    short = torch.cat([ids[:, :position], ids[:, position + 1:]], dim=1)
     with torch.no_grad():
-        logits, _ = forward(tiny_pair.trained, torch.cat([run.sentence.input_ids, ids]),
-                            run.sentence.attention_mask.repeat(2, 1))
-    p = torch.softmax(logits.double(), -1)[:, a.target]
+        whole, _ = forward(tiny_pair.trained, ids, run.sentence.attention_mask)
+        less, _ = forward(tiny_pair.trained, short, torch.ones_like(short))
+    p = torch.softmax(torch.cat([whole, less]).double(), -1)[:, a.target]
     assert a.scores[position] == pytest.approx(float(p[0] - p[1]), abs=1e-6)
     assert a.scores[0] == a.scores[-1] == 0.0 and np.count_nonzero(a.scores[1:-1]) > 0
 
 
 # --- removal: one definition -----------------------------------------------------------
 
-def test_removal_uses_mask_then_pad(tiny_pair):
+def test_removal_deletes_tokens_as_eraser_does(tiny_pair):
+    assert "deleted" in removal.REMOVAL and "[MASK]" not in removal.REMOVAL
     sentence = encode(tiny_pair.tokenizer, TEXT)
-    assert removal.removal_id(sentence) == tiny_pair.tokenizer.mask_token_id
-    no_mask = SimpleNamespace(mask_id=None, pad_id=0)
-    assert removal.removal_id(no_mask) == 0
-    with pytest.raises(ValueError):
-        removal.removal_id(SimpleNamespace(mask_id=None, pad_id=None))
+    assert len(removal.remove(sentence, [1, 2])) == len(sentence) - 2
 
 
 def test_remove_and_keep_only(tiny_pair):
     sentence = encode(tiny_pair.tokenizer, TEXT)
-    m = tiny_pair.tokenizer.mask_token_id
     ids = sentence.input_ids[0].tolist()
-    assert removal.remove(sentence, [2, 4]).tolist() == [ids[0], ids[1], m, ids[3], m] + ids[5:]
+    assert removal.remove(sentence, [2, 4]).tolist() == [ids[0], ids[1], ids[3]] + ids[5:]
     kept = removal.keep_only(sentence, [2])
-    assert kept.tolist() == [ids[0], m, ids[2]] + [m] * (len(ids) - 4) + [ids[-1]]
+    assert kept.tolist() == [ids[0], ids[2], ids[-1]]
     assert removal.remove(sentence, []).tolist() == ids
     with pytest.raises(ValueError, match="never removed"):
         removal.remove(sentence, [0])
@@ -377,7 +371,8 @@ def test_faithfulness_table_on_toy_model(toy):
     assert list(table) == [*REGISTRY, "random"]
     drop = round(_sig(2) - _sig(-1), 4)
     for method in REGISTRY:  # every method finds 'good' here
-        assert table[method] == {"comprehensiveness": drop, "sufficiency": 0.0}
+        assert table[method] == {"comprehensiveness": drop, "sufficiency": 0.0, "tau_loo": table[method]["tau_loo"],
+                                 "aopc_comprehensiveness": drop, "aopc_sufficiency": 0.0}
         assert table[method]["comprehensiveness"] > table["random"]["comprehensiveness"]
         assert table[method]["sufficiency"] < table["random"]["sufficiency"]
     assert all(isinstance(v, float) for row in table.values() for v in row.values())
@@ -415,7 +410,8 @@ def test_each_distinct_variant_runs_once(toy):
     assert len(rows) == len(set(rows))  # nothing ran twice...
     loo_variants = {tuple(removal.remove(run.sentence, [i]).tolist()) for i in run.sentence.words}
     assert not loo_variants & set(rows)  # ...not even what leave-one-out already ran
-    assert len(rows) < 1 + (len(REGISTRY) + 10) * 3 * 2
+    # 6 words: every subset of each size is enumerated (the random expectation is exact)
+    assert len(rows) <= 1 + 2 * sum(math.comb(6, k) for k in (1, 2, 3))
     # sharing variants between rankings and methods changes no number
     alone = faithfulness.random_baseline(run_sentence(toy, TEXT).trained, draws=10, seed=0)
-    assert table["random"] == {k: round(v, 4) for k, v in alone.items()}
+    assert table["random"] == {**{k: round(v, 4) for k, v in alone.items()}, "tau_loo": 0.0}

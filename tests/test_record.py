@@ -72,7 +72,7 @@ def test_a_record_without_the_random_baseline_is_rejected():
 
 @pytest.mark.parametrize("changes, message", [
     ({"n_tokens": 4}, "n_tokens is 4 but there are 5 tokens"),
-    ({"schema_version": 2}, "schema_version"),
+    ({"schema_version": 1}, "schema_version"),
     ({"colour": "red"}, "colour"),
     ({"head_change": [[0.1, 0.2], [0.3]]}, "layers x heads"),
     ({"top_heads": [[2, 0, 0.5]]}, r"top head \(2, 0\) is outside the 2 x 2 heads"),
@@ -162,7 +162,7 @@ def test_a_registered_method_reaches_the_page_the_record_and_the_set_pages(tiny_
     page.show_attributions(ex)
     assert "First word" in shown[-1] and "First word: the first word, and nothing else." in shown[-1]
     page.show_faithfulness(ex)
-    assert "<td>first</td>" in shown[-1]
+    assert "<td>First word</td>" in shown[-1]
     r = record.parse(page.build_record(ex).model_dump(mode="json"), list(REGISTRY))
     assert r.methods[-1] == "first" and "first" in r.faithfulness.untrained
     metrics = site.aggregate([r])

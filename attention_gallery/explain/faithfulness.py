@@ -1,7 +1,7 @@
 """Do the token scores point at the tokens the model actually uses?
 
-An ERASER-style deletion test (DeYoung et al. 2020) on one sentence, for any
-ranking of its tokens (highest score first):
+ERASER's deletion test (DeYoung et al. 2020) on one sentence, for any ranking of
+its tokens (highest score first):
 
 * **comprehensiveness** = p(target | x) - p(target | x without its top-k
   tokens): if the top tokens really carry the decision, removing them hurts,
@@ -10,18 +10,29 @@ ranking of its tokens (highest score first):
   if the top tokens suffice on their own, keeping only them changes little,
   so *lower is more faithful*.
 
-Both are averaged over k in ``ks`` (each k capped at the number of word
-tokens; equal capped values counted once) and compared with the same numbers
-for random rankings (under :data:`RANDOM`). Special tokens ([CLS], [SEP]) are
-never ranked and never removed; what removing means is defined once, in
-:mod:`~attention_gallery.explain.removal`. Every distinct variant of a sentence
-runs once per model (see ``ModelRun.removals``). Everything is deterministic:
-rankings break ties by position, random rankings are seeded.
+The top-k figures average over k in ``ks`` (1, 2, 3 word tokens, each capped at
+the number of word tokens, equal capped values counted once). **AOPC** averages
+the same differences over ERASER's bins, the top 1, 5, 10, 20 and 50% of the word
+tokens (rounded, at least one token per bin; each bin counted, even when two bins
+round to the same k). The **random baseline** is the expectation over uniformly
+random rankings: exact (every subset of size k enumerated) where a k has at most
+:data:`EXACT_LIMIT` subsets, else estimated from :data:`DRAWS` seeded random
+orders, whose standard error is reported. ``tau_loo`` is Kendall's tau (tau-b)
+between a method's scores and leave-one-out's over the word tokens (ferret's
+tau-LOO); the random ranking's is 0 in expectation.
+
+Special tokens ([CLS], [SEP]) are never ranked and never removed; what removing
+means is defined once, in :mod:`~attention_gallery.explain.removal`. Every
+distinct variant of a sentence runs once per model (``ModelRun.removals``).
+Everything is deterministic: rankings break ties by position, draws are seeded.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,11 +41,20 @@ from . import removal
 from .forward import ModelRun
 from .methods import Attribution
 
+KS = (1, 2, 3)
+BINS = (0.01, 0.05, 0.10, 0.20, 0.50)  # ERASER's AOPC bins, fractions of the word tokens
+EXACT_LIMIT = 256  # subsets of one size enumerated exactly up to this many
+DRAWS = 200  # random orders drawn otherwise
+FIGURES = ("comprehensiveness", "sufficiency", "aopc_comprehensiveness", "aopc_sufficiency")
+
 READING = (
     "Comprehensiveness is how much the probability of the predicted class drops "
     "when the top-ranked tokens are removed (higher = more faithful); sufficiency "
-    "is how much it drops when only those tokens are kept (lower = more faithful); "
-    "a faithful method beats the random ranking on both."
+    "is how much it drops when only those tokens are kept (lower = more faithful). "
+    "The top-k columns use the top 1, 2 and 3 tokens; the AOPC columns average over "
+    "ERASER's bins, the top 1, 5, 10, 20 and 50% of the tokens (at least one). "
+    "A faithful method beats the random ranking on both. Tau-LOO is the rank "
+    "agreement (Kendall's tau, -1 to 1) of a method's scores with leave-one-out's."
 )
 
 RANDOM_TITLE = "Random order (baseline)"
@@ -58,6 +78,12 @@ def capped_ks(ks: Sequence[int], n_words: int) -> tuple[int, ...]:
     return tuple(sorted({min(int(k), n_words) for k in ks}))
 
 
+def bin_ks(n_words: int, bins: Sequence[float] = BINS) -> tuple[int, ...]:
+    """The k of each AOPC bin: the fraction of ``n_words`` rounded half up, at
+    least 1 (duplicates kept: each bin is one point of the curve)."""
+    return tuple(max(1, min(n_words, int(math.floor(f * n_words + 0.5)))) for f in bins)
+
+
 def random_rankings(run: ModelRun, draws: int, seed: int) -> list[np.ndarray]:
     """``draws`` random orders of the word tokens (numpy generator seeded with ``seed``)."""
     rng = np.random.default_rng(seed)
@@ -65,42 +91,120 @@ def random_rankings(run: ModelRun, draws: int, seed: int) -> list[np.ndarray]:
     return [rng.permutation(words) for _ in range(int(draws))]
 
 
-def _deletion(run: ModelRun, rankings: Mapping[str, list[np.ndarray]], ks: Sequence[int],
-              target: int | None) -> dict[str, dict[str, float]]:
-    """Comprehensiveness and sufficiency of every ranking.
+def _weights(ks: Sequence[int], n_words: int) -> dict[str, dict[int, float]]:
+    """Each figure as weights over k of p0 - p(variant of size k): figure =
+    sum_k w_k (p0 - p_k), the weights of one figure summing to 1."""
+    top = capped_ks(ks, n_words)
+    bins = bin_ks(n_words)
+    w_top = {k: 1.0 / len(top) for k in top}
+    w_bin: dict[int, float] = {}
+    for k in bins:
+        w_bin[k] = w_bin.get(k, 0.0) + 1.0 / len(bins)
+    return {"comprehensiveness": w_top, "sufficiency": w_top,
+            "aopc_comprehensiveness": w_bin, "aopc_sufficiency": w_bin}
 
-    ``rankings`` maps a name to a list of orders (positions, best first); the
-    numbers of a name are averaged over its orders (one order, or random draws).
-    """
+
+def _figures(p0: float, removed: Mapping[int, float], kept: Mapping[int, float],
+             weights) -> dict[str, float]:
+    out = {}
+    for name, w in weights.items():
+        side = removed if name.endswith("comprehensiveness") else kept
+        out[name] = float(sum(wk * (p0 - side[k]) for k, wk in w.items()))
+    return out
+
+
+def _needed(weights) -> list[int]:
+    return sorted({k for w in weights.values() for k in w})
+
+
+def _target(run: ModelRun, target: int | None) -> int:
+    return run.predicted if target is None else int(target)
+
+
+def _rankings(run: ModelRun, orders: Mapping[str, np.ndarray], ks, target) -> dict[str, dict[str, float]]:
+    """The four figures of each order (positions, best first)."""
     sentence = run.sentence
     n_words = len(sentence.words)
     if n_words == 0:
         raise ValueError(f"no word tokens to remove in {sentence.text!r}")
-    ks = capped_ks(ks, n_words)
-    batch, slots = [removal.remove(sentence, [])], {}
-    for name, orders in rankings.items():
-        slots[name] = []
+    weights = _weights(ks, n_words)
+    need = _needed(weights)
+    batch = [removal.remove(sentence, [])]
+    for order in orders.values():
+        order = np.asarray(order)
+        batch.extend(removal.remove(sentence, order[:k]) for k in need)
+        batch.extend(removal.keep_only(sentence, order[:k]) for k in need)
+    p = run.removals.probs(batch)[:, _target(run, target)]
+    n, out = len(need), {}
+    for i, name in enumerate(orders):
+        start = 1 + 2 * n * i
+        removed = dict(zip(need, p[start:start + n]))
+        kept = dict(zip(need, p[start + n:start + 2 * n]))
+        out[name] = _figures(p[0], removed, kept, weights)
+    return out
+
+
+@dataclass
+class RandomBaseline:
+    """The random ranking's figures: their expectation, exact or estimated."""
+
+    figures: dict[str, float]
+    se: dict[str, float]  # standard error of each figure (0 where exact)
+    mode: str  # "exact" or "sampled:N"
+
+
+def random_expectation(run: ModelRun, ks: Sequence[int] = KS, draws: int = DRAWS, seed: int = 0,
+                       target: int | None = None, exact_limit: int = EXACT_LIMIT) -> RandomBaseline:
+    """The expected figures of a uniformly random ranking of the word tokens.
+
+    A random ranking's top k is a uniformly random k-subset, so each figure is a
+    weighted sum over k of p0 - E[p(variant)]. For each k with at most
+    ``exact_limit`` subsets the expectation is exact (every subset run); for the
+    others it is the mean over ``draws`` seeded random orders (their top k), with
+    the standard error of the mean."""
+    sentence = run.sentence
+    words = sentence.words
+    n_words = len(words)
+    if n_words == 0:
+        raise ValueError(f"no word tokens to remove in {sentence.text!r}")
+    t = _target(run, target)
+    weights = _weights(ks, n_words)
+    need = _needed(weights)
+    exact = [k for k in need if math.comb(n_words, k) <= exact_limit]
+    sampled = [k for k in need if k not in exact]
+    p0 = float(run.removals.probs([removal.remove(sentence, [])])[0, t])
+    removed: dict[int, float] = {}
+    kept: dict[int, float] = {}
+    for k in exact:
+        subsets = [list(c) for c in itertools.combinations(words.tolist(), k)]
+        removed[k] = float(run.removals.probs([removal.remove(sentence, s) for s in subsets])[:, t].mean())
+        kept[k] = float(run.removals.probs([removal.keep_only(sentence, s) for s in subsets])[:, t].mean())
+    se = {name: 0.0 for name in weights}
+    if sampled:
+        orders = random_rankings(run, draws, seed)
+        batch = []
         for order in orders:
-            slots[name].append(len(batch))
-            order = np.asarray(order)
-            batch.extend(removal.remove(sentence, order[:k]) for k in ks)
-            batch.extend(removal.keep_only(sentence, order[:k]) for k in ks)
-    p = run.removals.probs(batch)[:, run.predicted if target is None else int(target)]
-    n = len(ks)
-    result = {}
-    for name, starts in slots.items():
-        comp = [p[0] - p[i:i + n].mean() for i in starts]
-        suff = [p[0] - p[i + n:i + 2 * n].mean() for i in starts]
-        result[name] = {"comprehensiveness": float(np.mean(comp)),
-                        "sufficiency": float(np.mean(suff))}
-    return result
+            batch.extend(removal.remove(sentence, order[:k]) for k in sampled)
+            batch.extend(removal.keep_only(sentence, order[:k]) for k in sampled)
+        p = run.removals.probs(batch)[:, t].reshape(len(orders), 2, len(sampled))
+        per_draw = {}
+        for name, w in weights.items():
+            side = 0 if name.endswith("comprehensiveness") else 1
+            # the sampled part of the figure, one value per draw
+            per_draw[name] = sum(w.get(k, 0.0) * (p0 - p[:, side, j]) for j, k in enumerate(sampled))
+            se[name] = float(np.std(per_draw[name], ddof=1) / math.sqrt(len(orders)))
+        for j, k in enumerate(sampled):
+            removed[k] = float(p[:, 0, j].mean())
+            kept[k] = float(p[:, 1, j].mean())
+    mode = "exact" if not sampled else f"sampled:{int(draws)}"
+    return RandomBaseline(figures=_figures(p0, removed, kept, weights), se=se, mode=mode)
 
 
 def _one_ranking(run: ModelRun, scores, ks, target) -> dict[str, float]:
-    return _deletion(run, {"s": [rank_tokens(scores, run.sentence.special)]}, ks, target)["s"]
+    return _rankings(run, {"s": rank_tokens(scores, run.sentence.special)}, ks, target)["s"]
 
 
-def comprehensiveness(run: ModelRun, scores, ks: Sequence[int] = (1, 2, 3),
+def comprehensiveness(run: ModelRun, scores, ks: Sequence[int] = KS,
                       target: int | None = None) -> float:
     """Mean over k of p(target | x) - p(target | x with the top-k tokens removed).
 
@@ -110,7 +214,7 @@ def comprehensiveness(run: ModelRun, scores, ks: Sequence[int] = (1, 2, 3),
     return _one_ranking(run, scores, ks, target)["comprehensiveness"]
 
 
-def sufficiency(run: ModelRun, scores, ks: Sequence[int] = (1, 2, 3),
+def sufficiency(run: ModelRun, scores, ks: Sequence[int] = KS,
                 target: int | None = None) -> float:
     """Mean over k of p(target | x) - p(target | only the top-k tokens kept).
 
@@ -120,27 +224,62 @@ def sufficiency(run: ModelRun, scores, ks: Sequence[int] = (1, 2, 3),
     return _one_ranking(run, scores, ks, target)["sufficiency"]
 
 
-def random_baseline(run: ModelRun, ks: Sequence[int] = (1, 2, 3), draws: int = 10,
+def aopc(run: ModelRun, scores, target: int | None = None) -> dict[str, float]:
+    """AOPC comprehensiveness and sufficiency over ERASER's bins."""
+    figures = _one_ranking(run, scores, KS, target)
+    return {k: figures[k] for k in ("aopc_comprehensiveness", "aopc_sufficiency")}
+
+
+def random_baseline(run: ModelRun, ks: Sequence[int] = KS, draws: int = DRAWS,
                     seed: int = 0, target: int | None = None) -> dict[str, float]:
-    """Comprehensiveness and sufficiency averaged over ``draws`` random rankings."""
-    return _deletion(run, {RANDOM: random_rankings(run, draws, seed)}, ks, target)[RANDOM]
+    """The random ranking's expected figures (see :func:`random_expectation`)."""
+    return random_expectation(run, ks, draws, seed, target).figures
+
+
+def tau_loo(scores, loo_scores, special: np.ndarray) -> float:
+    """Kendall's tau-b of ``scores`` against leave-one-out's over the word tokens
+    (1 for a single word; 0 where either ranking is constant)."""
+    from scipy.stats import kendalltau
+
+    words = np.flatnonzero(~np.asarray(special, bool))
+    if len(words) < 2:
+        return 1.0
+    tau = kendalltau(np.asarray(scores, float)[words], np.asarray(loo_scores, float)[words]).statistic
+    return 0.0 if not np.isfinite(tau) else float(tau)
+
+
+def deletion_test(run: ModelRun, attributions: Mapping[str, Attribution], ks: Sequence[int] = KS,
+                  draws: int = DRAWS, seed: int = 0, target: int | None = None):
+    """``(table, random)``: the figures of every attribution and of the random
+    baseline (``table[RANDOM]``, with tau_loo 0), and the :class:`RandomBaseline`."""
+    if RANDOM in attributions:
+        raise ValueError(f"{RANDOM!r} is reserved for the random baseline")
+    special = run.sentence.special
+    orders = {name: rank_tokens(a.scores, special) for name, a in attributions.items()}
+    table = _rankings(run, orders, ks, target)
+    loo = attributions.get("loo")
+    if loo is None or (target is not None and loo.target != int(target)):
+        from .methods import LeaveOneOut
+
+        loo = LeaveOneOut().attribute(run.sentence, run, target)
+    for name, a in attributions.items():
+        table[name]["tau_loo"] = tau_loo(a.scores, loo.scores, special)
+    rnd = random_expectation(run, ks, draws, seed, target)
+    table[RANDOM] = {**rnd.figures, "tau_loo": 0.0}
+    table = {name: {key: round(value, 4) for key, value in numbers.items()}
+             for name, numbers in table.items()}
+    return table, rnd
 
 
 def faithfulness(run: ModelRun, attributions: Mapping[str, Attribution],
-                 ks: Sequence[int] = (1, 2, 3), draws: int = 10, seed: int = 0,
+                 ks: Sequence[int] = KS, draws: int = DRAWS, seed: int = 0,
                  target: int | None = None) -> dict[str, dict[str, float]]:
-    """The deletion test for every attribution and a random ranking.
+    """The deletion test for every attribution and the random baseline.
 
     Each attribution ranks tokens by score, highest first (for IG the signed score
     toward the target: tokens pushing toward the predicted class come first).
-    Returns ``{method: {'comprehensiveness': c, 'sufficiency': s}, ...,
-    'random': {...}}`` in the order of ``attributions``, floats rounded to 4 decimals.
+    Returns ``{method: {figure: value}, ..., 'random': {...}}`` in the order of
+    ``attributions``, floats rounded to 4 decimals (figures: :data:`FIGURES` and
+    ``tau_loo``).
     """
-    special = run.sentence.special
-    rankings = {name: [rank_tokens(a.scores, special)] for name, a in attributions.items()}
-    if RANDOM in rankings:
-        raise ValueError(f"{RANDOM!r} is reserved for the random baseline")
-    rankings[RANDOM] = random_rankings(run, draws, seed)
-    result = _deletion(run, rankings, ks, target)
-    return {name: {key: round(value, 4) for key, value in numbers.items()}
-            for name, numbers in result.items()}
+    return deletion_test(run, attributions, ks, draws, seed, target)[0]

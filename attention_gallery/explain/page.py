@@ -59,6 +59,14 @@ class Explanation:
         return head_change(self.run.untrained.attention, self.run.trained.attention)
 
     @cached_property
+    def layer_change(self) -> dict:
+        """Mean head change per layer: total, direct (own adapter), inherited."""
+        from .layerchange import layer_change
+
+        return layer_change(self.pair, self.sentence, self.run.untrained.attention,
+                            self.run.trained.attention)
+
+    @cached_property
     def top_heads(self) -> list[tuple[int, int, float]]:
         from .headchange import top_heads
 
@@ -72,11 +80,34 @@ class Explanation:
         return {w: attribute_all(self.sentence, self.run.run(w)) for w in MODELS}
 
     @cached_property
-    def faithfulness(self) -> dict:
-        """{model: {method name or 'random': {'comprehensiveness', 'sufficiency'}}}."""
-        from .faithfulness import faithfulness
+    def seed_p_positive(self) -> list[float]:
+        """p(positive) of the untrained head drawn with each of config.HEAD_SEEDS seeds."""
+        from .seeds import p_positive
 
-        return {w: faithfulness(self.run.run(w), self.attributions[w]) for w in MODELS}
+        return p_positive(self.pair.untrained, self.sentence, self.pair.spec.head_seed)
+
+    @property
+    def seed_seeds(self) -> list[int]:
+        from .seeds import seeds_of
+
+        return seeds_of(self.pair.spec.head_seed)
+
+    @cached_property
+    def deletion(self) -> dict:
+        """{model: (table, RandomBaseline)} of the deletion test."""
+        from .faithfulness import deletion_test
+
+        return {w: deletion_test(self.run.run(w), self.attributions[w]) for w in MODELS}
+
+    @cached_property
+    def faithfulness(self) -> dict:
+        """The record's faithfulness: {model: {method or 'random': figures}} and
+        ``random_baseline``: {model: {'mode', 'se'}}."""
+        out = {w: self.deletion[w][0] for w in MODELS}
+        out["random_baseline"] = {w: {"mode": self.deletion[w][1].mode,
+                                      "se": {k: round(v, 4) for k, v in self.deletion[w][1].se.items()}}
+                                  for w in MODELS}
+        return out
 
 
 def explain(text: str, label: str, *, note: str = "", pair: str = config.DEFAULT_PAIR,
@@ -101,13 +132,21 @@ def show_sentence(ex: Explanation) -> None:
 
 
 def show_predictions(ex: Explanation) -> None:
-    """Both models' logits, probabilities and predicted label."""
+    """Both models' logits, probabilities and predicted label; the untrained head
+    shown as chance, with its margin and the fraction of seeded heads saying positive."""
     spec = ex.pair.spec
     rows = {"trained": ex.run.trained, "untrained": ex.run.untrained}
+    seeds = ex.seed_p_positive
+    positive = sum(p > 0.5 for p in seeds)
     display(HTML(views.predictions_table(ex.run.labels, rows, ex.label) +
-                 f'<p class="gallery-caption">trained: {views.esc(spec.trained.display_name)}; '
-                 f"untrained: {views.esc(spec.untrained.display_name)} with a fresh head "
-                 f"(seed {spec.head_seed}).</p>"))
+                 f'<p class="gallery-caption">fine-tuned: {views.esc(spec.trained.display_name)}; '
+                 f"{views.esc(config.UNTRAINED_NAME)}: {views.esc(spec.untrained.display_name)} "
+                 f"with a head drawn at random (seed {spec.head_seed}). "
+                 "Its verdict is chance, not a judgement: the margin between its two logits is "
+                 f"{abs(float(np.diff(ex.run.untrained.logits[:2])[0])):.4f}. Drawn again with "
+                 f"{len(seeds)} seeds (the encoder unchanged), the head predicts "
+                 f"{views.esc(ex.run.labels[-1])} with {positive} of {len(seeds)} seeds "
+                 f"(p({views.esc(ex.run.labels[-1])}) from {min(seeds):.3f} to {max(seeds):.3f}).</p>"))
 
 
 def _bertviz_live(ex: Explanation, view: str, attention: str, layer=None, heads=None) -> None:
@@ -159,39 +198,77 @@ def show_head_change(ex: Explanation) -> None:
     ))
 
 
-def show_attributions(ex: Explanation) -> None:
-    """Token scores of each registered method, for the trained and the untrained model."""
+def class_scores(attribution, n_labels: int) -> np.ndarray:
+    """A signed attribution's scores pointing toward the last label (positive):
+    scores explaining another target are negated (two labels), so a colour means
+    the same class in every row."""
+    scores = np.asarray(attribution.scores, dtype=float)
+    return scores if attribution.target == n_labels - 1 else -scores
+
+
+def attribution_scales(ex: Explanation) -> dict:
+    """{method name: darkest value}: one colour scale per method over both models."""
     from .methods import REGISTRY
 
-    parts = [views.attribution_legend()]
+    n = len(ex.run.labels)
+    return {name: views.shared_scale([class_scores(ex.attributions[w][name], n) for w in MODELS],
+                                     ex.sentence.special) for name in REGISTRY}
+
+
+def show_attributions(ex: Explanation) -> None:
+    """Token scores of each registered method, for both models, one colour scale
+    per method shared by the two rows; signed methods coloured by class."""
+    from .methods import REGISTRY
+
+    n = len(ex.run.labels)
+    scales = attribution_scales(ex)
+    parts = [views.attribution_legend(ex.run.labels, {
+        m.title: (scales[name], m.unit, m.signed) for name, m in REGISTRY.items()})]
     for which in MODELS:
         run = ex.run.run(which)
-        parts.append(f"<h4>{which} model — explaining “{views.esc(ex.run.labels[run.predicted])}” "
+        parts.append(f"<h4>{views.esc(views.model_name(which))} — explaining "
+                     f"“{views.esc(ex.run.labels[run.predicted])}” "
                      f"(p = {run.probs[run.predicted]:.2f})</h4>")
         captions = []
         for name, method in REGISTRY.items():
             attribution = ex.attributions[which][name]
-            parts.append(views.token_scores(attribution.tokens, attribution.scores, method.title,
-                                            ex.sentence.special))
+            scores = class_scores(attribution, n) if method.signed else attribution.scores
+            parts.append(views.token_scores(attribution.tokens, scores, method.title,
+                                            ex.sentence.special, vmax=scales[name],
+                                            signed_scores=method.signed))
             captions.append(method.caption(attribution))
         parts += [f'<p class="gallery-caption">{views.esc(c)}</p>' for c in captions if c]
+    parts.append(f'<p class="gallery-caption">{views.esc(ig_baseline_note(ex))}</p>')
     parts.append("<ul class=\"gallery-caption\">" + "".join(
         f"<li>{views.esc(f'{m.title}: {m.description}')}</li>" for m in REGISTRY.values()) + "</ul>")
     display(HTML("".join(parts)))
 
 
 def show_faithfulness(ex: Explanation) -> None:
-    """Comprehensiveness and sufficiency of each method against random order."""
-    from .faithfulness import READING
+    """ERASER's deletion test of each method (top-k and AOPC) against the random
+    ranking's expectation, and each method's agreement with leave-one-out."""
+    from .faithfulness import FIGURES, READING, RANDOM_TITLE
+    from .methods import REGISTRY
     from .removal import REMOVAL
 
-    rows = []
+    titles = {**{n: m.title for n, m in REGISTRY.items()}, "random": RANDOM_TITLE}
+    rows, notes = [], []
     for which in MODELS:
-        for method, scores in ex.faithfulness[which].items():
-            rows.append((which, method, views.signed(scores['comprehensiveness']),
-                         views.signed(scores['sufficiency'])))
-    display(HTML(views.simple_table(("model", "method", "comprehensiveness ↑", "sufficiency ↓"), rows)
-                 + f'<p class="gallery-caption">{views.esc(READING)} {views.esc(REMOVAL)}</p>'))
+        table, rnd = ex.deletion[which]
+        for method, scores in table.items():
+            cells = [views.signed(scores[f]) for f in FIGURES]
+            if method == "random" and rnd.mode != "exact":
+                cells = [f"{c} ± {rnd.se[f]:.3f}" for c, f in zip(cells, FIGURES)]
+            tau = "—" if method in ("random", "loo") else views.signed(scores["tau_loo"], 2)
+            rows.append((views.model_name(which), titles.get(method, method), *cells, tau))
+        notes.append(f"{views.model_name(which)}: random baseline "
+                     + ("exact (every subset enumerated)" if rnd.mode == "exact" else
+                        f"estimated from {rnd.mode.split(':')[1]} random orders (± one standard error)"))
+    header = ("model", "method", "comprehensiveness ↑ (top 1-3)", "sufficiency ↓ (top 1-3)",
+              "AOPC comprehensiveness ↑", "AOPC sufficiency ↓", "tau-LOO")
+    display(HTML(views.simple_table(header, rows)
+                 + f'<p class="gallery-caption">{views.esc(READING)} {views.esc(REMOVAL)} '
+                   f'{views.esc("; ".join(notes))}.</p>'))
 
 
 def _outcome(ex: Explanation, which: str) -> dict:
@@ -205,6 +282,33 @@ def _outcome(ex: Explanation, which: str) -> dict:
         "logits": [round(float(x), 4) for x in run.logits],
         "correct": predicted == ex.label,
     }
+
+
+def _ig_check(ex: Explanation, which: str) -> dict:
+    info = ex.attributions[which]["ig"].info
+    return {"steps": int(info["n_steps"]), "completeness_error": round(info["completeness_error"], 6),
+            "relative_error": round(info["relative_error"], 6),
+            "logit_change": round(info["logit_change"], 4),
+            "baseline_p_positive": round(info["baseline_p_last"], 4)}
+
+
+def ig_baseline_note(ex: Explanation) -> str:
+    """What IG's baseline already predicts, and what that means for reading it."""
+    positive = ex.run.labels[-1]
+    parts = []
+    for which in MODELS:
+        info = ex.attributions[which]["ig"].info
+        parts.append(f"to the {views.model_name(which)} it reads as "
+                     f"{100 * info['baseline_p_last']:.0f}% {positive}")
+    trained = ex.attributions["trained"]["ig"].info["baseline_p_last"]
+    leaning = positive if trained >= 0.5 else ex.run.labels[0]
+    return (f"IG's baseline is this sentence with every word replaced by [PAD], an empty "
+            f"sentence; it is not neutral: {'; '.join(parts)}. IG scores explain only the move "
+            f"from that baseline to the sentence. The fine-tuned model's baseline already leans "
+            f"{leaning}, so for a {leaning} prediction the scores explain a small last step and "
+            f"look weak, while for the other class they must explain the whole swing away from "
+            f"{leaning} and look strong: compare scores within a row, not between predictions "
+            f"of different classes.")
 
 
 def build_record(ex: Explanation) -> SentenceRecord:
@@ -227,6 +331,12 @@ def build_record(ex: Explanation) -> SentenceRecord:
         head_change=np.round(ex.head_change, 4).tolist(),
         top_heads=[(l, h, round(v, 4)) for l, h, v in ex.top_heads],
         faithfulness=ex.faithfulness,
+        ig={w: _ig_check(ex, w) for w in MODELS},
+        layer_change=ex.layer_change,
+        untrained_seeds={"seeds": ex.seed_seeds,
+                         "p_positive": [round(float(p), 4) for p in ex.seed_p_positive],
+                         "positive_fraction": round(sum(p > 0.5 for p in ex.seed_p_positive)
+                                                    / len(ex.seed_p_positive), 4)},
     )
 
 

@@ -1,8 +1,12 @@
 """What "removing a token" means: the one definition, used by leave-one-out
 occlusion and by the deletion test (comprehensiveness and sufficiency).
 
-Changing :func:`remove` (for instance to ERASER's deletion, which shortens the
-input) changes both at once; :class:`Removals` runs whatever it returns.
+Removing is ERASER's (DeYoung et al. 2020): the tokens are deleted, so the input
+gets shorter; [CLS] and [SEP] are kept. (Replacing them by [MASK] instead keeps
+the length but is not neutral: with every word masked, the fine-tuned model
+calls the input positive at 0.81 to 0.93, which makes the test easy for negative
+predictions and hard for positive ones.) Changing :func:`remove` changes leave-
+one-out and the deletion test at once; :class:`Removals` runs whatever it returns.
 """
 
 from __future__ import annotations
@@ -16,36 +20,29 @@ from .encode import EncodedSentence
 from .forward import forward
 
 REMOVAL = (
-    "A removed token's id is replaced by the tokenizer's [MASK] id (by [PAD] when "
-    "the tokenizer has no mask token); every token keeps its position, [CLS] and "
-    "[SEP] are never removed, and the attention mask is left unchanged."
+    "A removed token is deleted from the input (ERASER's definition): the sequence "
+    "gets shorter, the tokens after it move up one position, and [CLS] and [SEP] are "
+    "never removed."
 )
 
-BATCH = 64  # variants per forward pass
-
-
-def removal_id(sentence: EncodedSentence) -> int:
-    """The id that stands in for a removed token: [MASK], else [PAD]."""
-    for rid in (sentence.mask_id, sentence.pad_id):
-        if rid is not None:
-            return int(rid)
-    raise ValueError("the tokenizer has neither a [MASK] nor a [PAD] token")
+BATCH = 256  # variants per forward pass (256 ran 885 short variants 1.5x faster than 64)
 
 
 def remove(sentence: EncodedSentence, positions: Sequence[int]) -> torch.Tensor:
-    """The ids (T,) the model sees when the tokens at ``positions`` are removed.
+    """The ids the model sees when the tokens at ``positions`` are removed:
+    the sentence's ids without them (shorter by ``len(set(positions))``).
 
     Special tokens are never removed: asking for one is an error."""
     positions = np.asarray(positions, dtype=np.int64).reshape(-1)
     if positions.size and sentence.special[positions].any():
         raise ValueError(f"special tokens are never removed (positions {positions.tolist()})")
-    ids = sentence.input_ids[0].clone()
-    ids[torch.from_numpy(positions)] = removal_id(sentence)
-    return ids
+    keep = np.ones(len(sentence), dtype=bool)
+    keep[positions] = False
+    return sentence.input_ids[0][torch.from_numpy(keep)].clone()
 
 
 def keep_only(sentence: EncodedSentence, positions: Sequence[int]) -> torch.Tensor:
-    """The ids (T,) with every word token except those at ``positions`` removed."""
+    """The ids with every word token except those at ``positions`` removed."""
     return remove(sentence, np.setdiff1d(sentence.words, np.asarray(positions, dtype=np.int64)))
 
 
@@ -53,8 +50,9 @@ class Removals:
     """One model's class probabilities on variants of one sentence.
 
     Each distinct variant is run once, however many rankings (or methods) ask for
-    it; the new ones run together, :data:`BATCH` sequences per forward pass, with
-    no gradients.
+    it; the new ones run together, grouped by length (no padding, so each runs
+    exactly as it would alone), :data:`BATCH` sequences per forward pass, with no
+    gradients.
     """
 
     def __init__(self, model, sentence: EncodedSentence):
@@ -69,15 +67,18 @@ class Removals:
         for key, ids in zip(keys, variants):
             if key not in self._known and key not in todo:
                 todo[key] = ids
-        if todo:
-            new_keys, batch = list(todo), torch.stack(list(todo.values()))
-            mask = self.sentence.attention_mask[0]
-            with torch.no_grad():
-                for start in range(0, len(batch), BATCH):
-                    chunk = batch[start:start + BATCH]
-                    logits, _ = forward(self.model, chunk, mask.expand_as(chunk))
+        by_length: dict[int, list[bytes]] = {}
+        for key, ids in todo.items():
+            by_length.setdefault(len(ids), []).append(key)
+        with torch.no_grad():
+            for length in sorted(by_length):
+                group = by_length[length]
+                for start in range(0, len(group), BATCH):
+                    chunk_keys = group[start:start + BATCH]
+                    chunk = torch.stack([todo[k] for k in chunk_keys])
+                    logits, _ = forward(self.model, chunk, torch.ones_like(chunk))
                     probs = torch.softmax(logits.double(), dim=-1).numpy()
-                    for key, row in zip(new_keys[start:start + BATCH], probs):
+                    for key, row in zip(chunk_keys, probs):
                         self._known[key] = row
         return np.stack([self._known[key] for key in keys])
 

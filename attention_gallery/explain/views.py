@@ -108,10 +108,26 @@ def sentence_card(text: str, tokens, gold: str, note: str = "") -> str:
     )
 
 
+MODEL_NAMES = {"trained": f"{config.TRAINED_SHORT} model", "untrained": config.UNTRAINED_SHORT}
+
+
+def model_name(which: str) -> str:
+    """How a page names a model: the untrained one is the pretrained encoder with
+    an untrained head, never just "untrained"."""
+    return MODEL_NAMES.get(which, which)
+
+
+def chance_mark(logits) -> str:
+    """What the untrained head's verdict is: chance, with its margin in logits."""
+    margin = abs(float(logits[0]) - float(logits[-1]))
+    return f"≈ chance (margin {margin:.3f} logit)"
+
+
 def predictions_table(labels, rows: dict, gold: str) -> str:
     """Logits, probabilities and prediction of each model, side by side.
 
     ``rows`` maps a model name to an object with ``logits``, ``probs``, ``predicted``.
+    The untrained head's prediction is chance, never marked right or wrong.
     """
     head = "".join(f"<th>logit {esc(l)}</th>" for l in labels) + "".join(
         f"<th>p({esc(l)})</th>" for l in labels)
@@ -119,12 +135,16 @@ def predictions_table(labels, rows: dict, gold: str) -> str:
     for name, run in rows.items():
         pred = labels[run.predicted]
         right = pred == gold
-        mark = "✓ right" if right else "✗ wrong"
         cells = "".join(f"<td>{signed(x)}</td>" for x in run.logits) + "".join(
             f"<td>{p:.3f}</td>" for p in run.probs)
+        if name == "untrained":
+            verdict = f'<td class="gallery-chance">{esc(chance_mark(run.logits))}</td>'
+        else:
+            verdict = (f'<td class="gallery-{"right" if right else "wrong"}">'
+                       f'{"✓ right" if right else "✗ wrong"}</td>')
         body.append(
-            f"<tr><th>{esc(name)}</th>{cells}<td><strong>{esc(pred)}</strong></td>"
-            f'<td class="gallery-{"right" if right else "wrong"}">{mark}</td></tr>'
+            f"<tr><th>{esc(model_name(name))}</th>{cells}<td><strong>{esc(pred)}</strong></td>"
+            f"{verdict}</tr>"
         )
     return ('<div class="gallery-scroll"><table class="gallery-table"><thead><tr><th>model</th>' + head +
             "<th>prediction</th><th>vs gold</th></tr></thead><tbody>" + "".join(body) +
@@ -135,35 +155,71 @@ def _alpha(value: float, vmax: float) -> float:
     return 0.0 if vmax <= 0 else round(min(1.0, abs(value) / vmax) * 0.85, 3)
 
 
-def token_scores(tokens, scores, caption: str, muted=None) -> str:
-    """The sentence with each token coloured by its score: blue pushes toward the
-    explained class, red pushes away; strength = |score| / max |score| over the
-    tokens not ``muted`` (special tokens such as [CLS], shown uncoloured)."""
+UNSIGNED_RGB = "124, 77, 255"  # one hue for unsigned scores (attention, rollout)
+
+
+def shared_scale(rows, muted) -> float:
+    """The colour scale of one method: the largest |score| over the tokens not
+    ``muted`` in every row (both models), so a small score looks small in any row."""
+    muted = np.asarray(muted, bool)
+    values = [np.abs(np.asarray(r, dtype=float)[~muted]) for r in rows]
+    values = [v for v in values if v.size]
+    return float(max(v.max() for v in values)) if values else 0.0
+
+
+def token_scores(tokens, scores, caption: str, muted=None, vmax: float | None = None,
+                 signed_scores: bool = True) -> str:
+    """The sentence with each token coloured by its score.
+
+    Signed scores are by class: ``scores`` point toward the last label (positive)
+    when > 0, coloured with the site's positive colour, and toward the first
+    (negative) when < 0, in the negative colour. Unsigned scores use one hue.
+    Strength = |score| / ``vmax`` (default: the largest |score| of this row over
+    the tokens not ``muted``; special tokens such as [CLS] are shown uncoloured)."""
     from bertviz.util import format_special_chars
 
     scores = np.asarray(scores, dtype=float)
     muted = np.zeros(len(scores), bool) if muted is None else np.asarray(muted, bool)
-    visible = np.abs(scores[~muted])
-    vmax = float(visible.max()) if visible.size else 0.0
+    if vmax is None:
+        vmax = shared_scale([scores], muted)
     spans = []
     for tok, s, mute in zip(format_special_chars(tokens), scores, muted):
         if mute:
             spans.append(f'<span class="gallery-attr gallery-attr-muted" title="{signed(s)}">{esc(tok)}</span>')
             continue
-        kind = "pos" if s >= 0 else "neg"
+        if signed_scores:
+            kind = "pos" if s >= 0 else "neg"
+            style = f"--a:{_alpha(s, vmax)}"
+        else:
+            kind = "unsigned"
+            style = f"--a:{_alpha(s, vmax)};background:rgba({UNSIGNED_RGB},var(--a))"
         spans.append(
-            f'<span class="gallery-attr gallery-attr-{kind}" style="--a:{_alpha(s, vmax)}" '
+            f'<span class="gallery-attr gallery-attr-{kind}" style="{style}" '
             f'title="{signed(s)}">{esc(tok)}</span>'
         )
     return (f'<div class="gallery-attribution"><span class="gallery-attr-caption">{esc(caption)}</span>'
             f'<span class="gallery-attr-tokens" dir="ltr">{"".join(spans)}</span></div>')
 
 
-def attribution_legend() -> str:
-    return ('<p class="gallery-legend"><span class="gallery-attr gallery-attr-pos" style="--a:0.8">'
-            'toward the predicted class</span> <span class="gallery-attr gallery-attr-neg" '
-            'style="--a:0.8">away from it</span> · colour strength = |score| / largest |score| in '
-            "the row ([CLS] and [SEP], greyed, are left out of the scale); hover a token for its value.</p>")
+def attribution_legend(labels=("negative", "positive"), scales: dict | None = None) -> str:
+    """What the colours mean; ``scales`` maps a method title to (darkest value,
+    unit, signed): one scale per method, shared by both models."""
+    neg, pos = labels[0], labels[-1]
+    head = (f'<p class="gallery-legend"><span class="gallery-attr gallery-attr-pos" style="--a:0.8">'
+            f'toward {esc(pos)}</span> <span class="gallery-attr gallery-attr-neg" '
+            f'style="--a:0.8">toward {esc(neg)}</span> <span class="gallery-attr gallery-attr-unsigned" '
+            f'style="--a:0.8;background:rgba({UNSIGNED_RGB},var(--a))">weight (unsigned)</span> · '
+            "one colour scale per method, the same for both models, so a tiny score looks pale "
+            "in either row ([CLS] and [SEP], greyed, are left out of the scale). Signed scores "
+            "(IG, leave-one-out) are coloured by the class they push toward, whichever class the "
+            "model predicts; hover a token for its value (signed: + toward "
+            f"{esc(pos)}).</p>")
+    if not scales:
+        return head
+    items = "".join(
+        f"<li>{esc(title)}: the darkest colour is {'±' if is_signed else ''}{value:.3g} {esc(unit)}</li>"
+        for title, (value, unit, is_signed) in scales.items())
+    return head + f'<ul class="gallery-caption">{items}</ul>'
 
 
 def heatmap(values: np.ndarray, caption: str, row_label: str = "layer", col_label: str = "head",

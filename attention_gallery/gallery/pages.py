@@ -34,6 +34,11 @@ def _pct(x: float) -> str:
 
 def _verdict(r: SentenceRecord, which: str) -> str:
     m = getattr(r, which)
+    if which == "untrained":  # a random head: chance, never right or wrong
+        margin = abs(m.logits[0] - m.logits[-1])
+        return (f'<td class="gallery-chance">≈ chance: {views.esc(m.predicted)} '
+                f'<span class="gallery-conf">margin {margin:.3f}; '
+                f'{_pct(r.untrained_seeds.positive_fraction)} of seeds positive</span></td>')
     cls = "gallery-right" if m.correct else "gallery-wrong"
     mark = "✓" if m.correct else "✗"
     return (f'<td class="{cls}">{mark} {views.esc(m.predicted)} '
@@ -56,37 +61,88 @@ def sentence_table(records: list[SentenceRecord], prefix: str = "../") -> str:
     """A table of sentences; ``prefix`` leads from the page to the gallery folder."""
     body = sentence_rows(records, prefix)
     return ('<div class="gallery-scroll"><table class="gallery-table gallery-index"><thead><tr>'
-            "<th>page</th><th>sentence</th><th>gold</th><th>trained</th><th>untrained</th></tr></thead>"
+            f"<th>page</th><th>sentence</th><th>gold</th><th>{views.esc(views.model_name('trained'))}</th>"
+            f"<th>{views.esc(views.model_name('untrained'))}</th></tr></thead>"
             f"<tbody>{body}</tbody></table></div>")
+
+
+def untrained_set_figures(records: list[SentenceRecord]) -> dict:
+    """The untrained head on the gallery set: its class bias and its seeds."""
+    n = len(records)
+    negative = sum(r.untrained.p_positive < 0.5 for r in records)
+    return {"n": n, "predicts_negative": negative,
+            "predicts_negative_fraction": round(negative / n, 4) if n else 0.0,
+            "seed_positive_fraction_mean": round(float(np.mean(
+                [r.untrained_seeds.positive_fraction for r in records])), 4) if n else 0.0,
+            "margin_max": round(max((abs(r.untrained.logits[0] - r.untrained.logits[-1])
+                                     for r in records), default=0.0), 4)}
 
 
 def index_page(pair: PairSpec, records: list[SentenceRecord]) -> str:
     n = len(records)
-    right = {w: sum(getattr(r, w).correct for r in records) for w in ("trained", "untrained")}
+    right = sum(r.trained.correct for r in records)
+    u = untrained_set_figures(records)
     return f"""# Gallery
 
-{n} sentences, each explained by both models of the pair **{views.esc(pair.title)}**.
-The trained model gets **{right['trained']} of {n}** right, the untrained one
-**{right['untrained']} of {n}** (its head is random, so about half is chance).
+{n} sentences, each explained by both models of the pair **{views.esc(pair.title)}**:
+the fine-tuned model and {config.UNTRAINED_NAME} (the same encoder before
+fine-tuning, with a classification head drawn at random).
+The fine-tuned model gets **{right} of {n}** right. The head of the other model was
+never trained, so its verdicts are chance, not judgements: its two logits differ by at
+most {u['margin_max']:.3f}, yet it is not a coin flip either: it predicts negative on
+**{u['predicts_negative']} of {n}** sentences, a bias of this one random head (see
+[the model pair](pair.md)). On average {_pct(u['seed_positive_fraction_mean'])} of
+{config.HEAD_SEEDS} heads drawn with other seeds predict positive on a sentence.
 Each row links to the sentence's page: predictions, bertviz views of both models,
 what fine-tuning changed, token attributions and how faithful they are.
 
 {sentence_table(records, prefix="")}
 
-Percentages are each model's confidence in its own prediction. ✓ means the prediction
-matches the gold label.
+Percentages are the fine-tuned model's confidence in its own prediction; ✓ means the
+prediction matches the gold label. For the untrained head: its prediction, the margin
+between its logits, and the fraction of {config.HEAD_SEEDS} seeded heads predicting positive.
 """
 
 
-def pair_page(pair: PairSpec, evaluation: dict | None, arch: dict) -> str:
+def _bias(evaluation: dict, records: list[SentenceRecord]) -> str:
+    """The untrained head's class bias and seed spread, on SST-2 dev and the gallery set."""
+    parts = []
+    if "untrained_predicts_negative_fraction" in evaluation:
+        parts.append(
+            f"On {views.esc(evaluation.get('data', 'SST-2 dev'))} the untrained head (seed "
+            f"{evaluation['untrained_head_seeds'][0]}) predicts negative on "
+            f"**{evaluation['untrained_predicts_negative_fraction']:.0%}** of the sentences "
+            f"(the fine-tuned model on {evaluation['trained_predicts_negative_fraction']:.0%}). "
+            f"Drawn with {len(evaluation['untrained_head_seeds'])} seeds, the head's accuracy is "
+            f"**{evaluation['untrained_seed_accuracy_mean']:.1%} ± "
+            f"{evaluation['untrained_seed_accuracy_sd']:.1%}** (mean ± standard deviation over "
+            f"seeds; from {min(evaluation['untrained_seed_accuracy']):.1%} to "
+            f"{max(evaluation['untrained_seed_accuracy']):.1%}), and the fraction of sentences it "
+            f"calls negative ranges from {min(evaluation['untrained_seed_predicts_negative_fraction']):.0%} "
+            f"to {max(evaluation['untrained_seed_predicts_negative_fraction']):.0%}. Each random "
+            "head leans to one class or the other; its accuracy is whatever share of the data "
+            "that class has, so it is not evidence of any understanding.")
+    if records:
+        u = untrained_set_figures(records)
+        parts.append(
+            f"On the {u['n']} gallery sentences it predicts negative on "
+            f"**{u['predicts_negative']} of {u['n']}** ({u['predicts_negative_fraction']:.0%}); "
+            f"its two logits never differ by more than {u['margin_max']:.3f}, and on average "
+            f"{_pct(u['seed_positive_fraction_mean'])} of the {config.HEAD_SEEDS} seeded heads "
+            "predict positive on a sentence.")
+    return "\n\n".join(parts)
+
+
+def pair_page(pair: PairSpec, evaluation: dict | None, arch: dict, records: list[SentenceRecord] = ()) -> str:
     """The pair's page, from its own declared facts: the registry entry, the model's
     configuration (``arch``: :func:`~attention_gallery.models.architecture`), the
-    recorded evaluation and training."""
+    recorded evaluation and training, and the gallery's records."""
     if evaluation:
         acc = (f"| model | accuracy on {views.esc(evaluation.get('data', 'SST-2 dev'))} (n = {evaluation['n']}) |\n"
-               f"|---|---|\n| trained | **{evaluation['trained_accuracy']:.2%}** |\n"
-               f"| untrained | {evaluation['untrained_accuracy']:.2%} |\n\n"
-               f"Measured with `{views.esc(evaluation.get('command', ''))}`.")
+               f"|---|---|\n| fine-tuned | **{evaluation['trained_accuracy']:.2%}** |\n"
+               f"| {config.UNTRAINED_SHORT} (seed {pair.head_seed}) | {evaluation['untrained_accuracy']:.2%} |\n\n"
+               f"Measured with `{views.esc(evaluation.get('command', ''))}`.\n\n"
+               + _bias(evaluation, list(records)))
     else:
         acc = "No accuracy has been recorded for this pair yet: run `python scripts/evaluate.py --pair " \
               f"{pair.slug} --record`."
@@ -111,8 +167,8 @@ def pair_page(pair: PairSpec, evaluation: dict | None, arch: dict) -> str:
 
 | | model | source |
 |---|---|---|
-| trained | {views.esc(pair.trained.display_name)} | {views.esc(pair.trained.hub or 'committed adapter ' + str(pair.trained.adapter or pair.trained.path))} |
-| untrained | {views.esc(pair.untrained.display_name)} + fresh 2-label head (seed {pair.head_seed}) | {views.esc(pair.untrained.hub or pair.untrained.package or pair.untrained.path)} |
+| fine-tuned | {views.esc(pair.trained.display_name)} | {views.esc(pair.trained.hub or 'committed adapter ' + str(pair.trained.adapter or pair.trained.path))} |
+| {config.UNTRAINED_SHORT} | {views.esc(pair.untrained.display_name)} + fresh 2-label head (seed {pair.head_seed}) | {views.esc(pair.untrained.hub or pair.untrained.package or pair.untrained.path)} |
 
 Labels: index 0 = {views.esc(pair.labels[0])}, 1 = {views.esc(pair.labels[1])}.
 Both models: a `{views.esc(arch['model_type'])}` encoder of {arch['layers']} layers × {arch['heads']}
@@ -128,23 +184,62 @@ heads (hidden size {arch['hidden']}), as its configuration declares.
 was never trained. Its weights are drawn from a normal distribution (std {arch['init_std']:g}, the
 encoder's own `initializer_range`) with a
 fixed seed ({pair.head_seed}), so every machine builds the same untrained model; a
-different seed would give different (equally meaningless) predictions, so read its
-predictions as chance. Its *attention* does not depend on the head at all: it is the
-pretrained encoder's.
+different seed gives different (equally meaningless) predictions, so read its
+predictions as chance, with a bias: one random head usually leans to one class (see
+the accuracy section). Its *attention* does not depend on the head at all: it is the
+pretrained encoder's. The pages call it "{config.UNTRAINED_NAME}".
 """
 
 
+FIGURES = ("comprehensiveness", "sufficiency", "aopc_comprehensiveness", "aopc_sufficiency", "tau_loo")
+
+
+def _mean_figures(results) -> dict:
+    return {f: round(float(np.mean([getattr(d, f) for d in results])), 4) for f in FIGURES}
+
+
 def aggregate(records: list[SentenceRecord]) -> dict:
-    """Set-level figures (``metrics.json``): the trained model's mean deletion-test
-    results per method and for random order, and the mean head change."""
-    faith = {}
+    """Set-level figures (``metrics.json``): the fine-tuned model's mean deletion-test
+    results per method and for random order, pooled and by predicted class; how the
+    random baseline was obtained; the untrained head's bias; the mean head change."""
+    faith, random_mode, random_se = {}, "exact", {}
     if records:
+        classes = sorted({r.trained.predicted for r in records})
         for m in method_titles():
-            results = [r.faithfulness.trained[m] for r in records]
-            faith[m] = {"comprehensiveness": round(float(np.mean([d.comprehensiveness for d in results])), 4),
-                        "sufficiency": round(float(np.mean([d.sufficiency for d in results])), 4)}
+            faith[m] = _mean_figures([r.faithfulness.trained[m] for r in records])
+            faith[m]["by_predicted_class"] = {
+                c: {**_mean_figures([r.faithfulness.trained[m] for r in records if r.trained.predicted == c]),
+                    "n": sum(r.trained.predicted == c for r in records)}
+                for c in classes}
+        infos = [r.faithfulness.random_baseline["trained"] for r in records]
+        sampled = sorted({i.mode for i in infos if i.mode != "exact"})
+        random_mode = sampled[-1] if sampled else "exact"
+        # standard error of the set mean: independent draws per sentence
+        random_se = {f: round(float(np.sqrt(sum(i.se.get(f, 0.0) ** 2 for i in infos)) / len(infos)), 4)
+                     for f in FIGURES if f != "tau_loo"}
+        random_se["exact_sentences"] = sum(i.mode == "exact" for i in infos)
     head = np.round(np.mean([r.head_change for r in records], axis=0), 4).tolist() if records else []
-    return {"faithfulness": faith, "head_change": head, "n": len(records)}
+    u = untrained_set_figures(records)
+    untrained = {"predicts_negative_fraction": u["predicts_negative_fraction"],
+                 "head_seeds": len(records[0].untrained_seeds.seeds) if records else 0,
+                 "seed_positive_fraction_mean": u["seed_positive_fraction_mean"],
+                 "margin_max": u["margin_max"]}
+    from ..explain.methods import IntegratedGradients
+
+    ig = {"baseline": IntegratedGradients.baseline,
+          "baseline_p_positive_median": round(float(np.median([r.ig["trained"].baseline_p_positive
+                                                               for r in records])), 4) if records else 0.0,
+          "baseline_p_positive_range": [min((r.ig["trained"].baseline_p_positive for r in records), default=0.0),
+                                        max((r.ig["trained"].baseline_p_positive for r in records), default=0.0)],
+          "completeness_error_max": max((r.ig["trained"].relative_error for r in records), default=0.0),
+          "steps_max": max((r.ig[w].steps for r in records for w in ("trained", "untrained")), default=0),
+          "untrained_completeness_error_abs_max": max((r.ig["untrained"].completeness_error
+                                                       for r in records), default=0.0)}
+    layer_change = {part: (np.round(np.mean([getattr(r.layer_change, part) for r in records], axis=0), 4).tolist()
+                           if records else []) for part in ("total", "direct", "inherited")}
+    return {"faithfulness": faith, "random_baseline": random_mode, "random_baseline_se": random_se,
+            "ig": ig, "untrained": untrained, "layer_change": layer_change, "head_change": head,
+            "n": len(records)}
 
 
 def heads_page(metrics: dict) -> str:
@@ -156,6 +251,24 @@ def heads_page(metrics: dict) -> str:
     per_layer = change.sum(axis=1)
     top = top_heads(change, k=3)
     layer_rows = "\n".join(f"| {l} | {v:.3f} | {change[l].mean():.3f} |" for l, v in enumerate(per_layer))
+    from ..explain.layerchange import MEANING as LAYER_MEANING
+
+    lc = metrics.get("layer_change", {})
+    split_rows = "\n".join(f"| {l} | {t:.3f} | {d:.3f} | {i:.3f} |" for l, (t, d, i) in enumerate(
+        zip(lc.get("total", []), lc.get("direct", []), lc.get("inherited", []))))
+    split_text = ""
+    if lc.get("total"):
+        last = len(lc["total"]) - 1
+        split_text = (
+            f"The total change grows with depth, from {lc['total'][0]:.3f} in layer 0 to "
+            f"{lc['total'][last]:.3f} in layer {last}: the last layers change most, as Kovaleva et al. "
+            "(2019, \"Revealing the Dark Secrets of BERT\", EMNLP) and Hao et al. (2020, \"Investigating "
+            "Learning Dynamics of BERT Fine-Tuning\", AACL) found when fine-tuning BERT. But a layer's own "
+            f"adapter alone changes it much less (layer {last}: {lc['direct'][last]:.3f}), while the "
+            f"adapters below it alone already give {lc['inherited'][last]:.3f}: most of the change in "
+            "the upper layers is inherited from the layers beneath them, so a large change in a late "
+            "layer does not mean fine-tuning rewrote that layer. Those papers, comparing whole models, "
+            "measured the total only.")
     return f"""# Heads fine-tuning changed
 
 {MEASURE} Here it is averaged over all {metrics['n']} sentences of the gallery: one
@@ -171,37 +284,107 @@ that it matters for the decision: compare with the faithfulness page.
 | layer | total change (sum over heads) | mean per head |
 |---|---|---|
 {layer_rows}
+
+## Direct or inherited?
+
+A layer's attention can change because its own weights changed (its LoRA adapter) or
+because the hidden states it receives from the layers below changed. To tell them apart,
+the build runs hybrid models: the untrained model with only layer L's adapter applied
+(**direct**), and with only the adapters of the layers below L applied (**inherited**).
+{LAYER_MEANING} Mean head change per layer over the {metrics['n']} sentences:
+
+| layer | total | direct (own adapter only) | inherited (adapters below only) |
+|---|---|---|---|
+{split_rows}
+
+{split_text}
 """
 
 
+def _faith_rows(faith: dict, titles: dict, se: dict | None = None) -> str:
+    rows = []
+    for m in titles:
+        if m not in faith:
+            continue
+        cells = [views.signed(faith[m][f]) for f in FIGURES[:4]]
+        if m == RANDOM and se and any(se.get(f) for f in FIGURES[:4]):
+            cells = [f"{c} ± {se[f]:.3f}" for c, f in zip(cells, FIGURES[:4])]
+        tau = "—" if m in (RANDOM, "loo") else views.signed(faith[m]["tau_loo"], 2)
+        rows.append(f"| {titles[m]} | " + " | ".join(cells) + f" | {tau} |")
+    return "\n".join(rows)
+
+
+HEADER = ("| method | comprehensiveness ↑ (top 1-3) | sufficiency ↓ (top 1-3) | AOPC comprehensiveness ↑ "
+          "| AOPC sufficiency ↓ | tau-LOO |\n|---|---|---|---|---|---|")
+
+
 def faithfulness_page(metrics: dict) -> str:
-    from ..explain.faithfulness import READING
+    from ..explain.faithfulness import DRAWS, EXACT_LIMIT, READING
     from ..explain.removal import REMOVAL
 
     faith = metrics["faithfulness"]
     titles = method_titles()
-    rows = "\n".join(
-        f"| {titles[m]} | {views.signed(faith[m]['comprehensiveness'])} | {views.signed(faith[m]['sufficiency'])} |"
-        for m in titles if m in faith)
-    best = max((m for m in faith if m != RANDOM), key=lambda m: faith[m]["comprehensiveness"], default=None)
+    se = metrics.get("random_baseline_se", {})
+    best = max((m for m in faith if m != RANDOM), key=lambda m: faith[m]["aopc_comprehensiveness"], default=None)
     verdict = ""
     if best and RANDOM in faith:
-        beats = faith[best]["comprehensiveness"] > faith[RANDOM]["comprehensiveness"]
-        verdict = (f"On this set, **{titles[best]}** has the highest comprehensiveness "
-                   f"({views.signed(faith[best]['comprehensiveness'])} against {views.signed(faith[RANDOM]['comprehensiveness'])} "
-                   f"for a random order){'' if beats else ', which is no better than random'}.")
+        beats = faith[best]["aopc_comprehensiveness"] > faith[RANDOM]["aopc_comprehensiveness"]
+        verdict = (f"On this set, **{titles[best]}** has the highest AOPC comprehensiveness "
+                   f"({views.signed(faith[best]['aopc_comprehensiveness'])} against "
+                   f"{views.signed(faith[RANDOM]['aopc_comprehensiveness'])} for a random order)"
+                   f"{'' if beats else ', which is no better than random'}.")
+    if metrics["random_baseline"] == "exact":
+        random_note = ("The random order's figures are exact expectations: every subset of each "
+                       "size was run.")
+    else:
+        random_note = (f"The random order's figures are expectations, exact for every size k with at "
+                       f"most {EXACT_LIMIT} subsets and otherwise estimated from {DRAWS} seeded random "
+                       f"orders ({metrics['random_baseline']}; exact on {se.get('exact_sentences', 0)} "
+                       f"of {metrics['n']} sentences); ± is the standard error of the set mean.")
+    by_class = []
+    some = next(iter(faith.values()), {})
+    for c, numbers in some.get("by_predicted_class", {}).items():
+        sub = {m: faith[m]["by_predicted_class"][c] for m in faith}
+        by_class.append(f"### Sentences the model predicts {views.esc(c)} (n = {numbers['n']})\n\n"
+                        f"{HEADER}\n{_faith_rows(sub, titles)}\n")
+    by_class_text = "\n".join(by_class)
+    ig = metrics.get("ig", {})
+    ig_steps, ig_err = ig.get("steps_max", 0), ig.get("completeness_error_max", 0.0)
+    ig_base, ig_med = views.esc(ig.get("baseline", "")), ig.get("baseline_p_positive_median", 0.0)
+    ig_lo, ig_hi = ig.get("baseline_p_positive_range", [0.0, 0.0])
     return f"""# Which explanation is faithful here?
 
-ERASER-style deletion tests (DeYoung et al. 2020) of the trained model's prediction,
+ERASER's deletion tests (DeYoung et al. 2020) of the fine-tuned model's prediction,
 averaged over the {metrics['n']} sentences of the gallery. {READING} {REMOVAL}
 
-| method | comprehensiveness ↑ | sufficiency ↓ |
-|---|---|---|
-{rows}
+{HEADER}
+{_faith_rows(faith, titles, se)}
 
-{verdict} Attention weights say where information flows; the deletion test asks
-whether the tokens an explanation ranks first actually move the prediction. The
-numbers are computed by the build (also in [`metrics.json`](../metrics.json)).
+{verdict} {random_note} Attention weights say where information flows; the deletion
+test asks whether the tokens an explanation ranks first actually move the prediction.
+The numbers are computed by the build (also in [`metrics.json`](../metrics.json)).
+
+## Can the Integrated Gradients scores be trusted?
+
+IG's scores should add up to the change of the explained logit between the baseline and
+the sentence (completeness). The build doubles the integration steps from 32 (up to 512)
+until the error is at most 1% of that change (0.001 logit for the untrained head, whose
+logit moves by about 0.01). On this set: at most **{ig_steps} steps**, and a largest
+error of **{ig_err:.2%}** of the change for the fine-tuned model.
+
+The baseline is {ig_base}. It is not neutral: the fine-tuned model gives it
+p(positive) {ig_lo:.2f} to {ig_hi:.2f} (median **{ig_med:.2f}**): an empty sentence
+already reads as positive. IG therefore explains the move from "positive already" to the
+sentence: for a positive prediction the scores explain a small last step, for a negative
+one the whole swing to negative, so negative sentences get larger scores.
+
+## By predicted class
+
+Removing words is not neutral: what is left of a sentence, or an almost empty input,
+already leans to one class, so the test can be easier for one predicted class than for
+the other. The same figures, split by the class the model predicts:
+
+{by_class_text}
 """
 
 
@@ -221,11 +404,13 @@ def disagreements_page(records: list[SentenceRecord]) -> str:
 
 {wrong_html}
 
-## Where trained and untrained disagree most
+## Where the fine-tuned model and the untrained head disagree most
 
-Ranked by the gap between the two models' probability of *positive*.
+Ranked by the gap between the two models' probability of *positive*. The untrained
+head's probability is always within a hair of 0.5 (chance), so the gap mostly
+measures how sure the fine-tuned model is.
 
-<div class="gallery-scroll"><table class="gallery-table"><thead><tr><th>page</th><th>sentence</th><th>trained p(positive)</th><th>untrained p(positive)</th><th>gap</th></tr></thead><tbody>{gap_rows}</tbody></table></div>
+<div class="gallery-scroll"><table class="gallery-table"><thead><tr><th>page</th><th>sentence</th><th>fine-tuned p(positive)</th><th>{views.esc(config.UNTRAINED_SHORT)} p(positive)</th><th>gap</th></tr></thead><tbody>{gap_rows}</tbody></table></div>
 """
 
 
@@ -245,7 +430,7 @@ def generate(pair_slug: str, records: list) -> dict[str, str]:
     evaluation = json.loads(eval_file.read_text()) if eval_file.exists() else None
     generated = {
         "index": index_page(pair, records),
-        "pair": pair_page(pair, evaluation, architecture(pair.untrained)),
+        "pair": pair_page(pair, evaluation, architecture(pair.untrained), records),
         "heads": heads_page(metrics),
         "faithfulness": faithfulness_page(metrics),
         "disagreements": disagreements_page(records),
