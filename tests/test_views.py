@@ -185,9 +185,25 @@ def test_code_cells_are_left_out_of_the_search_index():
     from attention_gallery.gallery.offline import exclude_code_from_search
 
     html = ('<div class="jp-Cell jp-CodeCell"><div class="jp-InputPrompt jp-InputArea-prompt">In [1]:</div>'
-            '<div class="jp-CodeMirrorEditor jp-Editor" data-type="inline">x = 1</div></div>'
+            '<div class="jp-CodeMirrorEditor jp-Editor" data-type="inline"><span class="cell-tag">parameters</span>'
+            '<span class="notice" hidden="">Copied!</span>'
+            '<div class="highlight-ipynb hl-python"><pre><span>x</span> = 1</pre></div>'
+            '<div class="clipboard-copy-txt" id="cell-1">x = 1</div></div></div>'
             '<div class="jp-Cell jp-MarkdownCell"><div class="jp-RenderedMarkdown"><h2>Kept</h2></div></div>')
     out = exclude_code_from_search(html)
-    assert out.count("data-search-exclude") == 2
-    assert '<div data-search-exclude class="jp-CodeMirrorEditor jp-Editor"' in out
+    assert out.count("data-search-exclude") == 5
+    assert '<div class="highlight-ipynb hl-python"><pre data-search-exclude>' in out
+    assert '<div data-search-exclude class="clipboard-copy-txt"' in out
     assert '<div class="jp-RenderedMarkdown"><h2>Kept</h2>' in out
+
+    # Material's own search parser indexes the markdown and none of the code
+    from material.plugins.search.plugin import Parser
+
+    parser = Parser()
+    parser.feed(out)
+    parser.close()
+    text = " ".join(s.text and "".join(s.text) or "" for s in parser.data) + " ".join(
+        "".join(s.title) for s in parser.data)
+    assert "Kept" in text
+    for plumbing in ("In [1]", "x = 1", "parameters", "Copied!"):
+        assert plumbing not in text, (plumbing, text)

@@ -36,16 +36,23 @@ _STRAY = re.compile(r"<style>\['pre \{.*?'\]</style>", re.S)
 _FETCHING = re.compile(r"<(?:script|link|img|iframe|source|video|audio)\b[^>]*\b(?:src|href)=\"(?:https?:)?//", re.I)
 
 
-# a code cell's editor (its source, and the copy button's text inside), the "In [n]:"
-# and "Out [n]:" prompts
-_PLUMBING = re.compile(r'<div class="(jp-CodeMirrorEditor|jp-InputPrompt|jp-OutputPrompt)\b')
+# A code cell's source (highlighted, and the copy button's plain copy), its tags, the
+# copy button's "Copied!", the "In [n]:" and "Out [n]:" prompts. Material's search
+# parser ends an exclusion at the first closing tag of the same name, so the mark goes
+# on the innermost elements that hold the text.
+_PLUMBING = re.compile(r'<(div|span) class="(jp-InputPrompt|jp-OutputPrompt|clipboard-copy-txt|notice|cell-tag)\b'
+                       r'|<div class="(highlight-ipynb[^"]*)"><pre>')
 
 
 def exclude_code_from_search(content: str) -> str:
     """A notebook page's HTML with its code cells' sources and prompts marked
     ``data-search-exclude`` (Material's search leaves them out of the index: the
     reader searches the explanations, not the notebook's plumbing)."""
-    return _PLUMBING.sub(r'<div data-search-exclude class="\1', content)
+    def mark(m):
+        if m.group(3):
+            return f'<div class="{m.group(3)}"><pre data-search-exclude>'
+        return f'<{m.group(1)} data-search-exclude class="{m.group(2)}'
+    return _PLUMBING.sub(mark, content)
 
 
 class OfflinePages:

@@ -121,13 +121,14 @@
     }
   }
 
-  /* The lines of one model-view thumbnail, rasterised here into an ImageData: a
+  /* The lines of one model-view thumbnail (or its detail; ``only``: one query's
+     lines), rasterised here into an ImageData: a
      canvas stroke costs 10-30 us a line in software rendering, this about 1. Each
      line is 2.2 units wide (bertviz's stroke) from (x1, y1 + (i + .5) step) to
      (x2, y1 + (j + .5) step); per pixel column it covers the strip of its vertical
      thickness, and overlapping lines compose as SVG's strokes of one colour do:
      alpha = 1 - prod(1 - weight * coverage). */
-  function thumbnail(ctx, w, offset, n, scale, x1, x2, y1, step, rgb) {
+  function thumbnail(ctx, w, offset, n, scale, x1, x2, y1, step, rgb, only) {
     var r = ctx.ratio, X1 = x1 * r, X2 = x2 * r, c0 = Math.floor(X1), cols = Math.ceil(X2) - c0;
     var height = ctx.canvas.height, T = new Float32Array(cols * height).fill(1);
     var span = X2 - X1, half = 1.1 * r, cover = new Float32Array(cols), dist = new Float32Array(cols), c;
@@ -135,7 +136,7 @@
       cover[c] = Math.max(0, Math.min(c0 + c + 1, X2) - Math.max(c0 + c, X1));
       dist[c] = Math.min(Math.max(c0 + c + 0.5, X1), X2) - X1;
     }
-    for (var i = 0; i < n; i++) {
+    for (var i = only === undefined ? 0 : only; i < (only === undefined ? n : only + 1); i++) {
       var ya = (y1 + (i + 0.5) * step) * r, base = offset + i * n;
       for (var j = 0; j < n; j++) {
         var a = w[base + j];
@@ -276,11 +277,9 @@
       place(holder, x + M.BOX_W, top, M.DETAIL_ATTN_W, n * M.BOX_H, M.W, height);
       stage.appendChild(holder);
       var dctx = canvas(holder, M.DETAIL_ATTN_W, n * M.BOX_H);
-      dctx.lineWidth = 2.2;
-      dctx.strokeStyle = color;
       function drawDetail(only) {
         dctx.clear();
-        lines(dctx, w, offset, n, s, 0, 0, M.DETAIL_ATTN_W, 0, M.BOX_H, 1, only === null ? all : [only], all);
+        thumbnail(dctx, w, offset, n, s, 0, M.DETAIL_ATTN_W, 0, M.BOX_H, rgb(color), only === null ? undefined : only);
       }
       drawDetail(null);
       hover.addEventListener("mousemove", function (event) {
@@ -325,7 +324,7 @@
   function headView(el, data, options) {
     var n = data.tokens.length, L = data.layers, H = data.heads, w = data.weights, s = data.scale;
     var height = n * V.BOX_H + V.TOP, width = 2 * V.BOX_W + V.MATRIX_W;
-    var all = range(n);
+    var all = range(n), chunk = Math.max(1, Math.floor(400 / n));  /* rows of lines per slice step */
     var layer = Math.min(L - 1, Math.max(0, options.layer || 0));
     var active = [];
     for (var h = 0; h < H; h++) active.push(!options.heads || options.heads.indexOf(h) >= 0);
@@ -405,11 +404,11 @@
       return run((function* () {
         for (var h = 0; h < H; h++) {
           if (!active[h]) continue;
-          for (var r = 0; r < n; r += 16) {
+          for (var r = 0; r < n; r += chunk) {
             if (mine !== version) return;
             ctx.strokeStyle = COLORS[h % 10];
             lines(ctx, w, off + h * n * n, n, s, V.BOX_W, V.TOP, V.BOX_W + V.MATRIX_W, V.TOP, V.BOX_H, 1 / k,
-                  all.slice(r, r + 16), all);
+                  all.slice(r, r + chunk), all);
             ctx.flush();
             yield;
           }
