@@ -13,7 +13,7 @@ SENTENCES ?= sentences/gallery.yaml
 PAIR ?= minilm-sst2
 OUT ?= site
 
-.PHONY: setup browser gallery serve test test-fast bench bench-scale train evaluate clean
+.PHONY: setup browser gallery serve test test-fast bench bench-scale bench-pages train evaluate clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@echo "== setting up $(VENV) (Python packages, pinned in requirements.txt)"
@@ -49,6 +49,9 @@ bench: setup
 
 bench-scale: setup
 	$(PY) scripts/bench.py --scale $(SCALE)
+
+bench-pages: setup browser
+	$(PY) scripts/bench_pages.py
 
 train: setup
 	$(PY) scripts/train_default.py

@@ -317,10 +317,11 @@ the machine's load; the speed-up compares two phases of the same run.
   the code and model version: an unchanged sentence is never executed again, and
   mkdocs-jupyter's own cache skips re-rendering unchanged notebooks.
 * **Light pages.** Attention weights are stored once per page in 256 levels, one
-  byte each, base64 (a browser draws a line's opacity with 8 bits anyway), and shared
-  by the six views, which are drawn in the browser by bertviz's own code, loaded once
-  from the site. The JupyterLab
-  stylesheet that mkdocs-jupyter inlines into every page is moved to one cached file.
+  byte each, deflated and base64-encoded (a browser draws a line's opacity with 8 bits
+  anyway), and shared by the six views, which the site's own small script draws on
+  canvas, each when it nears the viewport (see *Reading a sentence page* below). The
+  JupyterLab stylesheet that mkdocs-jupyter inlines into every page is moved to one
+  cached file and trimmed to the rules the pages can use.
 
 Raw figures: `{json.dumps(result)}`
 

@@ -50,7 +50,7 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 NON_NETWORK_SCHEMES = {"data", "blob", "about", "javascript"}
 # Links to these are downloads (checked for status 200), never opened as pages.
 DOWNLOAD_SUFFIXES = (".ipynb", ".json", ".xml", ".gz", ".txt", ".zip", ".png", ".svg", ".csv")
-VIEW_TIMEOUT_S = 8.0
+VIEW_TIMEOUT_S = 60.0  # views draw in slices, and the machine may be shared
 DESKTOP = (1280, 900)
 PHONE = (390, 844)
 
@@ -175,13 +175,19 @@ class PageReport:
         return out
 
 
+# Start drawing every view now (the poll below waits for them).
+_DRAW_ALL = """() => { if (window.GalleryViews) window.GalleryViews.drawAll(); return true; }"""
+
 _DOM_STATE = """() => {
   const els = Array.from(document.querySelectorAll('.gallery-bertviz'));
   const views = els.map(el => {
-    const nodes = el.querySelectorAll('svg *').length;
+    const nodes = el.querySelectorAll('svg *, canvas').length;
+    // drawn: the view says so (data-drawn, set once its lines are on the page) and shows something
     return {id: el.id, view: el.getAttribute('data-view'),
             attention: el.getAttribute('data-attention'),
-            drawnScheme: el.getAttribute('data-drawn'), svgNodes: nodes, drawn: nodes > 0};
+            drawnScheme: el.getAttribute('data-drawn'), svgNodes: nodes,
+            canvases: el.querySelectorAll('canvas').length,
+            drawn: el.hasAttribute('data-drawn') && nodes > 0};
   });
   return {placeholders: els.length, drawn: views.filter(v => v.drawn).length, views};
 }"""
@@ -309,10 +315,14 @@ class Watcher:
             seconds=time.perf_counter() - started if started else 0.0)
 
 
-def wait_for_views(page, timeout: float = VIEW_TIMEOUT_S) -> dict:
+def wait_for_views(page, timeout: float = VIEW_TIMEOUT_S, force: bool = True) -> dict:
     """Poll until every bertviz placeholder has drawn (or ``timeout`` seconds);
-    returns the last state (placeholders, drawn, per-view details)."""
+    returns the last state (placeholders, drawn, per-view details). Views are drawn
+    as they near the viewport; ``force`` asks the page to draw them all now
+    (``GalleryViews.drawAll()``), as a reader scrolling through would."""
     deadline = time.monotonic() + timeout
+    if force:
+        page.evaluate(_DRAW_ALL)
     while True:
         state = page.evaluate(_DOM_STATE)
         if state["drawn"] == state["placeholders"] or time.monotonic() > deadline:

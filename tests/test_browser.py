@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -34,6 +35,12 @@ SENTENCES = [
      "note": "Markup is data: <img src=x onerror=alert(2)> {{ note }} & é"},
     {"slug": "a-waste-of-time", "text": "A dull, plodding waste of two hours", "label": "negative"},
 ]
+# a sentence at the 128-token limit (from the page benchmark's set)
+LONGEST = next(s for s in yaml.safe_load((Path(__file__).parent.parent / "sentences" / "bench-pages.yaml")
+                                         .read_text(encoding="utf-8"))["sentences"]
+               if s["slug"] == "at-the-token-limit")
+SENTENCES.append(LONGEST)
+FIRST_VIEW_S = 10.0  # target 2 s on an idle machine (scripts/bench_pages.py); generous for a shared one
 VIEWS_PER_SENTENCE = {"model_view": 4, "head_view": 2}
 
 STATS = {"pages_visited": 0, "views_drawn": 0, "requests": 0, "external_requests": 0,
@@ -118,7 +125,7 @@ def phone_crawl(browser, base_url):
 
 BROKEN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>broken</title>
 <script src="missing.js"></script></head><body>
-<div class="gallery-bertviz" id="drawn"><svg><g><rect width="5" height="5"></rect></g></svg></div>
+<div class="gallery-bertviz" id="drawn" data-drawn="light"><svg><g><rect width="5" height="5"></rect></g></svg></div>
 <div class="gallery-bertviz" id="empty"></div>
 <div style="width: 2000px">wide</div>
 <img src="http://example.invalid/pixel.png">
@@ -250,3 +257,24 @@ def test_every_page_of_the_site_was_visited_and_drew_its_views(built_site, base_
         for s in SENTENCES:
             assert crawl_.pages[_sentence_url(base_url, s["slug"])].drawn == sum(VIEWS_PER_SENTENCE.values())
         assert not any(r.external_requests for r in crawl_.pages.values())
+
+@pytest.mark.slow
+def test_a_page_at_the_token_limit_draws_its_first_view(browser, base_url):
+    """128 tokens: the first view is drawn, without a push, soon after the page opens;
+    views far below are drawn when the reader gets near them, not before."""
+    url = _sentence_url(base_url, LONGEST["slug"])
+    with open_page(browser, *DESKTOP) as (page, watcher):
+        started = time.perf_counter()
+        page.goto(url, wait_until="load")
+        first = page.locator(".gallery-bertviz").first
+        first.wait_for(state="attached")
+        page.wait_for_function("document.querySelector('.gallery-bertviz').hasAttribute('data-drawn')",
+                               timeout=FIRST_VIEW_S * 1000)
+        seconds = time.perf_counter() - started
+        tokens = page.evaluate("JSON.parse(document.querySelector('.gallery-attention-data').textContent).tokens.length")
+        assert tokens == 128
+        assert first.locator("canvas").count() == 6  # one per layer
+        last = page.locator(".gallery-bertviz").last
+        assert not last.get_attribute("data-drawn"), "a view far below the viewport was drawn at once"
+        assert watcher.console_errors == [], watcher.console_errors
+        print(f"\n128-token page: first view drawn {seconds:.2f} s after navigation")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import zlib
 
 import numpy as np
 import pytest
@@ -26,6 +27,13 @@ def _blob_payload(html: str) -> dict:
     return json.loads(body)
 
 
+def _weights(data: dict, shape) -> tuple[np.ndarray, np.ndarray]:
+    """The blob's two models' weights, as gallery-views.js reads them."""
+    raw = np.frombuffer(zlib.decompress(base64.b64decode(data["weights"])), np.uint8)
+    assert raw.size == 2 * int(np.prod(shape))
+    return raw[:raw.size // 2].reshape(shape), raw[raw.size // 2:].reshape(shape)
+
+
 def test_attention_blob_is_inert_and_round_trips():
     rng = np.random.default_rng(0)
     att = rng.random((2, 3, 4, 4))
@@ -34,18 +42,20 @@ def test_attention_blob_is_inert_and_round_trips():
     data = _blob_payload(html)
     assert data["tokens"][1] == EVIL and data["tokens"][2] == " a"
     assert data["layers"] == 2 and data["heads"] == 3 and data["scale"] == 255
-    assert data["encoding"] == "uint8-base64"
-    restored = np.frombuffer(base64.b64decode(data["trained"]), np.uint8).reshape(att.shape) / 255
-    assert np.abs(restored - att).max() <= 0.5 / 255 + 1e-12
-    restored_u = np.frombuffer(base64.b64decode(data["untrained"]), np.uint8).reshape(att.shape) / 255
-    assert np.abs(restored_u - att[::-1]).max() <= 0.5 / 255 + 1e-12
+    assert data["encoding"] == "uint8-deflate-base64"
+    trained, untrained = _weights(data, att.shape)
+    assert np.abs(trained / 255 - att).max() <= 0.5 / 255 + 1e-12
+    assert np.abs(untrained / 255 - att[::-1]).max() <= 0.5 / 255 + 1e-12
 
 
 def test_blob_is_compact():
-    att = np.full((6, 12, 20, 20), 1 / 20)
-    html = views.attention_blob("a", ["t"] * 20, att, att)
-    # two models x 28,800 weights: 1.33 bytes a weight, against ~21 for bertviz's floats
-    assert len(html) < 2 * 6 * 12 * 20 * 20 * 1.4
+    rng = np.random.default_rng(1)
+    att = rng.random((6, 12, 20, 20)) ** 8  # peaked, as attention is
+    att /= att.sum(-1, keepdims=True)
+    html = views.attention_blob("a", ["t"] * 20, att, att[::-1])
+    # two models x 28,800 weights: under a byte a weight in base64 (bertviz's floats: ~21)
+    assert len(html) < 2 * 6 * 12 * 20 * 20 * 1.0
+    assert len(html) < len(views.quantize(att)) * 2 * 0.75
 
 
 def test_everything_from_a_sentence_is_escaped():
@@ -98,7 +108,7 @@ def test_offline_pages_move_inline_css_and_drop_cdn_loaders(tmp_path):
     link = re.search(r'<link rel="stylesheet" href="../../(assets/jupyter/[0-9a-f]{16}\.css)">', out)
     assert link
     offline.write(tmp_path)
-    assert (tmp_path / link.group(1)).read_text() == css
+    assert (tmp_path / link.group(1)).read_text().split() == ["a{color:red}"] * 400  # trimmed (trim_css)
     assert OfflinePages().shared == {}  # one build's shared files are its own
 
 
@@ -144,3 +154,56 @@ def test_signed_numbers_never_read_minus_zero():
     assert views.signed(-0.0006) == "-0.001"
     assert views.signed(2.5) == "+2.500"
     assert views.signed(np.float32(-1.23456), 2) == "-1.23"
+
+
+def test_trim_css_keeps_what_can_match_and_the_variables_it_uses():
+    from attention_gallery.gallery.offline import trim_css
+
+    theme = ".jupyter-wrapper{--jp-used:red;--jp-chain:var(--jp-used);--jp-unused:blue}"
+    css = ('@charset "UTF-8";'
+           ".jupyter-wrapper .jp-Cell{color:var(--jp-chain)}"
+           ".jupyter-wrapper .jp-Toolbar{color:var(--jp-unused)}"
+           ".jp-Cell:not(.jp-Toolbar,.jp-Other),.jp-Dialog .jp-Cell{margin:0}"
+           "pre{line-height:125%}"
+           "@media print{.jp-Cell{display:none}.jp-Toolbar{display:none}}"
+           "@media print{.jp-Toolbar{display:none}}"
+           "@keyframes spin{to{transform:rotate(1turn)}}")
+    out = trim_css({"theme.css": theme, "lab.css": css}, {"jupyter-wrapper", "jp-Cell"})
+    lab, kept_theme = out["lab.css"], out["theme.css"]
+    assert ".jupyter-wrapper .jp-Cell{color:var(--jp-chain)}" in lab
+    assert "jp-Toolbar{" not in lab and ".jp-Toolbar{display" not in lab
+    # a comma inside :not(...) does not split the selector, and :not(.x) needs no .x
+    assert ".jp-Cell:not(.jp-Toolbar,.jp-Other){margin:0}" in lab
+    assert ".jp-Dialog" not in lab
+    assert "pre{line-height:125%}" in lab and "@media print{.jp-Cell{display:none}}" in lab
+    assert lab.count("@media") == 1 and "@keyframes spin" in lab
+    assert "--jp-used:red" in kept_theme and "--jp-chain:var(--jp-used)" in kept_theme
+    assert "--jp-unused" not in kept_theme
+
+
+def test_code_cells_are_left_out_of_the_search_index():
+    from attention_gallery.gallery.offline import exclude_code_from_search
+
+    html = ('<div class="jp-Cell jp-CodeCell"><div class="jp-InputPrompt jp-InputArea-prompt">In [1]:</div>'
+            '<div class="jp-CodeMirrorEditor jp-Editor" data-type="inline"><span class="cell-tag">parameters</span>'
+            '<span class="notice" hidden="">Copied!</span>'
+            '<div class="highlight-ipynb hl-python"><pre><span>x</span> = 1</pre></div>'
+            '<div class="clipboard-copy-txt" id="cell-1">x = 1</div></div></div>'
+            '<div class="jp-Cell jp-MarkdownCell"><div class="jp-RenderedMarkdown"><h2>Kept</h2></div></div>')
+    out = exclude_code_from_search(html)
+    assert out.count("data-search-exclude") == 5
+    assert '<div class="highlight-ipynb hl-python"><pre data-search-exclude>' in out
+    assert '<div data-search-exclude class="clipboard-copy-txt"' in out
+    assert '<div class="jp-RenderedMarkdown"><h2>Kept</h2>' in out
+
+    # Material's own search parser indexes the markdown and none of the code
+    from material.plugins.search.plugin import Parser
+
+    parser = Parser()
+    parser.feed(out)
+    parser.close()
+    text = " ".join(s.text and "".join(s.text) or "" for s in parser.data) + " ".join(
+        "".join(s.title) for s in parser.data)
+    assert "Kept" in text
+    for plumbing in ("In [1]", "x = 1", "parameters", "Copied!"):
+        assert plumbing not in text, (plumbing, text)

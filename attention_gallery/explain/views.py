@@ -1,9 +1,10 @@
 """HTML for a sentence page: pure functions from numbers to markup.
 
 Everything a sentence contributes (its text, its tokens) is escaped here, so a
-sentence is always shown as text and never runs as markup or script. bertviz views
-are placeholders drawn in the browser by ``docs/assets/javascripts/gallery-views.js``
-from one compact attention blob per page (see ``attention_blob``).
+sentence is always shown as text and never runs as markup or script. Attention
+views are placeholders drawn in the browser by ``docs/assets/javascripts/gallery-views.js``
+(bertviz's layout, drawn on canvas) from one compact attention blob per page (see
+``attention_blob``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import zlib
 
 import numpy as np
 
@@ -36,27 +38,34 @@ def safe_json(obj) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
+def levels(attention: np.ndarray) -> np.ndarray:
+    """Attention weights as bytes, 0..SCALE for 0..1: a browser draws a line's opacity
+    with 8 bits anyway."""
+    return np.rint(np.clip(np.asarray(attention, dtype=np.float64), 0.0, 1.0) * SCALE).astype(np.uint8)
+
+
 def quantize(attention: np.ndarray) -> str:
-    """Attention weights as bytes (0..255 for 0..1), base64: a browser draws a line's
-    opacity with 8 bits anyway, and it costs 1.33 characters a weight (bertviz's
-    unrounded JSON costs about 21)."""
-    levels = np.rint(np.clip(np.asarray(attention, dtype=np.float64), 0.0, 1.0) * SCALE)
-    return base64.b64encode(levels.astype(np.uint8).tobytes()).decode("ascii")
+    """Attention weights as bytes (0..255 for 0..1), base64: 1.33 characters a weight
+    (bertviz's unrounded JSON costs about 21)."""
+    return base64.b64encode(levels(attention).tobytes()).decode("ascii")
 
 
 def attention_blob(source_id: str, tokens, trained: np.ndarray, untrained: np.ndarray) -> str:
-    """One inert JSON script element holding both models' attention for the page."""
+    """One inert JSON script element holding both models' attention for the page:
+    one byte per weight, the trained model's then the untrained's (layer, head,
+    query, key order), zlib-deflated (the browser inflates it with
+    DecompressionStream) and base64-encoded: about half a byte a weight."""
     from bertviz.util import format_special_chars
 
     layers, heads, n, _ = trained.shape
+    packed = zlib.compress(levels(trained).tobytes() + levels(untrained).tobytes(), 9)
     payload = {
         "tokens": format_special_chars(tokens),
         "layers": int(layers),
         "heads": int(heads),
-        "encoding": "uint8-base64",
+        "encoding": "uint8-deflate-base64",
         "scale": SCALE,
-        "trained": quantize(trained),
-        "untrained": quantize(untrained),
+        "weights": base64.b64encode(packed).decode("ascii"),
     }
     return (f'<script type="application/json" class="gallery-attention-data" id="{esc(source_id)}">'
             f"{safe_json(payload)}</script>")
@@ -72,7 +81,7 @@ VIEW_TITLES = {
 
 def bertviz_view(source_id: str, view: str, attention: str, view_id: str,
                  layer: int | None = None, heads: list[int] | None = None) -> str:
-    """A placeholder that gallery-views.js turns into a bertviz view."""
+    """A placeholder that gallery-views.js turns into a bertviz-style view."""
     if view not in ("model_view", "head_view"):
         raise ValueError(f"view must be model_view or head_view, not {view!r}")
     if attention not in VIEW_TITLES:

@@ -6,6 +6,12 @@ CDN. :class:`OfflinePages` moves each large inline style or script into one shar
 file under ``assets/jupyter/`` (named by its hash, so the browser caches it once),
 drops the CDN loaders (the gallery has no maths or diagrams), and refuses a page that
 would still fetch from another host. One instance serves one build.
+
+The shared stylesheets are trimmed when they are written (:func:`trim_css`): a rule
+is kept only where it can match, i.e. every class its selector names is used by some
+notebook page of the build, and a custom property (``--jp-...``) only where a kept
+rule uses it. JupyterLab's stylesheet is written for the whole application; a page
+uses a few dozen of its classes (575 KB -> a few tens of KB).
 """
 
 from __future__ import annotations
@@ -30,11 +36,31 @@ _STRAY = re.compile(r"<style>\['pre \{.*?'\]</style>", re.S)
 _FETCHING = re.compile(r"<(?:script|link|img|iframe|source|video|audio)\b[^>]*\b(?:src|href)=\"(?:https?:)?//", re.I)
 
 
+# A code cell's source (highlighted, and the copy button's plain copy), its tags, the
+# copy button's "Copied!", the "In [n]:" and "Out [n]:" prompts. Material's search
+# parser ends an exclusion at the first closing tag of the same name, so the mark goes
+# on the innermost elements that hold the text.
+_PLUMBING = re.compile(r'<(div|span) class="(jp-InputPrompt|jp-OutputPrompt|clipboard-copy-txt|notice|cell-tag)\b'
+                       r'|<div class="(highlight-ipynb[^"]*)"><pre>')
+
+
+def exclude_code_from_search(content: str) -> str:
+    """A notebook page's HTML with its code cells' sources and prompts marked
+    ``data-search-exclude`` (Material's search leaves them out of the index: the
+    reader searches the explanations, not the notebook's plumbing)."""
+    def mark(m):
+        if m.group(3):
+            return f'<div class="{m.group(3)}"><pre data-search-exclude>'
+        return f'<{m.group(1)} data-search-exclude class="{m.group(2)}'
+    return _PLUMBING.sub(mark, content)
+
+
 class OfflinePages:
     """The shared files of one build, and the page rewriting that fills them."""
 
     def __init__(self):
         self.shared: dict[str, str] = {}
+        self.classes: set[str] = set()  # every class the notebook pages use
 
     def _share(self, kind: str, content: str, page_url: str) -> str:
         name = f"{ASSET_DIR}/{hashlib.sha256(content.encode()).hexdigest()[:16]}.{kind}"
@@ -45,6 +71,8 @@ class OfflinePages:
         """The page ``output`` made light and offline; raises PluginError if it would
         still fetch from another host."""
         if "jupyter-wrapper" in output:
+            for attr in _CLASS_ATTR.findall(output):
+                self.classes.update(attr.split())
             for pattern in (_MATHJAX, _MERMAID, _STRAY, _EXTERNAL_SCRIPT):
                 output = pattern.sub("", output)
 
@@ -66,7 +94,122 @@ class OfflinePages:
         return output
 
     def write(self, site_dir: Path) -> None:
+        trimmed = trim_css({n: c for n, c in self.shared.items() if n.endswith(".css")}, self.classes)
         for name, content in self.shared.items():
+            content = trimmed.get(name, content)
             path = Path(site_dir) / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content, encoding="utf-8")
+
+
+_CLASS_ATTR = re.compile(r'\bclass="([^"]*)"')
+_SELECTOR_CLASS = re.compile(r"\.(-?[_a-zA-Z][\w-]*)")
+# what a selector may name without needing the class: attribute values, strings and
+# functional pseudo-classes (:not(.x) matches without .x; :is(.x, .y) with either)
+_IGNORED = re.compile(r"\[[^\]]*\]|\"[^\"]*\"|:[\w-]+\((?:[^()]|\([^()]*\))*\)")
+_VAR_USE = re.compile(r"var\(\s*(--[\w-]+)")
+_KEEP_AT_RULES = {"font-face", "keyframes", "-webkit-keyframes", "-moz-keyframes", "charset", "import",
+                  "namespace", "page"}
+
+
+def _split_selectors(prelude: str) -> list[str]:
+    """A selector list split at its top-level commas (not those inside :is(...) etc.)."""
+    parts, depth, start, quote = [], 0, 0, None
+    for i, ch in enumerate(prelude):
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(prelude[start:i])
+            start = i + 1
+    parts.append(prelude[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def trim_css(sheets: dict[str, str], classes: set[str]) -> dict[str, str]:
+    """Each stylesheet of ``sheets`` (name -> text) without the rules that cannot match
+    a page using only ``classes`` (a selector naming another class), and without the
+    custom properties that no kept rule of any of them uses. Conservative: anything
+    it does not understand is kept."""
+    import tinycss2
+
+    def selectors(prelude: str) -> str:
+        kept = [sel for sel in _split_selectors(prelude)
+                if all(c in classes for c in _SELECTOR_CLASS.findall(_IGNORED.sub("", sel)))]
+        return ",".join(kept)
+
+    def walk(rules) -> list[tuple[str, list | str]]:
+        """[(prelude, declarations text)] or [(at-rule prelude, nested)] of what matches."""
+        out = []
+        for rule in rules:
+            if rule.type == "qualified-rule":
+                prelude = selectors(tinycss2.serialize(rule.prelude).strip())
+                if prelude:
+                    out.append((prelude, tinycss2.serialize(rule.content)))
+            elif rule.type == "at-rule":
+                head = "@" + rule.at_keyword + tinycss2.serialize(rule.prelude)
+                if rule.content is None:
+                    out.append((head, None))
+                elif rule.lower_at_keyword in ("media", "supports", "layer", "container"):
+                    nested = walk(tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True))
+                    if nested:
+                        out.append((head, nested))
+                elif rule.lower_at_keyword in _KEEP_AT_RULES:
+                    out.append((head, tinycss2.serialize(rule.content)))
+        return out
+
+    trees = {name: walk(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
+             for name, css in sheets.items()}
+
+    def declarations(body: str) -> list[tuple[str, str]]:
+        parsed = tinycss2.parse_blocks_contents(body, skip_comments=True, skip_whitespace=True)
+        return [(d.name, tinycss2.serialize(d.value).strip() + (" !important" if d.important else ""))
+                for d in parsed if d.type == "declaration"]
+
+    def flat(items):
+        for head, body in items:
+            if isinstance(body, list):
+                yield from flat(body)
+            elif body is not None:
+                yield head, body
+
+    # custom properties: the ones used outside definitions, then whatever those use
+    defined: dict[str, list[str]] = {}
+    used: set[str] = set()
+    for _, body in (item for tree in trees.values() for item in flat(tree)):
+        for name, value in declarations(body):
+            if name.startswith("--"):
+                defined.setdefault(name, []).append(value)
+            else:
+                used.update(_VAR_USE.findall(value))
+    todo = list(used)
+    while todo:
+        for value in defined.get(todo.pop(), []):
+            for name in _VAR_USE.findall(value):
+                if name not in used:
+                    used.add(name)
+                    todo.append(name)
+
+    def emit(items) -> str:
+        parts = []
+        for head, body in items:
+            if body is None:
+                parts.append(head.strip() + ";")
+            elif isinstance(body, list):
+                inner = emit(body)
+                if inner:
+                    parts.append(f"{head.strip()}{{{inner}}}")
+            elif head.startswith("@"):
+                parts.append(f"{head.strip()}{{{body}}}")
+            else:
+                kept = [f"{n}:{v}" for n, v in declarations(body) if not n.startswith("--") or n in used]
+                if kept:
+                    parts.append(f"{head}{{{';'.join(kept)}}}")
+        return "\n".join(parts)
+
+    return {name: emit(tree) + "\n" for name, tree in trees.items()}

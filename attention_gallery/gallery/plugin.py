@@ -10,6 +10,7 @@ to a site, inside MkDocs' own build, with no state outside the build:
   and shares nbconvert's compiled templates for this build;
 * ``on_files``: reads each notebook's record and adds the generated pages (overview,
   model pair, set pages) and ``metrics.json``; drops the manifest from the site;
+* ``on_page_content``: keeps notebook code cells out of the search index;
 * ``on_post_page``: makes notebook pages light and offline (:mod:`.offline`);
 * ``on_post_build`` / ``on_build_error``: writes the shared files and undoes the
   template sharing.
@@ -33,7 +34,7 @@ from mkdocs.structure.files import File, InclusionLevel
 
 from .. import config as settings
 from . import pages
-from .offline import OfflinePages
+from .offline import OfflinePages, exclude_code_from_search
 from .templates import shared_bytecode
 
 MANIFEST = "gallery.json"
@@ -106,6 +107,9 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
                 if file is not None:
                     file.inclusion = InclusionLevel.NOT_IN_NAV
         return files
+
+    def on_page_content(self, html, page, config, files):
+        return exclude_code_from_search(html) if "jupyter-wrapper" in html else html
 
     def on_post_page(self, output, page, config):
         return self.offline.process(output, page.url, page.file.src_path)
