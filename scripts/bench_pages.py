@@ -127,7 +127,7 @@ def measure(url: str, site: Path, timeout: float) -> dict:
                         drawn.setdefault(i, state["now"])
                 if len(drawn) == len(state["views"]) and state["bottom"]:
                     break
-                page.evaluate(f"window.scrollBy(0, window.innerHeight)")
+                page.evaluate("window.scrollBy(0, window.innerHeight)")
                 page.wait_for_timeout(SCROLL_MS)
             n = len(state["views"])
             result.update(views=n, finished=len(drawn) == n)

@@ -72,8 +72,8 @@ def attention_blob(source_id: str, tokens, trained: np.ndarray, untrained: np.nd
 
 
 VIEW_TITLES = {
-    "trained": "trained model",
-    "untrained": "untrained model",
+    "trained": "fine-tuned model",
+    "untrained": config.UNTRAINED_SHORT,
     "gained": "attention gained by fine-tuning (trained − untrained, positive part)",
     "lost": "attention lost by fine-tuning (untrained − trained, positive part)",
 }
