@@ -191,7 +191,7 @@ def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.
     with runs.out_lock(plan.out):
         for line in runs.reap() + plan.notes:  # said even when quiet: they change files
             print(line, file=sys.stderr, flush=True)
-        outdir.remove(plan.staging)  # a staging folder a killed build left (checked by plan)
+        outdir.remove(plan.staging, "site")  # a staging folder a killed build left (checked by plan)
         try:
             plan.staging.mkdir(parents=True)  # also proves the output folder can be written
         except OSError as exc:

@@ -79,6 +79,11 @@ def looks_prebuilt(folder: Path, kind: str) -> bool:
     return False
 
 
+def old_of(target: Path) -> Path:
+    """Where :func:`swap` moves ``target`` for the moment between its two renames."""
+    return target.with_name(f".{target.name}.old")
+
+
 def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
@@ -117,9 +122,6 @@ class Plan:
     @property
     def staging(self) -> Path:
         return self.out.with_name(f".{self.out.name}.staging")
-
-    def old(self, target: Path) -> Path:
-        return target.with_name(f".{target.name}.old")
 
 
 def _protected(out: Path, cache: Path) -> str | None:
@@ -179,10 +181,10 @@ def plan(out: Path | str, cache: Path | str, sentences: Path | None = None,
     result = Plan(out, cache, sources)
     _check_replaceable(out, "site", "--out", result)
     _check_replaceable(result.staging, "site", "staging folder", result)
-    _check_replaceable(result.old(out), "site", "old-site folder", result)
+    _check_replaceable(old_of(out), "site", "old-site folder", result)
     if sources is not None:
         _check_replaceable(sources, "gallery-sources", "docs/gallery", result)
-        _check_replaceable(result.old(sources), "gallery-sources", "old docs/gallery folder", result)
+        _check_replaceable(old_of(sources), "gallery-sources", "old docs/gallery folder", result)
     parent = out.parent
     while not parent.exists():
         parent = parent.parent
@@ -193,12 +195,13 @@ def plan(out: Path | str, cache: Path | str, sentences: Path | None = None,
     return result
 
 
-def remove(folder: Path) -> None:
-    """Delete a folder this build made (marked or empty); anything else is left alone."""
+def remove(folder: Path, kind: str) -> None:
+    """Delete a folder this build made (marked, empty, or a ``kind`` built before the
+    marker); anything else is left alone."""
     state = _state(folder)
     if state == "absent":
         return
-    if state == "foreign" and not looks_prebuilt(folder, "site") and not looks_prebuilt(folder, "gallery-sources"):
+    if state == "foreign" and not looks_prebuilt(folder, kind):
         raise Refusal(f"{folder} holds files this build did not make ({_sample(folder)}); left alone")
     shutil.rmtree(folder)
 
@@ -207,9 +210,9 @@ def swap(new: Path, target: Path, kind: str) -> None:
     """Replace ``target`` (checked by :func:`plan`) by ``new`` in two renames; ``new``
     carries the marker before it is renamed into place."""
     write_marker(new, kind)
-    old = target.with_name(f".{target.name}.old")
-    remove(old)
+    old = old_of(target)
+    remove(old, kind)
     if target.exists():
         target.rename(old)
     new.rename(target)
-    remove(old)
+    remove(old, kind)
