@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIME = "application/vnd.attention-gallery.record+json"
 RANDOM = "random"  # the random baseline's key beside the methods in ``faithfulness``
 
@@ -52,9 +52,11 @@ class RandomInfo(_Strict):
 
 
 class Faithfulness(_Strict):
+    """The deletion test of the fine-tuned model (the untrained head's
+    probabilities stay within about 1% of 0.5, so no ranking can move them)."""
+
     trained: dict[str, Deletion]
-    untrained: dict[str, Deletion]
-    random_baseline: dict[str, RandomInfo]  # by model
+    random_baseline: dict[str, RandomInfo]  # by model: "trained"
 
 
 class Seeds(_Strict):
@@ -83,8 +85,16 @@ class LayerChange(_Strict):
     inherited: list[float]
 
 
+class NoticePoint(_Strict):
+    """One thing "What to notice" says (see ``explain.notice``)."""
+
+    kind: str  # verdict, head, tokens, untrained
+    text: str
+    head: tuple[int, int] | None  # (layer, head) the point is about, 0-based
+
+
 class SentenceRecord(_Strict):
-    schema_version: Literal[2]
+    schema_version: Literal[3]
     slug: str
     title: str
     text: str
@@ -102,6 +112,7 @@ class SentenceRecord(_Strict):
     untrained_seeds: Seeds
     ig: dict[str, IGCheck]  # by model
     layer_change: LayerChange
+    notice: list[NoticePoint]
 
     @model_validator(mode="after")
     def _consistent(self) -> "SentenceRecord":
@@ -124,12 +135,13 @@ class SentenceRecord(_Strict):
     def missing(self, methods) -> list[str]:
         """What this record lacks against the method names ``methods``: the
         methods it does not list and the deletion-test results it does not hold
-        (each method's and the random baseline's, for both models)."""
+        (each method's and the random baseline's, for the fine-tuned model)."""
         out = [f"method {m!r}" for m in methods if m not in self.methods]
-        for which in ("trained", "untrained"):
-            results = getattr(self.faithfulness, which)
-            lacking = [m for m in (*self.methods, *methods, RANDOM) if m not in results]
-            out += [f"faithfulness.{which}.{m}" for m in dict.fromkeys(lacking)]
+        results = self.faithfulness.trained
+        lacking = [m for m in (*self.methods, *methods, RANDOM) if m not in results]
+        out += [f"faithfulness.trained.{m}" for m in dict.fromkeys(lacking)]
+        if "trained" not in self.faithfulness.random_baseline:
+            out.append("faithfulness.random_baseline.trained")
         return out
 
 

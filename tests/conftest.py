@@ -106,7 +106,7 @@ def record_data(**changes) -> dict:
                                            "aopc_comprehensiveness": 0.0, "aopc_sufficiency": 0.0}}
     methods = list(REGISTRY)
     data = {
-        "schema_version": 2, "slug": "a-good-film", "title": "A good film", "text": "A good film",
+        "schema_version": 3, "slug": "a-good-film", "title": "A good film", "text": "A good film",
         "label": "positive", "note": "", "pair": "tiny",
         "tokens": ["[CLS]", "a", "good", "film", "[SEP]"], "n_tokens": 5,
         "trained": outcome, "untrained": {**outcome, "predicted": "negative", "confidence": 0.6,
@@ -114,11 +114,12 @@ def record_data(**changes) -> dict:
         "methods": methods,
         "head_change": [[0.1, 0.2], [0.3, 0.4]],
         "top_heads": [[1, 1, 0.4], [1, 0, 0.3], [0, 1, 0.2]],
-        "faithfulness": {**{w: {m: deletion for m in [*methods, "random"]} for w in ("trained", "untrained")},
-                         "random_baseline": {w: random_info for w in ("trained", "untrained")}},
+        "faithfulness": {"trained": {m: deletion for m in [*methods, "random"]},
+                         "random_baseline": {"trained": random_info}},
         "ig": {w: {"steps": 64, "completeness_error": 0.001, "relative_error": 0.004,
                    "logit_change": 0.25, "baseline_p_positive": 0.9} for w in ("trained", "untrained")},
         "layer_change": {"total": [0.1, 0.3], "direct": [0.1, 0.2], "inherited": [0.0, 0.15]},
+        "notice": [{"kind": "head", "text": "Fine-tuning changed layer 1, head 1 most.", "head": [1, 1]}],
         "untrained_seeds": {"seeds": [0, 1, 2], "p_positive": [0.4, 0.51, 0.45], "positive_fraction": 0.3333},
     }
     data.update(changes)

@@ -50,16 +50,14 @@ def test_every_field_is_required(field):
 def test_a_record_without_a_registered_method_is_rejected():
     *earlier, last = ALL
     data = record_data()
-    del data["faithfulness"]["untrained"][last]
-    with pytest.raises(RecordError, match=rf"lacks faithfulness\.untrained\.{last} \("):
+    del data["faithfulness"]["trained"][last]
+    with pytest.raises(RecordError, match=rf"lacks faithfulness\.trained\.{last} \("):
         record.parse(data, ALL)
     older = record_data(methods=earlier)  # a record written before ``last`` was registered
-    for which in ("trained", "untrained"):
-        older["faithfulness"][which].pop(last)
+    older["faithfulness"]["trained"].pop(last)
     with pytest.raises(RecordError) as err:
         record.parse(older, ALL)
-    assert (f"method {last!r}, faithfulness.trained.{last}, faithfulness.untrained.{last}"
-            in str(err.value))
+    assert f"method {last!r}, faithfulness.trained.{last}" in str(err.value)
     assert record.parse(older, earlier).methods == earlier
 
 
@@ -164,7 +162,7 @@ def test_a_registered_method_reaches_the_page_the_record_and_the_set_pages(tiny_
     page.show_faithfulness(ex)
     assert "<td>First word</td>" in shown[-1]
     r = record.parse(page.build_record(ex).model_dump(mode="json"), list(REGISTRY))
-    assert r.methods[-1] == "first" and "first" in r.faithfulness.untrained
+    assert r.methods[-1] == "first" and "first" in r.faithfulness.trained
     metrics = site.aggregate([r])
     assert list(metrics["faithfulness"]) == [*REGISTRY, "random"]
     assert "| First word |" in site.faithfulness_page(metrics)

@@ -93,21 +93,30 @@ class Explanation:
         return seeds_of(self.pair.spec.head_seed)
 
     @cached_property
+    def notice(self) -> list:
+        """What to notice on the page (:func:`.notice.notice`)."""
+        from .notice import notice
+
+        return notice(self)
+
+    @cached_property
     def deletion(self) -> dict:
-        """{model: (table, RandomBaseline)} of the deletion test."""
+        """{"trained": (table, RandomBaseline)}: the deletion test of the fine-tuned
+        model only. The untrained head's probabilities stay within about 1% of 0.5
+        whatever is removed, so its figures would measure noise; they were also half
+        of the test's cost (the random baseline's hundreds of forward passes)."""
         from .faithfulness import deletion_test
 
-        return {w: deletion_test(self.run.run(w), self.attributions[w]) for w in MODELS}
+        return {"trained": deletion_test(self.run.trained, self.attributions["trained"])}
 
     @cached_property
     def faithfulness(self) -> dict:
-        """The record's faithfulness: {model: {method or 'random': figures}} and
-        ``random_baseline``: {model: {'mode', 'se'}}."""
-        out = {w: self.deletion[w][0] for w in MODELS}
-        out["random_baseline"] = {w: {"mode": self.deletion[w][1].mode,
-                                      "se": {k: round(v, 4) for k, v in self.deletion[w][1].se.items()}}
-                                  for w in MODELS}
-        return out
+        """The record's faithfulness: {"trained": {method or 'random': figures}} and
+        ``random_baseline``: {"trained": {'mode', 'se'}}."""
+        table, rnd = self.deletion["trained"]
+        return {"trained": table,
+                "random_baseline": {"trained": {"mode": rnd.mode,
+                                                "se": {k: round(v, 4) for k, v in rnd.se.items()}}}}
 
 
 def explain(text: str, label: str, *, note: str = "", pair: str = config.DEFAULT_PAIR,
@@ -129,6 +138,13 @@ def show_sentence(ex: Explanation) -> None:
         markup += views.attention_blob(ex.source_id, ex.sentence.tokens, ex.run.trained.attention,
                                        ex.run.untrained.attention)
     display(HTML(markup))
+
+
+def show_notice(ex: Explanation) -> None:
+    """"What to notice": the page's lesson in plain sentences, from its numbers."""
+    from .notice import notice_html
+
+    display(HTML(notice_html(ex.notice)))
 
 
 def show_predictions(ex: Explanation) -> None:
@@ -247,28 +263,33 @@ def show_attributions(ex: Explanation) -> None:
 def show_faithfulness(ex: Explanation) -> None:
     """ERASER's deletion test of each method (top-k and AOPC) against the random
     ranking's expectation, and each method's agreement with leave-one-out."""
-    from .faithfulness import FIGURES, READING, RANDOM_TITLE
+    from .faithfulness import FIGURES, RANDOM_TITLE, READING
     from .methods import REGISTRY
     from .removal import REMOVAL
 
     titles = {**{n: m.title for n, m in REGISTRY.items()}, "random": RANDOM_TITLE}
-    rows, notes = [], []
-    for which in MODELS:
-        table, rnd = ex.deletion[which]
-        for method, scores in table.items():
-            cells = [views.signed(scores[f]) for f in FIGURES]
-            if method == "random" and rnd.mode != "exact":
-                cells = [f"{c} ± {rnd.se[f]:.3f}" for c, f in zip(cells, FIGURES)]
-            tau = "—" if method in ("random", "loo") else views.signed(scores["tau_loo"], 2)
-            rows.append((views.model_name(which), titles.get(method, method), *cells, tau))
-        notes.append(f"{views.model_name(which)}: random baseline "
-                     + ("exact (every subset enumerated)" if rnd.mode == "exact" else
-                        f"estimated from {rnd.mode.split(':')[1]} random orders (± one standard error)"))
-    header = ("model", "method", "comprehensiveness ↑ (top 1-3)", "sufficiency ↓ (top 1-3)",
+    rows = []
+    table, rnd = ex.deletion["trained"]
+    for method, scores in table.items():
+        cells = [views.signed(scores[f]) for f in FIGURES]
+        if method == "random" and rnd.mode != "exact":
+            cells = [f"{c} ± {rnd.se[f]:.3f}" for c, f in zip(cells, FIGURES)]
+        tau = "—" if method in ("random", "loo") else views.signed(scores["tau_loo"], 2)
+        rows.append((titles.get(method, method), *cells, tau))
+    note = ("The random baseline is exact (every subset enumerated)." if rnd.mode == "exact" else
+            f"The random baseline is estimated from {rnd.mode.split(':')[1]} random orders "
+            f"(± one standard error).")
+    untrained = ex.run.untrained
+    loo = float(np.max(np.abs(ex.attributions["untrained"]["loo"].scores)))
+    skipped = (f"Only the fine-tuned model is tested: the {views.model_name('untrained')} gives "
+               f"p(positive) {untrained.probs[-1]:.3f} here, and removing any one word moves its "
+               f"probability by at most {loo:.4f} (leave-one-out above), so its figures would "
+               f"measure noise.")
+    header = ("method (fine-tuned model)", "comprehensiveness ↑ (top 1-3)", "sufficiency ↓ (top 1-3)",
               "AOPC comprehensiveness ↑", "AOPC sufficiency ↓", "tau-LOO")
     display(HTML(views.simple_table(header, rows)
                  + f'<p class="gallery-caption">{views.esc(READING)} {views.esc(REMOVAL)} '
-                   f'{views.esc("; ".join(notes))}.</p>'))
+                   f'{views.esc(note)} {views.esc(skipped)}</p>'))
 
 
 def _outcome(ex: Explanation, which: str) -> dict:
@@ -333,6 +354,8 @@ def build_record(ex: Explanation) -> SentenceRecord:
         faithfulness=ex.faithfulness,
         ig={w: _ig_check(ex, w) for w in MODELS},
         layer_change=ex.layer_change,
+        notice=[{"kind": p.kind, "text": p.text, "head": list(p.head) if p.head else None}
+                for p in ex.notice],
         untrained_seeds={"seeds": ex.seed_seeds,
                          "p_positive": [round(float(p), 4) for p in ex.seed_p_positive],
                          "positive_fraction": round(sum(p > 0.5 for p in ex.seed_p_positive)

@@ -70,7 +70,17 @@ def untrained_set_figures(records: list[SentenceRecord]) -> dict:
     """The untrained head on the gallery set: its class bias and its seeds."""
     n = len(records)
     negative = sum(r.untrained.p_positive < 0.5 for r in records)
+    # accuracy of each seeded head on the set: a head is right where it predicts
+    # the gold label (p(last label) > 0.5 means the last label)
+    per_seed = []
+    if n:
+        for j in range(len(records[0].untrained_seeds.p_positive)):
+            per_seed.append(float(np.mean([(r.untrained_seeds.p_positive[j] > 0.5) == (r.label == "positive")
+                                           for r in records])))
     return {"n": n, "predicts_negative": negative,
+            "seed_accuracy": [round(a, 4) for a in per_seed],
+            "accuracy_mean": round(float(np.mean(per_seed)), 4) if per_seed else 0.0,
+            "accuracy_sd": round(float(np.std(per_seed, ddof=1)), 4) if len(per_seed) > 1 else 0.0,
             "predicts_negative_fraction": round(negative / n, 4) if n else 0.0,
             "seed_positive_fraction_mean": round(float(np.mean(
                 [r.untrained_seeds.positive_fraction for r in records])), 4) if n else 0.0,
@@ -92,7 +102,10 @@ never trained, so its verdicts are chance, not judgements: its two logits differ
 most {u['margin_max']:.3f}, yet it is not a coin flip either: it predicts negative on
 **{u['predicts_negative']} of {n}** sentences, a bias of this one random head (see
 [the model pair](pair.md)). On average {_pct(u['seed_positive_fraction_mean'])} of
-{config.HEAD_SEEDS} heads drawn with other seeds predict positive on a sentence.
+{config.HEAD_SEEDS} heads drawn with other seeds predict positive on a sentence, and
+those heads get {_pct(u['accuracy_mean'])} of this set right on average (standard deviation
+{_pct(u['accuracy_sd'])} over seeds): whatever share of the set happens to carry the label
+each head leans to.
 Each row links to the sentence's page: predictions, bertviz views of both models,
 what fine-tuning changed, token attributions and how faithful they are.
 
@@ -222,6 +235,8 @@ def aggregate(records: list[SentenceRecord]) -> dict:
     u = untrained_set_figures(records)
     untrained = {"predicts_negative_fraction": u["predicts_negative_fraction"],
                  "head_seeds": len(records[0].untrained_seeds.seeds) if records else 0,
+                 "accuracy_mean": u["accuracy_mean"], "accuracy_sd": u["accuracy_sd"],
+                 "seed_accuracy": u["seed_accuracy"],
                  "seed_positive_fraction_mean": u["seed_positive_fraction_mean"],
                  "margin_max": u["margin_max"]}
     from ..explain.methods import IntegratedGradients
