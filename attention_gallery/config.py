@@ -33,7 +33,7 @@ GALLERY_DIR = DOCS_DIR / "gallery"  # generated: executed notebooks + index
 # A sentence's page is gallery/<slug>; these names are taken. GENERATED_PAGES are the
 # pages the gallery plugin (gallery/pages.py) writes beside the sentences; RESERVED_SLUGS adds the names
 # pages planned for later will take (refusing them now keeps today's sets valid then).
-GENERATED_PAGES = ("index", "pair", "heads", "faithfulness", "disagreements")
+GENERATED_PAGES = ("index", "pair", "heads", "faithfulness", "disagreements", "lesson")
 RESERVED_SLUGS = GENERATED_PAGES + ("contrast", "lesson", "live", "assets", "search")
 SITE_DIR = REPO_ROOT / "site"
 CACHE_DIR = REPO_ROOT / ".cache" / "gallery"

@@ -85,6 +85,13 @@ class LayerChange(_Strict):
     inherited: list[float]
 
 
+class Scores(_Strict):
+    """One method's token scores (special tokens included) and the class explained."""
+
+    target: int
+    scores: list[float]  # 4 decimals
+
+
 class NoticePoint(_Strict):
     """One thing "What to notice" says (see ``explain.notice``)."""
 
@@ -113,6 +120,7 @@ class SentenceRecord(_Strict):
     ig: dict[str, IGCheck]  # by model
     layer_change: LayerChange
     notice: list[NoticePoint]
+    scores: dict[str, Scores]  # the fine-tuned model's token scores, by method
 
     @model_validator(mode="after")
     def _consistent(self) -> "SentenceRecord":

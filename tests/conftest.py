@@ -119,6 +119,7 @@ def record_data(**changes) -> dict:
         "ig": {w: {"steps": 64, "completeness_error": 0.001, "relative_error": 0.004,
                    "logit_change": 0.25, "baseline_p_positive": 0.9} for w in ("trained", "untrained")},
         "layer_change": {"total": [0.1, 0.3], "direct": [0.1, 0.2], "inherited": [0.0, 0.15]},
+        "scores": {m: {"target": 1, "scores": [0.0, 0.1, 0.5, 0.2, 0.0]} for m in methods},
         "notice": [{"kind": "head", "text": "Fine-tuning changed layer 1, head 1 most.", "head": [1, 1]}],
         "untrained_seeds": {"seeds": [0, 1, 2], "p_positive": [0.4, 0.51, 0.45], "positive_fraction": 0.3333},
     }

@@ -16,9 +16,18 @@ import yaml
 from attention_gallery import config
 from attention_gallery.gallery import yamlinput
 from attention_gallery.explain.encode import encode
-from attention_gallery.gallery.sentences import (MAX_FILE_CHARS, Sentence, SentenceSet,
-                                         SentenceSetError, check_text, load_sentences,
-                                         parse_sentences)
+from attention_gallery.gallery.sentences import (
+    MAX_FILE_CHARS,
+    SLUG_PATTERN,
+    Sentence,
+    SentenceSet,
+    SentenceSetError,
+    check_text,
+    contrast_pairs,
+    contrast_slug,
+    load_sentences,
+    parse_sentences,
+)
 
 ORIGINALS = {
     "This movie was not really good, I did not enjoy it at all": "negative",
@@ -95,8 +104,8 @@ def test_parse_sentences_and_lines():
     text = "# comment\nsentences:\n  - slug: a\n    text: One.\n    label: positive\n" \
            "    note: Teaches one thing.\n\n  - {slug: b, text: Two., label: negative}\n"
     got = parse_sentences(text, origin="mine.yaml")
-    assert got == [Sentence("a", "One.", "positive", "Teaches one thing.", 3),
-                   Sentence("b", "Two.", "negative", "", 8)]
+    assert got == [Sentence("a", "One.", "positive", "Teaches one thing.", line=3),
+                   Sentence("b", "Two.", "negative", "", line=8)]
 
 
 def test_null_or_multiline_note_is_accepted():
@@ -704,3 +713,28 @@ def test_schema_errors_never_show_a_yaml_node():
     assert "Input should be a valid dictionary" in str(info.value)
     assert [e["input"] for e in info.value.errors()[:2]] == [node, node]
     assert shown == []
+
+
+def test_group_and_contrast():
+    text = ("sentences:\n"
+            "  - {slug: good, text: Good., label: positive, group: minimal pairs, contrast: not-good}\n"
+            "  - {slug: not-good, text: Not good., label: negative, group: minimal pairs, contrast: good}\n"
+            "  - {slug: plain, text: Fine., label: positive}\n")
+    got = parse_sentences(text, origin="mine.yaml")
+    assert [(s.group, s.contrast) for s in got] == [("minimal pairs", "not-good"), ("minimal pairs", "good"), ("", "")]
+    assert contrast_pairs(got) == [("good", "not-good")]  # declared both ways: one pair
+    assert contrast_slug(("good", "not-good")) == "good--not-good"  # no slug has "--"
+    assert not SLUG_PATTERN.fullmatch("good--not-good")
+
+
+@pytest.mark.parametrize("entry, problem", [
+    ("{slug: a, text: A., label: positive, contrast: b}", "contrast 'b' names no entry of this file"),
+    ("{slug: a, text: A., label: positive, contrast: a}", "contrast 'a' is the entry itself"),
+    ("{slug: a, text: A., label: positive, contrast: Not A Slug}", "contrast 'Not A Slug' is not a slug"),
+    ("{slug: a, text: A., label: positive, group: Negation!}", "group 'Negation!' is not allowed"),
+    ("{slug: a, text: A., label: positive, group: 3}", "group must be a string"),
+])
+def test_group_and_contrast_are_refused_with_one_line(entry, problem):
+    with pytest.raises(SentenceSetError) as err:
+        parse_sentences(f"sentences:\n  - {entry}\n", origin="mine.yaml")
+    assert problem in str(err.value) and "entry 1 (slug 'a', line 2)" in str(err.value)

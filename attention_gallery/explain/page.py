@@ -178,13 +178,16 @@ def _bertviz_live(ex: Explanation, view: str, attention: str, layer=None, heads=
         head_view(tensors, ex.sentence.tokens, layer=layer, heads=heads)
 
 
-def model_view(ex: Explanation, attention: str = "trained") -> None:
+def model_view(ex: Explanation, *attentions: str) -> None:
     """bertviz model view (every layer and head) of ``trained``, ``untrained``,
-    ``gained`` or ``lost`` attention."""
+    ``gained`` or ``lost`` attention; two of them are shown side by side."""
+    attentions = attentions or ("trained",)
     if ex.mode == "jupyter":
-        return _bertviz_live(ex, "model_view", attention)
-    display(HTML(views.bertviz_view(ex.source_id, "model_view", attention,
-                                    ex.view_id("model_view", attention))))
+        for attention in attentions:
+            _bertviz_live(ex, "model_view", attention)
+        return
+    markup = [views.bertviz_view(ex.source_id, "model_view", a, ex.view_id("model_view", a)) for a in attentions]
+    display(HTML(views.side_by_side(markup) if len(markup) > 1 else markup[0]))
 
 
 def head_view(ex: Explanation, attention: str = "trained") -> None:
@@ -196,21 +199,35 @@ def head_view(ex: Explanation, attention: str = "trained") -> None:
                                     ex.view_id("head_view", attention), layer=layer, heads=[head])))
 
 
+def compare(ex: Explanation) -> None:
+    """Side by side: the head view of one layer for the fine-tuned model, the
+    pretrained encoder, and the attention gained and lost, opened on the head
+    fine-tuning changed most (in Jupyter: bertviz's head views, one per model)."""
+    layer, head, _ = ex.top_heads[0]
+    if ex.mode == "jupyter":
+        for attention in ("trained", "untrained", "gained"):
+            _bertviz_live(ex, "head_view", attention, layer=layer, heads=[head])
+        return
+    display(HTML(views.compare_block(ex.source_id, layer, head)))
+
+
 def show_head_change(ex: Explanation) -> None:
     """Layers x heads map of how much each head's attention changed, top 3 named."""
     from .headchange import MEASURE
+    from .notice import head_anchor
 
     targets = " ".join(ex.view_id("head_view", w) for w in MODELS)
     links = ", ".join(
-        f'<a href="#{views.esc(ex.view_id("head_view", "trained"))}" class="gallery-head-link" '
+        f'<a href="#{head_anchor(l, h)}" class="gallery-head-link" '
         f'data-targets="{targets}" data-layer="{l}" data-head="{h}">layer {l}, head {h}</a> ({v:.3f})'
         for l, h, v in ex.top_heads
     )
     display(HTML(
         views.heatmap(ex.head_change, "Change of attention per head (trained vs untrained)",
-                      highlight=[(l, h) for l, h, _ in ex.top_heads])
+                      highlight=[(l, h) for l, h, _ in ex.top_heads],
+                      href=lambda l, h: "#" + head_anchor(l, h))
         + f'<p class="gallery-caption">{views.esc(MEASURE)} Most changed: {links}. '
-          "Click one to open the head views below on it.</p>"
+          "Click one, or a cell of the map, to compare the two models on that head.</p>"
     ))
 
 
@@ -354,6 +371,8 @@ def build_record(ex: Explanation) -> SentenceRecord:
         faithfulness=ex.faithfulness,
         ig={w: _ig_check(ex, w) for w in MODELS},
         layer_change=ex.layer_change,
+        scores={name: {"target": int(a.target), "scores": [round(float(x), 4) for x in a.scores]}
+                for name, a in ex.attributions["trained"].items()},
         notice=[{"kind": p.kind, "text": p.text, "head": list(p.head) if p.head else None}
                 for p in ex.notice],
         untrained_seeds={"seeds": ex.seed_seeds,

@@ -105,6 +105,31 @@ def bertviz_view(source_id: str, view: str, attention: str, view_id: str,
             f'<div {attr_text}><noscript>{esc(label)}: needs JavaScript.</noscript></div></div>')
 
 
+def side_by_side(parts: list[str]) -> str:
+    """Views in one row (one column on a narrow screen), so they compare at a glance."""
+    cells = "".join(f'<div class="gallery-side-cell">{p}</div>' for p in parts)
+    return f'<div class="gallery-side-by-side">{cells}</div>'
+
+
+COMPARE_ID = "compare"  # the side-by-side block of a sentence page (one per page)
+COMPARE_ATTENTIONS = ("trained", "untrained", "gained", "lost")
+
+
+def compare_block(source_id: str, layer: int, head: int) -> str:
+    """A placeholder that gallery-views.js turns into the side-by-side block: the
+    head view of one layer for each of :data:`COMPARE_ATTENTIONS`, in one row, with
+    one set of controls (layer, head) driving all of them. ``data-layer`` and
+    ``data-head`` say what it shows (the script keeps them current); the page
+    address ``#head-L-H`` opens it on layer L, head H."""
+    attrs = {"class": "gallery-compare", "id": COMPARE_ID, "data-source": source_id,
+             "data-layer": str(int(layer)), "data-head": str(int(head)),
+             "data-attentions": " ".join(COMPARE_ATTENTIONS)}
+    attr_text = " ".join(f'{k}="{esc(v)}"' for k, v in attrs.items())
+    label = ("side by side, one layer and head: " + ", ".join(VIEW_TITLES[a] for a in COMPARE_ATTENTIONS))
+    return (f'<div {attr_text} role="group" aria-label="{esc(label)}">'
+            f"<noscript>{esc(label)}: needs JavaScript.</noscript></div>")
+
+
 def sentence_card(text: str, tokens, gold: str, note: str = "") -> str:
     chips = "".join(f'<span class="gallery-token">{esc(t)}</span>' for t in tokens)
     note_html = f'<p class="gallery-note">{esc(note)}</p>' if note else ""
@@ -232,20 +257,24 @@ def attribution_legend(labels=("negative", "positive"), scales: dict | None = No
 
 
 def heatmap(values: np.ndarray, caption: str, row_label: str = "layer", col_label: str = "head",
-            highlight=()) -> str:
-    """A layers x heads table coloured by value (0 = no colour, max = full)."""
+            highlight=(), href=None) -> str:
+    """A layers x heads table coloured by value (0 = no colour, max = full).
+    ``href(layer, head)``, when given, makes each cell a link (e.g. ``#head-L-H``)."""
     values = np.asarray(values, dtype=float)
     vmax = float(values.max()) if values.size else 0.0
     marked = {(int(l), int(h)) for l, h in highlight}
     head = "".join(f"<th>{h}</th>" for h in range(values.shape[1]))
     rows = []
     for l, row in enumerate(values):
-        cells = "".join(
-            f'<td class="{"gallery-top" if (l, h) in marked else ""}" '
-            f'style="--a:{_alpha(v, vmax)}" title="layer {l}, head {h}: {v:.3f}">{v:.2f}</td>'
-            for h, v in enumerate(row)
-        )
-        rows.append(f"<tr><th>{l}</th>{cells}</tr>")
+        cells = []
+        for h, v in enumerate(row):
+            text = f"{v:.2f}"
+            if href is not None:
+                text = (f'<a href="{esc(href(l, h))}" data-layer="{l}" data-head="{h}" '
+                        f'aria-label="layer {l}, head {h}: {v:.3f}">{text}</a>')
+            cells.append(f'<td class="{"gallery-top" if (l, h) in marked else ""}" '
+                         f'style="--a:{_alpha(v, vmax)}" title="layer {l}, head {h}: {v:.3f}">{text}</td>')
+        rows.append(f"<tr><th>{l}</th>{''.join(cells)}</tr>")
     return (f'<div class="gallery-scroll"><table class="gallery-heatmap" aria-label="{esc(caption)}">'
             f"<caption>{esc(caption)}</caption>"
             f"<thead><tr><th>{esc(row_label)} \\ {esc(col_label)}</th>{head}</tr></thead>"

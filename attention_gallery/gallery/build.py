@@ -122,7 +122,8 @@ def stage_docs(stage: Path, sentences, notebooks, pair, cache_dir: Path) -> None
     gallery.mkdir()
     for s in sentences:
         notebook.write(notebooks[s.slug], gallery / f"{s.slug}.ipynb")
-    write_manifest(gallery, pair.slug, [(s.slug, notebook.title_of(s.slug)) for s in sentences], cache_dir)
+    write_manifest(gallery, pair.slug, [{"slug": s.slug, "title": notebook.title_of(s.slug), "group": s.group,
+                                         "contrast": s.contrast} for s in sentences], cache_dir)
 
 
 @contextmanager

@@ -32,7 +32,7 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def _verdict(r: SentenceRecord, which: str) -> str:
+def verdict_cell(r: SentenceRecord, which: str) -> str:
     m = getattr(r, which)
     if which == "untrained":  # a random head: chance, never right or wrong
         margin = abs(m.logits[0] - m.logits[-1])
@@ -45,6 +45,9 @@ def _verdict(r: SentenceRecord, which: str) -> str:
             f'<span class="gallery-conf">{_pct(m.confidence)}</span></td>')
 
 
+_verdict = verdict_cell  # the name the tests know
+
+
 def sentence_rows(records: list[SentenceRecord], prefix: str) -> str:
     rows = []
     for r in records:
@@ -52,7 +55,7 @@ def sentence_rows(records: list[SentenceRecord], prefix: str) -> str:
             f'<tr><td><a href="{prefix}{views.esc(r.slug)}/">{views.esc(r.title)}</a></td>'
             f'<td class="gallery-text-cell" dir="auto">{views.esc(r.text)}</td>'
             f'<td><span class="gallery-label gallery-{views.esc(r.label)}">{views.esc(r.label)}</span></td>'
-            f"{_verdict(r, 'trained')}{_verdict(r, 'untrained')}</tr>"
+            f"{verdict_cell(r, 'trained')}{verdict_cell(r, 'untrained')}</tr>"
         )
     return "".join(rows)
 
@@ -88,7 +91,10 @@ def untrained_set_figures(records: list[SentenceRecord]) -> dict:
                                      for r in records), default=0.0), 4)}
 
 
-def index_page(pair: PairSpec, records: list[SentenceRecord]) -> str:
+def index_page(pair: PairSpec, records: list[SentenceRecord], entries: list[dict] | None = None) -> str:
+    from .teaching import grouped_tables
+
+    entries = entries if entries is not None else [{"slug": r.slug} for r in records]
     n = len(records)
     right = sum(r.trained.correct for r in records)
     u = untrained_set_figures(records)
@@ -109,7 +115,10 @@ each head leans to.
 Each row links to the sentence's page: predictions, bertviz views of both models,
 what fine-tuning changed, token attributions and how faithful they are.
 
-{sentence_table(records, prefix="")}
+Start with [the guided lesson](lesson.md), which walks through the groups below in
+teaching order, or pick a sentence.
+
+{grouped_tables(records, entries)}
 
 Percentages are the fine-tuned model's confidence in its own prediction; ✓ means the
 prediction matches the gold label. For the untrained head: its prediction, the margin
@@ -257,8 +266,9 @@ def aggregate(records: list[SentenceRecord]) -> dict:
             "n": len(records)}
 
 
-def heads_page(metrics: dict) -> str:
+def heads_page(metrics: dict, records: list[SentenceRecord] | None = None) -> str:
     from ..explain.headchange import MEASURE, top_heads
+    from .teaching import heads_to_sentences
 
     change = np.asarray(metrics["head_change"])
     if change.size == 0:
@@ -299,6 +309,13 @@ that it matters for the decision: compare with the faithfulness page.
 | layer | total change (sum over heads) | mean per head |
 |---|---|---|
 {layer_rows}
+
+## Where each head changed most
+
+The heads that are the most changed head of at least one sentence, with those
+sentences; a link opens the sentence's side-by-side comparison on that head.
+
+{heads_to_sentences(records or [], prefix="../")}
 
 ## Direct or inherited?
 
@@ -437,20 +454,30 @@ def load_records(gallery_dir: Path, manifest: dict) -> list:
             for entry in manifest["sentences"]]
 
 
-def generate(pair_slug: str, records: list) -> dict[str, str]:
-    """``{page name: Markdown}`` for every name of ``config.GENERATED_PAGES``."""
+def generate(pair_slug: str, records: list, entries: list[dict] | None = None) -> dict[str, str]:
+    """``{page name: Markdown}`` for every name of ``config.GENERATED_PAGES``, and
+    one ``contrast/<a>--<b>`` page per contrast pair of ``entries`` (the manifest's
+    sentences: slug, group, contrast)."""
+    from . import teaching
+
+    entries = entries if entries is not None else [{"slug": r.slug} for r in records]
     pair = get_pair(pair_slug)
     metrics = aggregate(records)
     eval_file = config.WEIGHTS_DIR / pair.slug / "evaluation.json"
     evaluation = json.loads(eval_file.read_text()) if eval_file.exists() else None
+    pairs = teaching.contrast_pairs(entries)
     generated = {
-        "index": index_page(pair, records),
+        "index": index_page(pair, records, entries),
         "pair": pair_page(pair, evaluation, architecture(pair.untrained), records),
-        "heads": heads_page(metrics),
+        "heads": heads_page(metrics, records),
         "faithfulness": faithfulness_page(metrics),
         "disagreements": disagreements_page(records),
+        "lesson": teaching.lesson_page(records, entries, pairs),
     }
     assert tuple(generated) == config.GENERATED_PAGES  # the names sentence slugs may not take
+    by_slug = {r.slug: r for r in records}
+    for p in pairs:
+        generated[teaching.contrast_page_name(p)] = teaching.contrast_page(by_slug[p[0]], by_slug[p[1]])
     return generated
 
 

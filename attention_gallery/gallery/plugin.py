@@ -35,17 +35,20 @@ from mkdocs.structure.files import File, InclusionLevel
 from .. import config as settings
 from . import pages
 from .offline import OfflinePages, exclude_code_from_search
+from .teaching import CONTRAST_DIR
 from .templates import shared_bytecode
 
 MANIFEST = "gallery.json"
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
 
 
-def write_manifest(gallery_dir: Path, pair: str, entries: list[tuple[str, str]], cache_dir: Path) -> None:
+def write_manifest(gallery_dir: Path, pair: str, entries: list[dict], cache_dir: Path) -> None:
     """What the plugin needs from the build: the pair, the sentences in order
-    (``(slug, title)``) and where the build keeps its caches."""
+    (``{"slug", "title", "group", "contrast"}``: what the set says about each page
+    beyond its notebook) and where the build keeps its caches."""
+    keys = ("slug", "title", "group", "contrast")
     data = {"format": MANIFEST_FORMAT, "pair": pair, "cache": str(cache_dir),
-            "sentences": [{"slug": slug, "title": title} for slug, title in entries]}
+            "sentences": [{k: e.get(k, "") for k in keys} for e in entries]}
     (gallery_dir / MANIFEST).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -79,10 +82,11 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         sentences = self.manifest["sentences"]
         self.listed = len(sentences) <= settings.NAV_SENTENCES_MAX
         overview = f"{self.config.gallery_dir}/index.md"
-        if self.listed and config["nav"]:
+        if config["nav"]:
+            lesson = {"A guided lesson": f"{self.config.gallery_dir}/lesson.md"}
+            listed = [{s["title"]: f"{self.config.gallery_dir}/{s['slug']}.ipynb"} for s in sentences]
             config["nav"] = [
-                {self.config.nav_title: [{"Overview": overview}] + [
-                    {s["title"]: f"{self.config.gallery_dir}/{s['slug']}.ipynb"} for s in sentences]}
+                {self.config.nav_title: [{"Overview": overview}, lesson] + (listed if self.listed else [])}
                 if item == {self.config.nav_title: overview} else item
                 for item in config["nav"]]
         jupyter = config.plugins.get("mkdocs-jupyter")
@@ -97,9 +101,13 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         if manifest is not None:
             files.remove(manifest)
         records = pages.load_records(self.dir, self.manifest)
-        generated = pages.generate(self.manifest["pair"], records)
+        generated = pages.generate(self.manifest["pair"], records, self.manifest["sentences"])
+        self.links = self._sentence_links(records)
         for name, text in generated.items():
-            files.append(File.generated(config, f"{self.config.gallery_dir}/{name}.md", content=text))
+            file = File.generated(config, f"{self.config.gallery_dir}/{name}.md", content=text)
+            if name.startswith(f"{CONTRAST_DIR}/"):  # reached from their sentences and the lesson
+                file.inclusion = InclusionLevel.NOT_IN_NAV
+            files.append(file)
         files.append(File.generated(config, "metrics.json", content=pages.metrics_json(records)))
         if not self.listed:  # pages left out of the nav on purpose are not "omitted files"
             for s in self.manifest["sentences"]:
@@ -108,7 +116,21 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
                     file.inclusion = InclusionLevel.NOT_IN_NAV
         return files
 
+    def _sentence_links(self, records) -> dict[str, str]:
+        """{notebook path: the links box of that sentence page}."""
+        from .teaching import contrast_pairs, sentence_links
+
+        entries = self.manifest["sentences"]
+        pairs = contrast_pairs(entries)
+        titles = {r.slug: r.title for r in records}
+        return {f"{self.config.gallery_dir}/{e['slug']}.ipynb": sentence_links(e["slug"], entries, pairs, titles)
+                for e in entries}
+
     def on_page_content(self, html, page, config, files):
+        links = self.links.get(page.file.src_uri, "")
+        if links:  # under the sentence card: before the first section heading
+            at = html.find("<h2")
+            html = html[:at] + links + html[at:] if at >= 0 else links + html
         return exclude_code_from_search(html) if "jupyter-wrapper" in html else html
 
     def on_post_page(self, output, page, config):

@@ -5,6 +5,9 @@
         text: The movie was not bad at all, highly recommend   # required: one line
         label: positive             # required: positive | negative
         note: Negation flips a negative word.                 # optional
+        group: negation             # optional: the index groups sentences by it
+        contrast: not-good          # optional: the slug of another entry; a page
+                                    # sets the two side by side
 
 The file is untrusted (readers pass their own with ``--sentences``). :mod:`.yamlinput`
 reads it safely (a regular file, a bounded read, YAML nodes only: nothing is
@@ -37,7 +40,7 @@ from .yamlinput import codepoint, show
 
 __all__ = ["Sentence", "SentenceSetError", "Entry", "SentenceSet", "load_sentences",
            "parse_sentences", "check_text", "SLUG_PATTERN", "MAX_SLUG_CHARS",
-           "MAX_TEXT_CHARS", "MAX_NOTE_CHARS", "MAX_FILE_CHARS"]
+           "MAX_TEXT_CHARS", "MAX_NOTE_CHARS", "MAX_FILE_CHARS", "contrast_pairs"]
 
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # used with fullmatch
 MAX_SLUG_CHARS = 80
@@ -61,6 +64,8 @@ class Sentence:
     text: str
     label: str  # 'positive' | 'negative'
     note: str = ""
+    group: str = ""  # a short topic the index groups by ("negation"); "" = ungrouped
+    contrast: str = ""  # the slug of another sentence of the set to compare with
     line: int | None = None  # line of the YAML file where the entry starts, if known
 
     @property
@@ -197,6 +202,26 @@ def check_text(text: str, tokenizer=None, max_tokens: int = config.MAX_TOKENS) -
     return problems
 
 
+GROUP_PATTERN = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")  # lowercase words, single spaces
+MAX_GROUP_CHARS = 40
+
+
+def _group_problems(group: str) -> list[str]:
+    if group == "":
+        return []
+    if not GROUP_PATTERN.fullmatch(group) or len(group) > MAX_GROUP_CHARS:
+        return [f"group {show(group)} is not allowed: a group is a short topic in lowercase "
+                f"ASCII words separated by single spaces (e.g. 'double negation'), at most "
+                f"{MAX_GROUP_CHARS} characters"]
+    return []
+
+
+def _contrast_problems(contrast: str) -> list[str]:
+    if contrast == "" or SLUG_PATTERN.fullmatch(contrast):
+        return []
+    return [f"contrast {show(contrast)} is not a slug: name another entry of the file by its slug"]
+
+
 # --- the schema -----------------------------------------------------------
 
 # Inputs stay out of pydantic's own messages: a YAML node's repr expands its aliases.
@@ -213,6 +238,10 @@ class Entry(BaseModel):
     label: Annotated[str, _problems(_label_problems)]
     note: Annotated[str, BeforeValidator(lambda v: "" if v is None else v),  # 'note:' empty
                     _problems(_note_problems)] = ""
+    group: Annotated[str, BeforeValidator(lambda v: "" if v is None else v),
+                     _problems(_group_problems)] = ""
+    contrast: Annotated[str, BeforeValidator(lambda v: "" if v is None else v),
+                        _problems(_contrast_problems)] = ""
 
 
 class SentenceSet(BaseModel):
@@ -281,6 +310,16 @@ def parse_sentences(text: str, origin: str = "<string>", tokenizer=None,
                                f"it; slugs must be unique"))
         elif isinstance(slug, str):
             first_use[slug] = i
+    for i, entry in enumerate(entries):  # a contrast names another entry of this file
+        other = entry.get("contrast") if isinstance(entry, dict) else None
+        if not isinstance(other, str) or not other or not SLUG_PATTERN.fullmatch(other):
+            continue
+        if other == slugs[i]:
+            duplicates.append((("sentences", i, "contrast"), f"contrast {show(other)} is the "
+                               f"entry itself; name another entry's slug"))
+        elif other not in first_use:
+            duplicates.append((("sentences", i, "contrast"), f"contrast {show(other)} names no "
+                               f"entry of this file; name another entry's slug"))
 
     def where(loc) -> str:  # 'line 3' or 'entry 2 (slug 'x', line 5)'
         if len(loc) < 2 or loc[0] != "sentences":
@@ -334,6 +373,24 @@ def _say(kind: str, **values) -> str:
     return _SAYS.get(kind, "{field}: {msg}").format(
         fields=", ".join(_FIELDS), required=", ".join(_REQUIRED), optional=", ".join(_OPTIONAL),
         are="is" if len(_OPTIONAL) == 1 else "are", **values)
+
+
+def contrast_pairs(sentences: list[Sentence]) -> list[tuple[str, str]]:
+    """The contrast pairs of a set, each once (``a: contrast b`` and ``b: contrast a``
+    are one pair), as ``(first, second)`` in the set's order, in order of first mention."""
+    position = {s.slug: i for i, s in enumerate(sentences)}
+    pairs: list[tuple[str, str]] = []
+    for s in sentences:
+        if s.contrast and s.contrast in position:
+            pair = tuple(sorted((s.slug, s.contrast), key=position.__getitem__))
+            if pair not in pairs:
+                pairs.append(pair)
+    return pairs
+
+
+def contrast_slug(pair: tuple[str, str]) -> str:
+    """The page name of a contrast pair, ``a--b``: no sentence slug has ``--``."""
+    return f"{pair[0]}--{pair[1]}"
 
 
 def load_sentences(path=config.SENTENCES_FILE, tokenizer=None,

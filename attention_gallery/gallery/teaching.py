@@ -1,0 +1,347 @@
+"""The pages that teach across sentences: the grouped overview, contrast pages, the
+guided lesson, and the links a sentence page gets to them.
+
+Input: the records (what each notebook computed) and the manifest's entries (what
+the sentence set says beyond the notebook: ``group`` and ``contrast``). Every claim
+is read off a record; sentence text is escaped HTML, never Markdown.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import numpy as np
+
+from .. import config
+from ..explain import views
+from ..explain.notice import head_anchor, token_name
+from ..record import SentenceRecord
+from .sentences import contrast_slug
+
+CONTRAST_DIR = "contrast"  # gallery/contrast/<a>--<b>/: no sentence slug has "--"
+LESSON = "lesson"
+
+# The lesson's teaching order and what each group is for; groups not listed here
+# follow in the order of the set, with their sentences' notes only.
+LESSON_ORDER = {
+    "the originals": "Start where the gallery started: two sentences that both contain "
+                     "“not”, one negative and one positive. A bag of words would score them alike; "
+                     "the fine-tuned model has to read “not” together with the word it negates.",
+    "negation": "One “not”, “never” or “none” turns a sentiment word around. Look at the head "
+                "fine-tuning changed most: in the fine-tuned model it often sends [CLS]'s attention "
+                "to the negation word, which the pretrained encoder hardly looked at.",
+    "minimal pairs": "Two sentences that differ by one or two words, on one page: what changes "
+                     "in the prediction, in the top head and in the token scores when only that "
+                     "word changes.",
+    "double negation": "Two negations cancel (“can't not laugh”, “not without its charms”). "
+                       "A model that only learned “not = negative” gets these wrong: check "
+                       "which of them it gets right, and how sure it is.",
+    "contrast": "With “but” or “yet”, the clause after the conjunction usually decides the "
+                "verdict. See whether the top tokens come from the second clause.",
+    "intensifiers": "Words such as “absolutely” or “barely” scale a sentiment; “barely” even "
+                    "turns “passable” negative.",
+    "hedges": "“Fairly” and “somewhat” soften a verdict: look at how sure the model is.",
+    "negation words in praise": "“Not only” and “no doubt” contain negation words but praise: "
+                                "a model that learned “not” as a negative cue is tested here.",
+    "sarcasm": "Sarcasm says the opposite of its words (“Oh great”); the words point one way and "
+               "the meaning the other, which a sentiment model rarely sees.",
+    "long": "Long sentences spread the verdict over many clauses: rollout and raw attention get "
+            "flatter, IG and leave-one-out still point at a few words.",
+}
+WRONG = "where the fine-tuned model fails"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def groups(entries: list[dict]) -> list[str]:
+    """The set's groups in order of first use ("" = ungrouped, last)."""
+    order = list(dict.fromkeys(e.get("group", "") for e in entries))
+    return [g for g in order if g] + ([""] if "" in order else [])
+
+
+def group_anchor(group: str) -> str:
+    return "group-" + (group.replace(" ", "-") if group else "other")
+
+
+def contrast_pairs(entries: list[dict]) -> list[tuple[str, str]]:
+    """Each contrast pair once, in the set's order (see sentences.contrast_pairs)."""
+    from .sentences import Sentence, contrast_pairs as pairs_of
+
+    return pairs_of([Sentence(slug=e["slug"], text="", label="", contrast=e.get("contrast", ""))
+                     for e in entries])
+
+
+def contrast_page_name(pair: tuple[str, str]) -> str:
+    return f"{CONTRAST_DIR}/{contrast_slug(pair)}"
+
+
+# --- the overview, grouped -------------------------------------------------------
+
+def _verdict_cell(r: SentenceRecord, which: str) -> str:
+    from .pages import verdict_cell
+
+    return verdict_cell(r, which)
+
+
+def grouped_tables(records: list[SentenceRecord], entries: list[dict], prefix: str = "") -> str:
+    """The sentences group by group, each with its note; a switch shows only the
+    sentences the fine-tuned model gets wrong (CSS only: no script needed)."""
+    by_slug = {r.slug: r for r in records}
+    head = (f"<thead><tr><th>page</th><th>sentence and what it teaches</th><th>gold</th>"
+            f"<th>{views.esc(views.model_name('trained'))}</th>"
+            f"<th>{views.esc(views.model_name('untrained'))}</th></tr></thead>")
+    sections = []
+    for group in groups(entries):
+        rows = []
+        for e in entries:
+            if e.get("group", "") != group or e["slug"] not in by_slug:
+                continue
+            r = by_slug[e["slug"]]
+            note = f'<br><span class="gallery-note-inline">{views.esc(r.note)}</span>' if r.note else ""
+            rows.append(
+                f'<tr class="{"gallery-row-right" if r.trained.correct else "gallery-row-wrong"}">'
+                f'<td><a href="{prefix}{views.esc(r.slug)}/">{views.esc(r.title)}</a></td>'
+                f'<td class="gallery-text-cell"><span dir="auto">{views.esc(r.text)}</span>{note}</td>'
+                f'<td><span class="gallery-label gallery-{views.esc(r.label)}">{views.esc(r.label)}</span></td>'
+                f"{_verdict_cell(r, 'trained')}{_verdict_cell(r, 'untrained')}</tr>")
+        title = group or "other sentences"
+        sections.append(
+            f'<section class="gallery-group" id="{group_anchor(group)}" aria-label="{views.esc(title)}">'
+            f'<h3>{views.esc(title[0].upper() + title[1:])}</h3>'
+            f'<div class="gallery-scroll" tabindex="0" role="region" aria-label="{views.esc(title)} (table)">'
+            f'<table class="gallery-table gallery-index">{head}<tbody>{"".join(rows)}</tbody></table></div>'
+            f"</section>")
+    wrong = sum(not r.trained.correct for r in records)
+    return (f'<div class="gallery-groups"><input type="checkbox" id="gallery-only-wrong" '
+            f'class="gallery-only-wrong"><label for="gallery-only-wrong">Show only the {wrong} '
+            f'sentence{"s" * (wrong != 1)} the fine-tuned model gets wrong</label>'
+            f'{"".join(sections)}</div>')
+
+
+# --- contrast pages ----------------------------------------------------------------
+
+def _token_diff(a: list[str], b: list[str]) -> tuple[list[str], list[int], list[int]]:
+    """What differs between two token lists: a sentence per change, and the
+    positions in ``a`` and in ``b`` that differ."""
+    words_a, words_b = a[1:-1], b[1:-1]  # [CLS] ... [SEP]
+    said, in_a, in_b = [], [], []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=words_a, b=words_b, autojunk=False).get_opcodes():
+        old = " ".join(words_a[i1:i2])
+        new = " ".join(words_b[j1:j2])
+        if op == "insert":
+            said.append(f"adds “{new}”")
+        elif op == "delete":
+            said.append(f"drops “{old}”")
+        elif op == "replace":
+            said.append(f"has “{new}” where the first has “{old}”")
+        if op != "equal":
+            in_a += [i + 1 for i in range(i1, i2)]
+            in_b += [j + 1 for j in range(j1, j2)]
+    return said, in_a, in_b
+
+
+def _class_scores(r: SentenceRecord, method: str) -> np.ndarray:
+    s = r.scores[method]
+    scores = np.asarray(s.scores, float)
+    return scores if s.target == 1 else -scores  # toward positive (two labels)
+
+
+def _rank(scores: np.ndarray, tokens: list[str], i: int, target: int) -> int:
+    words = [j for j in range(1, len(tokens) - 1)]
+    toward = scores if target == 1 else -scores
+    order = sorted(words, key=lambda j: (-toward[j], j))
+    return order.index(i) + 1
+
+
+def contrast_page(a: SentenceRecord, b: SentenceRecord, prefix: str = "../../") -> str:
+    """Two sentences side by side: predictions, what to notice, most-changed heads,
+    token scores on one scale per method, and what differs."""
+    from ..explain.methods import REGISTRY
+
+    said, in_a, in_b = _token_diff(a.tokens, b.tokens)
+    facts = []
+    if said:
+        facts.append(f"The second sentence {', and '.join(said)}.")
+    pa, pb = a.trained, b.trained
+    if pa.predicted != pb.predicted:
+        facts.append(f"The fine-tuned model's verdict flips: {pa.predicted} (p = {pa.confidence:.2f}) "
+                     f"for the first, {pb.predicted} (p = {pb.confidence:.2f}) for the second.")
+    else:
+        facts.append(f"The fine-tuned model's verdict stays {pa.predicted} (p = {pa.confidence:.2f}, "
+                     f"then {pb.confidence:.2f}).")
+    for r, label in ((a, "first"), (b, "second")):
+        if not r.trained.correct:
+            facts.append(f"It is wrong on the {label} sentence (gold: {r.label}).")
+    (la, ha, _), (lb, hb, _) = a.top_heads[0], b.top_heads[0]
+    if (la, ha) == (lb, hb):
+        facts.append(f"Fine-tuning changed the same head most in both: layer {la}, head {ha}.")
+    else:
+        facts.append(f"The most changed head differs: layer {la}, head {ha} in the first, "
+                     f"layer {lb}, head {hb} in the second.")
+    ig_b = np.asarray(b.scores["ig"].scores, float)
+    for i in in_b:
+        rank = _rank(ig_b, b.tokens, i, b.scores["ig"].target)
+        facts.append(f"In the second sentence, Integrated Gradients ranks {token_name(b.tokens, i)} "
+                     f"{rank} of {len(b.tokens) - 2} tokens for {b.trained.predicted} "
+                     f"(score {views.signed(float(ig_b[i]))} logit).")
+    facts.append(f"The {views.model_name('untrained')} stays at chance on both "
+                 f"(p(positive) {a.untrained.p_positive:.3f} and {b.untrained.p_positive:.3f}).")
+
+    def column(r: SentenceRecord, changed: list[int]) -> str:
+        items = "".join(f'<li>{views.esc(p.text)}</li>' for p in r.notice)
+        heads = ", ".join(f'<a href="{prefix}{views.esc(r.slug)}/#{head_anchor(l, h)}">layer {l}, head {h}</a> '
+                          f"({v:.3f})" for l, h, v in r.top_heads)
+        marked = "".join(f"<mark>{views.esc(r.tokens[i])}</mark> " for i in changed)
+        return (f'<div class="gallery-compare-col"><h3><a href="{prefix}{views.esc(r.slug)}/">'
+                f'{views.esc(r.title)}</a></h3><p class="gallery-sentence" dir="auto">{views.esc(r.text)}</p>'
+                f'<p>gold: <span class="gallery-label gallery-{views.esc(r.label)}">{views.esc(r.label)}</span>'
+                + (f" · changed tokens: {marked}" if marked else "") + "</p>"
+                f'<div class="gallery-scroll" tabindex="0" role="region" aria-label="predictions">'
+                f'<table class="gallery-table"><tbody><tr><th>{views.esc(views.model_name("trained"))}</th>'
+                f"{_verdict_cell(r, 'trained')}</tr><tr><th>{views.esc(views.model_name('untrained'))}</th>"
+                f"{_verdict_cell(r, 'untrained')}</tr></tbody></table></div>"
+                f"<h4>What to notice</h4><ul>{items}</ul><h4>Most changed heads</h4><p>{heads}</p></div>")
+
+    rows = []
+    for name, method in REGISTRY.items():
+        sa = _class_scores(a, name) if method.signed else np.asarray(a.scores[name].scores, float)
+        sb = _class_scores(b, name) if method.signed else np.asarray(b.scores[name].scores, float)
+        muted_a = np.array([t in ("[CLS]", "[SEP]") for t in a.tokens])
+        muted_b = np.array([t in ("[CLS]", "[SEP]") for t in b.tokens])
+        vmax = views.shared_scale([sa], muted_a)
+        vmax = max(vmax, views.shared_scale([sb], muted_b))
+        rows.append(views.token_scores(a.tokens, sa, f"{method.title} (1st)", muted_a, vmax, method.signed))
+        rows.append(views.token_scores(b.tokens, sb, f"{method.title} (2nd)", muted_b, vmax, method.signed))
+    return f"""# {views.esc(a.title)} vs {views.esc(b.title)}
+
+A contrast pair: two sentences that differ in a few words, with the same two models.
+
+## What differs
+
+<ul class="gallery-notice">{"".join(f"<li>{views.esc(f)}</li>" for f in facts)}</ul>
+
+<div class="gallery-compare-cols">{column(a, in_a)}{column(b, in_b)}</div>
+
+## Token scores of the fine-tuned model
+
+One colour scale per method across both sentences, so the same colour is the same
+score in either row.
+
+{views.attribution_legend()}
+
+{"".join(rows)}
+"""
+
+
+# --- the guided lesson -------------------------------------------------------------
+
+def _sentence_link(r: SentenceRecord, prefix: str = "") -> str:
+    return f'<a href="{prefix}{views.esc(r.slug)}/">{views.esc(r.title)}</a>'
+
+
+def _head_link(r: SentenceRecord, prefix: str = "") -> str:
+    l, h, _ = r.top_heads[0]
+    return f'<a href="{prefix}{views.esc(r.slug)}/#{head_anchor(l, h)}">layer {l}, head {h}</a>'
+
+
+def _group_facts(rs: list[SentenceRecord]) -> str:
+    right = sum(r.trained.correct for r in rs)
+    tops = {}
+    for r in rs:
+        tops.setdefault(tuple(r.top_heads[0][:2]), []).append(r)
+    common, members = max(tops.items(), key=lambda kv: (len(kv[1]), -kv[0][0], -kv[0][1]))
+    text = (f"The fine-tuned model gets {right} of {len(rs)} right "
+            f"({', '.join(f'{_sentence_link(r)} {_pct(r.trained.confidence)} {r.trained.predicted}' for r in rs)}).")
+    if len(members) > 1:
+        text += (f" Layer {common[0]}, head {common[1]} is the most changed head in {len(members)} of them: "
+                 f"open it in {_head_link(members[0])}.")
+    else:
+        text += " Their most changed heads: " + ", ".join(f"{_head_link(r)} in {views.esc(r.title)}" for r in rs) + "."
+    return text
+
+
+def lesson_page(records: list[SentenceRecord], entries: list[dict], pairs: list[tuple[str, str]]) -> str:
+    by_slug = {r.slug: r for r in records}
+    members: dict[str, list[SentenceRecord]] = {}
+    for e in entries:
+        if e["slug"] in by_slug:
+            members.setdefault(e.get("group", ""), []).append(by_slug[e["slug"]])
+    order = [g for g in LESSON_ORDER if g in members] + [g for g in groups(entries) if g not in LESSON_ORDER and g]
+    parts = []
+    for step, group in enumerate(order, 1):
+        rs = members[group]
+        intro = LESSON_ORDER.get(group, "")
+        notes = "".join(f"<li>{_sentence_link(r)}: {views.esc(r.note)}</li>" for r in rs if r.note)
+        pair_links = [p for p in pairs if p[0] in {r.slug for r in rs} or p[1] in {r.slug for r in rs}]
+        compare = ""
+        if pair_links:
+            compare = "<p>Side by side: " + ", ".join(
+                f'<a href="{contrast_page_name(p)}/">{views.esc(by_slug[p[0]].title)} vs '
+                f'{views.esc(by_slug[p[1]].title)}</a>' for p in pair_links if p[0] in by_slug and p[1] in by_slug) + ".</p>"
+        first_head = next((p.text for p in rs[0].notice if p.kind == "head"), "")
+        parts.append(f"## {step}. {views.esc(group[0].upper() + group[1:])}\n\n"
+                     f"<p>{views.esc(intro)} {_group_facts(rs)}</p>\n\n"
+                     + (f"<p>In {_sentence_link(rs[0])}: {views.esc(first_head)}</p>\n\n" if first_head else "")
+                     + compare + (f"<ul>{notes}</ul>\n" if notes else ""))
+    wrong = [r for r in records if not r.trained.correct]
+    if wrong:
+        items = "".join(
+            f"<li>{_sentence_link(r)} (gold {views.esc(r.label)}, predicted {views.esc(r.trained.predicted)} "
+            f"at {_pct(r.trained.confidence)}): {views.esc(next((p.text for p in r.notice if p.kind == 'tokens'), ''))}</li>"
+            for r in wrong)
+        parts.append(f"## {len(order) + 1}. {WRONG[0].upper() + WRONG[1:]}\n\n"
+                     "<p>A model that is right on most sentences is still wrong on some; its explanations "
+                     "are then explanations of a mistake. For each, what its top tokens were:</p>\n\n"
+                     f"<ul>{items}</ul>\n")
+    n = len(records)
+    right = sum(r.trained.correct for r in records)
+    return f"""# A guided lesson: what fine-tuning changed
+
+A walk through the gallery in teaching order, one kind of sentence at a time. Each step
+links the sentences that show it and the head to open (a link to a head opens the
+sentence's side-by-side comparison of the two models on that head). Over the whole set
+the fine-tuned model gets {right} of {n} right; the other model is
+{config.UNTRAINED_NAME}, whose verdicts are chance.
+
+{"".join(parts)}
+"""
+
+
+# --- links on a sentence page ------------------------------------------------------
+
+def sentence_links(slug: str, entries: list[dict], pairs: list[tuple[str, str]],
+                   titles: dict[str, str]) -> str:
+    """The box a sentence page gets under its title: its group on the overview and
+    its contrast pages (from the sentence's folder, gallery/<slug>/)."""
+    entry = next((e for e in entries if e["slug"] == slug), None)
+    if entry is None:
+        return ""
+    links = []
+    if entry.get("group"):
+        links.append(f'Group: <a href="../#{group_anchor(entry["group"])}">{views.esc(entry["group"])}</a>')
+    for p in pairs:
+        if slug in p:
+            other = p[1] if p[0] == slug else p[0]
+            links.append(f'Compare with <a href="../{contrast_page_name(p)}/">{views.esc(titles.get(other, other))}</a> '
+                         "side by side")
+    links.append('<a href="../lesson/">The guided lesson</a>')
+    return f'<p class="gallery-page-links">{" · ".join(links)}</p>'
+
+
+def heads_to_sentences(records: list[SentenceRecord], prefix: str = "") -> str:
+    """Each head that is some sentence's most changed head, with those sentences
+    (each link opens the sentence on that head)."""
+    by_head: dict[tuple[int, int], list[SentenceRecord]] = {}
+    for r in records:
+        l, h, _ = r.top_heads[0]
+        by_head.setdefault((l, h), []).append(r)
+    rows = "".join(
+        f'<tr id="{head_anchor(l, h)}"><td>layer {l}, head {h}</td><td>{len(rs)}</td><td>'
+        + ", ".join(f'<a href="{prefix}{views.esc(r.slug)}/#{head_anchor(l, h)}">{views.esc(r.title)}</a>'
+                    for r in rs) + "</td></tr>"
+        for (l, h), rs in sorted(by_head.items(), key=lambda kv: (-len(kv[1]), kv[0])))
+    return ('<div class="gallery-scroll" tabindex="0" role="region" aria-label="heads and sentences">'
+            '<table class="gallery-table"><thead><tr><th>head</th><th>sentences</th>'
+            f'<th>where it changed most (opens the sentence on that head)</th></tr></thead><tbody>{rows}</tbody></table></div>')
