@@ -35,6 +35,7 @@ from mkdocs.structure.files import File, InclusionLevel
 from .. import config as settings
 from . import pages
 from .offline import OfflinePages, exclude_code_from_search
+from .download import DOWNLOADS, standalone
 from .teaching import CONTRAST_DIR
 from .templates import shared_bytecode
 
@@ -69,6 +70,9 @@ def read_manifest(gallery_dir: Path) -> dict:
 class GalleryConfig(Config):
     gallery_dir = c.Type(str, default="gallery")  # inside docs_dir
     nav_title = c.Type(str, default="Gallery")  # the nav entry whose page is the overview
+    # where readers get the project: linked from every sentence page as a plain link
+    # (not Material's repo_url, which makes every page call the GitHub API)
+    repo_url = c.Type(str, default="https://github.com/attention-gallery/attention-gallery")
 
 
 class GalleryPlugin(BasePlugin[GalleryConfig]):
@@ -101,6 +105,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         if manifest is not None:
             files.remove(manifest)
         records = pages.load_records(self.dir, self.manifest)
+        self.records = records
         generated = pages.generate(self.manifest["pair"], records, self.manifest["sentences"])
         self.links = self._sentence_links(records)
         for name, text in generated.items():
@@ -126,11 +131,17 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         return {f"{self.config.gallery_dir}/{e['slug']}.ipynb": sentence_links(e["slug"], entries, pairs, titles)
                 for e in entries}
 
+    def _run_it_yourself(self, slug: str) -> str:
+        from .teaching import run_it_yourself
+
+        return run_it_yourself(slug, self.config.repo_url)
+
     def on_page_content(self, html, page, config, files):
         links = self.links.get(page.file.src_uri, "")
-        if links:  # under the sentence card: before the first section heading
+        if links:  # under the sentence card: before the first section heading; at the end, how to run it
             at = html.find("<h2")
             html = html[:at] + links + html[at:] if at >= 0 else links + html
+            html += self._run_it_yourself(Path(page.file.src_uri).stem)
         return exclude_code_from_search(html) if "jupyter-wrapper" in html else html
 
     def on_post_page(self, output, page, config):
@@ -138,6 +149,17 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
 
     def on_post_build(self, config):
         self.offline.write(Path(config["site_dir"]))
+        self._write_downloads(Path(config["site_dir"]) / self.config.gallery_dir / DOWNLOADS)
+
+    def _write_downloads(self, folder: Path) -> None:
+        """Each sentence's notebook as a reader downloads it (see :mod:`.download`)."""
+        import nbformat
+
+        from .notebook import write
+
+        for r in self.records:
+            nb = nbformat.read(str(self.dir / f"{r.slug}.ipynb"), as_version=4)
+            write(standalone(nb, r.tokens, tuple(r.top_heads[0][:2])), folder / f"{r.slug}.ipynb")
         self.stack.close()
 
     def on_build_error(self, error):

@@ -67,7 +67,8 @@ def group_anchor(group: str) -> str:
 
 def contrast_pairs(entries: list[dict]) -> list[tuple[str, str]]:
     """Each contrast pair once, in the set's order (see sentences.contrast_pairs)."""
-    from .sentences import Sentence, contrast_pairs as pairs_of
+    from .sentences import Sentence
+    from .sentences import contrast_pairs as pairs_of
 
     return pairs_of([Sentence(slug=e["slug"], text="", label="", contrast=e.get("contrast", ""))
                      for e in entries])
@@ -305,7 +306,7 @@ sentence's side-by-side comparison of the two models on that head). Over the who
 the fine-tuned model gets {right} of {n} right; the other model is
 {config.UNTRAINED_NAME}, whose verdicts are chance.
 
-{"".join(parts)}
+{chr(10).join(parts)}
 """
 
 
@@ -345,3 +346,19 @@ def heads_to_sentences(records: list[SentenceRecord], prefix: str = "") -> str:
     return ('<div class="gallery-scroll" tabindex="0" role="region" aria-label="heads and sentences">'
             '<table class="gallery-table"><thead><tr><th>head</th><th>sentences</th>'
             f'<th>where it changed most (opens the sentence on that head)</th></tr></thead><tbody>{rows}</tbody></table></div>')
+
+
+def run_it_yourself(slug: str, repo_url: str) -> str:
+    """The end of a sentence page: the notebook to download (views saved in it) and
+    how to install the project to re-run it."""
+    url = views.esc(repo_url)
+    return (f'<h2 id="run-it-yourself">Run it yourself</h2>'
+            f'<p><a href="../downloads/{views.esc(slug)}.ipynb" download>Download this notebook</a>: '
+            "it opens with every view drawn (bertviz's own views, saved with their data; Jupyter "
+            "may ask you to trust the notebook before it runs their scripts). To re-run it, or to "
+            f'change the sentence in its first code cell, install the project from <a href="{url}">'
+            f"its repository</a>:</p>"
+            f'<pre><code>git clone {url}\ncd {views.esc(repo_url.rstrip("/").rsplit("/", 1)[-1])}\n'
+            "python -m venv .venv &amp;&amp; . .venv/bin/activate\npip install -r requirements.txt -e . jupyterlab\n"
+            "jupyter lab</code></pre>"
+            "<p>It runs offline on a CPU: the default models come from PyPI and the repository.</p>")
