@@ -75,3 +75,11 @@ def test_heads_page_links_each_head_to_its_sentences():
     heads = pages.generate("minilm-sst2", recs, entries)["heads"]
     row = re.search(r'<tr id="head-5-4">(.*?)</tr>', heads).group(1)
     assert "<td>3</td>" in row and 'href="../not-really-good/#head-5-4"' in row
+
+
+def test_rank_reads_scores_toward_the_explained_class():
+    import numpy as np
+
+    tokens = ["[CLS]", "it", "was", "not", "good", "[SEP]"]
+    scores = np.array([0.0, 0.1, -0.2, 4.8, 0.3, 0.0])  # IG explains its target: highest first
+    assert teaching._rank(scores, tokens, 3) == 1 and teaching._rank(scores, tokens, 2) == 4

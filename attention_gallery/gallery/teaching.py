@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import config
 from ..explain import views
-from ..explain.notice import head_anchor, token_name
+from ..explain.notice import head_anchor, p_text, token_name
 from ..record import SentenceRecord
 from .sentences import contrast_slug
 
@@ -149,10 +149,11 @@ def _class_scores(r: SentenceRecord, method: str) -> np.ndarray:
     return scores if s.target == 1 else -scores  # toward positive (two labels)
 
 
-def _rank(scores: np.ndarray, tokens: list[str], i: int, target: int) -> int:
-    words = [j for j in range(1, len(tokens) - 1)]
-    toward = scores if target == 1 else -scores
-    order = sorted(words, key=lambda j: (-toward[j], j))
+def _rank(scores: np.ndarray, tokens: list[str], i: int) -> int:
+    """1-based rank of token ``i`` among the word tokens by score (scores explain
+    the target class: the highest pushes hardest toward it)."""
+    words = list(range(1, len(tokens) - 1))
+    order = sorted(words, key=lambda j: (-scores[j], j))
     return order.index(i) + 1
 
 
@@ -167,11 +168,11 @@ def contrast_page(a: SentenceRecord, b: SentenceRecord, prefix: str = "../../") 
         facts.append(f"The second sentence {', and '.join(said)}.")
     pa, pb = a.trained, b.trained
     if pa.predicted != pb.predicted:
-        facts.append(f"The fine-tuned model's verdict flips: {pa.predicted} (p = {pa.confidence:.2f}) "
-                     f"for the first, {pb.predicted} (p = {pb.confidence:.2f}) for the second.")
+        facts.append(f"The fine-tuned model's verdict flips: {pa.predicted} ({p_text(pa.confidence)}) "
+                     f"for the first, {pb.predicted} ({p_text(pb.confidence)}) for the second.")
     else:
-        facts.append(f"The fine-tuned model's verdict stays {pa.predicted} (p = {pa.confidence:.2f}, "
-                     f"then {pb.confidence:.2f}).")
+        facts.append(f"The fine-tuned model's verdict stays {pa.predicted} ({p_text(pa.confidence)}, "
+                     f"then {p_text(pb.confidence)}).")
     for r, label in ((a, "first"), (b, "second")):
         if not r.trained.correct:
             facts.append(f"It is wrong on the {label} sentence (gold: {r.label}).")
@@ -183,7 +184,7 @@ def contrast_page(a: SentenceRecord, b: SentenceRecord, prefix: str = "../../") 
                      f"layer {lb}, head {hb} in the second.")
     ig_b = np.asarray(b.scores["ig"].scores, float)
     for i in in_b:
-        rank = _rank(ig_b, b.tokens, i, b.scores["ig"].target)
+        rank = _rank(ig_b, b.tokens, i)
         facts.append(f"In the second sentence, Integrated Gradients ranks {token_name(b.tokens, i)} "
                      f"{rank} of {len(b.tokens) - 2} tokens for {b.trained.predicted} "
                      f"(score {views.signed(float(ig_b[i]))} logit).")
