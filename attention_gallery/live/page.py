@@ -32,7 +32,7 @@ SCRIPTS = {"live": "assets/javascripts/live.js", "worker": "assets/javascripts/l
 # The random baseline of the deletion test: the gallery draws 200 orders where a k has
 # more than EXACT_LIMIT subsets; the browser draws fewer (one forward pass per order
 # and k costs about as much there as ten in the build) and says so, with its error.
-LIVE_DRAWS = 20
+LIVE_DRAWS = 10
 IG_NOTE = ("Integrated Gradients is not computed here: it needs gradients, a backward pass "
            "through the model, which the browser runtime does not do. Every gallery page "
            "shows it, with its completeness check.")

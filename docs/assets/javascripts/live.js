@@ -29,7 +29,9 @@
       bar = $("live-progress"), output = $("live-output"), result = $("live-result");
   var MODELS = ["trained", "untrained"];
   var BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
-  var BATCH_TOKENS = 4096, BATCH_MAX = 64;  /* one worker call: at most this many tokens / sequences */
+  /* one worker call: at most this many tokens / sequences (a new sentence waits for the
+     call in flight, a second or so at most) */
+  var BATCH_TOKENS = 1024, BATCH_MAX = 32;
 
   function url(key) { return new URL(C.urls[key], location.href).href; }
   function say(message, isError) {
@@ -303,7 +305,7 @@
     return new Promise(function (resolve, reject) {
       job.resolve = resolve;
       job.reject = reject;
-      pool.queue.push(job);
+      if (job.attention) pool.queue.unshift(job); else pool.queue.push(job);  /* a new sentence first */
       pool.pump();
     });
   };
@@ -489,9 +491,6 @@
     var text = box.value, gen = ++generation;
     var problem = problems(text);
     if (problem) { say(problem, true); return Promise.resolve(); }
-    var params = new URLSearchParams(location.search);
-    params.set("text", text);
-    history.replaceState(null, "", "?" + params.toString() + location.hash);
     button.disabled = true;
     var pressed = performance.now();
     return load().then(function (loaded) {
@@ -507,6 +506,9 @@
       var words = [];
       special.forEach(function (s, i) { if (!s) words.push(i); });
       if (!words.length) throw new UserError("text gives no token but " + tokens.join(" ") + ": the model would read no word of it");
+      var params = new URLSearchParams(location.search);  /* a shareable address: ?text=... */
+      params.set("text", text);
+      history.replaceState(null, "", "?" + params.toString() + location.hash);
       say("Running both models on " + n + " tokens…");
       var all = new Int32Array(ids);
       return Promise.all(MODELS.map(function (which) {
@@ -525,6 +527,7 @@
         timings.predict_ms = performance.now() - pressed;
         showFirst(s);
         timings.shown_ms = performance.now() - pressed;
+        button.disabled = false;  /* another sentence may start now: it cancels what follows */
         return followUp(s, loaded.pool);
       });
     }).catch(function (err) {
