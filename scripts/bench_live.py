@@ -69,9 +69,23 @@ def _press(page, text: str) -> float:
     return started
 
 
+def _first_run(ctx, url: str, text: str, name: str, out: dict):
+    """A new page of ``ctx``: run ``text``, time it until the predictions and views."""
+    from browser import wait_for_views
+
+    page = ctx.new_page()
+    page.goto(url, wait_until="load")
+    started = _press(page, text)
+    result = _wait(page, text, "predictions")
+    wait_for_views(page, force=False)
+    out[f"{name}_s"] = time.perf_counter() - started
+    out[f"{name}_timings"] = result["timings"]
+    return page
+
+
 def measure(site: Path, texts: dict[str, str], sentences: list[dict], pair) -> dict:
     import numpy as np
-    from browser import launch, new_context, serve, wait_for_views
+    from browser import launch, new_context, serve
 
     from attention_gallery.explain.forward import run_sentence
     from attention_gallery.explain.headchange import head_change
@@ -80,13 +94,7 @@ def measure(site: Path, texts: dict[str, str], sentences: list[dict], pair) -> d
     with serve(site) as base, launch() as browser:
         url = base + "gallery/live/"
         ctx = new_context(browser)
-        page = ctx.new_page()
-        page.goto(url, wait_until="load")
-        started = _press(page, texts[SHORT])
-        result = _wait(page, texts[SHORT], "predictions")
-        wait_for_views(page, force=False)
-        out["cold_s"] = time.perf_counter() - started
-        out["cold_timings"] = result["timings"]
+        page = _first_run(ctx, url, texts[SHORT], "cold", out)
         _wait(page, texts[SHORT], "complete")
         started = _press(page, texts[LONG])
         _wait(page, texts[LONG], "predictions")
@@ -95,13 +103,7 @@ def measure(site: Path, texts: dict[str, str], sentences: list[dict], pair) -> d
         out["long_complete_s"] = time.perf_counter() - started
         out["long_timings"] = result["timings"]
         page.close()
-        warm = ctx.new_page()
-        warm.goto(url, wait_until="load")
-        started = _press(warm, texts[SHORT])
-        result = _wait(warm, texts[SHORT], "predictions")
-        wait_for_views(warm, force=False)
-        out["warm_s"] = time.perf_counter() - started
-        out["warm_timings"] = result["timings"]
+        warm = _first_run(ctx, url, texts[SHORT], "warm", out)
         # agreement on every sentence (a new sentence cancels the last one's follow-up)
         worst = {"dp": 0.0, "dattention": 0.0}
         mismatches, later = [], []
