@@ -231,3 +231,40 @@ def test_sentence_pages_link_to_the_live_page(built):
     assert "Try a variation of this sentence" in html
     live = (built[0] / "gallery" / "live" / "index.html").read_text(encoding="utf-8")
     assert 'id="live-text"' in live and 'id="live-run"' in live and "ort.wasm" not in live.split("live-config")[0]
+
+
+# --------------------------------------------------------------------------- without a model
+
+
+def test_only_adapter_pairs_run_live():
+    from attention_gallery.live.export import unavailable_reason
+    from attention_gallery.live.page import unavailable_page
+    from attention_gallery.pairs import get_pair
+
+    assert unavailable_reason(get_pair(PAIR)) is None
+    reason = unavailable_reason(get_pair("distilbert-imdb"))
+    assert "adapter" in reason
+    assert "cannot run in the browser" in unavailable_page(reason)
+
+
+def test_the_live_package_does_not_invalidate_executed_notebooks(tmp_path):
+    """Editing the live page's code must not re-run the gallery's notebooks."""
+    import hashlib
+
+    from attention_gallery.gallery.cache import _hash_tree
+
+    (tmp_path / "explain").mkdir()
+    (tmp_path / "live").mkdir()
+    (tmp_path / "explain" / "a.py").write_text("x = 1")
+    (tmp_path / "live" / "b.py").write_text("y = 1")
+
+    def digest():
+        h = hashlib.sha256()
+        _hash_tree(h, tmp_path, "package", skip=("live",))
+        return h.hexdigest()
+
+    before = digest()
+    (tmp_path / "live" / "b.py").write_text("y = 2")
+    assert digest() == before
+    (tmp_path / "explain" / "a.py").write_text("x = 2")
+    assert digest() != before

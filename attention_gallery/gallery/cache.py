@@ -25,9 +25,11 @@ from .records import read_record
 CACHE_FORMAT = 2
 
 
-def _hash_tree(h, folder: Path, label: str) -> None:
-    """Feed every file under ``folder`` (names and bytes, sorted) into ``h``."""
-    for p in sorted(q for q in folder.rglob("*") if q.is_file() and "__pycache__" not in q.parts):
+def _hash_tree(h, folder: Path, label: str, skip: tuple[str, ...] = ()) -> None:
+    """Feed every file under ``folder`` (names and bytes, sorted) into ``h``, except
+    those under its subfolders named in ``skip``."""
+    for p in sorted(q for q in folder.rglob("*") if q.is_file() and "__pycache__" not in q.parts
+                    and q.relative_to(folder).parts[0] not in skip):
         h.update(f"{label}/{p.relative_to(folder).as_posix()}\0".encode())
         with open(p, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
@@ -61,10 +63,10 @@ def weights_fingerprint(source) -> str:
 
 def code_version(pair) -> str:
     """Everything an executed notebook depends on besides the sentence and the template:
-    every file of the package (subpackages included), the pair's definition (whichever
+    every file of the package (subpackages included, but for ``live``, the live page's), the pair's definition (whichever
     file declared it), the weights both models load, and the library versions."""
     h = hashlib.sha256()
-    _hash_tree(h, config.PACKAGE_DIR, "package")
+    _hash_tree(h, config.PACKAGE_DIR, "package", skip=("live",))  # the live page: no notebook uses it
     h.update(json.dumps(dataclasses.asdict(pair), sort_keys=True, default=str).encode())
     for which in ("untrained", "trained"):
         h.update(f"{which}:{weights_fingerprint(getattr(pair, which))}".encode())

@@ -332,8 +332,35 @@
 
   var loading = null, timings = {};
 
+  /* The large files are kept in the Cache Storage (HTTP caches may refuse an entry of
+     tens of MB); their names hold their content's hash, so an entry never goes stale,
+     and entries of older builds are dropped once this build's are in. */
+  var CACHE = "attention-gallery-live";
+  var CACHED = ["model", "wasm", "tokenizer", "tokenizer_config"];
+  function cachedFetch(key) {
+    if (!window.caches || CACHED.indexOf(key) < 0) return fetch(url(key));
+    return caches.open(CACHE).then(function (cache) {
+      return cache.match(url(key)).then(function (hit) {
+        if (hit) { timings.from_cache = (timings.from_cache || 0) + 1; return hit; }
+        return fetch(url(key)).then(function (response) {
+          if (response.ok) cache.put(url(key), response.clone()).catch(function (err) { console.warn("live: not cached", err); });
+          return response;
+        });
+      });
+    }, function () { return fetch(url(key)); });
+  }
+  function pruneCache() {
+    if (!window.caches) return;
+    var keep = CACHED.map(url);
+    caches.open(CACHE).then(function (cache) {
+      return cache.keys().then(function (requests) {
+        requests.forEach(function (r) { if (keep.indexOf(r.url) < 0) cache.delete(r); });
+      });
+    }).catch(function () {});
+  }
+
   function fetchBytes(key, onBytes) {
-    return fetch(url(key)).then(function (response) {
+    return cachedFetch(key).then(function (response) {
       if (!response.ok) throw new Error(C.urls[key] + ": HTTP " + response.status);
       var reader = response.body.getReader(), chunks = [], size = 0;
       function pump() {
@@ -365,14 +392,15 @@
     function onBytes(n) {
       done += n;
       bar.value = done;
-      say("Downloading the models and the runtime from this site: " + mb(done) + " of " + mb(total) +
-          " (once: your browser keeps them).");
+      say("Loading the models and the runtime: " + mb(done) + " of " + mb(total) +
+          " (downloaded from this site once: your browser keeps them).");
     }
     var text = function (key) { return fetchBytes(key, onBytes).then(function (b) { return JSON.parse(new TextDecoder().decode(b)); }); };
     loading = Promise.all([fetchBytes("model", onBytes), fetchBytes("wasm", onBytes), text("tokenizer"), text("tokenizer_config"),
                            import(url("tokenizers"))])
       .then(function (got) {
         timings.download_s = (performance.now() - start) / 1000;
+        pruneCache();
         bar.hidden = true;
         say("Starting the runtime (compiling WebAssembly, a second or two)…");
         var tokenizer = new got[4].Tokenizer(got[2], got[3]);
