@@ -839,6 +839,15 @@
   box.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); if (!button.disabled) run(); }
   });
+  /* A reader who ran a sentence before has the files in the Cache Storage: start the
+     runtime (no download) as soon as they reach for the text box. */
+  box.addEventListener("focus", function () {
+    if (loading || !window.caches) return;
+    caches.open(CACHE).then(function (cache) { return cache.match(url("model")); }).then(function (hit) {
+      if (hit && !loading) load().then(function () { if (!generation) say("The models are ready (from your browser's cache)."); },
+                                       function () { say(""); });
+    }).catch(function () {});
+  }, { once: true });
   var shared = new URLSearchParams(location.search).get("text");
   if (shared) { box.value = shared; run(); }
 })();
