@@ -34,7 +34,7 @@ SITE_ONLY = frozenset({
     "gallery/outdir.py", "gallery/pages.py", "gallery/plugin.py", "gallery/runs.py",
     "gallery/teaching.py", "gallery/templates.py", "gallery/watch.py", "gallery/live.py",
 })
-SITE_ONLY_DIRS = ("theme/",)
+SITE_ONLY_DIRS = ("theme/", "live/")  # live/: the live page (no notebook uses it)
 
 
 def site_only(relative: str) -> bool:
