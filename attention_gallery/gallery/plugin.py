@@ -3,6 +3,7 @@
 Modelled on mkdocs-gallery's ``GalleryPlugin``: the plugin owns what the gallery adds
 to a site, inside MkDocs' own build, with no state outside the build:
 
+* ``on_startup``: notes a ``--dirty`` build (watch mode's incremental builds);
 * ``on_config``: reads the gallery's manifest (``<gallery_dir>/gallery.json``, written
   by the build beside the executed notebooks), lists the sentences in the nav under
   the gallery's entry (a set of more than ``NAV_SENTENCES_MAX`` is listed on the
@@ -10,6 +11,7 @@ to a site, inside MkDocs' own build, with no state outside the build:
   and shares nbconvert's compiled templates for this build;
 * ``on_files``: reads each notebook's record and adds the generated pages (overview,
   model pair, set pages) and ``metrics.json``; drops the manifest from the site;
+* ``on_env``: shares the theme's compiled templates between the builds of a process;
 * ``on_page_content``: keeps notebook code cells out of the search index;
 * ``on_post_page``: makes notebook pages light and offline (:mod:`.offline`);
 * ``on_post_build`` / ``on_build_error``: writes the shared files and undoes the
@@ -35,7 +37,7 @@ from mkdocs.structure.files import File, InclusionLevel
 from .. import config as settings
 from . import pages
 from .offline import OfflinePages, exclude_code_from_search
-from .templates import shared_bytecode
+from .templates import THEME_BYTECODE, shared_bytecode
 
 MANIFEST = "gallery.json"
 MANIFEST_FORMAT = 1
@@ -70,6 +72,10 @@ class GalleryConfig(Config):
 
 class GalleryPlugin(BasePlugin[GalleryConfig]):
     supports_multiple_instances = False
+    dirty = False  # mkdocs' --dirty build: only some pages are rendered
+
+    def on_startup(self, *, command, dirty):
+        self.dirty = dirty
 
     def on_config(self, config):
         self.stack = ExitStack()
@@ -108,6 +114,12 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
                     file.inclusion = InclusionLevel.NOT_IN_NAV
         return files
 
+    def on_env(self, env, config, files):
+        """The theme's templates compiled once per process (watch mode builds again and
+        again; mkdocs makes a new environment every build)."""
+        env.bytecode_cache = THEME_BYTECODE
+        return env
+
     def on_page_content(self, html, page, config, files):
         return exclude_code_from_search(html) if "jupyter-wrapper" in html else html
 
@@ -115,7 +127,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         return self.offline.process(output, page.url, page.file.src_path)
 
     def on_post_build(self, config):
-        self.offline.write(Path(config["site_dir"]))
+        self.offline.write(Path(config["site_dir"]), keep_existing=self.dirty)
         self.stack.close()
 
     def on_build_error(self, error):
