@@ -54,8 +54,9 @@ def _log(msg: str, quiet: bool) -> None:
 
 @dataclass
 class Execution:
-    """What :func:`execute_missing` gives back: every sentence's executed notebook, the
-    slugs it ran (set order), the seconds it spent and each run notebook's
+    """What :func:`execute_missing` gives back: every sentence's executed notebook and
+    its cache entry (the same notebook written out: staged by a copy), the slugs it ran
+    (set order), the seconds it spent and each run notebook's
     :class:`~.execute.Timing` (its own kernel time, not part of the notebook)."""
 
     notebooks: dict
@@ -63,6 +64,7 @@ class Execution:
     seconds: float = 0.0
     timings: dict = field(default_factory=dict)
     jobs: int = 0
+    files: dict = field(default_factory=dict)
 
 
 def fresh_kernels(run, jobs: int | None = None):
@@ -82,10 +84,11 @@ def execute_missing(sentences, pair, cache: NotebookCache, kernels, quiet=False,
     :class:`~.execute.KernelPool` for ``n`` notebooks: a build starts one
     (:func:`fresh_kernels`), watch mode hands in the pool it keeps warm."""
     params = {s.slug: notebook.parameters(s, pair.slug) for s in sentences}
+    files = {s.slug: cache.path(params[s.slug]) for s in sentences}
     notebooks = {s.slug: nb for s in sentences if (nb := cache.get(params[s.slug])) is not None}
     todo = [s for s in sentences if s.slug not in notebooks]
     if not todo:
-        return Execution(notebooks, [])
+        return Execution(notebooks, [], files=files)
     start = time.perf_counter()
     items = [(s, notebook.parameterize(cache.template, params[s.slug], title=params[s.slug]["title"]))
              for s in todo]
@@ -109,7 +112,7 @@ def execute_missing(sentences, pair, cache: NotebookCache, kernels, quiet=False,
             f"{len(failures)} sentence(s) failed; the site was not changed and the "
             f"{len(executed)} sentence(s) that succeeded are cached:\n  " + "\n  ".join(sorted(failures)))
     order = {s.slug: i for i, s in enumerate(sentences)}
-    return Execution(notebooks, sorted(executed, key=order.get), seconds, timings, jobs)
+    return Execution(notebooks, sorted(executed, key=order.get), seconds, timings, jobs, files)
 
 
 def _run(items, pool, progress: bool):
@@ -140,16 +143,21 @@ def _run(items, pool, progress: bool):
         yield s, ("output on stderr: " + " | ".join(noise)) if noise else nb, timing
 
 
-def stage_docs(stage: Path, sentences, notebooks, pair, cache_dir: Path) -> None:
+def stage_docs(stage: Path, sentences, notebooks, pair, cache_dir: Path, files: dict | None = None) -> None:
     """The docs under ``stage``: the static pages, and in ``gallery/`` the executed
-    notebooks with the manifest the gallery plugin reads (it writes the rest)."""
+    notebooks with the manifest the gallery plugin reads (it writes the rest).
+    ``files``: each notebook's cache entry, copied rather than written out again
+    (serialising and validating a notebook costs ten times as much)."""
     from .plugin import write_manifest
 
     shutil.copytree(config.DOCS_DIR, stage, ignore=shutil.ignore_patterns("gallery", ".*"))
     gallery = stage / "gallery"
     gallery.mkdir()
     for s in sentences:
-        notebook.write(notebooks[s.slug], gallery / f"{s.slug}.ipynb")
+        try:
+            shutil.copyfile((files or {})[s.slug], gallery / f"{s.slug}.ipynb")
+        except (KeyError, OSError):  # no entry (or it went): write the notebook itself
+            notebook.write(notebooks[s.slug], gallery / f"{s.slug}.ipynb")
     write_manifest(gallery, pair.slug, [(s.slug, notebook.title_of(s.slug)) for s in sentences], cache_dir)
 
 
@@ -244,7 +252,7 @@ def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.
             report.executed, report.seconds_executing = ex.executed, ex.seconds
             report.timings, report.jobs = ex.timings, ex.jobs
             report.cached = [s.slug for s in sentences if s.slug not in report.executed]
-            report.mkdocs_seconds, _ = publish(plan, sentences, ex.notebooks, pair, quiet=quiet)
+            report.mkdocs_seconds, _ = publish(plan, sentences, ex, pair, quiet=quiet)
         finally:
             shutil.rmtree(plan.staging, ignore_errors=True)
     report.site_dir = plan.out
@@ -264,10 +272,10 @@ def prepare_staging(plan) -> None:
     outdir.write_marker(plan.staging, "staging")
 
 
-def publish(plan, sentences, notebooks, pair, quiet=False, only=None) -> tuple[float, bool]:
-    """Stage the docs in ``plan.staging`` (:func:`prepare_staging` made it), build the
-    site there and swap it in; returns the seconds mkdocs took and whether only the
-    changed pages were rendered.
+def publish(plan, sentences, ex: Execution, pair, quiet=False, only=None) -> tuple[float, str]:
+    """Stage the docs of ``ex`` (:func:`execute_missing`) in ``plan.staging``
+    (:func:`prepare_staging` made it), build the site there and swap it in; returns
+    the seconds mkdocs took and which pages it rendered ("changed", or "all" and why).
 
     ``only``: the slugs whose notebooks changed since the site now in ``plan.out`` was
     built from the same sentences, template and docs: only their pages and the
@@ -275,15 +283,15 @@ def publish(plan, sentences, notebooks, pair, quiet=False, only=None) -> tuple[f
     that cannot give the same site as a full build, everything is rendered."""
     from . import incremental
 
-    stage_docs(plan.staging / "docs", sentences, notebooks, pair, plan.cache)
+    stage_docs(plan.staging / "docs", sentences, ex.notebooks, pair, plan.cache, ex.files)
     start = time.perf_counter()
-    done = only is not None and incremental.build_pages(
+    why = "all" if only is None else incremental.build_pages(
         plan.staging / "docs", plan.staging / "site", plan.out, only, quiet=quiet)
-    if not done:
+    if why:
         shutil.rmtree(plan.staging / "site", ignore_errors=True)
         mkdocs_build(plan.staging / "docs", plan.staging / "site", quiet=quiet)
     seconds = time.perf_counter() - start
     if plan.sources is not None:  # the default gallery: keep its sources too
         outdir.swap(plan.staging / "docs" / "gallery", plan.sources, "gallery-sources")
     outdir.swap(plan.staging / "site", plan.out, "site")
-    return seconds, bool(done)
+    return seconds, "changed" if not why else "all" if why == "all" else f"all ({why})"

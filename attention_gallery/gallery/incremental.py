@@ -21,6 +21,11 @@ build gets wrong are put right here:
 
 When either cannot be made exact (a page the live index lacks, a new stylesheet, a
 class no page used before) it returns False and the caller builds everything.
+
+What a dirty build still does for every page is cheap but for one thing: listing the
+theme's files (Material ships some 14,000, its icons), which :func:`theme_listed_once`
+does once per process. Changes to the theme, like changes to the code, need a restart
+of watch mode.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import outdir
@@ -37,24 +43,62 @@ PAST = 1  # the modification time given to every unchanged source: older than an
 INDEX = Path("search") / "search_index.json"
 
 
-def build_pages(docs: Path, site: Path, live: Path, changed, quiet: bool = False) -> bool:
+def build_pages(docs: Path, site: Path, live: Path, changed, quiet: bool = False) -> str | None:
     """Build ``site`` from the staged ``docs``, rendering only the pages of the
     ``changed`` slugs and the generated ones, on a copy of the ``live`` site built from
-    the same sentences, template and docs. False: not done exactly (``site`` is then
-    to be built in full)."""
+    the same sentences, template and docs. Returns None when done, else why it could
+    not be done exactly (``site`` is then to be built in full)."""
     from .build import mkdocs_build
 
     if not outdir.has_marker(live) or not (live / INDEX).is_file():
-        return False
+        return "no site built before"
     shutil.copytree(live, site, symlinks=True)
     date_sources(docs, {f"gallery/{slug}.ipynb" for slug in changed})
-    mkdocs_build(docs, site, quiet=quiet, dirty=True)
+    with theme_listed_once():
+        mkdocs_build(docs, site, quiet=quiet, dirty=True)
     merged = merge_search_index((live / INDEX).read_text(encoding="utf-8"),
                                 (site / INDEX).read_text(encoding="utf-8"))
-    if merged is None or not same_stylesheets(live, site, changed):
-        return False
+    if merged is None:
+        return "the search index has other pages"
+    why = stylesheets_differ(live, site, changed)
+    if why:
+        return why
     (site / INDEX).write_text(merged, encoding="utf-8")
-    return True
+    return None
+
+
+_LISTED: dict[tuple, list] = {}  # (theme folders, theme templates) -> the theme's static files
+
+
+class _ListedOnce:
+    """A stand-in for the theme's Jinja environment that lists its files once."""
+
+    def __init__(self, env, key: tuple):
+        self.env, self.key = env, key
+
+    def list_templates(self, filter_func=None):
+        if self.key not in _LISTED:
+            _LISTED[self.key] = self.env.list_templates(filter_func=filter_func)
+        return _LISTED[self.key]
+
+
+@contextmanager
+def theme_listed_once():
+    """Inside the block, mkdocs lists the theme's static files from what the first
+    listing of this process found (the same theme folders and templates)."""
+    from mkdocs.structure.files import Files
+
+    original = Files.__dict__["add_files_from_theme"]
+
+    def add_files_from_theme(self, env, config):
+        key = (tuple(config.theme.dirs), tuple(config.theme.static_templates))
+        return original(self, _ListedOnce(env, key), config)
+
+    Files.add_files_from_theme = add_files_from_theme
+    try:
+        yield
+    finally:
+        Files.add_files_from_theme = original
 
 
 def date_sources(docs: Path, changed: set[str]) -> None:
@@ -92,25 +136,37 @@ def merge_search_index(live: str, rendered: str) -> str | None:
     return json.dumps({"config": new["config"], "docs": docs}, separators=(",", ":"), default=str)
 
 
-def _classes(page: Path) -> set[str]:
+_SEEN: dict[tuple, frozenset] = {}  # (page, mtime, size) -> its classes; the copies keep their times
+
+
+def _classes(page: Path) -> frozenset:
     """The classes a notebook page uses (what trims the stylesheets); none for a page
-    that is not a notebook's or not there."""
+    that is not a notebook's or not there. Remembered by the page's path, time and
+    size: a rebuild reads again only the pages it rendered."""
     try:
-        html = page.read_text(encoding="utf-8")
+        st = page.stat()
     except FileNotFoundError:
-        return set()
-    return classes_in(html) if "jupyter-wrapper" in html else set()
+        return frozenset()
+    key = (page.parent.name, st.st_mtime_ns, st.st_size)
+    if key not in _SEEN:
+        html = page.read_text(encoding="utf-8")
+        _SEEN[key] = frozenset(classes_in(html) if "jupyter-wrapper" in html else ())
+    return _SEEN[key]
 
 
-def same_stylesheets(live: Path, site: Path, changed) -> bool:
-    """Whether the live site's shared stylesheets (kept by the dirty build) are what a
-    full build would write: the same files, trimmed for the classes the notebook pages
-    use together, which the ``changed`` pages have not changed."""
+def stylesheets_differ(live: Path, site: Path, changed) -> str | None:
+    """Why the live site's shared stylesheets (kept by the dirty build) are not what a
+    full build would write, or None: the same files, trimmed for the classes the
+    notebook pages use together, which the ``changed`` pages have not changed."""
     names = {p.name for p in (site / ASSET_DIR).glob("*.css")}
     if names != {p.name for p in (live / ASSET_DIR).glob("*.css")}:
-        return False
+        return "the pages share other stylesheets"
     if any((site / ASSET_DIR / n).read_bytes() != (live / ASSET_DIR / n).read_bytes() for n in names):
-        return False
+        return "a shared stylesheet was written again"
     now = {page.parent.name: _classes(page) for page in (site / "gallery").glob("*/index.html")}
     before = {**now, **{slug: _classes(live / "gallery" / slug / "index.html") for slug in changed}}
-    return set().union(*now.values()) == set().union(*before.values())
+    gained = set().union(*now.values()) - set().union(*before.values())
+    lost = set().union(*before.values()) - set().union(*now.values())
+    if gained or lost:
+        return f"the pages use other classes ({', '.join(sorted(gained | lost)[:3])})"
+    return None
