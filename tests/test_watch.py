@@ -154,6 +154,12 @@ def _kernel_pids(pid: int) -> list[int]:
     return found
 
 
+def _read(log) -> str:
+    log.flush()
+    log.seek(0)
+    return log.read()
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -194,7 +200,7 @@ def test_watch_follows_the_file_shows_a_banner_and_stops_cleanly(tiny_registry, 
         wait_for(lambda: "A truly dreadful film" in get(base + "gallery/two-bad/")[1], SERVED_WITHIN_S,
                  "the changed sentence served")
         last = state()["last"]
-        assert last["pages"] == "changed" and last["executed"] == ["two-bad"]
+        assert last["pages"] == "changed" and last["executed"] == ["two-bad"], _read(log)
         assert "A truly dreadful film" in get(base + "gallery/")[1]  # the overview too
         build(sentences, "tiny", tmp_path / "full", cache, quiet=True, progress=False)
         files = sorted(p.relative_to(site) for p in site.rglob("*") if p.is_file())
@@ -218,8 +224,7 @@ def test_watch_follows_the_file_shows_a_banner_and_stops_cleanly(tiny_registry, 
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
-    log.seek(0)
-    output = log.read()
+    output = _read(log)
     assert proc.returncode == 0, output
     assert "error: " in output and "Two Bad" in output and "Traceback" not in output
     assert "stopped" in output

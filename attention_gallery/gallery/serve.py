@@ -46,6 +46,11 @@ class WatchState:
         self.version = 0
         self.error: str | None = None
         self.last: dict = {}
+        self.ready = False  # the first build is done and the kernels are warm
+
+    def warm(self) -> None:
+        with self._lock:
+            self.ready = True
 
     def published(self, figures: dict) -> None:
         with self._lock:
@@ -63,7 +68,7 @@ class WatchState:
 
     def snapshot(self) -> dict:
         with self._lock:
-            return {"version": self.version, "error": self.error, "last": self.last}
+            return {"version": self.version, "error": self.error, "last": self.last, "ready": self.ready}
 
 
 def banner(error: str) -> str:

@@ -93,6 +93,9 @@ class SessionCache:
     def __init__(self, cache: NotebookCache):
         self.cache, self.template, self.memo = cache, cache.template, {}
 
+    def path(self, params: dict) -> Path:
+        return self.cache.path(params)
+
     def get(self, params: dict):
         key = self.cache.path(params)
         if key not in self.memo:
@@ -166,12 +169,12 @@ class Session:
             return None
         prepare_staging(self.plan)
         try:
-            mkdocs_s, incremental = publish(self.plan, sentences, ex.notebooks, self.pair, quiet=True, only=only)
+            mkdocs_s, pages = publish(self.plan, sentences, ex, self.pair, quiet=True, only=only)
         finally:
             shutil.rmtree(self.plan.staging, ignore_errors=True)
         self.published = Published(tuple(slugs), digest, params)
         return {"seconds": round(time.perf_counter() - start, 3), "mkdocs_seconds": round(mkdocs_s, 3),
-                "pages": "changed" if incremental else "all", "executed": ex.executed,
+                "pages": pages, "executed": ex.executed,
                 "kernel_seconds": {slug: round(t.seconds, 3) for slug, t in ex.timings.items()}}
 
     def warm_up(self) -> None:
@@ -241,6 +244,7 @@ def watch(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.
                 session = Session(plan, pair, tokenizer, sentences_path, template, pool, state)
                 session.step()
                 session.warm_up()
+                state.warm()
                 _say(f"watching {sentences_path} and {template}: save either to rebuild")
                 watcher = Watcher([sentences_path, template])
                 while True:
