@@ -71,8 +71,7 @@ class OfflinePages:
         """The page ``output`` made light and offline; raises PluginError if it would
         still fetch from another host."""
         if "jupyter-wrapper" in output:
-            for attr in _CLASS_ATTR.findall(output):
-                self.classes.update(attr.split())
+            self.classes |= classes_in(output)
             for pattern in (_MATHJAX, _MERMAID, _STRAY, _EXTERNAL_SCRIPT):
                 output = pattern.sub("", output)
 
@@ -93,9 +92,13 @@ class OfflinePages:
                               f"({output[found.start():found.start() + 120]!r}); the site must work offline")
         return output
 
-    def write(self, site_dir: Path) -> None:
-        trimmed = trim_css({n: c for n, c in self.shared.items() if n.endswith(".css")}, self.classes)
-        for name, content in self.shared.items():
+    def write(self, site_dir: Path, keep_existing: bool = False) -> None:
+        """Write the shared files into ``site_dir``, stylesheets trimmed. ``keep_existing``
+        (a dirty build, which saw only some pages): a file already there is left as the
+        full build wrote it (:mod:`.incremental` checks that this is exact)."""
+        shared = {n: c for n, c in self.shared.items() if not (keep_existing and (Path(site_dir) / n).exists())}
+        trimmed = trim_css({n: c for n, c in shared.items() if n.endswith(".css")}, self.classes)
+        for name, content in shared.items():
             content = trimmed.get(name, content)
             path = Path(site_dir) / name
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -103,6 +106,11 @@ class OfflinePages:
 
 
 _CLASS_ATTR = re.compile(r'\bclass="([^"]*)"')
+
+
+def classes_in(html: str) -> set[str]:
+    """Every class named in a class attribute of ``html``."""
+    return {name for attr in _CLASS_ATTR.findall(html) for name in attr.split()}
 _SELECTOR_CLASS = re.compile(r"\.(-?[_a-zA-Z][\w-]*)")
 # what a selector may name without needing the class: attribute values, strings and
 # functional pseudo-classes (:not(.x) matches without .x; :is(.x, .y) with either)
