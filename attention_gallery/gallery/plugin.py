@@ -192,7 +192,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         return exclude_code_from_search(html) if "jupyter-wrapper" in html else html
 
     def on_post_page(self, output, page, config):
-        return self.offline.process(output, page.url, page.file.src_path)
+        return self.offline.process(output, page.url, page.file.src_path, page.file.abs_dest_path)
 
     def on_post_build(self, config):
         self.offline.write(Path(config["site_dir"]), keep_existing=self.dirty)
