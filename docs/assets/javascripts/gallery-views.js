@@ -562,6 +562,53 @@
     el.style.height = (100 * h / H) + "%";
   }
 
+  /* (kept on the main thread for the PNG export of gallery-compare.js) */
+
+  /* The lines of one model-view thumbnail (or its detail; ``only``: one query's
+     lines), rasterised here into an ImageData: a
+     canvas stroke costs 10-30 us a line in software rendering, this about 1. Each
+     line is 2.2 units wide (bertviz's stroke) from (x1, y1 + (i + .5) step) to
+     (x2, y1 + (j + .5) step); per pixel column it covers the strip of its vertical
+     thickness, and overlapping lines compose as SVG's strokes of one colour do:
+     alpha = 1 - prod(1 - weight * coverage). */
+  function thumbnail(ctx, w, offset, n, scale, x1, x2, y1, step, rgb, only) {
+    var r = ctx.ratio, X1 = x1 * r, X2 = x2 * r, c0 = Math.floor(X1), cols = Math.ceil(X2) - c0;
+    var height = ctx.canvas.height, T = new Float32Array(cols * height).fill(1);
+    var span = X2 - X1, half = 1.1 * r, cover = new Float32Array(cols), dist = new Float32Array(cols), c;
+    for (c = 0; c < cols; c++) {
+      cover[c] = Math.max(0, Math.min(c0 + c + 1, X2) - Math.max(c0 + c, X1));
+      dist[c] = Math.min(Math.max(c0 + c + 0.5, X1), X2) - X1;
+    }
+    for (var i = only === undefined ? 0 : only; i < (only === undefined ? n : only + 1); i++) {
+      var ya = (y1 + (i + 0.5) * step) * r, base = offset + i * n;
+      for (var j = 0; j < n; j++) {
+        var a = w[base + j];
+        if (!a) continue;
+        a /= scale;
+        var slope = ((y1 + (j + 0.5) * step) * r - ya) / span, hw = half * Math.sqrt(1 + slope * slope);
+        for (c = 0; c < cols; c++) {
+          var y = ya + slope * dist[c], top = y - hw, bottom = y + hw, ac = a * cover[c];
+          var row = top < 0 ? 0 : top | 0, last = bottom >= height ? height - 1 : bottom | 0;
+          for (; row <= last; row++) {
+            T[row * cols + c] *= 1 - ac * ((bottom < row + 1 ? bottom : row + 1) - (top > row ? top : row));
+          }
+        }
+      }
+    }
+    var img = ctx.createImageData(cols, height), d = img.data;
+    for (var k = 0, p = 0; k < T.length; k++, p += 4) {
+      if (T[k] >= 1) continue;
+      d[p] = rgb[0]; d[p + 1] = rgb[1]; d[p + 2] = rgb[2]; d[p + 3] = (1 - T[k]) * 255 + 0.5;
+    }
+    ctx.putImageData(img, c0, 0);
+  }
+
+  function range(n) {
+    var out = [];
+    for (var i = 0; i < n; i++) out.push(i);
+    return out;
+  }
+
   function rgb(hex) {
     return [parseInt(hex.slice(1, 3), 16), parseInt(hex.slice(3, 5), 16), parseInt(hex.slice(5, 7), 16)];
   }
@@ -614,6 +661,7 @@
     var order = nearestFirst(at.top, shown / M.W, L, axis, thumbH);
 
     el.innerHTML = "";
+    el.gvModel = { layout: M, axis: axis, thumbW: thumbW, thumbH: thumbH };  /* for annotations */
     var root = document.createElement("div");
     root.className = "gv gv-model";
     var stage = document.createElement("div");
@@ -738,9 +786,10 @@
 
   /* ------------------------------------------------------------ head view */
 
-  var V = { TEXT: 15, BOX_W: 110, BOX_H: 22.5, MATRIX_W: 115, CHECK: 20, TOP: 30 };
+  var HEAD = { TEXT: 15, BOX_W: 110, BOX_H: 22.5, MATRIX_W: 115, CHECK: 20, TOP: 30 };
 
   function headView(el, meta, source, kind, options) {
+    var V = Object.assign({}, HEAD, options.layout || {});  /* gallery-compare: a compact layout */
     var n = meta.tokens.length, L = meta.layers, H = meta.heads, s = meta.scale;
     var height = n * V.BOX_H + V.TOP, width = 2 * V.BOX_W + V.MATRIX_W;
     var layer = Math.min(L - 1, Math.max(0, options.layer || 0));
@@ -763,7 +812,7 @@
     }
     select.value = layer;
     controls.appendChild(select);
-    root.appendChild(controls);
+    if (options.controls !== false) root.appendChild(controls);
     var stage = document.createElement("div");
     stage.className = "gv-head-stage";
     stage.style.height = height + "px";
@@ -784,7 +833,7 @@
     var hctx = hoverCanvas.getContext("2d");
     var over = svg("svg", { width: "100%", height: height, "class": "gv-layer gv-over" }, stage);
     var checks = [];
-    for (h = 0; h < H; h++) {
+    for (h = 0; options.controls !== false && h < H; h++) {
       checks.push(svg("rect", { x: h * V.CHECK, y: 0, width: V.CHECK, height: V.CHECK, "class": "gv-check" }, over));
     }
     var sides = [0, V.BOX_W + V.MATRIX_W].map(function (x, side) {
@@ -805,7 +854,7 @@
     var shownVersion = -1, waiting = [], channel = null;
 
     function paintChecks() {
-      for (var h = 0; h < H; h++) checks[h].setAttribute("fill", active[h] ? COLORS[h % 10] : lighten(COLORS[h % 10]));
+      for (var h = 0; h < checks.length; h++) checks[h].setAttribute("fill", active[h] ? COLORS[h % 10] : lighten(COLORS[h % 10]));
     }
 
     /* The hovered token's lines and the boxes on the other side (few lines: drawn
@@ -836,8 +885,29 @@
       hctx.globalAlpha = 1;
     }
 
-    /* Every line of the active heads (from the core), or the hovered token's. */
+    function shown() { return range(H).filter(function (h) { return active[h]; }); }
+
+    /* draw, then tell gallery-compare what is shown */
     function draw() {
+      var done = paint();
+      if (options.onDrawn) done.then(function () { options.onDrawn(layer, shown()); }, function () {});
+      return done;
+    }
+
+    /* Only token i's lines (side 0: as a query, 1: as a key); i === null: every line.
+       False when nothing changed. */
+    function hover(index, i) {
+      if (i === null ? !hovered : hovered && hovered.side === index && hovered.index === i) return false;
+      hovered = i === null ? null : { side: index, index: i };
+      sides[1 - index].bg.setAttribute("visibility", "hidden");
+      sides[index].bg.setAttribute("y", V.TOP + (i || 0) * V.BOX_H);
+      sides[index].bg.setAttribute("visibility", i === null ? "hidden" : "visible");
+      draw();
+      return true;
+    }
+
+    /* Every line of the active heads (from the core), or the hovered token's. */
+    function paint() {
       if (hovered && weights) {
         drawHover();
         hoverCanvas.style.visibility = "visible";
@@ -876,17 +946,10 @@
       side.hit.addEventListener("mousemove", function (event) {
         var rect = side.hit.getBoundingClientRect();
         var i = Math.min(n - 1, Math.max(0, Math.floor((event.clientY - rect.top) / rect.height * n)));
-        if (hovered && hovered.side === index && hovered.index === i) return;
-        hovered = { side: index, index: i };
-        sides[1 - index].bg.setAttribute("visibility", "hidden");
-        side.bg.setAttribute("y", V.TOP + i * V.BOX_H);
-        side.bg.setAttribute("visibility", "visible");
-        draw();
+        if (hover(index, i) && options.onHover) options.onHover(index, i);
       });
       side.hit.addEventListener("mouseleave", function () {
-        hovered = null;
-        side.bg.setAttribute("visibility", "hidden");
-        draw();
+        if (hover(index, null) && options.onHover) options.onHover(index, null);
       });
     });
     checks.forEach(function (check, h) {
@@ -909,6 +972,18 @@
     });
     paintChecks();
     el._gvForget = function () { if (channel !== null) channel.forget(); };
+    el.gvHead = {  /* gallery-compare drives a view drawn without its own controls */
+      show: function (l, heads) {
+        layer = Math.min(L - 1, Math.max(0, l));
+        select.value = layer;
+        for (var h = 0; h < H; h++) active[h] = heads.indexOf(h) >= 0;
+        if (active.indexOf(true) < 0) active = active.map(function () { return true; });
+        paintChecks();
+        return draw();
+      },
+      hover: hover,
+      state: function () { return { layer: layer, heads: shown(), layout: V }; }
+    };
     return draw();
   }
 
@@ -962,9 +1037,9 @@
   function drawPlaceholder(el, rect) {
     if (el._gvDrawing) return el._gvDrawing;
     var heads = el.getAttribute("data-heads"), layer = el.getAttribute("data-layer");
-    el._gvDrawing = drawFrom(el, el.getAttribute("data-source"), el.getAttribute("data-attention"), {
+    el._gvDrawing = drawFrom(el, el.getAttribute("data-source"), el.getAttribute("data-attention"), Object.assign({
       view: el.getAttribute("data-view"), layer: layer === null ? 0 : parseInt(layer, 10),
-      heads: heads ? JSON.parse(heads) : null }, rect)
+      heads: heads ? JSON.parse(heads) : null }, el.gvOptions), rect)
       .then(function () { el.setAttribute("data-drawn", scheme()); })
       .catch(function (err) { console.error(err); });
     return el._gvDrawing;
@@ -974,7 +1049,7 @@
     entries.forEach(function (entry) {
       if (!entry.isIntersecting) return;
       observer.unobserve(entry.target);
-      drawPlaceholder(entry.target, entry.boundingClientRect);
+      (entry.target.gvDraw || drawPlaceholder)(entry.target, entry.boundingClientRect);
     });
   }, { rootMargin: NEAR }) : null;
 
@@ -1003,11 +1078,15 @@
     });
   }
 
+  /* draw ``el`` when it nears the viewport: a placeholder, or anything with ``draw(el)`` */
+  function observe(el, draw) {
+    if (draw) el.gvDraw = draw;
+    if (observer) observer.observe(el); else (draw || drawPlaceholder)(el);
+  }
+
   function start() {
     warm();
-    placeholders().forEach(function (el) {
-      if (observer) observer.observe(el); else drawPlaceholder(el);
-    });
+    placeholders().forEach(function (el) { observe(el); });
   }
 
   /* Links that open a head view on one head: <a class="gallery-head-link"
@@ -1033,15 +1112,23 @@
     });
   }).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
 
-  window.GalleryViews = { drawView: drawView, attention: attention, drawAll: drawAll };
+  window.GalleryViews = { drawView: drawView, attention: attention, drawAll: drawAll, observe: observe,
+                          /* for exports (gallery-compare.js): drawn as the views are */
+                          parts: { COLORS: COLORS, HEAD: HEAD, MODEL: M, thumbnail: thumbnail, rgb: rgb } };
 
   warm();
 
-  if (window.document$ && window.document$.subscribe) {
-    window.document$.subscribe(start);
-  } else if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", start);
-  } else {
-    start();
+  /* run ``fn`` on every page (Material's document$, else once the page is parsed) */
+  function onPage(fn) {
+    if (window.document$ && window.document$.subscribe) {
+      window.document$.subscribe(fn);
+    } else if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", fn);
+    } else {
+      fn();
+    }
   }
+  window.GalleryViews.onPage = onPage;
+
+  onPage(start);
 })();
