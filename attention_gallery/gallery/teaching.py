@@ -109,7 +109,7 @@ def grouped_tables(records: list[SentenceRecord], entries: list[dict], prefix: s
         title = group or "other sentences"
         sections.append(
             f'<section class="gallery-group" id="{group_anchor(group)}" aria-label="{views.esc(title)}">'
-            f'<h3>{views.esc(title[0].upper() + title[1:])}</h3>'
+            f'<h2>{views.esc(title[0].upper() + title[1:])}</h2>'
             f'<div class="gallery-scroll" tabindex="0" role="region" aria-label="{views.esc(title)} (table)">'
             f'<table class="gallery-table gallery-index">{head}<tbody>{"".join(rows)}</tbody></table></div>'
             f"</section>")
@@ -198,7 +198,7 @@ def contrast_page(a: SentenceRecord, b: SentenceRecord, prefix: str = "../../") 
                 f'{views.esc(r.title)}</a></h3><p class="gallery-sentence" dir="auto">{views.esc(r.text)}</p>'
                 f'<p>gold: <span class="gallery-label gallery-{views.esc(r.label)}">{views.esc(r.label)}</span>'
                 + (f" · changed tokens: {marked}" if marked else "") + "</p>"
-                f'<div class="gallery-scroll" tabindex="0" role="region" aria-label="predictions">'
+                f'<div class="gallery-scroll" tabindex="0" role="region" aria-label="predictions: {views.esc(r.title)}">'
                 f'<table class="gallery-table"><tbody><tr><th>{views.esc(views.model_name("trained"))}</th>'
                 f"{_verdict_cell(r, 'trained')}</tr><tr><th>{views.esc(views.model_name('untrained'))}</th>"
                 f"{_verdict_cell(r, 'untrained')}</tr></tbody></table></div>"
