@@ -19,6 +19,13 @@
  *     options: {view: "model_view" | "head_view", layer: 0, heads: [h] | null}
  *   GalleryViews.attention(source, kind) -> Promise of such data, from a page's blob
  *   GalleryViews.drawAll() -> Promise: draw every placeholder now (tests, benchmarks)
+ *   GalleryViews.observe(el[, draw]) -> draw a placeholder added later (or call draw(el))
+ *     when it nears the viewport (a placeholder's el.gvOptions are added to drawView's options)
+ *   GalleryViews.onPage(fn) -> run fn on every page
+ *   A head view drawn with options {controls: false, layout: {...}, fit: true,
+ *   onHover(side, index), onDrawn(layer, heads)} is driven from outside through
+ *   el.gvHead: show(layer, heads) -> Promise, hover(side, index | null), state()
+ *   (gallery-compare.js: the side-by-side block and exports).
  *
  * A sentence page carries its attention once, in
  *   <script type="application/json" class="gallery-attention-data" id="...">
@@ -186,10 +193,22 @@
 
   /* ------------------------------------------------------------ model view */
 
-  var M = { W: 970, PAD: 5, DETAIL_W: 300, DETAIL_ATTN_W: 140, BOX_W: 80, BOX_H: 18,
-            DETAIL_PAD: 15, HEADING_H: 25, HEADING_TEXT: 15, HEADING_PAD: 5, TEXT: 13, TEXT_PAD: 5 };
+  var MODEL = { W: 970, PAD: 5, DETAIL_W: 300, DETAIL_ATTN_W: 140, BOX_W: 80, BOX_H: 18,
+                DETAIL_PAD: 15, HEADING_H: 25, HEADING_TEXT: 15, HEADING_PAD: 5, TEXT: 13, TEXT_PAD: 5 };
+  var LABEL_PX = 12;  /* the smallest text a model view shows on screen, however narrow it is drawn */
+
+  /* The model view's layout for a view drawn ``width`` px wide: text (and what holds
+     text) scaled up so that it stays at least LABEL_PX on screen. */
+  function modelLayout(width) {
+    var k = LABEL_PX / (MODEL.TEXT * Math.min(1, Math.max(600, width || MODEL.W) / MODEL.W)), m = {};
+    for (var key in MODEL) {
+      m[key] = key === "W" || key === "PAD" || k <= 1 ? MODEL[key] : MODEL[key] * k;
+    }
+    return m;
+  }
 
   function modelView(el, data) {
+    var M = modelLayout(el.clientWidth);
     var n = data.tokens.length, L = data.layers, H = data.heads, w = data.weights, s = data.scale;
     var axis = M.HEADING_TEXT + M.HEADING_PAD + M.TEXT + M.TEXT_PAD;
     var boxH = 7 * (12 / H);
@@ -199,6 +218,7 @@
     var all = range(n);
 
     el.innerHTML = "";
+    el.gvModel = { layout: M, axis: axis, thumbW: thumbW, thumbH: thumbH };  /* for annotations */
     var root = document.createElement("div");
     root.className = "gv gv-model";
     var stage = document.createElement("div");
@@ -319,9 +339,10 @@
 
   /* ------------------------------------------------------------ head view */
 
-  var V = { TEXT: 15, BOX_W: 110, BOX_H: 22.5, MATRIX_W: 115, CHECK: 20, TOP: 30 };
+  var HEAD = { TEXT: 15, BOX_W: 110, BOX_H: 22.5, MATRIX_W: 115, CHECK: 20, TOP: 30 };
 
   function headView(el, data, options) {
+    var V = Object.assign({}, HEAD, options.layout);  /* gallery-compare: a compact layout */
     var n = data.tokens.length, L = data.layers, H = data.heads, w = data.weights, s = data.scale;
     var height = n * V.BOX_H + V.TOP, width = 2 * V.BOX_W + V.MATRIX_W;
     var all = range(n), chunk = Math.max(1, Math.floor(400 / n));  /* rows of lines per slice step */
@@ -345,7 +366,7 @@
     }
     select.value = layer;
     controls.appendChild(select);
-    root.appendChild(controls);
+    if (options.controls !== false) root.appendChild(controls);
     var stage = document.createElement("div");
     stage.className = "gv-head-stage";
     stage.style.height = height + "px";
@@ -355,8 +376,16 @@
     ctx.canvas.style.height = height + "px";
     ctx.lineWidth = 2;
     var over = svg("svg", { width: "100%", height: height, "class": "gv-layer gv-over" }, stage);
+    if (options.fit) {  /* gallery-compare: scale with the frame's width (text too) */
+      stage.style.height = "";
+      stage.style.aspectRatio = width + " / " + height;
+      stage.style.maxWidth = (options.fit === true ? 1.5 : options.fit) * width + "px";
+      ctx.canvas.style.width = ctx.canvas.style.height = "100%";
+      over.setAttribute("viewBox", "0 0 " + width + " " + height);
+      over.setAttribute("height", "100%");
+    }
     var checks = [];
-    for (h = 0; h < H; h++) {
+    for (h = 0; options.controls !== false && h < H; h++) {
       checks.push(svg("rect", { x: h * V.CHECK, y: 0, width: V.CHECK, height: V.CHECK, "class": "gv-check" }, over));
     }
     var sides = [0, V.BOX_W + V.MATRIX_W].map(function (x, side) {
@@ -375,7 +404,7 @@
     var version = 0, hovered = null;
 
     function paintChecks() {
-      for (var h = 0; h < H; h++) checks[h].setAttribute("fill", active[h] ? COLORS[h % 10] : lighten(COLORS[h % 10]));
+      for (var h = 0; h < checks.length; h++) checks[h].setAttribute("fill", active[h] ? COLORS[h % 10] : lighten(COLORS[h % 10]));
     }
 
     /* Every line of the active heads (sliced when it is long), or only the hovered
@@ -413,24 +442,32 @@
             yield;
           }
         }
+        if (options.onDrawn) options.onDrawn(layer, shown());
       })());
+    }
+
+    function shown() { return range(H).filter(function (h) { return active[h]; }); }
+
+    /* Only token i's lines (side 0: as a query, 1: as a key); i === null: every line.
+       False when nothing changed. */
+    function hover(index, i) {
+      if (i === null ? !hovered : hovered && hovered.side === index && hovered.index === i) return false;
+      hovered = i === null ? null : { side: index, index: i };
+      sides[1 - index].bg.setAttribute("visibility", "hidden");
+      sides[index].bg.setAttribute("y", V.TOP + (i || 0) * V.BOX_H);
+      sides[index].bg.setAttribute("visibility", i === null ? "hidden" : "visible");
+      draw();
+      return true;
     }
 
     sides.forEach(function (side, index) {
       side.hit.addEventListener("mousemove", function (event) {
         var r = side.hit.getBoundingClientRect();
         var i = Math.min(n - 1, Math.max(0, Math.floor((event.clientY - r.top) / r.height * n)));
-        if (hovered && hovered.side === index && hovered.index === i) return;
-        hovered = { side: index, index: i };
-        sides[1 - index].bg.setAttribute("visibility", "hidden");
-        side.bg.setAttribute("y", V.TOP + i * V.BOX_H);
-        side.bg.setAttribute("visibility", "visible");
-        draw();
+        if (hover(index, i) && options.onHover) options.onHover(index, i);
       });
       side.hit.addEventListener("mouseleave", function () {
-        hovered = null;
-        side.bg.setAttribute("visibility", "hidden");
-        draw();
+        if (hover(index, null) && options.onHover) options.onHover(index, null);
       });
     });
     checks.forEach(function (check, h) {
@@ -453,6 +490,18 @@
     });
     paintChecks();
     el.appendChild(root);
+    el.gvHead = {  /* gallery-compare drives a view drawn without its own controls */
+      show: function (l, heads) {
+        layer = Math.min(L - 1, Math.max(0, l));
+        select.value = layer;
+        for (var h = 0; h < H; h++) active[h] = heads.indexOf(h) >= 0;
+        if (active.indexOf(true) < 0) active = active.map(function () { return true; });
+        paintChecks();
+        return draw();
+      },
+      hover: hover,
+      state: function () { return { layer: layer, heads: shown(), layout: V }; }
+    };
     return draw();
   }
 
@@ -518,12 +567,12 @@
   /* Draw one placeholder (once; again when its head link asks for another head). */
   function drawPlaceholder(el) {
     if (el._gvDrawing) return el._gvDrawing;
-    var heads = el.getAttribute("data-heads"), layer = el.getAttribute("data-layer");
     el._gvDrawing = attention(el.getAttribute("data-source"), el.getAttribute("data-attention"))
       .then(function (data) {
-        return drawView(el, data, { view: el.getAttribute("data-view"),
-                                    layer: layer === null ? 0 : parseInt(layer, 10),
-                                    heads: heads ? JSON.parse(heads) : null });
+        var heads = el.getAttribute("data-heads"), layer = el.getAttribute("data-layer");
+        return drawView(el, data, Object.assign({ view: el.getAttribute("data-view"),
+                                                  layer: layer === null ? 0 : parseInt(layer, 10),
+                                                  heads: heads ? JSON.parse(heads) : null }, el.gvOptions));
       })
       .then(function () { el.setAttribute("data-drawn", scheme()); })
       .catch(function (err) { console.error(err); });
@@ -534,7 +583,7 @@
     entries.forEach(function (entry) {
       if (!entry.isIntersecting) return;
       observer.unobserve(entry.target);
-      drawPlaceholder(entry.target);
+      (entry.target.gvDraw || drawPlaceholder)(entry.target);
     });
   }, { rootMargin: NEAR }) : null;
 
@@ -549,11 +598,15 @@
     }));
   }
 
+  /* draw ``el`` when it nears the viewport: a placeholder, or anything with ``draw(el)`` */
+  function observe(el, draw) {
+    if (draw) el.gvDraw = draw;
+    if (observer) observer.observe(el); else (draw || drawPlaceholder)(el);
+  }
+
   function start() {
     blobs = {};
-    placeholders().forEach(function (el) {
-      if (observer) observer.observe(el); else drawPlaceholder(el);
-    });
+    placeholders().forEach(function (el) { observe(el); });
   }
 
   /* Links that open a head view on one head: <a class="gallery-head-link"
@@ -579,13 +632,21 @@
     });
   }).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
 
-  window.GalleryViews = { drawView: drawView, attention: attention, drawAll: drawAll };
+  window.GalleryViews = { drawView: drawView, attention: attention, drawAll: drawAll, observe: observe,
+                          /* for exports (gallery-compare.js): drawn as the views are */
+                          parts: { COLORS: COLORS, HEAD: HEAD, MODEL: MODEL, thumbnail: thumbnail, rgb: rgb } };
 
-  if (window.document$ && window.document$.subscribe) {
-    window.document$.subscribe(start);
-  } else if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", start);
-  } else {
-    start();
+  /* run ``fn`` on every page (Material's document$, else once the page is parsed) */
+  function onPage(fn) {
+    if (window.document$ && window.document$.subscribe) {
+      window.document$.subscribe(fn);
+    } else if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", fn);
+    } else {
+      fn();
+    }
   }
+  window.GalleryViews.onPage = onPage;
+
+  onPage(start);
 })();
