@@ -31,6 +31,7 @@
   var FONT = '"Helvetica Neue", Helvetica, Arial, sans-serif';
   var MIN_TEXT_PX = 11;  /* the smallest token text the block shows (CSS px) */
   var GAP = 12;          /* px between the block's views (gallery.css: .gc-grid gap) */
+  var MAX_SCALE = 1.25;  /* a view grows to at most this times its natural size */
   var TITLES = {
     trained: "fine-tuned model",
     untrained: "pretrained encoder + untrained head",
@@ -347,7 +348,7 @@
       el("span", { "class": "gc-title" }, caption, TITLES[kind] || kind);
       var view = el("div", { "class": "gallery-bertviz gc-view", id: uid + "-" + kind, "data-source": source,
                              "data-view": "head_view", "data-attention": kind }, figure);
-      view.gvOptions = { controls: false, fit: true, layout: layout,
+      view.gvOptions = { controls: false, fit: MAX_SCALE, layout: layout,
                          onHover: function (side, i) {
                            views.forEach(function (other) { if (other !== view && other.gvHead) other.gvHead.hover(side, i); });
                          },
@@ -398,7 +399,7 @@
       else if ((width - GAP) / 2 >= min) cols = 2;
       grid.setAttribute("data-cols", cols);
     }
-    grid.style.setProperty("--gc-max", 1.5 * natural + "px");
+    grid.style.setProperty("--gc-max", MAX_SCALE * natural + "px");
     columns();
     if (window.ResizeObserver) new ResizeObserver(columns).observe(grid);
 
