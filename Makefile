@@ -13,7 +13,7 @@ SENTENCES ?= sentences/gallery.yaml
 PAIR ?= minilm-sst2
 OUT ?= site
 
-.PHONY: setup browser gallery serve test test-fast bench bench-scale bench-pages train evaluate clean
+.PHONY: setup browser gallery serve test test-fast bench bench-scale bench-pages bench-live train evaluate clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@echo "== setting up $(VENV) (Python packages, pinned in requirements.txt)"
@@ -52,6 +52,9 @@ bench-scale: setup
 
 bench-pages: setup browser
 	$(PY) scripts/bench_pages.py
+
+bench-live: setup browser
+	$(PY) scripts/bench_live.py --site $(OUT)
 
 train: setup
 	$(PY) scripts/train_default.py

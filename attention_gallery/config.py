@@ -34,7 +34,7 @@ GALLERY_DIR = DOCS_DIR / "gallery"  # generated: executed notebooks + index
 # pages the gallery plugin (gallery/pages.py) writes beside the sentences; RESERVED_SLUGS adds the names
 # pages planned for later will take (refusing them now keeps today's sets valid then).
 GENERATED_PAGES = ("index", "pair", "heads", "faithfulness", "disagreements", "lesson")
-RESERVED_SLUGS = GENERATED_PAGES + ("contrast", "lesson", "live", "assets", "search")
+RESERVED_SLUGS = GENERATED_PAGES + ("contrast", "live", "assets", "search", "downloads")
 SITE_DIR = REPO_ROOT / "site"
 CACHE_DIR = REPO_ROOT / ".cache" / "gallery"
 # Every page carries the site's navigation: a set of up to this many sentences is

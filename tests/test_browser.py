@@ -199,7 +199,7 @@ def test_sentence_pages_draw_every_view(request, crawl_name, base_url):
         assert all(v["svgNodes"] > 10 for v in report.views), (s["slug"], report.views)
         assert report.palette == ("slate" if scheme == "dark" else "default")
         assert [v["drawnScheme"] for v in report.views] == [scheme] * len(report.views), report.views
-        assert site.downloads.get(f"{_sentence_url(base_url, s['slug'])}{s['slug']}.ipynb") == 200
+        assert site.downloads.get(f"{base_url}gallery/downloads/{s['slug']}.ipynb") == 200
 
 
 def _assert_shown_as_text(page, report, where):

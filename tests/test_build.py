@@ -170,7 +170,7 @@ def test_records_are_complete_whatever_cells_the_template_has(tiny_registry, tmp
                              "page.show_attributions(ex)")
     _build(tmp_path, sentences, template=lean)
     for slug, _, _ in THREE[:2]:
-        nb = nbformat.read(str(tmp_path / "site" / "gallery" / slug / f"{slug}.ipynb"), as_version=4)
+        nb = nbformat.read(str(tmp_path / "site" / "gallery" / "downloads" / f"{slug}.ipynb"), as_version=4)
         r = record.read(nb, list(REGISTRY))  # complete, though no cell showed these parts
         assert r.slug == slug and set(r.faithfulness.trained) == {*REGISTRY, "random"}
         assert "gallery-attr-caption" not in json.dumps(nb)  # the attributions cell really was gone
@@ -231,16 +231,24 @@ def test_end_to_end_default_pair(tmp_path):
     assert sorted(report.executed) == ["not-bad-at-all", "not-really-good", "tricky"]
     site = tmp_path / "site"
     for slug, text, label in rows:
-        nb = nbformat.read(str(site / "gallery" / slug / f"{slug}.ipynb"), as_version=4)
-        html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
-        assert "logit negative" in html and "p(positive)" in html
-        assert html.count('class="gallery-bertviz"') == 6
-        assert 'class="gallery-attention-data"' in html
-        assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
-        assert all(c.get("execution_count") == i + 1 for i, c in enumerate(
-            c for c in nb.cells if c.cell_type == "code"))
         page = (site / "gallery" / slug / "index.html").read_text()
+        assert "logit negative" in page and "p(positive)" in page
+        assert page.count('class="gallery-bertviz"') == 4 and page.count('class="gallery-compare"') == 1
+        assert page.count('class="gallery-attention-data"') == 1
         assert len(page.encode()) < 1_000_000
+        assert f'href="../downloads/{slug}.ipynb"' in page
+        # the download stands alone: the page's own sentence, every view saved with its data
+        nb = nbformat.read(str(site / "gallery" / "downloads" / f"{slug}.ipynb"), as_version=4)
+        params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        assert f"text = {text!r}" in params.source and "mode = 'jupyter'" in params.source
+        assert not [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        scripts = [o["data"]["application/javascript"] for c in nb.cells for o in c.get("outputs", [])
+                   if "application/javascript" in o.get("data", {})]
+        assert len(scripts) == 7  # 4 model views, 3 head views (trained, untrained, gained)
+        assert all('"attention"' in js for js in scripts)
+        html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
+        assert 'class="gallery-attention-data"' not in html and 'class="gallery-bertviz"' not in html
+        assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stderr"]
     index = (site / "gallery" / "index.html").read_text()
     for slug, _, _ in rows:
         assert f'href="{slug}/"' in index
@@ -255,9 +263,19 @@ def test_end_to_end_default_pair(tmp_path):
     tricky_page = (site / "gallery" / "tricky" / "index.html").read_text()
     assert "&lt;img src=x onerror=alert(1)&gt;" in tricky_page and "<img src=x" not in tricky_page
 
+    # the download re-runs top to bottom in plain Jupyter (nbclient, a fresh kernel)
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(str(site / "gallery" / "downloads" / "not-bad-at-all.ipynb"), as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    rerun = [o["data"]["application/javascript"] for c in nb.cells for o in c.get("outputs", [])
+             if "application/javascript" in o.get("data", {})]
+    assert len(rerun) == 7
+
     # determinism: a cold rebuild elsewhere gives byte-identical notebooks and pages
     build(sentences, "minilm-sst2", tmp_path / "site2", tmp_path / "cache2", quiet=True, progress=False)
-    for rel in ["gallery/tricky/tricky.ipynb", "gallery/tricky/index.html", "gallery/index.html",
+    for rel in ["gallery/downloads/tricky.ipynb", "gallery/tricky/index.html", "gallery/index.html",
                 "metrics.json", "gallery/heads/index.html"]:
         assert (site / rel).read_bytes() == (tmp_path / "site2" / rel).read_bytes(), rel
 

@@ -243,7 +243,7 @@ def _predictions(site: Path, slug: str) -> str:
     """The published notebook's predictions table (logits and probabilities of both models)."""
     import nbformat
 
-    nb = nbformat.read(str(site / "gallery" / slug / f"{slug}.ipynb"), as_version=4)
+    nb = nbformat.read(str(site / "gallery" / "downloads" / f"{slug}.ipynb"), as_version=4)
     tables = [o["data"]["text/html"] for c in nb.cells for o in c.get("outputs", [])
               if "p(positive)" in o.get("data", {}).get("text/html", "")]
     assert len(tables) == 1
@@ -413,3 +413,36 @@ def test_a_missing_or_broken_template_is_one_line(tmp_path):
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), str(tmp_path / "t.ipynb"))
     assert_refused(cli(*args, "--template", str(tmp_path / "t.ipynb")), "has no cell tagged 'parameters'")
     assert not (tmp_path / "site").exists() and not list(tmp_path.glob(".site.*"))
+
+
+def test_site_only_files_do_not_decide_the_key_and_the_kernel_never_imports_them(tmp_path, monkeypatch, tiny_spec):
+    """Changing a page generator or the plugin re-renders the site, not every sentence;
+    which is only safe if nothing that runs in a kernel imports those modules."""
+    import ast
+
+    from attention_gallery.gallery import cache
+
+    package = tmp_path / "pkg"
+    (package / "gallery").mkdir(parents=True)
+    (package / "gallery" / "pages.py").write_text("A = 1\n")
+    (package / "gallery" / "notebook.py").write_text("B = 1\n")
+    monkeypatch.setattr(config, "PACKAGE_DIR", package)
+    first = build_mod.code_version(tiny_spec)
+    (package / "gallery" / "pages.py").write_text("A = 2\n")
+    assert build_mod.code_version(tiny_spec) == first
+    (package / "gallery" / "notebook.py").write_text("B = 2\n")  # it writes the notebook: it counts
+    assert build_mod.code_version(tiny_spec) != first
+    monkeypatch.undo()
+    site_modules = {f"attention_gallery.{p[:-3].replace('/', '.')}" for p in cache.SITE_ONLY}
+    kernel_side = [*(config.PACKAGE_DIR / "explain").glob("*.py"), config.PACKAGE_DIR / "record.py",
+                   config.PACKAGE_DIR / "models.py", config.PACKAGE_DIR / "pairs.py"]
+    for path in kernel_side:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = "attention_gallery." + path.relative_to(config.PACKAGE_DIR).parent.as_posix().replace("/", ".")
+                level = node.level
+                parts = base.rstrip(".").split(".")
+                name = ".".join(parts[:len(parts) - level + 1] if level else []) + ("." if level else "") + (node.module or "")
+                name = name if level else (node.module or "")
+                for alias in node.names:
+                    assert name not in site_modules and f"{name}.{alias.name}" not in site_modules, (path, name)

@@ -43,7 +43,7 @@ def test_the_gained_tokens_are_the_numbers_of_the_cls_row(original):
 def test_verdict_tokens_and_the_untrained_margin(original):
     points = {p.kind: p.text for p in original.notice}
     p = original.run.trained.probs.max()
-    assert points["verdict"].startswith(f"The fine-tuned model reads this sentence as negative (p = {p:.2f}): right")
+    assert points["verdict"].startswith(f"The fine-tuned model reads this sentence as negative ({notice.p_text(p)}): right")
     ig = original.attributions["trained"]["ig"].scores
     best = int(original.sentence.words[np.argmax(ig[original.sentence.words])])
     assert original.sentence.tokens[best] in points["tokens"]

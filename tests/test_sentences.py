@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from attention_gallery import config
-from attention_gallery.gallery import yamlinput
 from attention_gallery.explain.encode import encode
+from attention_gallery.gallery import yamlinput
 from attention_gallery.gallery.sentences import (
     MAX_FILE_CHARS,
     SLUG_PATTERN,

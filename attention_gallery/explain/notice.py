@@ -63,6 +63,11 @@ def _percent(p: float) -> str:
     return f"{100 * p:.0f}%"
 
 
+def p_text(p: float) -> str:
+    """'p = 0.87'; never 'p = 1.00' for a probability below 1."""
+    return "p > 0.99" if 0.995 <= p < 1 else f"p = {p:.2f}"
+
+
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -73,7 +78,7 @@ def verdict(ex) -> Point:
     p = float(run.probs[run.predicted])
     right = predicted == ex.label
     return Point("verdict", (
-        f"The fine-tuned model reads this sentence as {predicted} (p = {p:.2f}): "
+        f"The fine-tuned model reads this sentence as {predicted} ({p_text(p)}): "
         + (f"right, the sentence is {ex.label}." if right else
            f"wrong, the sentence is {ex.label}. Look below for what it attends to instead.")))
 
@@ -102,12 +107,14 @@ def top_head(ex) -> Point:
         moves = [f"{_percent(t)} of its attention to {token_name(tokens, i)} (before fine-tuning: {_percent(u)})"]
         moves += [f"{_percent(t)} to {token_name(tokens, i)} ({_percent(u)})" for i, t, u in rest]
         text += f" In that head, [CLS] (the position the classifier reads) now sends {_join(moves)}."
-    else:
-        lost = ex.run.untrained.attention[layer, head, 0] - ex.run.trained.attention[layer, head, 0]
-        i = int(np.argmax(lost))
+    else:  # [CLS] hardly moved: name the largest change anywhere in the head
+        trained = ex.run.trained.attention[layer, head]
+        untrained = ex.run.untrained.attention[layer, head]
+        q, k = np.unravel_index(int(np.argmax(np.abs(trained - untrained))), trained.shape)
         text += (f" Its attention from [CLS] (the position the classifier reads) moved by less than "
-                 f"{_percent(GAIN_MIN)} toward any word; it lost most on {token_name(tokens, i)} "
-                 f"({_percent(float(lost[i]))}): the change is elsewhere in the head.")
+                 f"{_percent(GAIN_MIN)} toward any word; the largest change is from "
+                 f"{token_name(tokens, int(q))} to {token_name(tokens, int(k))}: {_percent(trained[q, k])} "
+                 f"of its attention now, {_percent(untrained[q, k])} before fine-tuning.")
     return Point("head", text, (int(layer), int(head)))
 
 

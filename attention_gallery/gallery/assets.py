@@ -1,9 +1,12 @@
-"""Third-party JavaScript the bertviz views need, served from the site itself.
+"""Third-party JavaScript the bertviz views and the live page need, served from the
+site itself.
 
 d3, jQuery and require.js come from the npm registry at set-up, pinned here, and
 bertviz's own view scripts come from the installed bertviz package, wrapped so that
-they take their data as an argument instead of loading it from a CDN. Nothing here
-is committed: ``ensure_vendor()`` writes ``docs/assets/vendor/`` (ignored by git).
+they take their data as an argument instead of loading it from a CDN. The live page's
+runtime (onnxruntime-web's single-threaded WASM build) and tokenizer library come
+from npm too (``LIVE_NPM_FILES``). Nothing here is committed: ``ensure_vendor()``
+writes ``docs/assets/vendor/`` (ignored by git).
 """
 
 from __future__ import annotations
@@ -24,6 +27,19 @@ NPM_FILES = {
     "requirejs": ("2.3.6", "package/require.js", "require.js"),
     "d3": ("5.7.0", "package/dist/d3.min.js", "d3.min.js"),
     "jquery": ("2.2.4", "package/dist/jquery.min.js", "jquery.min.js"),
+}
+# the live page (loaded by that page only, when the reader asks):
+# npm package -> (version, {file inside the package: name served under vendor/})
+LIVE_NPM_FILES = {
+    "onnxruntime-web": ("1.30.0", {
+        "package/dist/ort.wasm.min.js": "onnxruntime-web/ort.wasm.min.js",
+        "package/dist/ort-wasm-simd-threaded.mjs": "onnxruntime-web/ort-wasm-simd-threaded.mjs",
+        "package/dist/ort-wasm-simd-threaded.wasm": "onnxruntime-web/ort-wasm-simd-threaded.wasm",
+    }),
+    "@huggingface/tokenizers": ("0.2.0", {
+        "package/dist/tokenizers.min.mjs": "tokenizers/tokenizers.min.mjs",
+        "package/LICENSE": "tokenizers/LICENSE",
+    }),
 }
 VENDOR_DIR = config.DOCS_DIR / "assets" / "vendor"
 BERTVIZ_VIEWS = ("head_view", "model_view")
@@ -58,13 +74,14 @@ def _wanted() -> dict:
     import bertviz  # noqa: F401  (version recorded in the stamp)
     from importlib.metadata import version
 
-    return {"npm": {k: v[0] for k, v in NPM_FILES.items()}, "bertviz": version("bertviz")}
+    return {"npm": {k: v[0] for k, v in {**NPM_FILES, **LIVE_NPM_FILES}.items()}, "bertviz": version("bertviz")}
 
 
 def _npm_pack(package: str, version: str, dest: Path) -> Path:
     npm = shutil.which("npm")
     if npm is None:
-        raise AssetError("npm is not installed: it fetches d3, jQuery and require.js (apt-get install npm)")
+        raise AssetError("npm is not installed: it fetches d3, jQuery, require.js, onnxruntime-web and "
+                         "@huggingface/tokenizers (apt-get install npm)")
     try:
         out = subprocess.run(
             [npm, "pack", f"{package}@{version}", "--json", "--pack-destination", str(dest)],
@@ -90,15 +107,20 @@ def ensure_vendor(vendor_dir: Path = VENDOR_DIR, quiet: bool = False) -> Path:
         return vendor_dir
     vendor_dir.mkdir(parents=True, exist_ok=True)
     digests = {}
+    wanted_files = {package: (version, {member: served}) for package, (version, member, served) in NPM_FILES.items()}
+    wanted_files.update(LIVE_NPM_FILES)
     with tempfile.TemporaryDirectory() as tmp:
-        for package, (version, member, served) in NPM_FILES.items():
+        for package, (version, members) in wanted_files.items():
             if not quiet:
                 print(f"fetching {package}@{version} from the npm registry")
             tarball = _npm_pack(package, version, Path(tmp))
             with tarfile.open(tarball) as tar:
-                data = tar.extractfile(member).read()
-            (vendor_dir / served).write_bytes(data)
-            digests[served] = hashlib.sha256(data).hexdigest()
+                for member, served in members.items():
+                    data = tar.extractfile(member).read()
+                    (vendor_dir / served).parent.mkdir(parents=True, exist_ok=True)
+                    (vendor_dir / served).write_bytes(data)
+                    digests[served] = hashlib.sha256(data).hexdigest()
+            Path(tarball).unlink()
     for name in BERTVIZ_VIEWS:
         src = (_bertviz_dir() / f"{name}.js").read_text(encoding="utf-8")
         (vendor_dir / f"bertviz-{name.replace('_', '-')}.js").write_text(wrap_bertviz(src, name), encoding="utf-8")

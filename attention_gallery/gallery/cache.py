@@ -25,9 +25,27 @@ from .records import read_record
 CACHE_FORMAT = 2
 
 
-def _hash_tree(h, folder: Path, label: str) -> None:
-    """Feed every file under ``folder`` (names and bytes, sorted) into ``h``."""
-    for p in sorted(q for q in folder.rglob("*") if q.is_file() and "__pycache__" not in q.parts):
+# Files of the package that only make the site from executed notebooks (pages, the
+# MkDocs plugin, the theme, downloads, output folders): they never run in a kernel,
+# so changing them must not re-execute every sentence. Everything else counts.
+# (tests/test_never_destroy.py checks that no kernel-side module imports them.)
+SITE_ONLY = frozenset({
+    "gallery/assets.py", "gallery/build.py", "gallery/download.py", "gallery/offline.py",
+    "gallery/outdir.py", "gallery/pages.py", "gallery/plugin.py", "gallery/runs.py",
+    "gallery/teaching.py", "gallery/templates.py", "gallery/watch.py", "gallery/live.py",
+})
+SITE_ONLY_DIRS = ("theme/", "live/")  # live/: the live page (no notebook uses it)
+
+
+def site_only(relative: str) -> bool:
+    return relative in SITE_ONLY or relative.startswith(SITE_ONLY_DIRS)
+
+
+def _hash_tree(h, folder: Path, label: str, skip=lambda relative: False) -> None:
+    """Feed every file under ``folder`` (names and bytes, sorted) into ``h``,
+    except those ``skip(relative posix path)`` says."""
+    for p in sorted(q for q in folder.rglob("*") if q.is_file() and "__pycache__" not in q.parts
+                    and not skip(q.relative_to(folder).as_posix())):
         h.update(f"{label}/{p.relative_to(folder).as_posix()}\0".encode())
         with open(p, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
@@ -61,10 +79,11 @@ def weights_fingerprint(source) -> str:
 
 def code_version(pair) -> str:
     """Everything an executed notebook depends on besides the sentence and the template:
-    every file of the package (subpackages included), the pair's definition (whichever
+    every file of the package (subpackages included) but the site-only ones
+    (:data:`SITE_ONLY`), the pair's definition (whichever
     file declared it), the weights both models load, and the library versions."""
     h = hashlib.sha256()
-    _hash_tree(h, config.PACKAGE_DIR, "package")
+    _hash_tree(h, config.PACKAGE_DIR, "package", skip=site_only)
     h.update(json.dumps(dataclasses.asdict(pair), sort_keys=True, default=str).encode())
     for which in ("untrained", "trained"):
         h.update(f"{which}:{weights_fingerprint(getattr(pair, which))}".encode())

@@ -9,8 +9,11 @@ to a site, inside MkDocs' own build, with no state outside the build:
   overview page only), points mkdocs-jupyter's render cache into the build's cache,
   and shares nbconvert's compiled templates for this build;
 * ``on_files``: reads each notebook's record and adds the generated pages (overview,
-  model pair, set pages) and ``metrics.json``; drops the manifest from the site;
-* ``on_page_content``: keeps notebook code cells out of the search index;
+  model pair, set pages) and ``metrics.json``; drops the manifest from the site; adds
+  the live page (``gallery/live/``) and the files it serves (the pair's graph, exported
+  once into the build's cache, and its tokenizer: :mod:`attention_gallery.live`);
+* ``on_page_content``: keeps notebook code cells out of the search index; gives each
+  sentence page a link that opens the live page on its text;
 * ``on_post_page``: makes notebook pages light and offline (:mod:`.offline`);
 * ``on_post_build`` / ``on_build_error``: writes the shared files and undoes the
   template sharing.
@@ -22,23 +25,30 @@ build script, from the last gallery it executed into ``docs/gallery``.
 from __future__ import annotations
 
 import json
+import re
 from contextlib import ExitStack
+from html import escape
 from importlib.metadata import version
 from pathlib import Path
+from urllib.parse import quote
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, InclusionLevel
+from mkdocs.utils import get_relative_url
 
 from .. import config as settings
+from ..live import page as live
 from . import pages
+from .download import DOWNLOADS, standalone
 from .offline import OfflinePages, exclude_code_from_search
 from .teaching import CONTRAST_DIR
 from .templates import shared_bytecode
 
 MANIFEST = "gallery.json"
+_SENTENCE_TEXT = re.compile(r'<p class="gallery-text" dir="auto">.*?</p>', re.DOTALL)
 MANIFEST_FORMAT = 2
 
 
@@ -69,6 +79,9 @@ def read_manifest(gallery_dir: Path) -> dict:
 class GalleryConfig(Config):
     gallery_dir = c.Type(str, default="gallery")  # inside docs_dir
     nav_title = c.Type(str, default="Gallery")  # the nav entry whose page is the overview
+    # where readers get the project: linked from every sentence page as a plain link
+    # (not Material's repo_url, which makes every page call the GitHub API)
+    repo_url = c.Type(str, default="https://github.com/attention-gallery/attention-gallery")
 
 
 class GalleryPlugin(BasePlugin[GalleryConfig]):
@@ -79,6 +92,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         self.offline = OfflinePages()
         self.dir = Path(config["docs_dir"]) / self.config.gallery_dir
         self.manifest = read_manifest(self.dir)
+        self.texts, self.live_url = {}, None  # sentence texts, for the links to the live page
         sentences = self.manifest["sentences"]
         self.listed = len(sentences) <= settings.NAV_SENTENCES_MAX
         overview = f"{self.config.gallery_dir}/index.md"
@@ -101,6 +115,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         if manifest is not None:
             files.remove(manifest)
         records = pages.load_records(self.dir, self.manifest)
+        self.records = records
         generated = pages.generate(self.manifest["pair"], records, self.manifest["sentences"])
         self.links = self._sentence_links(records)
         for name, text in generated.items():
@@ -109,6 +124,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
                 file.inclusion = InclusionLevel.NOT_IN_NAV
             files.append(file)
         files.append(File.generated(config, "metrics.json", content=pages.metrics_json(records)))
+        self.add_live(files, config, records)
         if not self.listed:  # pages left out of the nav on purpose are not "omitted files"
             for s in self.manifest["sentences"]:
                 file = files.get_file_from_path(f"{self.config.gallery_dir}/{s['slug']}.ipynb")
@@ -126,11 +142,41 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         return {f"{self.config.gallery_dir}/{e['slug']}.ipynb": sentence_links(e["slug"], entries, pairs, titles)
                 for e in entries}
 
+    def _run_it_yourself(self, slug: str) -> str:
+        from .teaching import run_it_yourself
+
+        return run_it_yourself(slug, self.config.repo_url)
+
+    def add_live(self, files, config, records) -> None:
+        """The live page and its files; sentence pages link to it (``self.live_link``)."""
+        from ..pairs import get_pair
+
+        spec = get_pair(self.manifest["pair"])
+        site = live.prepare(spec, Path(self.manifest["cache"]), Path(config["docs_dir"]) / live.VENDOR)
+        page_path = f"{self.config.gallery_dir}/{live.PAGE}.md"
+        self.live_url = f"{self.config.gallery_dir}/{live.PAGE}/" if config["use_directory_urls"] else \
+            f"{self.config.gallery_dir}/{live.PAGE}.html"
+        self.texts = {r.slug: r.text for r in records} if site.reason is None else {}
+        if site.reason is None:
+            urls = {key: get_relative_url(path, self.live_url)
+                    for key, path in {**site.facts["names"], **live.SCRIPTS}.items()}
+            site.markdown = live.page_markdown(spec, site, urls)
+        files.append(File.generated(config, page_path, content=site.markdown))
+        for site_path, source in site.files.items():
+            files.append(File.generated(config, site_path, abs_src_path=str(source)))
+
     def on_page_content(self, html, page, config, files):
         links = self.links.get(page.file.src_uri, "")
-        if links:  # under the sentence card: before the first section heading
+        if links:  # under the sentence card: before the first section heading; at the end, how to run it
             at = html.find("<h2")
             html = html[:at] + links + html[at:] if at >= 0 else links + html
+            html += self._run_it_yourself(Path(page.file.src_uri).stem)
+        slug = Path(page.file.src_path).stem
+        if page.file.src_path.startswith(f"{self.config.gallery_dir}/") and slug in self.texts:
+            href = f"{get_relative_url(self.live_url, page.url)}?text={quote(self.texts[slug], safe='')}"
+            html = _SENTENCE_TEXT.sub(lambda m: m.group(0) + (
+                f'<p class="gallery-live-link"><a href="{escape(href)}">Try a variation of this sentence</a>: '
+                "both models run live in your browser.</p>"), html, count=1)
         return exclude_code_from_search(html) if "jupyter-wrapper" in html else html
 
     def on_post_page(self, output, page, config):
@@ -138,6 +184,17 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
 
     def on_post_build(self, config):
         self.offline.write(Path(config["site_dir"]))
+        self._write_downloads(Path(config["site_dir"]) / self.config.gallery_dir / DOWNLOADS)
+
+    def _write_downloads(self, folder: Path) -> None:
+        """Each sentence's notebook as a reader downloads it (see :mod:`.download`)."""
+        import nbformat
+
+        from .notebook import write
+
+        for r in self.records:
+            nb = nbformat.read(str(self.dir / f"{r.slug}.ipynb"), as_version=4)
+            write(standalone(nb, r.tokens, tuple(r.top_heads[0][:2])), folder / f"{r.slug}.ipynb")
         self.stack.close()
 
     def on_build_error(self, error):

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import config
 from ..explain import views
-from ..explain.notice import head_anchor, token_name
+from ..explain.notice import head_anchor, p_text, token_name
 from ..record import SentenceRecord
 from .sentences import contrast_slug
 
@@ -67,7 +67,8 @@ def group_anchor(group: str) -> str:
 
 def contrast_pairs(entries: list[dict]) -> list[tuple[str, str]]:
     """Each contrast pair once, in the set's order (see sentences.contrast_pairs)."""
-    from .sentences import Sentence, contrast_pairs as pairs_of
+    from .sentences import Sentence
+    from .sentences import contrast_pairs as pairs_of
 
     return pairs_of([Sentence(slug=e["slug"], text="", label="", contrast=e.get("contrast", ""))
                      for e in entries])
@@ -148,10 +149,11 @@ def _class_scores(r: SentenceRecord, method: str) -> np.ndarray:
     return scores if s.target == 1 else -scores  # toward positive (two labels)
 
 
-def _rank(scores: np.ndarray, tokens: list[str], i: int, target: int) -> int:
-    words = [j for j in range(1, len(tokens) - 1)]
-    toward = scores if target == 1 else -scores
-    order = sorted(words, key=lambda j: (-toward[j], j))
+def _rank(scores: np.ndarray, tokens: list[str], i: int) -> int:
+    """1-based rank of token ``i`` among the word tokens by score (scores explain
+    the target class: the highest pushes hardest toward it)."""
+    words = list(range(1, len(tokens) - 1))
+    order = sorted(words, key=lambda j: (-scores[j], j))
     return order.index(i) + 1
 
 
@@ -166,11 +168,11 @@ def contrast_page(a: SentenceRecord, b: SentenceRecord, prefix: str = "../../") 
         facts.append(f"The second sentence {', and '.join(said)}.")
     pa, pb = a.trained, b.trained
     if pa.predicted != pb.predicted:
-        facts.append(f"The fine-tuned model's verdict flips: {pa.predicted} (p = {pa.confidence:.2f}) "
-                     f"for the first, {pb.predicted} (p = {pb.confidence:.2f}) for the second.")
+        facts.append(f"The fine-tuned model's verdict flips: {pa.predicted} ({p_text(pa.confidence)}) "
+                     f"for the first, {pb.predicted} ({p_text(pb.confidence)}) for the second.")
     else:
-        facts.append(f"The fine-tuned model's verdict stays {pa.predicted} (p = {pa.confidence:.2f}, "
-                     f"then {pb.confidence:.2f}).")
+        facts.append(f"The fine-tuned model's verdict stays {pa.predicted} ({p_text(pa.confidence)}, "
+                     f"then {p_text(pb.confidence)}).")
     for r, label in ((a, "first"), (b, "second")):
         if not r.trained.correct:
             facts.append(f"It is wrong on the {label} sentence (gold: {r.label}).")
@@ -182,7 +184,7 @@ def contrast_page(a: SentenceRecord, b: SentenceRecord, prefix: str = "../../") 
                      f"layer {lb}, head {hb} in the second.")
     ig_b = np.asarray(b.scores["ig"].scores, float)
     for i in in_b:
-        rank = _rank(ig_b, b.tokens, i, b.scores["ig"].target)
+        rank = _rank(ig_b, b.tokens, i)
         facts.append(f"In the second sentence, Integrated Gradients ranks {token_name(b.tokens, i)} "
                      f"{rank} of {len(b.tokens) - 2} tokens for {b.trained.predicted} "
                      f"(score {views.signed(float(ig_b[i]))} logit).")
@@ -305,7 +307,7 @@ sentence's side-by-side comparison of the two models on that head). Over the who
 the fine-tuned model gets {right} of {n} right; the other model is
 {config.UNTRAINED_NAME}, whose verdicts are chance.
 
-{"".join(parts)}
+{chr(10).join(parts)}
 """
 
 
@@ -345,3 +347,19 @@ def heads_to_sentences(records: list[SentenceRecord], prefix: str = "") -> str:
     return ('<div class="gallery-scroll" tabindex="0" role="region" aria-label="heads and sentences">'
             '<table class="gallery-table"><thead><tr><th>head</th><th>sentences</th>'
             f'<th>where it changed most (opens the sentence on that head)</th></tr></thead><tbody>{rows}</tbody></table></div>')
+
+
+def run_it_yourself(slug: str, repo_url: str) -> str:
+    """The end of a sentence page: the notebook to download (views saved in it) and
+    how to install the project to re-run it."""
+    url = views.esc(repo_url)
+    return (f'<h2 id="run-it-yourself">Run it yourself</h2>'
+            f'<p><a href="../downloads/{views.esc(slug)}.ipynb" download>Download this notebook</a>: '
+            "it opens with every view drawn (bertviz's own views, saved with their data; Jupyter "
+            "may ask you to trust the notebook before it runs their scripts). To re-run it, or to "
+            f'change the sentence in its first code cell, install the project from <a href="{url}">'
+            f"its repository</a>:</p>"
+            f'<pre><code>git clone {url}\ncd {views.esc(repo_url.rstrip("/").rsplit("/", 1)[-1])}\n'
+            "python -m venv .venv &amp;&amp; . .venv/bin/activate\npip install -r requirements.txt -e . jupyterlab\n"
+            "jupyter lab</code></pre>"
+            "<p>It runs offline on a CPU: the default models come from PyPI and the repository.</p>")

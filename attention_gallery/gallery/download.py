@@ -1,0 +1,133 @@
+"""The notebook a reader downloads: it stands alone.
+
+A sentence page is rendered from a light notebook whose views are placeholders
+that only the site's scripts fill. The download is a separate file made from it
+(the page's weight does not grow): the same cells, with
+
+* the ``parameters`` cell holding the page's own sentence (papermill's injected
+  cell folded into it), in ``mode = "jupyter"``, so the first thing a reader sees
+  is this sentence and a re-run draws bertviz's interactive views;
+* every view saved as bertviz's own output (its HTML and JavaScript with the
+  attention data, exactly what ``model_view``/``head_view`` display in Jupyter),
+  so the notebook shows the views when opened, without re-running;
+* the site-only attention blob removed (the views carry the data).
+
+Weights come from the page's blob (one byte per weight), so the saved views show
+what the site shows, rounded to 1/255. Deterministic: the same notebook gives the
+same download byte for byte.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import copy
+import json
+import re
+import zlib
+
+import nbformat
+import numpy as np
+
+from .notebook import INJECTED_TAG, PARAMETERS_TAG, literal
+
+BLOB = re.compile(r'<script type="application/json" class="gallery-attention-data"[^>]*>(.*?)</script>', re.DOTALL)
+VIEW_CALL = re.compile(r"^page\.(model_view|head_view|compare)\(ex(?:, (.*))?\)$")
+DOWNLOADS = "downloads"  # gallery/downloads/<slug>.ipynb in the site
+
+
+def _injected(nb) -> tuple[int | None, dict]:
+    for i, cell in enumerate(nb.cells):
+        if INJECTED_TAG in cell.metadata.get("tags", []):
+            values = {}
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                    values[node.targets[0].id] = ast.literal_eval(node.value)
+            return i, values
+    return None, {}
+
+
+def _set_parameters(cell, values: dict) -> None:
+    """Each ``name = value  # comment`` line of the parameters cell gets the page's
+    value (comments kept); names the cell lacks are appended."""
+    lines, seen = [], set()
+    for line in cell.source.split("\n"):
+        m = re.match(r"^(\w+)\s*=\s*(.*?)(\s+#.*)?$", line)
+        if m and m.group(1) in values:
+            name = m.group(1)
+            seen.add(name)
+            lines.append(f"{name} = {literal(values[name])}{m.group(3) or ''}")
+        else:
+            lines.append(line)
+    lines += [f"{k} = {literal(v)}" for k, v in values.items() if k not in seen]
+    cell.source = "\n".join(lines)
+
+
+def _attention(html: str) -> tuple[dict, np.ndarray, np.ndarray]:
+    payload = json.loads(BLOB.search(html).group(1))
+    layers, heads, n = payload["layers"], payload["heads"], len(payload["tokens"])
+    raw = zlib.decompress(base64.b64decode(payload["weights"]))
+    both = np.frombuffer(raw, dtype=np.uint8).astype(np.float64) / payload["scale"]
+    both = both.reshape(2, layers, heads, n, n)
+    return payload, both[0], both[1]
+
+
+def _bertviz_outputs(view: str, weights: np.ndarray, tokens: list[str], **kwargs) -> list:
+    """What bertviz's view displays in a Jupyter cell, as saved outputs."""
+    import torch
+    from bertviz import head_view, model_view
+    from IPython.utils.capture import capture_output
+
+    tensors = [torch.tensor(np.round(w[None], 3), dtype=torch.float64) for w in weights]
+    with capture_output() as captured:
+        if view == "model_view":
+            model_view(tensors, tokens, display_mode="light")
+        else:
+            head_view(tensors, tokens, **kwargs)
+    return [nbformat.v4.new_output("display_data", data=out.data, metadata={}) for out in captured.outputs]
+
+
+def standalone(nb: nbformat.NotebookNode, tokens: list[str], top_head: tuple[int, int]) -> nbformat.NotebookNode:
+    """The download of an executed gallery notebook (see the module's docstring);
+    ``tokens`` are the record's (unformatted) tokens, ``top_head`` its most changed
+    head (what the side-by-side views open on)."""
+    nb = copy.deepcopy(nb)
+    index, values = _injected(nb)
+    if index is None:
+        raise ValueError("the notebook has no injected parameters: not an executed gallery notebook")
+    values["mode"] = "jupyter"
+    del nb.cells[index]
+    for cell in nb.cells:
+        if PARAMETERS_TAG in cell.metadata.get("tags", []):
+            _set_parameters(cell, values)
+            break
+    weights = None
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            html = out.get("data", {}).get("text/html")
+            if html is not None and BLOB.search("".join(html)):
+                html = "".join(html)
+                _, trained, untrained = _attention(html)
+                weights = {"trained": trained, "untrained": untrained,
+                           "gained": np.clip(trained - untrained, 0, None),
+                           "lost": np.clip(untrained - trained, 0, None)}
+                out["data"]["text/html"] = BLOB.sub("", html)
+    if weights is None:
+        raise ValueError("the notebook carries no attention data (was it executed in gallery mode?)")
+    layer, head = top_head
+    for cell in nb.cells:
+        m = VIEW_CALL.match(cell.source.strip()) if cell.cell_type == "code" else None
+        if not m:
+            continue
+        view, args = m.group(1), m.group(2)
+        kinds = [a for a in (ast.literal_eval(f"({args},)") if args else ()) if isinstance(a, str)]
+        outputs = []
+        if view == "model_view":
+            for kind in kinds or ["trained"]:
+                outputs += _bertviz_outputs("model_view", weights[kind], tokens)
+        else:  # head views of one layer, opened on the most changed head
+            for kind in (kinds or ["trained"]) if view == "head_view" else ["trained", "untrained", "gained"]:
+                outputs += _bertviz_outputs("head_view", weights[kind], tokens, layer=layer, heads=[head])
+        cell.outputs = outputs
+    nb.metadata["attention_gallery"] = {"download": "views saved as bertviz outputs; re-run with the project installed"}
+    return nb

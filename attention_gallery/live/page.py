@@ -1,0 +1,176 @@
+"""The "Try your own sentence" page (``gallery/live/``) and the files it serves.
+
+The page is Markdown with one HTML block: a text box, a run button, a progress bar
+and the place the results go. ``docs/assets/javascripts/live.js`` does the rest in
+the browser, lazily: nothing is downloaded until the reader runs a sentence. It reads
+its settings from one inert JSON element (``#live-config``) written here: the files'
+addresses and sizes, the pair's labels and names, the sentence limit and its
+message, and the deletion test's parameters (the same constants as the build's).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import config
+from ..explain import views
+from . import export
+
+PAGE = "live"  # gallery/live.md: a name sentence slugs may not take (config.RESERVED_SLUGS)
+ASSET_DIR = "assets/live"
+VENDOR = "assets/vendor"
+RUNTIME = {  # what the page loads from the vendor folder (gallery/assets.py fetches it)
+    "ort": "onnxruntime-web/ort.wasm.min.js",
+    "mjs": "onnxruntime-web/ort-wasm-simd-threaded.mjs",
+    "wasm": "onnxruntime-web/ort-wasm-simd-threaded.wasm",
+    "tokenizers": "tokenizers/tokenizers.min.mjs",
+}
+SCRIPTS = {"live": "assets/javascripts/live.js", "worker": "assets/javascripts/live-worker.js",
+           "css": "assets/stylesheets/live.css"}
+# The random baseline of the deletion test: the gallery draws 200 orders where a k has
+# more than EXACT_LIMIT subsets; the browser draws fewer (one forward pass per order
+# and k costs about as much there as ten in the build) and says so, with its error.
+LIVE_DRAWS = 10
+IG_NOTE = ("Integrated Gradients is not computed here: it needs gradients, a backward pass "
+           "through the model, which the browser runtime does not do. Every gallery page "
+           "shows it, with its completeness check.")
+UNTRAINED_NOTE = ("The untrained head is one random draw (seed {seed}): its verdict is chance, "
+                  "not a judgement. The gallery pages also draw it with {n} seeds; this page "
+                  "shows the one head the gallery calls untrained.")
+
+
+@dataclass
+class LiveSite:
+    """What the live page needs: its Markdown and the files to serve (site path ->
+    source file), or the reason the pair cannot run live."""
+
+    markdown: str
+    files: dict[str, Path] = field(default_factory=dict)
+    facts: dict = field(default_factory=dict)
+    reason: str | None = None
+
+
+def _named(path: Path, stem: str) -> str:
+    """A site path for ``path`` named by its content, so a browser may keep it for good."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return f"{ASSET_DIR}/{stem}-{digest}{''.join(path.suffixes)}"
+
+
+def prepare(spec, cache_dir: Path, vendor_dir: Path, quiet: bool = False) -> LiveSite:
+    """The live page of ``spec``: exports its graph when the cache lacks it."""
+    try:
+        graph, facts = export.ensure_graph(spec, cache_dir, quiet=quiet)
+        tokenizer = export.tokenizer_files(spec)
+    except export.LiveUnavailable as exc:
+        return LiveSite(markdown=unavailable_page(str(exc)), reason=str(exc))
+    names = {"model": f"{ASSET_DIR}/{spec.slug}-{facts['sha256'][:16]}.onnx",
+             "tokenizer": _named(tokenizer["tokenizer.json"], f"{spec.slug}-tokenizer"),
+             "tokenizer_config": _named(tokenizer["tokenizer_config.json"], f"{spec.slug}-tokenizer_config")}
+    files = {names["model"]: graph, names["tokenizer"]: tokenizer["tokenizer.json"],
+             names["tokenizer_config"]: tokenizer["tokenizer_config.json"]}
+    sizes = {key: files[site].stat().st_size for key, site in names.items()}
+    for key, rel in RUNTIME.items():
+        names[key] = f"{VENDOR}/{rel}"
+        source = Path(vendor_dir) / rel
+        sizes[key] = source.stat().st_size if source.is_file() else 0
+    return LiveSite(markdown="", files=files, facts={**facts, "names": names, "sizes": sizes})
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def settings(spec, site: LiveSite, urls: dict[str, str]) -> dict:
+    """The page's #live-config: everything live.js needs, nothing it must guess."""
+    from ..explain.faithfulness import BINS, EXACT_LIMIT, KS, RANDOM_TITLE, READING
+    from ..explain.headchange import MEASURE
+    from ..explain.methods import REGISTRY
+    from ..explain.removal import REMOVAL
+
+    facts = site.facts
+    methods = {name: {"title": m.title, "description": m.description, "unit": m.unit, "signed": m.signed}
+               for name, m in REGISTRY.items() if name != "ig"}
+    return {
+        "pair": spec.slug, "labels": list(spec.labels), "layers": facts["layers"], "heads": facts["heads"],
+        "names": {"trained": views.model_name("trained"), "untrained": views.model_name("untrained")},
+        "untrained_name": config.UNTRAINED_NAME,
+        "view_titles": views.VIEW_TITLES,
+        "display": {"trained": spec.trained.display_name, "untrained": spec.untrained.display_name},
+        "head_seed": spec.head_seed, "max_tokens": config.MAX_TOKENS,
+        "special_ids": facts["special_ids"], "scale": config.ATTENTION_LEVELS,
+        "urls": urls, "sizes": facts["sizes"],
+        "methods": methods, "rollout_residual": REGISTRY["rollout"].residual,
+        "deletion": {"ks": list(KS), "bins": list(BINS), "exact_limit": EXACT_LIMIT, "draws": LIVE_DRAWS,
+                     "reading": READING, "removal": REMOVAL, "random_title": RANDOM_TITLE},
+        "head_measure": MEASURE,
+        "notes": {"ig": IG_NOTE, "untrained": UNTRAINED_NOTE.format(seed=spec.head_seed, n=config.HEAD_SEEDS)},
+    }
+
+
+def page_markdown(spec, site: LiveSite, urls: dict[str, str]) -> str:
+    """The page: what it does, the form, where results go, and its settings."""
+    facts = site.facts
+    sizes = facts["sizes"]
+    download = sum(sizes[k] for k in ("model", "wasm", "tokenizer", "tokenizer_config", "mjs", "ort", "tokenizers"))
+    check = facts["check"]
+    cfg = views.safe_json(settings(spec, site, urls))
+    return f"""# Try your own sentence
+
+Type a sentence and run it: both models of the gallery run **live, in your browser**,
+on your sentence, and this page shows what a gallery page shows (except Integrated
+Gradients, see below): the {views.esc(views.model_name('trained'))} and the
+{views.esc(config.UNTRAINED_NAME)}, their predictions, their attention, what
+fine-tuning changed and which tokens drove the prediction. Nothing you type leaves
+your browser.
+
+<div class="live-form" markdown="0">
+<label for="live-text">Your sentence (at most {config.MAX_TOKENS} tokens)</label>
+<textarea id="live-text" rows="3" maxlength="2000" spellcheck="true" dir="auto"
+  placeholder="The plot was thin, but I could not stop smiling."></textarea>
+<div class="live-actions">
+<button id="live-run" class="md-button md-button--primary" type="button">Run both models</button>
+<span class="live-size">The first run downloads the models and the runtime from this site,
+{_mb(download)} (your browser keeps them); nothing is downloaded before you press it.</span>
+</div>
+<div id="live-status" role="status" aria-live="polite"></div>
+<progress id="live-progress" max="{download}" value="0" hidden></progress>
+<noscript><p>This page needs JavaScript: the models run in your browser.</p></noscript>
+</div>
+
+<div id="live-output" markdown="0"></div>
+<output id="live-result" data-result="" data-stage="idle" hidden></output>
+
+## What runs, and how closely it matches the gallery
+
+* **Computed live.** One ONNX graph holds both models: the pretrained encoder's
+  weights, the fine-tuning's LoRA factors and both classification heads; the
+  untrained model is the same graph with the LoRA factors switched off and its
+  random head (seed {spec.head_seed}) switched on. It runs on onnxruntime-web
+  (WebAssembly, one thread, in a worker), and the tokenizer reads the model's own
+  `tokenizer.json`: the same token ids as the build.
+* **Weights in float16** ({_mb(sizes['model'])} instead of twice that). Checked against
+  PyTorch when the site was built, on {facts['check_sentences']} sentences: probabilities
+  within {check['probs']:.1g}, attention weights within {check['attention']:.1g} (one
+  level of the views' 256 is 0.004).
+* {views.esc(IG_NOTE)}
+* The deletion test's random baseline is exact where a number of removed tokens has at
+  most 256 subsets, as on the gallery pages; otherwise it is estimated from
+  {LIVE_DRAWS} random orders drawn in your browser (the gallery draws 200), with its
+  standard error.
+* {views.esc(UNTRAINED_NOTE.format(seed=spec.head_seed, n=config.HEAD_SEEDS))}
+* A link such as `?text=a%20quiet%20triumph` opens this page and runs that sentence.
+
+<script type="application/json" id="live-config">{cfg}</script>
+<link rel="stylesheet" href="{urls['css']}">
+<script src="{urls['live']}"></script>
+"""
+
+
+def unavailable_page(reason: str) -> str:
+    return f"""# Try your own sentence
+
+This gallery's model pair cannot run in the browser: {views.esc(reason)}. The default pair
+(`--pair {config.DEFAULT_PAIR}`) can.
+"""

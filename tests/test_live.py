@@ -1,0 +1,270 @@
+"""The live page: both models of the default pair run in the browser.
+
+A one-sentence gallery is built cold with the real default pair (the build exports
+the live page's ONNX graph into its own cache). Then:
+
+* the graph, run by onnxruntime in Python, agrees with PyTorch (probabilities,
+  attention) on sentences of several lengths, in a batch too;
+* in headless Chromium, the tokenizer library gives the Python tokenizer's ids;
+* a typed sentence runs: both predictions match the Python pipeline, the views are
+  drawn, leave-one-out and the deletion test follow, nothing is fetched before the
+  reader asks, nothing from another host, no console error;
+* ``?text=`` runs on load; hostile text is shown as text; an overlong sentence is
+  refused with the build's message; sentence pages link to the live page.
+
+    .venv/bin/pytest -q -s tests/test_live.py
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from urllib.parse import quote
+
+import numpy as np
+import pytest
+import yaml
+from browser import launch, new_context, open_page, serve, wait_for_views
+
+PAIR = "minilm-sst2"
+SENTENCE = {"slug": "not-bad-at-all", "text": "The movie was not bad at all, highly recommend", "label": "positive"}
+TYPED = "I can't say I loved it... but the cast (Penélope, Zoë) was great!"
+TOKENIZER_CASES = [
+    TYPED,
+    "A dull, plodding waste of two hours 😀 東京 مرحبا",
+    "  ok  ",
+    "naïve café—déjà vu?! 123,456.78 $5 e-mail@x.com",
+    "UNBELIEVABLY good;it's\tthe best-ever 'film' of 2024 (no kidding)",
+    "<script>alert(1)</script> \"><img src=x onerror=alert(1)>",
+]
+HOSTILE = "<img src=x onerror=alert(1)> <script>alert(2)</script> & a fine film"
+MAX_DP = 0.005  # the issue's targets
+MAX_DATTENTION = 0.004
+LOAD_TIMEOUT_MS = 180_000  # a shared 2-core machine: generous
+VIEWS = 6
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """(site folder, cache folder) of a cold one-sentence build."""
+    from attention_gallery.gallery.build import build
+
+    root = tmp_path_factory.mktemp("live")
+    sentences = root / "sentences.yaml"
+    sentences.write_text(yaml.safe_dump({"sentences": [SENTENCE]}), encoding="utf-8")
+    report = build(sentences, PAIR, root / "site", root / "cache", quiet=True, progress=False)
+    return report.site_dir, root / "cache"
+
+
+@pytest.fixture(scope="module")
+def graph(built):
+    from attention_gallery.live.export import ensure_graph
+    from attention_gallery.pairs import get_pair
+
+    started = time.perf_counter()
+    path, facts = ensure_graph(get_pair(PAIR), built[1], quiet=True)
+    assert time.perf_counter() - started < 5, "the build's graph was not reused from its cache"
+    return path, facts
+
+
+@pytest.fixture(scope="module")
+def base_url(built):
+    with serve(built[0]) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def context(base_url):
+    """One browser context for the module: the models download once (HTTP cache)."""
+    with launch() as browser:
+        ctx = new_context(browser)
+        yield ctx
+        ctx.close()
+
+
+def _config(page) -> dict:
+    return json.loads(page.text_content("#live-config"))
+
+
+def _result(page, stage: str, timeout: int = LOAD_TIMEOUT_MS) -> dict:
+    page.wait_for_selector(f'#live-result[data-stage="{stage}"]', state="attached", timeout=timeout)
+    return json.loads(page.get_attribute("#live-result", "data-result"))
+
+
+def _python(default_pair, text):
+    from attention_gallery.explain.forward import run_sentence
+    from attention_gallery.explain.headchange import head_change
+
+    run = run_sentence(default_pair, text)
+    return run, head_change(run.untrained.attention, run.trained.attention)
+
+
+def _check_against_python(result, default_pair, text):
+    run, change = _python(default_pair, text)
+    assert result["text"] == text
+    assert result["tokens"] == run.tokens
+    for which in ("trained", "untrained"):
+        dp = np.abs(np.array(result[which]["probs"]) - getattr(run, which).probs).max()
+        assert dp <= MAX_DP, (which, dp)
+    layer, head = result["top_head"]
+    top = np.unravel_index(np.argmax(change), change.shape)
+    assert (layer, head) == tuple(int(i) for i in top) or change.max() - change[layer, head] <= 0.005
+    return run
+
+
+# --------------------------------------------------------------------------- the graph
+
+
+@pytest.mark.slow
+def test_graph_agrees_with_pytorch(graph, default_pair):
+    """onnxruntime on the exported graph vs PyTorch: one sentence at a time and a batch."""
+    import onnxruntime as ort
+    import torch
+
+    from attention_gallery.live.export import run_onnx
+
+    path, facts = graph
+    assert facts["weights"] == "float16" and facts["bytes"] < 50e6
+    assert facts["check"]["probs"] <= MAX_DP and facts["check"]["attention"] <= MAX_DATTENTION
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    tok = default_pair.tokenizer
+    for text in (SENTENCE["text"], TYPED, "bad"):
+        ids = tok(text, return_tensors="pt")["input_ids"]
+        for which in ("trained", "untrained"):
+            logits, attention = run_onnx(session, ids.numpy(), which == "trained")
+            with torch.no_grad():
+                ref = default_pair.model(which)(input_ids=ids, attention_mask=torch.ones_like(ids),
+                                                output_attentions=True)
+            p, q = (torch.softmax(torch.as_tensor(x).double(), -1).numpy() for x in (logits, ref.logits))
+            assert np.abs(p - q).max() <= MAX_DP
+            assert np.abs(attention - np.stack([a.numpy() for a in ref.attentions])).max() <= MAX_DATTENTION
+    # a batch of equal-length sequences (leave-one-out's variants), both models
+    ids = tok(["a good film indeed", "a bad film really"], return_tensors="pt")["input_ids"]
+    for which in ("trained", "untrained"):
+        logits, _ = run_onnx(session, ids.numpy(), which == "trained")
+        with torch.no_grad():
+            ref = default_pair.model(which)(input_ids=ids, attention_mask=torch.ones_like(ids)).logits.numpy()
+        assert np.abs(logits - ref).max() < 0.01
+    # the untrained switch really is the untrained model: the heads differ
+    both = [run_onnx(session, ids.numpy(), t)[0] for t in (True, False)]
+    assert np.abs(both[0] - both[1]).max() > 0.1
+
+
+# --------------------------------------------------------------------------- in the browser
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_js_tokenizer_gives_the_python_ids(context, base_url, default_pair):
+    with open_page(context) as (page, watcher):
+        page.goto(base_url + "gallery/live/")
+        cfg = _config(page)
+        ids = page.evaluate("""async ([cfg, texts]) => {
+            const abs = (key) => new URL(cfg.urls[key], location.href).href;
+            const {Tokenizer} = await import(abs("tokenizers"));
+            const [json, conf] = await Promise.all([fetch(abs("tokenizer")).then(r => r.json()),
+                                                    fetch(abs("tokenizer_config")).then(r => r.json())]);
+            const tok = new Tokenizer(json, conf);
+            return texts.map(t => Array.from(tok.encode(t).ids, Number));
+        }""", [cfg, TOKENIZER_CASES])
+        assert watcher.console_errors == []
+    for text, got in zip(TOKENIZER_CASES, ids):
+        assert got == default_pair.tokenizer(text)["input_ids"], text
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_typed_sentence_runs_both_models(context, base_url, default_pair):
+    with open_page(context) as (page, watcher):
+        page.goto(base_url + "gallery/live/", wait_until="load")
+        page.wait_for_timeout(300)
+        before = list(watcher.requests)
+        assert not [u for u in before if re.search(r"\.(onnx|wasm|mjs)$|tokenizer", u)], \
+            "the page downloaded the models before the reader asked"
+        assert page.get_attribute("#live-result", "data-stage") == "idle"
+        page.fill("#live-text", TYPED)
+        page.click("#live-run")
+        result = _result(page, "predictions")
+        run = _check_against_python(result, default_pair, TYPED)
+        assert result["trained"]["predicted"] == default_pair.labels[run.trained.predicted]
+        state = wait_for_views(page)
+        assert state["placeholders"] == VIEWS and state["drawn"] == VIEWS, state
+        # the untrained row reads as chance, never right or wrong
+        rows = page.locator("#live-predictions tbody tr")
+        assert "chance" in rows.nth(1).inner_text() and "✓" not in page.inner_text("#live-predictions")
+        result = _result(page, "complete")
+        loo = result["loo"]["trained"]
+        assert len(loo) == len(run.tokens) and loo[0] == 0 and any(abs(v) > 1e-3 for v in loo)
+        assert set(result["deletion"]["figures"]) == {"rollout", "attention", "loo", "random"}
+        assert page.locator("#live-deletion table tbody tr").count() == 4
+        assert "live" in page.inner_text("#live-status")
+        assert watcher.console_errors == [] and watcher.failed == []
+        assert not [u for u in watcher.requests if not u.startswith(base_url)]
+        print(f"\nlive page: {json.dumps(result['timings'])}")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_text_in_the_address_runs_on_load_and_hostile_text_stays_text(context, base_url, default_pair):
+    with open_page(context) as (page, watcher):
+        page.goto(base_url + "gallery/live/?text=" + quote(HOSTILE), wait_until="load")
+        result = _result(page, "predictions")
+        _check_against_python(result, default_pair, HOSTILE)
+        assert page.input_value("#live-text") == HOSTILE
+        assert page.locator("#live-output img").count() == 0
+        assert HOSTILE in page.inner_text("#live-sentence")
+        # an overlong sentence: refused with the build's message, the last result kept
+        page.fill("#live-text", "good " * 130)
+        page.click("#live-run")
+        page.wait_for_function("document.querySelector('#live-status').classList.contains('live-error')")
+        status = page.inner_text("#live-status")
+        assert "132 tokens" in status and "at most 128" in status and "not truncated" in status, status
+        assert json.loads(page.get_attribute("#live-result", "data-result"))["text"] == HOSTILE
+        assert watcher.dialogs == [] and watcher.console_errors == []
+
+
+@pytest.mark.slow
+def test_sentence_pages_link_to_the_live_page(built):
+    html = (built[0] / "gallery" / SENTENCE["slug"] / "index.html").read_text(encoding="utf-8")
+    assert f'href="../live/?text={quote(SENTENCE["text"], safe="")}"' in html
+    assert "Try a variation of this sentence" in html
+    live = (built[0] / "gallery" / "live" / "index.html").read_text(encoding="utf-8")
+    assert 'id="live-text"' in live and 'id="live-run"' in live and "ort.wasm" not in live.split("live-config")[0]
+
+
+# --------------------------------------------------------------------------- without a model
+
+
+def test_only_adapter_pairs_run_live():
+    from attention_gallery.live.export import unavailable_reason
+    from attention_gallery.live.page import unavailable_page
+    from attention_gallery.pairs import get_pair
+
+    assert unavailable_reason(get_pair(PAIR)) is None
+    reason = unavailable_reason(get_pair("distilbert-imdb"))
+    assert "adapter" in reason
+    assert "cannot run in the browser" in unavailable_page(reason)
+
+
+def test_the_live_package_does_not_invalidate_executed_notebooks(tmp_path):
+    """Editing the live page's code must not re-run the gallery's notebooks."""
+    import hashlib
+
+    from attention_gallery.gallery.cache import _hash_tree
+
+    (tmp_path / "explain").mkdir()
+    (tmp_path / "live").mkdir()
+    (tmp_path / "explain" / "a.py").write_text("x = 1")
+    (tmp_path / "live" / "b.py").write_text("y = 1")
+
+    def digest():
+        h = hashlib.sha256()
+        _hash_tree(h, tmp_path, "package", skip=("live",))
+        return h.hexdigest()
+
+    before = digest()
+    (tmp_path / "live" / "b.py").write_text("y = 2")
+    assert digest() == before
+    (tmp_path / "explain" / "a.py").write_text("x = 2")
+    assert digest() != before
