@@ -259,6 +259,19 @@ def test_no_table_is_clipped_at_desktop_width_and_wide_ones_show_they_scroll(bro
         assert "gradient" in frame.evaluate("e => getComputedStyle(e).backgroundImage"), "no scroll cue"
 
 
+def test_the_lessons_links_resolve_and_open_heads(browser, base_url, records):
+    with open_page(browser, *DESKTOP) as (page, _):
+        page.goto(f"{base_url}gallery/lesson/", wait_until="load")
+        links = page.evaluate("Array.from(document.querySelectorAll('.md-content a[href]')).map(a => a.href)")
+        local = sorted({u.split("#")[0] for u in links if u.startswith(base_url)})
+        assert f"{base_url}{CONTRAST}" in local and f"{base_url}gallery/{A}/" in local
+        broken = [u for u in local if page.request.get(u).status != 200]
+        assert broken == [], broken
+        layer, head, _ = records[A].top_heads[0]
+        page.locator(f'a[href="../{A}/#head-{layer}-{head}"]').first.click()
+        assert _wait_shown(page, layer, head)["inView"]
+
+
 # --------------------------------------------------------------------------- exports
 
 

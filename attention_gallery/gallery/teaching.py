@@ -239,11 +239,11 @@ score in either row.
 
 # --- the guided lesson -------------------------------------------------------------
 
-def _sentence_link(r: SentenceRecord, prefix: str = "") -> str:
+def _sentence_link(r: SentenceRecord, prefix: str = "../") -> str:
     return f'<a href="{prefix}{views.esc(r.slug)}/">{views.esc(r.title)}</a>'
 
 
-def _head_link(r: SentenceRecord, prefix: str = "") -> str:
+def _head_link(r: SentenceRecord, prefix: str = "../") -> str:
     l, h, _ = r.top_heads[0]
     return f'<a href="{prefix}{views.esc(r.slug)}/#{head_anchor(l, h)}">layer {l}, head {h}</a>'
 
@@ -280,7 +280,7 @@ def lesson_page(records: list[SentenceRecord], entries: list[dict], pairs: list[
         compare = ""
         if pair_links:
             compare = "<p>Side by side: " + ", ".join(
-                f'<a href="{contrast_page_name(p)}/">{views.esc(by_slug[p[0]].title)} vs '
+                f'<a href="../{contrast_page_name(p)}/">{views.esc(by_slug[p[0]].title)} vs '
                 f'{views.esc(by_slug[p[1]].title)}</a>' for p in pair_links if p[0] in by_slug and p[1] in by_slug) + ".</p>"
         first_head = next((p.text for p in rs[0].notice if p.kind == "head"), "")
         parts.append(f"## {step}. {views.esc(group[0].upper() + group[1:])}\n\n"
