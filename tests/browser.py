@@ -367,6 +367,71 @@ def visit(target, url, width=DESKTOP[0], height=DESKTOP[1], scheme="light",
                               scheme=scheme, started=started, view_timeout=view_timeout)
 
 
+# --------------------------------------------------------------------------- accessibility
+
+AXE_VERSION = "4.14.1"  # axe-core from the npm registry (npm pack), cached, never committed
+AXE_CACHE = Path(os.environ.get("GALLERY_AXE_CACHE", Path(__file__).resolve().parent.parent / ".cache" / "axe"))
+# what "no serious or critical violation" allows: Material's own search dialog, which
+# no theme override names (aria-dialog-name, on the element below only)
+AXE_ALLOWED = {("aria-dialog-name", ".md-search")}
+
+
+def axe_source(version: str = AXE_VERSION, cache: Path = AXE_CACHE) -> str:
+    """axe-core's ``axe.min.js``: fetched once with ``npm pack`` (as the site's vendor
+    scripts are, see attention_gallery/gallery/assets.py) into ``cache``."""
+    import shutil
+    import subprocess
+    import tarfile
+
+    script = cache / f"axe-core-{version}.min.js"
+    if not script.is_file():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise BrowserUnavailable("npm is missing: the accessibility tests fetch axe-core with it "
+                                     "(apt-get install npm)")
+        cache.mkdir(parents=True, exist_ok=True)
+        out = subprocess.run([npm, "pack", f"axe-core@{version}", "--pack-destination", str(cache)],
+                             check=False, capture_output=True, text=True, cwd=cache, timeout=180)
+        tarball = cache / f"axe-core-{version}.tgz"
+        if out.returncode != 0 or not tarball.is_file():
+            raise BrowserUnavailable(f"npm pack axe-core@{version} failed: {out.stderr.strip()[-300:]}")
+        with tarfile.open(tarball) as tar:
+            data = tar.extractfile("package/axe.min.js").read()
+        tmp = script.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(script)
+        tarball.unlink()
+    return script.read_text(encoding="utf-8")
+
+
+def axe_check(page, source: str | None = None) -> list[dict]:
+    """Run axe-core (every rule it runs by default: WCAG 2.0/2.1 A and AA and best
+    practices) on ``page``; returns the violations, each {id, impact, help, nodes:
+    [{target, summary}]}."""
+    if not page.evaluate("() => !!window.axe"):
+        page.add_script_tag(content=source or axe_source())
+    return page.evaluate("""async () => {
+      const r = await axe.run(document, {resultTypes: ['violations']});
+      return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: (n.failureSummary || '').slice(0, 300),
+                                  html: n.html.slice(0, 160)}))}));
+    }""")
+
+
+def serious(violations: list[dict], allowed=AXE_ALLOWED) -> list[str]:
+    """The serious and critical violations, one line per element, less ``allowed``
+    ((rule, CSS selector the element matches) pairs)."""
+    out = []
+    for v in violations:
+        if v["impact"] not in ("serious", "critical"):
+            continue
+        for n in v["nodes"]:
+            if any(v["id"] == rule and sel in n["target"] for rule, sel in allowed):
+                continue
+            out.append(f"{v['impact']} {v['id']} ({v['help']}): {n['target']} {n['html']}")
+    return out
+
+
 # --------------------------------------------------------------------------- whole site
 
 

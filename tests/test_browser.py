@@ -49,7 +49,7 @@ LONGEST = next(s for s in yaml.safe_load((Path(__file__).parent.parent / "senten
                if s["slug"] == "at-the-token-limit")
 SENTENCES.append(LONGEST)
 FIRST_VIEW_S = 10.0  # target 2 s on an idle machine (scripts/bench_pages.py); generous for a shared one
-VIEWS_PER_SENTENCE = {"model_view": 4}  # the head views are in the side-by-side block
+VIEWS_PER_SENTENCE = {"model_view": 4, "head_view": 4}  # the side-by-side block: 4 head views
 
 STATS = {"pages_visited": 0, "views_drawn": 0, "requests": 0, "external_requests": 0,
          "links_checked": 0}
@@ -193,7 +193,7 @@ def test_every_page_loads_clean_at_phone_width_in_dark(phone_crawl):
 @pytest.mark.slow
 @pytest.mark.parametrize("crawl_name", ["desktop_crawl", "phone_crawl"])
 def test_sentence_pages_draw_every_view(request, crawl_name, base_url):
-    """Light (desktop crawl) and dark (phone crawl): 4 model views + 2 head views
+    """Light (desktop crawl) and dark (phone crawl): 4 model views + 4 head views
     per sentence page, each drawn, model views in the page's palette."""
     site = request.getfixturevalue(crawl_name)
     scheme = "light" if crawl_name == "desktop_crawl" else "dark"
@@ -232,7 +232,7 @@ def test_injection_sentence_is_shown_never_run(browser, base_url):
             assert not report.problems(), "\n".join(report.problems())
             _assert_shown_as_text(page, report, url)
             if "injection" in url:
-                assert page.locator(".gallery-bertviz").count() == 6
+                assert page.locator(".gallery-bertviz").count() == sum(VIEWS_PER_SENTENCE.values())
                 note = page.inner_text("body")
                 assert "Markup is data: <img src=x onerror=alert(2)> {{ note }} & é" in note
 
@@ -273,11 +273,11 @@ def test_a_page_at_the_token_limit_draws_its_first_view(browser, base_url):
     url = _sentence_url(base_url, LONGEST["slug"])
     with open_page(browser, *DESKTOP) as (page, watcher):
         page.goto(url, wait_until="load")
-        first = page.locator(".gallery-bertviz").first
+        first = page.locator('.gallery-bertviz[data-view="model_view"]').first
         first.wait_for(state="attached")
         first.scroll_into_view_if_needed()
         started = time.perf_counter()
-        page.wait_for_function("document.querySelector('.gallery-bertviz').hasAttribute('data-drawn')",
+        page.wait_for_function("document.querySelector('.gallery-bertviz[data-view=model_view]').hasAttribute('data-drawn')",
                                timeout=FIRST_VIEW_S * 1000)
         seconds = time.perf_counter() - started
         tokens = page.evaluate("JSON.parse(document.querySelector('.gallery-attention-data').textContent).tokens.length")

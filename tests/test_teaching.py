@@ -66,7 +66,9 @@ def test_lesson_walks_the_groups_in_teaching_order_and_ends_with_the_failures():
     lesson = pages.generate("minilm-sst2", recs, entries)["lesson"]
     steps = re.findall(r"^## \d+\. (.+)$", lesson, re.MULTILINE)
     assert steps == ["The originals", "Minimal pairs", "Where the fine-tuned model fails"]
-    assert 'href="not-a-good-film/"' in lesson and 'href="contrast/a-good-film--not-a-good-film/"' in lesson
+    # the lesson is gallery/lesson/: its links lead up one folder
+    assert 'href="../not-a-good-film/"' in lesson and 'href="../contrast/a-good-film--not-a-good-film/"' in lesson
+    assert 'href="not-a-good-film/' not in lesson
     assert "Layer 5, head 4 is the most changed head in 2 of them" in lesson
 
 

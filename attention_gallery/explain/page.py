@@ -259,9 +259,9 @@ def show_attributions(ex: Explanation) -> None:
         m.title: (scales[name], m.unit, m.signed) for name, m in REGISTRY.items()})]
     for which in MODELS:
         run = ex.run.run(which)
-        parts.append(f"<h4>{views.esc(views.model_name(which))} — explaining "
+        parts.append(f"<h3>{views.esc(views.model_name(which))} — explaining "
                      f"“{views.esc(ex.run.labels[run.predicted])}” "
-                     f"(p = {run.probs[run.predicted]:.2f})</h4>")
+                     f"(p = {run.probs[run.predicted]:.2f})</h3>")
         captions = []
         for name, method in REGISTRY.items():
             attribution = ex.attributions[which][name]
@@ -304,7 +304,7 @@ def show_faithfulness(ex: Explanation) -> None:
                f"measure noise.")
     header = ("method (fine-tuned model)", "comprehensiveness ↑ (top 1-3)", "sufficiency ↓ (top 1-3)",
               "AOPC comprehensiveness ↑", "AOPC sufficiency ↓", "tau-LOO")
-    display(HTML(views.simple_table(header, rows)
+    display(HTML(views.simple_table(header, rows, "deletion test of each explanation")
                  + f'<p class="gallery-caption">{views.esc(READING)} {views.esc(REMOVAL)} '
                    f'{views.esc(note)} {views.esc(skipped)}</p>'))
 

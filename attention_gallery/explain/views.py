@@ -101,7 +101,7 @@ def bertviz_view(source_id: str, view: str, attention: str, view_id: str,
     label = f"bertviz {view.replace('_', ' ')} of the {VIEW_TITLES[attention]}"
     caption = f"{view.replace('_', ' ').capitalize()}: {VIEW_TITLES[attention]}"
     return (f'<p class="gallery-caption gallery-view-caption">{esc(caption)}</p>'
-            f'<div class="gallery-view-frame" role="figure" aria-label="{esc(label)}">'
+            f'<div class="gallery-view-frame" role="figure" tabindex="0" aria-label="{esc(label)}">'
             f'<div {attr_text}><noscript>{esc(label)}: needs JavaScript.</noscript></div></div>')
 
 
@@ -180,9 +180,9 @@ def predictions_table(labels, rows: dict, gold: str) -> str:
             f"<tr><th>{esc(model_name(name))}</th>{cells}<td><strong>{esc(pred)}</strong></td>"
             f"{verdict}</tr>"
         )
-    return ('<div class="gallery-scroll"><table class="gallery-table"><thead><tr><th>model</th>' + head +
-            "<th>prediction</th><th>vs gold</th></tr></thead><tbody>" + "".join(body) +
-            "</tbody></table></div>")
+    return scroll_frame('<table class="gallery-table"><thead><tr><th>model</th>' + head +
+                        "<th>prediction</th><th>vs gold</th></tr></thead><tbody>" + "".join(body) +
+                        "</tbody></table>", "predictions of both models")
 
 
 def _alpha(value: float, vmax: float) -> float:
@@ -269,19 +269,26 @@ def heatmap(values: np.ndarray, caption: str, row_label: str = "layer", col_labe
         cells = []
         for h, v in enumerate(row):
             text = f"{v:.2f}"
-            if href is not None:
+            if href is not None:  # the name starts with the cell's text (WCAG 2.5.3)
                 text = (f'<a href="{esc(href(l, h))}" data-layer="{l}" data-head="{h}" '
-                        f'aria-label="layer {l}, head {h}: {v:.3f}">{text}</a>')
+                        f'aria-label="{text}: layer {l}, head {h} ({v:.3f})">{text}</a>')
             cells.append(f'<td class="{"gallery-top" if (l, h) in marked else ""}" '
                          f'style="--a:{_alpha(v, vmax)}" title="layer {l}, head {h}: {v:.3f}">{text}</td>')
         rows.append(f"<tr><th>{l}</th>{''.join(cells)}</tr>")
-    return (f'<div class="gallery-scroll"><table class="gallery-heatmap" aria-label="{esc(caption)}">'
-            f"<caption>{esc(caption)}</caption>"
-            f"<thead><tr><th>{esc(row_label)} \\ {esc(col_label)}</th>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table></div>")
+    return scroll_frame(f'<table class="gallery-heatmap" aria-label="{esc(caption)}">'
+                        f"<caption>{esc(caption)}</caption>"
+                        f"<thead><tr><th>{esc(row_label)} \\ {esc(col_label)}</th>{head}</tr></thead>"
+                        f"<tbody>{''.join(rows)}</tbody></table>", caption)
 
 
-def simple_table(header, rows) -> str:
+def scroll_frame(inner: str, label: str) -> str:
+    """A wide table in a frame that scrolls sideways on its own; the frame can take
+    the keyboard's focus (so it scrolls without a mouse) and is named by ``label``."""
+    return (f'<div class="gallery-scroll" tabindex="0" role="region" aria-label="{esc(label)}">'
+            f"{inner}</div>")
+
+
+def simple_table(header, rows, label: str = "table") -> str:
     h = "".join(f"<th>{esc(c)}</th>" for c in header)
     b = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f'<div class="gallery-scroll"><table class="gallery-table"><thead><tr>{h}</tr></thead><tbody>{b}</tbody></table></div>'
+    return scroll_frame(f'<table class="gallery-table"><thead><tr>{h}</tr></thead><tbody>{b}</tbody></table>', label)

@@ -62,10 +62,11 @@ def sentence_rows(records: list[SentenceRecord], prefix: str) -> str:
 def sentence_table(records: list[SentenceRecord], prefix: str = "../") -> str:
     """A table of sentences; ``prefix`` leads from the page to the gallery folder."""
     body = sentence_rows(records, prefix)
-    return ('<div class="gallery-scroll"><table class="gallery-table gallery-index"><thead><tr>'
-            f"<th>page</th><th>sentence</th><th>gold</th><th>{views.esc(views.model_name('trained'))}</th>"
-            f"<th>{views.esc(views.model_name('untrained'))}</th></tr></thead>"
-            f"<tbody>{body}</tbody></table></div>")
+    return views.scroll_frame(
+        '<table class="gallery-table gallery-index"><thead><tr>'
+        f"<th>page</th><th>sentence</th><th>gold</th><th>{views.esc(views.model_name('trained'))}</th>"
+        f"<th>{views.esc(views.model_name('untrained'))}</th></tr></thead>"
+        f"<tbody>{body}</tbody></table>", "sentences")
 
 
 def untrained_set_figures(records: list[SentenceRecord]) -> dict:
@@ -441,7 +442,7 @@ Ranked by the gap between the two models' probability of *positive*. The untrain
 head's probability is always within a hair of 0.5 (chance), so the gap mostly
 measures how sure the fine-tuned model is.
 
-<div class="gallery-scroll"><table class="gallery-table"><thead><tr><th>page</th><th>sentence</th><th>fine-tuned p(positive)</th><th>{views.esc(config.UNTRAINED_SHORT)} p(positive)</th><th>gap</th></tr></thead><tbody>{gap_rows}</tbody></table></div>
+<div class="gallery-scroll" tabindex="0" role="region" aria-label="sentences by gap"><table class="gallery-table"><thead><tr><th>page</th><th>sentence</th><th>fine-tuned p(positive)</th><th>{views.esc(config.UNTRAINED_SHORT)} p(positive)</th><th>gap</th></tr></thead><tbody>{gap_rows}</tbody></table></div>
 """
 
 

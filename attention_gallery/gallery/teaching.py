@@ -110,7 +110,7 @@ def grouped_tables(records: list[SentenceRecord], entries: list[dict], prefix: s
         title = group or "other sentences"
         sections.append(
             f'<section class="gallery-group" id="{group_anchor(group)}" aria-label="{views.esc(title)}">'
-            f'<h3>{views.esc(title[0].upper() + title[1:])}</h3>'
+            f'<h2>{views.esc(title[0].upper() + title[1:])}</h2>'
             f'<div class="gallery-scroll" tabindex="0" role="region" aria-label="{views.esc(title)} (table)">'
             f'<table class="gallery-table gallery-index">{head}<tbody>{"".join(rows)}</tbody></table></div>'
             f"</section>")
@@ -200,7 +200,7 @@ def contrast_page(a: SentenceRecord, b: SentenceRecord, prefix: str = "../../") 
                 f'{views.esc(r.title)}</a></h3><p class="gallery-sentence" dir="auto">{views.esc(r.text)}</p>'
                 f'<p>gold: <span class="gallery-label gallery-{views.esc(r.label)}">{views.esc(r.label)}</span>'
                 + (f" · changed tokens: {marked}" if marked else "") + "</p>"
-                f'<div class="gallery-scroll" tabindex="0" role="region" aria-label="predictions">'
+                f'<div class="gallery-scroll" tabindex="0" role="region" aria-label="predictions: {views.esc(r.title)}">'
                 f'<table class="gallery-table"><tbody><tr><th>{views.esc(views.model_name("trained"))}</th>'
                 f"{_verdict_cell(r, 'trained')}</tr><tr><th>{views.esc(views.model_name('untrained'))}</th>"
                 f"{_verdict_cell(r, 'untrained')}</tr></tbody></table></div>"
@@ -239,11 +239,11 @@ score in either row.
 
 # --- the guided lesson -------------------------------------------------------------
 
-def _sentence_link(r: SentenceRecord, prefix: str = "") -> str:
+def _sentence_link(r: SentenceRecord, prefix: str = "../") -> str:
     return f'<a href="{prefix}{views.esc(r.slug)}/">{views.esc(r.title)}</a>'
 
 
-def _head_link(r: SentenceRecord, prefix: str = "") -> str:
+def _head_link(r: SentenceRecord, prefix: str = "../") -> str:
     l, h, _ = r.top_heads[0]
     return f'<a href="{prefix}{views.esc(r.slug)}/#{head_anchor(l, h)}">layer {l}, head {h}</a>'
 
@@ -280,7 +280,7 @@ def lesson_page(records: list[SentenceRecord], entries: list[dict], pairs: list[
         compare = ""
         if pair_links:
             compare = "<p>Side by side: " + ", ".join(
-                f'<a href="{contrast_page_name(p)}/">{views.esc(by_slug[p[0]].title)} vs '
+                f'<a href="../{contrast_page_name(p)}/">{views.esc(by_slug[p[0]].title)} vs '
                 f'{views.esc(by_slug[p[1]].title)}</a>' for p in pair_links if p[0] in by_slug and p[1] in by_slug) + ".</p>"
         first_head = next((p.text for p in rs[0].notice if p.kind == "head"), "")
         parts.append(f"## {step}. {views.esc(group[0].upper() + group[1:])}\n\n"

@@ -1,0 +1,78 @@
+"""MkDocs hook: the figures of "How to read the views" come from a real gallery sentence.
+
+``docs/reading.md`` holds placeholders ``<figure class="gallery-figure" data-figure="line|layer|gained">``.
+At build this hook gives them one sentence of the gallery being built (the set's
+``not-really-good`` if it has it, else its first sentence): the attention blob its
+page carries (``<script class="gallery-attention-data">``, both models) and its most
+changed head, from its record. ``gallery-compare.js`` then draws each figure with the
+site's own view code (gallery-views.js) and annotates it: a line, a head, a layer, a
+gained line. Nothing is a screenshot; a gallery built from another set shows its own
+sentence.
+
+Registered in mkdocs.yml (``hooks:``). It lives outside the package on purpose: the
+notebook cache hashes every file of the package, and this changes no notebook.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+PAGE = "reading.md"
+PREFERRED = "not-really-good"  # the sentence the gallery grew from
+BLOB = re.compile(r'<script type="application/json" class="gallery-attention-data" id="([^"]+)">.*?</script>', re.DOTALL)
+FIGURE = re.compile(r'<figure class="gallery-figure"')
+
+
+def _outputs_html(nb: dict):
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            text = out.get("data", {}).get("text/html")
+            if text:
+                yield "".join(text) if isinstance(text, list) else text
+
+
+def _sentence(gallery: Path):
+    """(slug, title, text, blob element, source id, (layer, head)) of the sentence the
+    figures show, or None when there is no gallery to draw from."""
+    import nbformat
+
+    from attention_gallery.gallery.records import read_record
+
+    try:
+        manifest = json.loads((gallery / "gallery.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    slugs = [s["slug"] for s in manifest.get("sentences", [])]
+    for slug in ([PREFERRED] if PREFERRED in slugs else []) + slugs:
+        path = gallery / f"{slug}.ipynb"
+        if not path.is_file():
+            continue
+        nb = nbformat.read(str(path), as_version=4)
+        blob = next((m for h in _outputs_html(nb) for m in [BLOB.search(h)] if m), None)
+        if blob is None:
+            continue
+        rec = read_record(nb, slug)
+        layer, head, _ = rec.top_heads[0]
+        return slug, rec.title, rec.text, blob.group(0), blob.group(1), (int(layer), int(head))
+    return None
+
+
+def on_page_content(html_text, page, config, files):
+    if page.file.src_uri != PAGE or not FIGURE.search(html_text):
+        return html_text
+    found = _sentence(Path(config["docs_dir"]) / "gallery")
+    if found is None:
+        return html_text
+    slug, title, text, blob, source, (layer, head) = found
+    attrs = (f'<figure class="gallery-figure" data-source="{html.escape(source)}" data-layer="{layer}" '
+             f'data-head="{head}" data-sentence="{html.escape(slug)}"')
+    html_text = FIGURE.sub(attrs, html_text)
+    link = (f'<p class="gallery-figure-sentence">The pictures on this page are drawn, by the same code '
+            f'as every sentence page, from the sentence <a href="../gallery/{html.escape(slug)}/">'
+            f'{html.escape(title)}</a>: “<span dir="auto">{html.escape(text)}</span>”, '
+            f'on the head fine-tuning changed most there, layer {layer}, head {head}.</p>')
+    at = html_text.find("<h2")
+    return (html_text[:at] + link + html_text[at:] if at >= 0 else link + html_text) + blob
