@@ -455,7 +455,13 @@
     var stage = view.querySelector(".gv-head-stage, .gv-stage"), box = stage && stage.querySelector("svg.gv-over");
     if (!box) return;
     var over = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-    over.setAttribute("viewBox", box.getAttribute("viewBox"));
+    var viewBox = box.getAttribute("viewBox");
+    if (!viewBox && view.gvHead) {  /* a head view drawn at its natural size */
+      var V = view.gvHead.state().layout;
+      viewBox = "0 0 " + (2 * V.BOX_W + V.MATRIX_W) + " " + box.getAttribute("height");
+    }
+    if (!viewBox) return;
+    over.setAttribute("viewBox", viewBox);
     over.setAttribute("class", "gv-layer gallery-annotations");
     over.setAttribute("aria-hidden", "true");
     over.innerHTML = marks.join("");
