@@ -301,6 +301,13 @@ def test_exports_are_a_valid_svg_and_a_png_at_twice_the_size(browser, base_url, 
         head = png.read_bytes()[:24]
         assert head[:8] == b"\x89PNG\r\n\x1a\n"
         assert struct.unpack(">I", head[16:20])[0] == 2 * 970
+        # the four views of the block in one picture
+        with page.expect_download() as info:
+            page.get_by_role("button", name="PNG of all four").click()
+        assert info.value.suggested_filename == f"{A}-side-by-side-layer5-head4.png"
+        info.value.save_as(png)
+        head = png.read_bytes()[:24]
+        assert head[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">I", head[16:20])[0] > 4 * 200
         assert watcher.console_errors == []
 
 
