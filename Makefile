@@ -13,7 +13,7 @@ SENTENCES ?= sentences/gallery.yaml
 PAIR ?= minilm-sst2
 OUT ?= site
 
-.PHONY: setup browser gallery serve test test-fast bench bench-scale bench-pages bench-live train evaluate clean
+.PHONY: setup browser gallery serve watch test test-fast bench bench-scale bench-pages bench-live train evaluate clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@echo "== setting up $(VENV) (Python packages, pinned in requirements.txt)"
@@ -37,6 +37,9 @@ gallery: setup
 serve:
 	@echo "serving $(OUT)/ at http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory $(OUT)
+
+watch: setup
+	$(PY) scripts/build_gallery.py --watch --port $(PORT) --sentences $(SENTENCES) --pair $(PAIR) --out $(OUT)
 
 test: setup browser
 	$(PY) -m pytest -q

@@ -34,6 +34,7 @@ import argparse
 import base64
 import gzip
 import json
+import os
 import re
 import shutil
 import statistics
@@ -106,68 +107,67 @@ def measure(url: str, site: Path, timeout: float) -> dict:
     """One first visit of ``url`` (fresh browser, empty cache)."""
     from browser import launch, new_context
 
-    result = {"finished": False}
-    with Watchdog(timeout + 60) as dog:
-        with launch() as browser:
-            context = new_context(browser, *VIEWPORT)
-            context.add_init_script(INIT)
-            fetched = {}
-            context.on("requestfinished", lambda req: fetched.setdefault(req.url, True))
-            page = context.new_page()
-            page.set_default_timeout(timeout * 1000 + 30_000)
-            page.goto(url, wait_until="load")
-            seen, drawn, state = {}, {}, None
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                state = page.evaluate(STATE)
-                for i, v in enumerate(state["views"]):
-                    if v["seen"]:
-                        seen.setdefault(i, state["now"])
-                    if v["drawn"]:
-                        drawn.setdefault(i, state["now"])
-                if len(drawn) == len(state["views"]) and state["bottom"]:
-                    break
-                page.evaluate("window.scrollBy(0, window.innerHeight)")
-                page.wait_for_timeout(SCROLL_MS)
-            n = len(state["views"])
-            result.update(views=n, finished=len(drawn) == n)
-            if result["finished"]:
-                last = max(drawn.values())
-                tasks = page.evaluate("window.__longtasks")
-                before = [d for s, d in tasks if s < last]
-                result.update(
-                    all_drawn_s=last / 1000,
-                    first_view_s=drawn[0] / 1000,
-                    worst_wait_s=max(drawn[i] - seen.get(i, drawn[i]) for i in drawn) / 1000,
-                    tbt_ms=sum(max(0.0, d - 50) for d in before),
-                    longest_ms=max(before, default=0.0))
-                page.evaluate("window.GalleryViews && window.GalleryViews.drawAll()")
-                page.wait_for_timeout(500)
-                result["elements"] = page.evaluate("document.querySelectorAll('*').length")
-                page.wait_for_timeout(500)
-                page.evaluate("window.scrollTo(0, 0); window.__longtasks.length = 0")
-                page.wait_for_timeout(300)
-                clicked = page.evaluate("performance.now()")
-                page.locator("form[data-md-component=palette] label:visible").first.click(
-                    timeout=timeout * 1000)
-                page.wait_for_timeout(PALETTE_WINDOW_MS)
-                page.evaluate("1")  # returns once the page is responsive again
-                tasks = page.evaluate("window.__longtasks")
-                result["palette_ms"] = sum(d for s, d in tasks if clicked <= s < clicked + PALETTE_WINDOW_MS)
-                result["palette_frozen_ms"] = sum(d for s, d in tasks if s >= clicked)
-            raw = gz = 0
-            for u in fetched:
-                path = site / u.split("/", 3)[3].split("#")[0].split("?")[0]
-                if path.is_dir():
-                    path = path / "index.html"
-                if path.is_file():
-                    data = path.read_bytes()
-                    raw += len(data)
-                    gz += len(gzip.compress(data, 6))
-            result.update(bytes=raw, gzip_bytes=gz, files=len(fetched))
-            context.close()
+    result = {"finished": False, "load": os.getloadavg()[0]}
+    with Watchdog(timeout + 60) as dog, launch() as browser:
+        context = new_context(browser, *VIEWPORT)
+        context.add_init_script(INIT)
+        fetched = {}
+        context.on("requestfinished", lambda req: fetched.setdefault(req.url, True))
+        page = context.new_page()
+        page.set_default_timeout(timeout * 1000 + 30_000)
+        page.goto(url, wait_until="load")
+        seen, drawn, state = {}, {}, None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = page.evaluate(STATE)
+            for i, v in enumerate(state["views"]):
+                if v["seen"]:
+                    seen.setdefault(i, state["now"])
+                if v["drawn"]:
+                    drawn.setdefault(i, state["now"])
+            if len(drawn) == len(state["views"]) and state["bottom"]:
+                break
+            page.evaluate("window.scrollBy(0, window.innerHeight)")
+            page.wait_for_timeout(SCROLL_MS)
+        n = len(state["views"])
+        result.update(views=n, finished=len(drawn) == n)
+        if result["finished"]:
+            last = max(drawn.values())
+            tasks = page.evaluate("window.__longtasks")
+            before = [d for s, d in tasks if s < last]
+            result.update(
+                all_drawn_s=last / 1000,
+                first_view_s=drawn[0] / 1000,
+                worst_wait_s=max(drawn[i] - seen.get(i, drawn[i]) for i in drawn) / 1000,
+                tbt_ms=sum(max(0.0, d - 50) for d in before),
+                longest_ms=max(before, default=0.0))
+            page.evaluate("window.GalleryViews && window.GalleryViews.drawAll()")
+            page.wait_for_timeout(500)
+            result["elements"] = page.evaluate("document.querySelectorAll('*').length")
+            page.wait_for_timeout(500)
+            page.evaluate("window.scrollTo(0, 0); window.__longtasks.length = 0")
+            page.wait_for_timeout(300)
+            clicked = page.evaluate("performance.now()")
+            page.locator("form[data-md-component=palette] label:visible").first.click(
+                timeout=timeout * 1000)
+            page.wait_for_timeout(PALETTE_WINDOW_MS)
+            page.evaluate("1")  # returns once the page is responsive again
+            tasks = page.evaluate("window.__longtasks")
+            result["palette_ms"] = sum(d for s, d in tasks if clicked <= s < clicked + PALETTE_WINDOW_MS)
+            result["palette_frozen_ms"] = sum(d for s, d in tasks if s >= clicked)
+        raw = gz = 0
+        for u in fetched:
+            path = site / u.split("/", 3)[3].split("#")[0].split("?")[0]
+            if path.is_dir():
+                path = path / "index.html"
+            if path.is_file():
+                data = path.read_bytes()
+                raw += len(data)
+                gz += len(gzip.compress(data, 6))
+        result.update(bytes=raw, gzip_bytes=gz, files=len(fetched))
+        context.close()
     if dog.fired:
-        result = {"finished": False, "views": result.get("views")}
+        result = {"finished": False, "views": result.get("views"), "load": result["load"]}
     return result
 
 
@@ -184,7 +184,7 @@ def stock_site(site: Path, out: Path) -> Path:
     vendor = assets.ensure_vendor(quiet=True)
     shutil.copytree(vendor, out / "assets" / "vendor", dirs_exist_ok=True)
     shutil.copy(STOCK_JS, out / "assets" / "javascripts" / "gallery-views-stock.js")
-    blob = re.compile(r'(<script[^>]*class="gallery-attention-data"[^>]*>)(.*?)(</script>)', re.S)
+    blob = re.compile(r'(<script[^>]*class="gallery-attention-data"[^>]*>)(.*?)(</script>)', re.DOTALL)
 
     def unpack(match):
         data = json.loads(match.group(2))
@@ -212,7 +212,8 @@ def stock_site(site: Path, out: Path) -> Path:
 
 def summarize(runs: list[dict]) -> dict:
     done = [r for r in runs if r["finished"]]
-    out = {"runs": len(runs), "finished": len(done)}
+    out = {"runs": len(runs), "finished": len(done),
+           "load_range": [min(r["load"] for r in runs), max(r["load"] for r in runs)] if runs else None}
     if not done:
         return out
     for key in ("elements", "all_drawn_s", "first_view_s", "worst_wait_s", "tbt_ms", "longest_ms",
@@ -276,8 +277,10 @@ def table(results: dict, timeout: float) -> str:
 
 
 def section(results: dict, command: str, timeout: float, compact: dict) -> str:
-    import os
     import platform
+
+    loads = [x for r in results.values() for d in ("ours", "stock") for x in (r[d].get("load_range") or [])]
+    load = (f"{min(loads):.1f}-{max(loads):.1f}" if loads else "-")
 
     return f"""## Reading a sentence page
 
@@ -289,7 +292,8 @@ baseline is the same page with its views drawn by stock bertviz (one SVG element
 line, d3, jQuery and require.js), measured in the same run; "did not finish" means it had
 not drawn every view after {timeout:.0f} s. The baseline's bytes count the same trimmed
 page, so they differ from it by the view code and the attention data only. The
-machine is shared: times vary from run to run (min-max over the runs shown).
+machine is shared: times vary from run to run (min-max over the runs shown); its load
+(1-minute load average, {os.cpu_count()} cores) was {load} when the pages were opened.
 {table(results, timeout)}
 Targets (issue #13), 43-token page: every view drawn within 2 s of entering the viewport,
 total blocking time at most 300 ms, at most 300 ms of long tasks in the 2 s after a
@@ -313,10 +317,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     import yaml
+    from bench import write_section
+    from browser import serve
 
     from attention_gallery import config
-    from browser import serve
-    from bench import write_section
 
     work = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     try:
@@ -336,7 +340,7 @@ def main(argv=None) -> int:
                 slug = entry["slug"]
                 html = (site / "gallery" / slug / "index.html").read_text(encoding="utf-8")
                 tokens = len(json.loads(re.search(r'class="gallery-attention-data"[^>]*>(.*?)</script>',
-                                                  html, re.S).group(1))["tokens"])
+                                                  html, re.DOTALL).group(1))["tokens"])
                 runs = {"ours": [], "stock": []}
                 for k in range(max(args.repeat, args.baseline_repeat)):
                     for design, root, path, count in (("ours", base, site, args.repeat),
@@ -353,7 +357,8 @@ def main(argv=None) -> int:
             f"{design}_{key}": (round(r[design][key], 3) if isinstance(r[design].get(key), float) else r[design].get(key))
             for design in ("ours", "stock")
             for key in ("finished", "elements", "all_drawn_s", "first_view_s", "worst_wait_s", "tbt_ms",
-                        "longest_ms", "palette_ms", "palette_frozen_ms", "bytes", "gzip_bytes") if key in r[design]}}
+                        "longest_ms", "palette_ms", "palette_frozen_ms", "bytes", "gzip_bytes", "load_range")
+            if key in r[design]}}
             for slug, r in results.items()}
         print(table(results, args.timeout))
         if not args.no_write:

@@ -5,6 +5,7 @@ sentence set and publish the executed notebooks as a MkDocs site.
     python scripts/build_gallery.py                                  # default pair and sentence set -> site/
     python scripts/build_gallery.py --sentences my.yaml --out my-site/
     python scripts/build_gallery.py --pair distilbert-imdb           # needs the hub or its cache
+    python scripts/build_gallery.py --watch --port 8000              # make watch: serve, rebuild on save
 
 Unchanged sentences come from the cache (.cache/gallery); the site is replaced only
 when the whole build succeeded.
@@ -34,7 +35,15 @@ def main(argv=None) -> int:
     ap.add_argument("--template", type=Path, default=config.TEMPLATE, help="parameterised notebook template")
     ap.add_argument("--jobs", type=int, default=None, help="warm kernels in parallel (default: one per core)")
     ap.add_argument("--quiet", action="store_true", help="no progress bar or mkdocs log")
+    ap.add_argument("--watch", action="store_true",
+                    help="keep the kernels warm, serve the site and rebuild what changed whenever the "
+                         "sentence file or the template is saved (Ctrl-C stops)")
+    ap.add_argument("--port", type=int, default=8000, help="with --watch: serve on 127.0.0.1:PORT")
+    ap.add_argument("--timings", type=Path, default=None,
+                    help="write each executed notebook's kernel time here (JSON; scripts/bench.py)")
     args = ap.parse_args(argv)
+    if args.watch and args.timings:
+        ap.error("--timings is for a build, not --watch")
 
     from attention_gallery.gallery.assets import AssetError
     from attention_gallery.gallery.build import BuildError, BuildInterrupted, build
@@ -43,11 +52,15 @@ def main(argv=None) -> int:
     from attention_gallery.pairs import PairsFileError, UnknownPairError
     from attention_gallery.gallery.runs import Busy
     from attention_gallery.gallery.sentences import SentenceSetError
+    from attention_gallery.gallery.serve import PortBusy
 
     def terminate(signum, frame):  # `kill` stops the build as Ctrl-C does: kernels closed, site kept
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)
+    if args.watch:
+        return _watch(args, (SentenceSetError, UnknownPairError, PairsFileError, ModelUnavailableError,
+                             AssetError, Refusal, Busy, BuildError, PortBusy))
     try:
         report = build(args.sentences, args.pair, args.out, args.cache, quiet=args.quiet,
                        progress=not args.quiet, template=args.template, jobs=args.jobs)
@@ -61,12 +74,46 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted: the site was not changed; finished sentences are cached", file=sys.stderr)
         return 130
+    if args.timings:
+        write_timings(args.timings, report)
     n = len(report.executed) + len(report.cached)
     print(f"built {n} sentence pages ({len(report.executed)} executed, {len(report.cached)} from the cache) "
           f"in {report.seconds_total:.1f} s; mkdocs {report.mkdocs_seconds:.1f} s")
     print(f"site: {report.site_dir}")
     print(f"open {report.site_dir / 'index.html'} or run: make serve  (http://127.0.0.1:8000/)")
     return 0
+
+
+
+def _watch(args, refusals) -> int:
+    """``--watch``: refusals before anything runs are one line (exit 2); Ctrl-C is the
+    way to stop, so it exits 0 once the kernels are down."""
+    from attention_gallery.gallery.build import BuildInterrupted
+    from attention_gallery.gallery.watch import watch
+
+    try:
+        watch(args.sentences, args.pair, args.out, args.cache, template=args.template, port=args.port,
+              jobs=args.jobs)
+    except BuildInterrupted as exc:
+        print(f"stopped: {exc}", file=sys.stderr)
+        return 130
+    except refusals as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"stopped: kernels shut down; the last good site stays in {args.out}", file=sys.stderr)
+    return 0
+
+
+def write_timings(path: Path, report) -> None:
+    """Each executed sentence's kernel time (:class:`~attention_gallery.gallery.execute.Timing`)
+    and how many kernels ran side by side: what ``scripts/bench.py`` measures a
+    sentence's cost by."""
+    import json
+
+    path.write_text(json.dumps({"jobs": report.jobs, "notebooks": {
+        slug: {"seconds": t.seconds, "first": t.first, "finished": t.finished}
+        for slug, t in report.timings.items()}}, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

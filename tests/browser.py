@@ -63,7 +63,7 @@ class BrowserUnavailable(RuntimeError):
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - signature of the base class
+    def log_message(self, format, *args):
         pass
 
 
@@ -228,7 +228,7 @@ _PAGE_FACTS = """() => {
   for (const el of document.querySelectorAll('[onerror]')) injected.push(el.tagName.toLowerCase() + '[onerror]');
   for (const el of document.querySelectorAll('script')) {
     const type = (el.getAttribute('type') || '').trim().toLowerCase();
-    if (jsTypes.includes(type) && /alert\s*\(/.test(el.textContent)) injected.push('script: ' + el.textContent.slice(0, 60));
+    if (jsTypes.includes(type) && /alert\\s*\\(/.test(el.textContent)) injected.push('script: ' + el.textContent.slice(0, 60));
   }
   return {injected, scrollWidth: de.scrollWidth, clientWidth: cw, innerWidth: window.innerWidth,
           wide, links: Array.from(links), title: document.title,

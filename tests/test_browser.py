@@ -19,8 +19,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from browser import DESKTOP, PHONE, crawl, launch, open_page, serve, visit, wait_for_views
+from browser import (
+    DESKTOP,
+    PHONE,
+    crawl,
+    launch,
+    open_page,
+    serve,
+    visit,
+    wait_for_views,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -279,3 +287,49 @@ def test_a_page_at_the_token_limit_draws_its_first_view(browser, base_url):
         assert not last.get_attribute("data-drawn"), "a view far below the viewport was drawn at once"
         assert watcher.console_errors == [], watcher.console_errors
         print(f"\n128-token page: first view drawn {seconds:.2f} s after it entered the viewport")
+
+
+_INK = """(c) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let ink = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) ink++; return ink; }"""
+
+
+@pytest.mark.slow
+def test_views_answer_clicks_and_hover(browser, base_url):
+    """bertviz's interactions on the gallery's renderer: a click on a model-view head
+    opens its detail with its lines (hovering a token there keeps only its lines; a
+    second click closes it); hovering a head-view token shows its lines and boxes; a
+    head square toggles its head and the view is drawn again."""
+    with open_page(browser, *DESKTOP) as (page, watcher):
+        page.goto(_sentence_url(base_url, "not-bad-at-all"), wait_until="load")
+        wait_for_views(page)
+        page.add_style_tag(content=".md-header { display: none !important; }")  # nothing over the views
+        model = page.locator('.gallery-bertviz[data-view="model_view"]').first
+        model.scroll_into_view_if_needed()
+        box = model.locator(".gv-stage").bounding_box()
+        at = {"x": box["width"] * 0.3, "y": box["height"] * 0.1}
+        model.locator(".gv-over").click(position=at)
+        assert model.locator(".gv-detail").count() == 1
+        detail = model.locator(".gv-detail-lines canvas")
+        page.wait_for_function(f"(c) => ({_INK})(c) > 0", arg=detail.element_handle(), timeout=10_000)
+        every = detail.evaluate(_INK)
+        hit = model.locator(".gv-detail .gv-hit")
+        hit.hover(position={"x": 5, "y": 3})
+        assert 0 < detail.evaluate(_INK) < every, "one token's lines, fewer than all"
+        model.locator(".gv-over").click(position=at)
+        assert model.locator(".gv-detail").count() == 0
+
+        head = page.locator('.gallery-bertviz[data-view="head_view"]').first
+        head.scroll_into_view_if_needed()
+        hover = head.locator("canvas").nth(1)
+        assert hover.evaluate("c => getComputedStyle(c).visibility") == "hidden"
+        head.locator(".gv-hit").first.hover(position={"x": 20, "y": 5})
+        assert hover.evaluate("c => getComputedStyle(c).visibility") == "visible"
+        assert hover.evaluate(_INK) > 0
+        page.mouse.move(0, 0)
+        assert hover.evaluate("c => getComputedStyle(c).visibility") == "hidden"
+        check = head.locator("rect.gv-check").nth(1)
+        before = check.get_attribute("fill")
+        check.click()
+        assert check.get_attribute("fill") != before
+        page.wait_for_timeout(500)
+        assert watcher.console_errors == [], watcher.console_errors

@@ -4,25 +4,28 @@ the offline check of the MkDocs hook."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import record_data
 
-from attention_gallery.gallery import assets, pages as site
 from attention_gallery.explain import views
+from attention_gallery.gallery import assets
+from attention_gallery.gallery import pages as site
 from attention_gallery.gallery.offline import OfflinePages
 from attention_gallery.gallery.templates import shared_bytecode
 from attention_gallery.record import SentenceRecord
-from conftest import record_data
 
 EVIL = '</script><script>alert(1)</script> "><img src=x onerror=alert(1)> & {{ x }}'
 
 
 def _blob_payload(html: str) -> dict:
-    body = re.fullmatch(r'<script type="application/json"[^>]*>(.*)</script>', html, re.S).group(1)
+    body = re.fullmatch(r'<script type="application/json"[^>]*>(.*)</script>', html, re.DOTALL).group(1)
     assert "</script" not in body.lower() and "<" not in body
     return json.loads(body)
 
@@ -103,12 +106,22 @@ def test_offline_pages_move_inline_css_and_drop_cdn_loaders(tmp_path):
     html = (f'<div class="jupyter-wrapper"><style type="text/css">{css}</style>'
             '<!-- Load mathjax -->\n<script src="https://cdnjs.cloudflare.com/x.js"> </script>'
             '<!-- End of mathjax configuration --></div>')
-    out = offline.process(html, "gallery/x/", "gallery/x.ipynb")
+    page = tmp_path / "gallery" / "x" / "index.html"
+    out = offline.process(html, "gallery/x/", "gallery/x.ipynb", page)
     assert css not in out and "cdnjs" not in out
     link = re.search(r'<link rel="stylesheet" href="../../(assets/jupyter/[0-9a-f]{16}\.css)">', out)
     assert link
-    offline.write(tmp_path)
-    assert (tmp_path / link.group(1)).read_text().split() == ["a{color:red}"] * 400  # trimmed (trim_css)
+    page.parent.mkdir(parents=True)
+    page.write_text(out)
+    renamed = offline.write(tmp_path)
+    trimmed = "\n".join(["a{color:red}"] * 400)  # trim_css writes a rule a line
+    written = (tmp_path / renamed[link.group(1)]).read_text()
+    assert written.split() == trimmed.split()
+    # named by its own bytes (a change of trimming is a new name), and the page says so
+    assert Path(renamed[link.group(1)]).stem == hashlib.sha256(written.encode()).hexdigest()[:16]
+    assert renamed[link.group(1)] != link.group(1)
+    assert f'href="../../{renamed[link.group(1)]}"' in page.read_text()
+    assert not (tmp_path / link.group(1)).exists()
     assert OfflinePages().shared == {}  # one build's shared files are its own
 
 

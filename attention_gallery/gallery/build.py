@@ -43,6 +43,8 @@ class BuildReport:
     seconds_total: float = 0.0
     site_dir: Path | None = None
     mkdocs_seconds: float = 0.0
+    timings: dict = field(default_factory=dict)  # executed slug -> execute.Timing
+    jobs: int = 0  # kernels that ran them
 
 
 def _log(msg: str, quiet: bool) -> None:
@@ -50,78 +52,112 @@ def _log(msg: str, quiet: bool) -> None:
         print(msg, file=sys.stderr, flush=True)
 
 
-def execute_missing(sentences, pair, template, cache_dir: Path, run, quiet=False, progress=True,
-                    jobs: int | None = None):
-    """The executed notebook of every sentence: from the cache, or run in warm kernels
-    whose sockets live in ``run`` (the build's :class:`~.runs.Run`) and cached.
-    Returns ({slug: notebook}, executed slugs in set order, seconds executing)."""
-    cache = NotebookCache(cache_dir, pair, template)
+@dataclass
+class Execution:
+    """What :func:`execute_missing` gives back: every sentence's executed notebook and
+    its cache entry (the same notebook written out: staged by a copy), the slugs it ran
+    (set order), the seconds it spent and each run notebook's
+    :class:`~.execute.Timing` (its own kernel time, not part of the notebook)."""
+
+    notebooks: dict
+    executed: list[str]
+    seconds: float = 0.0
+    timings: dict = field(default_factory=dict)
+    jobs: int = 0
+    files: dict = field(default_factory=dict)
+
+
+def fresh_kernels(run, jobs: int | None = None):
+    """``kernels(n)`` for :func:`execute_missing`: a new pool of warm kernels (``jobs``,
+    default one per core, never more than ``n``) whose sockets live in ``run``."""
+    def kernels(n: int):
+        from .execute import KernelPool
+
+        return KernelPool(max(1, min(jobs or os.cpu_count() or 1, n)), run)
+    return kernels
+
+
+def execute_missing(sentences, pair, cache: NotebookCache, kernels, quiet=False, progress=True) -> Execution:
+    """The executed notebook of every sentence: from ``cache``, or run and cached.
+
+    ``kernels(n)`` gives a context manager holding a started
+    :class:`~.execute.KernelPool` for ``n`` notebooks: a build starts one
+    (:func:`fresh_kernels`), watch mode hands in the pool it keeps warm."""
     params = {s.slug: notebook.parameters(s, pair.slug) for s in sentences}
+    files = {s.slug: cache.path(params[s.slug]) for s in sentences}
     notebooks = {s.slug: nb for s in sentences if (nb := cache.get(params[s.slug])) is not None}
     todo = [s for s in sentences if s.slug not in notebooks]
     if not todo:
-        return notebooks, [], 0.0
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-    _log(f"executing {len(todo)} of {len(sentences)} sentences ({len(sentences) - len(todo)} unchanged, "
-         f"from the cache) in {jobs} warm kernel(s)", quiet)
+        return Execution(notebooks, [], files=files)
     start = time.perf_counter()
-    items = [(s, notebook.parameterize(template, params[s.slug], title=params[s.slug]["title"])) for s in todo]
-    executed, failures = [], []
-    for s, outcome in _run(items, jobs, run, progress):
-        if isinstance(outcome, str):
-            failures.append(f"sentence {s.slug!r} (line {s.line}): {outcome}")
-            continue
-        read_record(outcome, s.slug)  # a notebook without its complete record stops the build
-        cache.put(params[s.slug], outcome)
-        notebooks[s.slug] = outcome
-        executed.append(s.slug)
+    items = [(s, notebook.parameterize(cache.template, params[s.slug], title=params[s.slug]["title"]))
+             for s in todo]
+    executed, failures, timings = [], [], {}
+    with kernels(len(todo)) as pool:
+        _log(f"executing {len(todo)} of {len(sentences)} sentences ({len(sentences) - len(todo)} unchanged, "
+             f"from the cache) in {len(pool.kernels)} warm kernel(s)", quiet)
+        for s, outcome, timing in _run(items, pool, progress):
+            timings[s.slug] = timing
+            if isinstance(outcome, str):
+                failures.append(f"sentence {s.slug!r} (line {s.line}): {outcome}")
+                continue
+            read_record(outcome, s.slug)  # a notebook without its complete record stops the build
+            cache.put(params[s.slug], outcome)
+            notebooks[s.slug] = outcome
+            executed.append(s.slug)
+        jobs = len(pool.kernels)
     seconds = time.perf_counter() - start
     if failures:
         raise BuildError(
             f"{len(failures)} sentence(s) failed; the site was not changed and the "
             f"{len(executed)} sentence(s) that succeeded are cached:\n  " + "\n  ".join(sorted(failures)))
     order = {s.slug: i for i, s in enumerate(sentences)}
-    return notebooks, sorted(executed, key=order.get), seconds
+    return Execution(notebooks, sorted(executed, key=order.get), seconds, timings, jobs, files)
 
 
-def _run(items, jobs: int, run, progress: bool):
-    """Execute ``(sentence, notebook)`` items in a pool of warm kernels; yield
-    ``(sentence, normalised notebook)`` or ``(sentence, why it failed)`` as each ends.
-    A kernel that stops (Ctrl-C, a crash) stops the build."""
+def _run(items, pool, progress: bool):
+    """Execute ``(sentence, notebook)`` items in ``pool``; yield ``(sentence,
+    normalised notebook or why it failed, Timing)`` as each ends. A kernel that stops
+    (Ctrl-C, a crash) stops the build."""
     from tqdm.auto import tqdm
 
-    from .execute import KernelPool, KernelStopped, NotebookFailure
+    from .execute import KernelStopped, NotebookFailure
 
     done = 0
-    with KernelPool(jobs, run) as pool:
-        results = pool.run_all(items)
-        for s, result in tqdm(results, total=len(items), desc="sentences", unit="sentence", disable=not progress):
-            if isinstance(result, KernelStopped):
-                results.close()
-                raise BuildInterrupted(
-                    f"{result} while running sentence {s.slug!r}: interrupted (or the kernel crashed); "
-                    f"the site was not changed and the {done} sentence(s) finished before are cached")
-            if isinstance(result, NotebookFailure):
-                yield s, str(result)
-                continue
-            if isinstance(result, Exception):
-                results.close()
-                raise result
-            nb, noise = notebook.normalise(result)
-            done += not noise
-            yield s, ("output on stderr: " + " | ".join(noise)) if noise else nb
+    results = pool.run_all(items)
+    for s, result, timing in tqdm(results, total=len(items), desc="sentences", unit="sentence",
+                                  disable=not progress):
+        if isinstance(result, KernelStopped):
+            results.close()
+            raise BuildInterrupted(
+                f"{result} while running sentence {s.slug!r}: interrupted (or the kernel crashed); "
+                f"the site was not changed and the {done} sentence(s) finished before are cached")
+        if isinstance(result, NotebookFailure):
+            yield s, str(result), timing
+            continue
+        if isinstance(result, Exception):
+            results.close()
+            raise result
+        nb, noise = notebook.normalise(result)
+        done += not noise
+        yield s, ("output on stderr: " + " | ".join(noise)) if noise else nb, timing
 
 
-def stage_docs(stage: Path, sentences, notebooks, pair, cache_dir: Path) -> None:
+def stage_docs(stage: Path, sentences, notebooks, pair, cache_dir: Path, files: dict | None = None) -> None:
     """The docs under ``stage``: the static pages, and in ``gallery/`` the executed
-    notebooks with the manifest the gallery plugin reads (it writes the rest)."""
+    notebooks with the manifest the gallery plugin reads (it writes the rest).
+    ``files``: each notebook's cache entry, copied rather than written out again
+    (serialising and validating a notebook costs ten times as much)."""
     from .plugin import write_manifest
 
     shutil.copytree(config.DOCS_DIR, stage, ignore=shutil.ignore_patterns("gallery", ".*"))
     gallery = stage / "gallery"
     gallery.mkdir()
     for s in sentences:
-        notebook.write(notebooks[s.slug], gallery / f"{s.slug}.ipynb")
+        try:
+            shutil.copyfile((files or {})[s.slug], gallery / f"{s.slug}.ipynb")
+        except (KeyError, OSError):  # no entry (or it went): write the notebook itself
+            notebook.write(notebooks[s.slug], gallery / f"{s.slug}.ipynb")
     write_manifest(gallery, pair.slug, [{"slug": s.slug, "title": notebook.title_of(s.slug), "group": s.group,
                                          "contrast": s.contrast} for s in sentences], cache_dir)
 
@@ -138,9 +174,12 @@ def _source_date_epoch():
             del os.environ["SOURCE_DATE_EPOCH"]
 
 
-def mkdocs_build(docs: Path, site_dir: Path, quiet=False) -> None:
+def mkdocs_build(docs: Path, site_dir: Path, quiet=False, dirty=False) -> None:
     """``mkdocs build --strict`` of ``docs`` into ``site_dir`` (the gallery plugin
-    in mkdocs.yml adds the gallery's pages and nav)."""
+    in mkdocs.yml adds the gallery's pages and nav). ``dirty``: mkdocs' ``--dirty``,
+    which renders only the pages whose source is newer than their page in ``site_dir``
+    (:mod:`.incremental` decides when that gives the full build's site); its warning
+    that links may go stale is not counted as a strict-mode failure."""
     import logging
 
     from mkdocs.commands.build import build as mk_build
@@ -151,13 +190,22 @@ def mkdocs_build(docs: Path, site_dir: Path, quiet=False) -> None:
     level = logging.getLogger("mkdocs").level
     if quiet:
         logging.getLogger("mkdocs").setLevel(logging.WARNING)
+    builder_log = logging.getLogger("mkdocs.commands.build")
+    if dirty:
+        builder_log.addFilter(_not_the_dirty_warning)
     try:
+        cfg.plugins.on_startup(command="build", dirty=dirty)
         with _source_date_epoch():
-            mk_build(cfg)
+            mk_build(cfg, dirty=dirty)
     except (Abort, MkDocsException) as exc:
         raise BuildError(f"mkdocs build --strict failed: {exc}") from None
     finally:
         logging.getLogger("mkdocs").setLevel(level)
+        builder_log.removeFilter(_not_the_dirty_warning)
+
+
+def _not_the_dirty_warning(record) -> bool:
+    return "'dirty' build" not in record.getMessage()
 
 
 def _source_date() -> str:
@@ -192,32 +240,59 @@ def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.
     with runs.out_lock(plan.out):
         for line in runs.reap() + plan.notes:  # said even when quiet: they change files
             print(line, file=sys.stderr, flush=True)
-        outdir.remove(plan.staging, "site")  # a staging folder a killed build left (checked by plan)
+        prepare_staging(plan)
         try:
-            plan.staging.mkdir(parents=True)  # also proves the output folder can be written
-        except OSError as exc:
-            raise outdir.Refusal(f"--out {plan.out} cannot be written: {exc.strerror} "
-                                 f"({exc.filename}); choose a folder you can write") from None
-        try:
-            outdir.write_marker(plan.staging, "staging")
             pair = get_pair(pair_slug)
             tokenizer = load_tokenizer(pair.untrained)
             sentences = load_sentences(sentences_path, tokenizer=tokenizer)
-            template_nb = notebook.read_template(template)
+            cache = NotebookCache(plan.cache, pair, notebook.read_template(template))
             assets.ensure_vendor(quiet=quiet)
             with runs.Run() as run:
-                notebooks, report.executed, report.seconds_executing = execute_missing(
-                    sentences, pair, template_nb, plan.cache, run, quiet=quiet, progress=progress, jobs=jobs)
+                ex = execute_missing(sentences, pair, cache, fresh_kernels(run, jobs), quiet=quiet,
+                                     progress=progress)
+            report.executed, report.seconds_executing = ex.executed, ex.seconds
+            report.timings, report.jobs = ex.timings, ex.jobs
             report.cached = [s.slug for s in sentences if s.slug not in report.executed]
-            stage_docs(plan.staging / "docs", sentences, notebooks, pair, plan.cache)
-            t = time.perf_counter()
-            mkdocs_build(plan.staging / "docs", plan.staging / "site", quiet=quiet)
-            report.mkdocs_seconds = time.perf_counter() - t
-            if plan.sources is not None:  # the default gallery: keep its sources too
-                outdir.swap(plan.staging / "docs" / "gallery", plan.sources, "gallery-sources")
-            outdir.swap(plan.staging / "site", plan.out, "site")
+            report.mkdocs_seconds, _ = publish(plan, sentences, ex, pair, quiet=quiet)
         finally:
             shutil.rmtree(plan.staging, ignore_errors=True)
     report.site_dir = plan.out
     report.seconds_total = time.perf_counter() - start
     return report
+
+
+def prepare_staging(plan) -> None:
+    """An empty, marked staging folder beside the output folder (what a killed build
+    left there is removed: :func:`outdir.plan` checked it is ours)."""
+    outdir.remove(plan.staging, "site")
+    try:
+        plan.staging.mkdir(parents=True)  # also proves the output folder can be written
+    except OSError as exc:
+        raise outdir.Refusal(f"--out {plan.out} cannot be written: {exc.strerror} "
+                             f"({exc.filename}); choose a folder you can write") from None
+    outdir.write_marker(plan.staging, "staging")
+
+
+def publish(plan, sentences, ex: Execution, pair, quiet=False, only=None) -> tuple[float, str]:
+    """Stage the docs of ``ex`` (:func:`execute_missing`) in ``plan.staging``
+    (:func:`prepare_staging` made it), build the site there and swap it in; returns
+    the seconds mkdocs took and which pages it rendered ("changed", or "all" and why).
+
+    ``only``: the slugs whose notebooks changed since the site now in ``plan.out`` was
+    built from the same sentences, template and docs: only their pages and the
+    generated ones are rendered (:mod:`.incremental`, watch mode). Without it, or when
+    that cannot give the same site as a full build, everything is rendered."""
+    from . import incremental
+
+    stage_docs(plan.staging / "docs", sentences, ex.notebooks, pair, plan.cache, ex.files)
+    start = time.perf_counter()
+    why = "all" if only is None else incremental.build_pages(
+        plan.staging / "docs", plan.staging / "site", plan.out, only, quiet=quiet)
+    if why:
+        shutil.rmtree(plan.staging / "site", ignore_errors=True)
+        mkdocs_build(plan.staging / "docs", plan.staging / "site", quiet=quiet)
+    seconds = time.perf_counter() - start
+    if plan.sources is not None:  # the default gallery: keep its sources too
+        outdir.swap(plan.staging / "docs" / "gallery", plan.sources, "gallery-sources")
+    outdir.swap(plan.staging / "site", plan.out, "site")
+    return seconds, "changed" if not why else "all" if why == "all" else f"all ({why})"

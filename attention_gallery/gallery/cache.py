@@ -104,6 +104,7 @@ class NotebookCache:
 
     def __init__(self, root: Path, pair, template: nbformat.NotebookNode):
         self.dir = Path(root) / pair.slug
+        self.template = template
         self._fixed = {"format": CACHE_FORMAT, "code": code_version(pair),
                        "template": hashlib.sha256(nbformat.writes(template).encode()).hexdigest()}
 

@@ -12,13 +12,20 @@ Kernels talk over IPC sockets whose absolute paths lie in the build's run folder
 (:mod:`attention_gallery.gallery.runs`), so a build works from any working directory and
 beside another build; the pool closes its kernels on every exit path, and the next
 build reaps what a killed one left.
+
+Each notebook's wall time is measured in the worker that runs it and handed back
+beside it (:class:`Timing`), never written into the notebook (it must come out the
+same in every build): the build reports it, and ``scripts/bench.py`` takes the cost
+of a sentence from it rather than from the difference of two noisy build totals.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +67,19 @@ class KernelStopped(RuntimeError):
     """The kernel died mid-notebook: interrupted (Ctrl-C) or crashed."""
 
 
+@dataclass(frozen=True)
+class Timing:
+    """How long one notebook took in its kernel (measured around ``WarmKernel.run``).
+
+    ``first``: the kernel's first notebook, which also imports the libraries and loads
+    the models (the one-time start), so it is not a sentence's own cost.
+    ``finished``: seconds from the start of ``run_all`` until it ended."""
+
+    seconds: float
+    first: bool
+    finished: float
+
+
 class WarmKernel:
     """One Python kernel that executes many notebooks (a context manager)."""
 
@@ -72,6 +92,7 @@ class WarmKernel:
         self.on_start = on_start  # called with (pid, connection file) once the kernel runs
         self.km = None
         self.kc = None
+        self.notebooks_run = 0  # tried, failed ones included: the first loads the models
 
     def __enter__(self) -> "WarmKernel":
         # IPC sockets are named after the connection file: an absolute path of this build's own
@@ -118,6 +139,7 @@ class WarmKernel:
         if self.km is None:
             raise RuntimeError("WarmKernel is not started (use it as a context manager)")
         self._reset()
+        self.notebooks_run += 1
         client = NotebookClient(nb, km=self.km, timeout=self.timeout, allow_errors=False,
                                 record_timing=False, resources={"metadata": {"path": str(self.cwd)}})
         client.kc = self.kc
@@ -165,9 +187,27 @@ class KernelPool:
         for kernel in self.kernels:
             kernel.close()
 
+    def warm_up(self, nb: nbformat.NotebookNode) -> None:
+        """Run a copy of ``nb`` in every kernel that has not run a notebook yet, side by
+        side, and drop the results: the libraries and models load now, not when the
+        first sentence a reader is waiting for arrives (watch mode). A failure here is
+        left for the real run to report."""
+        def run(kernel: WarmKernel) -> None:
+            try:
+                kernel.run(copy.deepcopy(nb))
+            except Exception:
+                pass
+
+        threads = [threading.Thread(target=run, args=(k,), daemon=True, name="warm-up")
+                   for k in self.kernels if k.notebooks_run == 0]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
     def run_all(self, items):
-        """Execute ``(key, notebook)`` items; yield ``(key, notebook or exception)``
-        as each finishes. Closing the generator stops handing out notebooks.
+        """Execute ``(key, notebook)`` items; yield ``(key, notebook or exception,
+        Timing)`` as each finishes. Closing the generator stops handing out notebooks.
 
         The workers are daemon threads, one per kernel: on Ctrl-C the main thread
         closes the pool (killing the kernels) and exits without waiting for them."""
@@ -177,6 +217,7 @@ class KernelPool:
             tasks.put(item)
         total = tasks.qsize()
         stop = threading.Event()
+        began = time.perf_counter()
 
         def work(kernel: WarmKernel) -> None:
             while not stop.is_set():
@@ -184,10 +225,13 @@ class KernelPool:
                     key, nb = tasks.get_nowait()
                 except queue.Empty:
                     return
+                first, start = kernel.notebooks_run == 0, time.perf_counter()
                 try:
-                    results.put((key, kernel.run(nb)))
+                    result = kernel.run(nb)
                 except Exception as exc:  # reported by the caller, with its sentence
-                    results.put((key, exc))
+                    result = exc
+                end = time.perf_counter()
+                results.put((key, result, Timing(end - start, first, end - began)))
 
         for kernel in self.kernels:
             threading.Thread(target=work, args=(kernel,), daemon=True, name="kernel").start()

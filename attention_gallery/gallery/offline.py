@@ -3,7 +3,8 @@
 mkdocs-jupyter inlines about 0.6 MB of JupyterLab CSS and a clipboard script into
 every notebook page, and nbconvert's template adds MathJax and Mermaid loaders from a
 CDN. :class:`OfflinePages` moves each large inline style or script into one shared
-file under ``assets/jupyter/`` (named by its hash, so the browser caches it once),
+file under ``assets/jupyter/`` (named by the hash of the bytes written, so the browser
+caches it once and a change of content, a change of trimming included, is a new name),
 drops the CDN loaders (the gallery has no maths or diagrams), and refuses a page that
 would still fetch from another host. One instance serves one build.
 
@@ -26,14 +27,14 @@ from mkdocs.utils import get_relative_url
 ASSET_DIR = "assets/jupyter"
 MIN_SHARED = 2000  # bytes: smaller inline blocks stay where they are
 
-_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
-_EXTERNAL_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"(?:https?:)?//[^\"]*\"[^>]*>\s*</script>", re.S)
-_MERMAID = re.compile(r"<script type=\"module\">.*?mermaid.*?</script>", re.S)
-_STYLE = re.compile(r"<style type=\"text/css\">(.*?)</style>", re.S)
-_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
-_STRAY = re.compile(r"<style>\['pre \{.*?'\]</style>", re.S)
+_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
+_EXTERNAL_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"(?:https?:)?//[^\"]*\"[^>]*>\s*</script>", re.DOTALL)
+_MERMAID = re.compile(r"<script type=\"module\">.*?mermaid.*?</script>", re.DOTALL)
+_STYLE = re.compile(r"<style type=\"text/css\">(.*?)</style>", re.DOTALL)
+_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+_STRAY = re.compile(r"<style>\['pre \{.*?'\]</style>", re.DOTALL)
 # Any tag attribute that makes the browser fetch from another host.
-_FETCHING = re.compile(r"<(?:script|link|img|iframe|source|video|audio)\b[^>]*\b(?:src|href)=\"(?:https?:)?//", re.I)
+_FETCHING = re.compile(r"<(?:script|link|img|iframe|source|video|audio)\b[^>]*\b(?:src|href)=\"(?:https?:)?//", re.IGNORECASE)
 
 
 # A code cell's source (highlighted, and the copy button's plain copy), its tags, the
@@ -61,18 +62,23 @@ class OfflinePages:
     def __init__(self):
         self.shared: dict[str, str] = {}
         self.classes: set[str] = set()  # every class the notebook pages use
+        self.pages: set[Path] = set()  # written pages that link a shared file
 
     def _share(self, kind: str, content: str, page_url: str) -> str:
-        name = f"{ASSET_DIR}/{hashlib.sha256(content.encode()).hexdigest()[:16]}.{kind}"
+        """A shared file's link. Its name is the hash of what the page gave; a trimmed
+        stylesheet is renamed by the hash of its trimmed text when written (:meth:`write`)."""
+        name = f"{ASSET_DIR}/{_digest(content)}.{kind}"
         self.shared[name] = content
         return get_relative_url(name, page_url)
 
-    def process(self, output: str, page_url: str, src_path: str) -> str:
+    def process(self, output: str, page_url: str, src_path: str, dest_path: Path | str | None = None) -> str:
         """The page ``output`` made light and offline; raises PluginError if it would
-        still fetch from another host."""
+        still fetch from another host. ``dest_path``: where the page is written (its
+        links to shared files are renamed there by :meth:`write`)."""
         if "jupyter-wrapper" in output:
-            for attr in _CLASS_ATTR.findall(output):
-                self.classes.update(attr.split())
+            if dest_path is not None:
+                self.pages.add(Path(dest_path))
+            self.classes |= classes_in(output)
             for pattern in (_MATHJAX, _MERMAID, _STRAY, _EXTERNAL_SCRIPT):
                 output = pattern.sub("", output)
 
@@ -93,16 +99,45 @@ class OfflinePages:
                               f"({output[found.start():found.start() + 120]!r}); the site must work offline")
         return output
 
-    def write(self, site_dir: Path) -> None:
+    def write(self, site_dir: Path, keep_existing: bool = False) -> dict[str, str]:
+        """Write the shared files, each named by the hash of its own (trimmed) bytes, and
+        point the written pages at those names; returns {name a page was given: name
+        written}. ``keep_existing`` (a dirty build, which saw only some pages): a file
+        already there is left as the full build wrote it (:mod:`.incremental` checks
+        that the pages use the same classes, so the trimmed files are the same)."""
         trimmed = trim_css({n: c for n, c in self.shared.items() if n.endswith(".css")}, self.classes)
+        renamed = {}
         for name, content in self.shared.items():
             content = trimmed.get(name, content)
-            path = Path(site_dir) / name
+            final = f"{ASSET_DIR}/{_digest(content)}{Path(name).suffix}"
+            renamed[name] = final
+            path = Path(site_dir) / final
+            if keep_existing and path.exists():
+                continue
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content, encoding="utf-8")
+        moves = {Path(a).name: Path(b).name for a, b in renamed.items() if a != b}
+        if moves:
+            pattern = re.compile("|".join(re.escape(f"{ASSET_DIR}/{old}") for old in moves))
+            for page in sorted(self.pages):
+                if page.is_file():
+                    html = page.read_text(encoding="utf-8")
+                    new = pattern.sub(lambda m: f"{ASSET_DIR}/{moves[Path(m.group(0)).name]}", html)
+                    if new != html:
+                        page.write_text(new, encoding="utf-8")
+        return renamed
+
+
+def _digest(content: str) -> str:
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
 _CLASS_ATTR = re.compile(r'\bclass="([^"]*)"')
+
+
+def classes_in(html: str) -> set[str]:
+    """Every class named in a class attribute of ``html``."""
+    return {name for attr in _CLASS_ATTR.findall(html) for name in attr.split()}
 _SELECTOR_CLASS = re.compile(r"\.(-?[_a-zA-Z][\w-]*)")
 # what a selector may name without needing the class: attribute values, strings and
 # functional pseudo-classes (:not(.x) matches without .x; :is(.x, .y) with either)

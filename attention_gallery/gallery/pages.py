@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import nbformat
 import numpy as np
 
 from .. import config
@@ -449,10 +448,9 @@ measures how sure the fine-tuned model is.
 
 def load_records(gallery_dir: Path, manifest: dict) -> list:
     """The record of each sentence listed in ``manifest``, in its order."""
-    from .build import read_record
+    from .records import read_record_file
 
-    return [read_record(nbformat.read(str(gallery_dir / f"{entry['slug']}.ipynb"), as_version=4), entry["slug"])
-            for entry in manifest["sentences"]]
+    return [read_record_file(gallery_dir / f"{entry['slug']}.ipynb", entry["slug"]) for entry in manifest["sentences"]]
 
 
 def generate(pair_slug: str, records: list, entries: list[dict] | None = None) -> dict[str, str]:

@@ -3,6 +3,7 @@
 Modelled on mkdocs-gallery's ``GalleryPlugin``: the plugin owns what the gallery adds
 to a site, inside MkDocs' own build, with no state outside the build:
 
+* ``on_startup``: notes a ``--dirty`` build (watch mode's incremental builds);
 * ``on_config``: reads the gallery's manifest (``<gallery_dir>/gallery.json``, written
   by the build beside the executed notebooks), lists the sentences in the nav under
   the gallery's entry (a set of more than ``NAV_SENTENCES_MAX`` is listed on the
@@ -12,6 +13,7 @@ to a site, inside MkDocs' own build, with no state outside the build:
   model pair, set pages) and ``metrics.json``; drops the manifest from the site; adds
   the live page (``gallery/live/``) and the files it serves (the pair's graph, exported
   once into the build's cache, and its tokenizer: :mod:`attention_gallery.live`);
+* ``on_env``: shares the theme's compiled templates between the builds of a process;
 * ``on_page_content``: keeps notebook code cells out of the search index; gives each
   sentence page a link that opens the live page on its text;
 * ``on_post_page``: makes notebook pages light and offline (:mod:`.offline`);
@@ -45,7 +47,7 @@ from . import pages
 from .download import DOWNLOADS, standalone
 from .offline import OfflinePages, exclude_code_from_search
 from .teaching import CONTRAST_DIR
-from .templates import shared_bytecode
+from .templates import THEME_BYTECODE, shared_bytecode
 
 MANIFEST = "gallery.json"
 _SENTENCE_TEXT = re.compile(r'<p class="gallery-text" dir="auto">.*?</p>', re.DOTALL)
@@ -86,6 +88,10 @@ class GalleryConfig(Config):
 
 class GalleryPlugin(BasePlugin[GalleryConfig]):
     supports_multiple_instances = False
+    dirty = False  # mkdocs' --dirty build: only some pages are rendered
+
+    def on_startup(self, *, command, dirty):
+        self.dirty = dirty
 
     def on_config(self, config):
         self.stack = ExitStack()
@@ -165,6 +171,12 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         for site_path, source in site.files.items():
             files.append(File.generated(config, site_path, abs_src_path=str(source)))
 
+    def on_env(self, env, config, files):
+        """The theme's templates compiled once per process (watch mode builds again and
+        again; mkdocs makes a new environment every build)."""
+        env.bytecode_cache = THEME_BYTECODE
+        return env
+
     def on_page_content(self, html, page, config, files):
         links = self.links.get(page.file.src_uri, "")
         if links:  # under the sentence card: before the first section heading; at the end, how to run it
@@ -180,21 +192,25 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         return exclude_code_from_search(html) if "jupyter-wrapper" in html else html
 
     def on_post_page(self, output, page, config):
-        return self.offline.process(output, page.url, page.file.src_path)
+        return self.offline.process(output, page.url, page.file.src_path, page.file.abs_dest_path)
 
     def on_post_build(self, config):
-        self.offline.write(Path(config["site_dir"]))
+        self.offline.write(Path(config["site_dir"]), keep_existing=self.dirty)
         self._write_downloads(Path(config["site_dir"]) / self.config.gallery_dir / DOWNLOADS)
 
     def _write_downloads(self, folder: Path) -> None:
-        """Each sentence's notebook as a reader downloads it (see :mod:`.download`)."""
+        """Each sentence's notebook as a reader downloads it (see :mod:`.download`);
+        one already newer than its notebook is kept (watch mode renders again and again)."""
         import nbformat
 
         from .notebook import write
 
         for r in self.records:
-            nb = nbformat.read(str(self.dir / f"{r.slug}.ipynb"), as_version=4)
-            write(standalone(nb, r.tokens, tuple(r.top_heads[0][:2])), folder / f"{r.slug}.ipynb")
+            source, target = self.dir / f"{r.slug}.ipynb", folder / f"{r.slug}.ipynb"
+            if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+                continue
+            nb = nbformat.read(str(source), as_version=4)
+            write(standalone(nb, r.tokens, tuple(r.top_heads[0][:2])), target)
         self.stack.close()
 
     def on_build_error(self, error):

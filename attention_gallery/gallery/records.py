@@ -3,8 +3,15 @@ reads of a notebook (index, set pages, ``metrics.json``, the cache's check)."""
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
+from pathlib import Path
+
 from .. import record
 from .errors import BuildError
+
+_READ: OrderedDict = OrderedDict()  # (content hash, slug) -> record, the most recent last
+_READ_MAX = 4096
 
 
 def read_record(nb, slug: str) -> record.SentenceRecord:
@@ -18,4 +25,22 @@ def read_record(nb, slug: str) -> record.SentenceRecord:
         raise BuildError(f"sentence {slug!r}: {exc}") from None
     if rec.slug != slug:
         raise BuildError(f"sentence {slug!r}: its notebook holds the record of {rec.slug!r}")
+    return rec
+
+
+def read_record_file(path: Path, slug: str) -> record.SentenceRecord:
+    """The record of the notebook file at ``path`` (see :func:`read_record`), remembered
+    by the file's content: a process that builds again and again (watch mode) parses
+    each notebook once (hashing it costs a hundredth of parsing and validating it)."""
+    import nbformat
+
+    data = Path(path).read_bytes()
+    key = (hashlib.sha256(data).hexdigest(), slug)
+    if key in _READ:
+        _READ.move_to_end(key)
+        return _READ[key]
+    rec = read_record(nbformat.reads(data.decode("utf-8"), as_version=4), slug)
+    _READ[key] = rec
+    if len(_READ) > _READ_MAX:
+        _READ.popitem(last=False)
     return rec

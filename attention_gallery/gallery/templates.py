@@ -7,6 +7,10 @@ environment created inside it one in-memory bytecode cache (Jinja's own mechanis
 Jinja checks each entry against its template's checksum, so a changed template is
 compiled again), and restores nbconvert as it was on the way out: no patch outlives
 the build that installed it.
+
+:data:`THEME_BYTECODE` does the same for the site's theme (Material), whose
+environment mkdocs makes anew for every build: the gallery plugin hands it to each
+one, so a process that builds again and again (watch mode) compiles the theme once.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ class SharedBytecode(jinja2.BytecodeCache):
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+THEME_BYTECODE = SharedBytecode()
 
 
 @contextmanager
