@@ -135,7 +135,7 @@ def test_what_to_notice_links_the_records_top_head(browser, base_url, records):
         assert link.count() == 1
         assert (link.get_attribute("data-layer"), link.get_attribute("data-head")) == (str(layer), str(head))
         assert link.get_attribute("href") == f"#head-{layer}-{head}"
-        assert link.inner_text() == f"layer {layer}, head {head}"
+        assert link.text_content() == f"layer {layer}, head {head}"
         # the block opens on that head without an address
         state = _block(page)
         assert (state["layer"], state["head"]) == (str(layer), str(head))
@@ -189,12 +189,37 @@ def test_one_set_of_controls_drives_all_four_views(browser, base_url):
         assert watcher.console_errors == []
 
 
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1280", "390"])
+def test_views_fit_their_frames_and_their_labels_are_readable(browser, base_url, size):
+    """The block's four views fit their columns (no token column cut off) with text of
+    at least 11 px; model-view labels are at least 11 px however narrow the view."""
+    with open_page(browser, *size) as (page, _):
+        page.goto(f"{base_url}gallery/{A}/#head-5-4", wait_until="load")
+        _wait_shown(page, 5, 4)
+        wait_for_views(page, 60)
+        facts = page.evaluate("""() => {
+          // the text's size on screen: its font size in the view's units times the view's scale
+          const px = sel => Array.from(document.querySelectorAll(sel)).map(t => {
+            const svg = t.ownerSVGElement, vb = svg.viewBox.baseVal;
+            const k = vb && vb.width ? svg.getBoundingClientRect().width / vb.width : 1;
+            return parseFloat(t.getAttribute('font-size')) * k; });
+          const over = Array.from(document.querySelectorAll('#compare figure')).filter(f => {
+            const s = f.querySelector('.gv-head-stage').getBoundingClientRect(), r = f.getBoundingClientRect();
+            return s.right > r.right + 1 || s.width < 50; });
+          return {over: over.map(f => f.dataset.attention), head: Math.min(...px('#compare .gv-text text')),
+                  model: Math.min(...px('.gv-model .gv-over .gv-text text'))};
+        }""")
+        assert facts["over"] == [], f"views wider than their column: {facts['over']}"
+        assert facts["head"] >= 10.9 and facts["model"] >= 11.9, facts
+
+
 def test_the_untrained_model_is_never_right_or_wrong(browser, base_url):
     with open_page(browser, *DESKTOP) as (page, _):
         for url in (f"gallery/{A}/", f"gallery/{SLUGS[2]}/"):
             page.goto(base_url + url, wait_until="load")
             rows = page.locator('.gallery-scroll[aria-label="predictions of both models"] tbody tr')
-            texts = {rows.nth(i).locator("th").inner_text(): rows.nth(i).inner_text() for i in range(rows.count())}
+            # text_content: notebook cells out of sight skip rendering (content-visibility), so no innerText
+            texts = {rows.nth(i).locator("th").text_content(): rows.nth(i).text_content() for i in range(rows.count())}
             untrained = next(t for name, t in texts.items() if "untrained" in name)
             trained = next(t for name, t in texts.items() if "fine-tuned" in name)
             assert "✓" not in untrained and "✗" not in untrained and "chance" in untrained
@@ -301,6 +326,13 @@ def test_exports_are_a_valid_svg_and_a_png_at_twice_the_size(browser, base_url, 
         head = png.read_bytes()[:24]
         assert head[:8] == b"\x89PNG\r\n\x1a\n"
         assert struct.unpack(">I", head[16:20])[0] == 2 * 970
+        # the four views of the block in one picture
+        with page.expect_download() as info:
+            page.get_by_role("button", name="PNG of all four").click()
+        assert info.value.suggested_filename == f"{A}-side-by-side-layer5-head4.png"
+        info.value.save_as(png)
+        head = png.read_bytes()[:24]
+        assert head[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">I", head[16:20])[0] > 4 * 200
         assert watcher.console_errors == []
 
 

@@ -68,16 +68,17 @@
   }
 
   var measurer = null;
-  function textWidth(value, px) {
+  function textWidth(value, px, bold) {
     measurer = measurer || document.createElement("canvas").getContext("2d");
-    measurer.font = px + "px " + FONT;
+    measurer.font = (bold ? "bold " : "") + px + "px " + FONT;
     return measurer.measureText(value).width;
   }
 
   /* A head view narrower than bertviz's: token columns as wide as the longest token. */
   function compactLayout(tokens) {
     var widest = tokens.reduce(function (w, t) { return Math.max(w, textWidth(t, P.HEAD.TEXT)); }, 0);
-    return { BOX_W: Math.ceil(Math.max(40, widest + 0.5 * P.HEAD.TEXT + 4)), MATRIX_W: 90, TOP: 6 };
+    return Object.assign({}, P.HEAD, { BOX_W: Math.ceil(Math.max(40, widest + 0.5 * P.HEAD.TEXT + 4)),
+                                       MATRIX_W: 90, TOP: 6 });
   }
 
   function naturalWidth(layout) { return 2 * layout.BOX_W + layout.MATRIX_W; }
@@ -109,11 +110,36 @@
 
   /* ------------------------------------------------------------ pictures */
 
+  /* A picture's title: the first line bold 15 px, the others 13 px, each wrapped to
+     ``width``. {lines: [{text, size, bold, y (baseline)}], height} */
+  function titleBlock(titles, width) {
+    var lines = [], y = 0;
+    titles.forEach(function (title, i) {
+      var size = i ? 13 : 15, bold = !i, line = "";
+      function flush() { y += size + 7; lines.push({ text: line, size: size, bold: bold, y: y }); }
+      String(title).split(/\s+/).forEach(function (word) {
+        var longer = line ? line + " " + word : word;
+        if (line && textWidth(longer, size, bold) > width) { flush(); line = word; } else line = longer;
+      });
+      if (line) flush();
+    });
+    return { lines: lines, height: y + 8 };
+  }
+
+  function paintTitle(ctx, block, x, y) {
+    ctx.textAlign = "left";
+    ctx.textBaseline = "alphabetic";
+    block.lines.forEach(function (l) {
+      ctx.font = (l.bold ? "bold " : "") + l.size + "px " + FONT;
+      ctx.fillText(l.text, x, y + l.y);
+    });
+  }
+
   /* A head view as a picture: title lines, tokens, one line per weight of the shown
      heads (bertviz's layout and colours, opacity weight / number of heads). */
   function headPicture(data, state, titles) {
-    var V = state.layout, n = data.tokens.length, pad = 10, titleH = 22 * titles.length + 6;
-    var top = pad + titleH, width = naturalWidth(V) + 2 * pad, height = top + n * V.BOX_H + pad;
+    var V = state.layout, n = data.tokens.length, pad = 10, width = naturalWidth(V) + 2 * pad;
+    var title = titleBlock(titles, width - 2 * pad), top = pad + title.height, height = top + n * V.BOX_H + pad;
     var x1 = pad + V.BOX_W, x2 = x1 + V.MATRIX_W, k = state.heads.length, w = data.weights;
 
     function each(fn) {  /* fn(head, i, j, opacity) for every weight that is not zero */
@@ -136,12 +162,7 @@
         ctx.fillStyle = colors.bg;
         ctx.fillRect(0, 0, width, height);
         ctx.fillStyle = colors.text;
-        titles.forEach(function (t, i) {
-          ctx.font = (i ? "" : "bold ") + (i ? 13 : 15) + "px " + FONT;
-          ctx.textAlign = "left";
-          ctx.textBaseline = "alphabetic";
-          ctx.fillText(t, pad, pad + 16 + 22 * i, width - 2 * pad);
-        });
+        paintTitle(ctx, title, pad, pad);
         ctx.font = V.TEXT + "px " + FONT;
         ctx.textBaseline = "middle";
         data.tokens.forEach(function (t, i) {
@@ -167,9 +188,9 @@
                    "<title>" + xml(titles.join(" — ")) + "</title>",
                    '<rect width="100%" height="100%" fill="' + xml(colors.bg) + '"/>',
                    '<g fill="' + xml(colors.text) + '" font-family="Helvetica, Arial, sans-serif">'];
-        titles.forEach(function (t, i) {
-          out.push('<text x="' + pad + '" y="' + (pad + 16 + 22 * i) + '" font-size="' + (i ? 13 : 15) + '"' +
-                   (i ? "" : ' font-weight="bold"') + ">" + xml(t) + "</text>");
+        title.lines.forEach(function (l) {
+          out.push('<text x="' + pad + '" y="' + (pad + l.y) + '" font-size="' + l.size + '"' +
+                   (l.bold ? ' font-weight="bold"' : "") + ">" + xml(l.text) + "</text>");
         });
         data.tokens.forEach(function (t, i) {
           out.push('<text x="' + (x1 - 0.5 * V.TEXT) + '" y="' + y(i) + '" font-size="' + V.TEXT +
@@ -194,7 +215,8 @@
     var M = P.MODEL, n = data.tokens.length, L = data.layers, H = data.heads;
     var axis = M.HEADING_TEXT + M.HEADING_PAD + M.TEXT + M.TEXT_PAD;
     var boxH = 7 * (12 / H), thumbH = n * boxH + 2 * M.PAD, thumbW = (M.W - axis) / H;
-    var titleH = 22 * titles.length + 10, width = M.W, height = titleH + L * thumbH + axis + 10;
+    var title = titleBlock(titles, M.W - 20), titleH = title.height + 10, width = M.W;
+    var height = titleH + L * thumbH + axis + 10;
     return {
       width: width, height: height,
       paint: function (ctx, colors, scale) {
@@ -214,12 +236,8 @@
           ctx.drawImage(row, 0, titleH + axis + l * thumbH, M.W, thumbH);
         }
         ctx.fillStyle = colors.text;
+        paintTitle(ctx, title, 10, 10);
         ctx.textBaseline = "alphabetic";
-        titles.forEach(function (t, i) {
-          ctx.font = (i ? "" : "bold ") + (i ? 13 : 15) + "px " + FONT;
-          ctx.textAlign = "left";
-          ctx.fillText(t, 10, 10 + 16 + 22 * i, width - 20);
-        });
         ctx.textAlign = "center";
         ctx.font = "bold " + M.HEADING_TEXT + "px " + FONT;
         ctx.fillText("Heads", axis + thumbW * H / 2, titleH + M.HEADING_TEXT);
@@ -367,17 +385,17 @@
       Promise.all(kinds.map(function (kind) { return GV.attention(source, kind); })).then(function (datas) {
         var s = { layer: state.layer, heads: [state.head], layout: layout };
         var pictures = datas.map(function (data, i) { return headPicture(data, s, [TITLES[kinds[i]] || kinds[i]]); });
-        var title = "Layer " + state.layer + ", head " + state.head + ": " + sentence(), titleH = 30;
+        var width = pictures.reduce(function (w, p) { return w + p.width; }, 0);
+        var title = titleBlock(["Layer " + state.layer + ", head " + state.head + ": " + sentence()], width - 20);
+        var titleH = title.height + 10;
         var row = {
-          width: pictures.reduce(function (w, p) { return w + p.width; }, 0),
+          width: width,
           height: titleH + Math.max.apply(null, pictures.map(function (p) { return p.height; })),
           paint: function (ctx, colors) {
             ctx.fillStyle = colors.bg;
             ctx.fillRect(0, 0, row.width, row.height);
             ctx.fillStyle = colors.text;
-            ctx.font = "bold 15px " + FONT;
-            ctx.textBaseline = "alphabetic";
-            ctx.fillText(title, 10, 22, row.width - 20);
+            paintTitle(ctx, title, 10, 10);
             var x = 0;
             pictures.forEach(function (p) {
               ctx.save();

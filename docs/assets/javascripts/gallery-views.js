@@ -642,10 +642,23 @@
 
   /* ------------------------------------------------------------ model view */
 
-  var M = { W: 970, PAD: 5, DETAIL_W: 300, DETAIL_ATTN_W: 140, BOX_W: 80, BOX_H: 18,
-            DETAIL_PAD: 15, HEADING_H: 25, HEADING_TEXT: 15, HEADING_PAD: 5, TEXT: 13, TEXT_PAD: 5 };
+  var MODEL = { W: 970, PAD: 5, DETAIL_W: 300, DETAIL_ATTN_W: 140, BOX_W: 80, BOX_H: 18,
+                DETAIL_PAD: 15, HEADING_H: 25, HEADING_TEXT: 15, HEADING_PAD: 5, TEXT: 13, TEXT_PAD: 5 };
+  var LABEL_PX = 12;  /* the smallest text a model view shows on screen, however narrow it is drawn */
+
+  /* The model view's layout for a view drawn ``width`` px wide: text (and what holds
+     text) scaled up so that it stays at least LABEL_PX on screen. */
+  function modelLayout(width) {
+    var k = LABEL_PX / (MODEL.TEXT * Math.min(1, Math.max(600, width || MODEL.W) / MODEL.W)), m = {};
+    for (var key in MODEL) {
+      m[key] = key === "W" || key === "PAD" || k <= 1 ? MODEL[key] : MODEL[key] * k;
+    }
+    return m;
+  }
 
   function modelView(el, meta, source, kind, at) {
+    at = at || el.getBoundingClientRect();
+    var M = modelLayout(at.width);
     var n = meta.tokens.length, L = meta.layers, H = meta.heads, s = meta.scale;
     var axis = M.HEADING_TEXT + M.HEADING_PAD + M.TEXT + M.TEXT_PAD;
     var boxH = 7 * (12 / H);
@@ -655,7 +668,6 @@
 
     /* drawn at the resolution shown (the stage scales with the column, between its
        min-width and M.W), its layers nearest the viewport first */
-    at = at || el.getBoundingClientRect();
     var shown = Math.max(600, Math.min(M.W, at.width || M.W));
     var r = Math.max(0.5, shown / M.W) * dpr();
     var order = nearestFirst(at.top, shown / M.W, L, axis, thumbH);
@@ -832,6 +844,15 @@
     hoverCanvas.style.visibility = "hidden";
     var hctx = hoverCanvas.getContext("2d");
     var over = svg("svg", { width: "100%", height: height, "class": "gv-layer gv-over" }, stage);
+    if (options.fit) {  /* gallery-compare: scale with the frame's width, text too (up to fit x) */
+      stage.style.height = "";
+      stage.style.aspectRatio = width + " / " + height;
+      stage.style.maxWidth = (options.fit === true ? 1 : options.fit) * width + "px";
+      place(base, sx / r, 0, g.sw / r, height, width, height);
+      place(hoverCanvas, 0, 0, width, height, width, height);
+      over.setAttribute("viewBox", "0 0 " + width + " " + height);
+      over.setAttribute("height", "100%");
+    }
     var checks = [];
     for (h = 0; options.controls !== false && h < H; h++) {
       checks.push(svg("rect", { x: h * V.CHECK, y: 0, width: V.CHECK, height: V.CHECK, "class": "gv-check" }, over));
@@ -1114,7 +1135,7 @@
 
   window.GalleryViews = { drawView: drawView, attention: attention, drawAll: drawAll, observe: observe,
                           /* for exports (gallery-compare.js): drawn as the views are */
-                          parts: { COLORS: COLORS, HEAD: HEAD, MODEL: M, thumbnail: thumbnail, rgb: rgb } };
+                          parts: { COLORS: COLORS, HEAD: HEAD, MODEL: MODEL, thumbnail: thumbnail, rgb: rgb } };
 
   warm();
 
