@@ -112,7 +112,7 @@ def write_timings(path: Path, report) -> None:
     import json
 
     path.write_text(json.dumps({"jobs": report.jobs, "notebooks": {
-        slug: {"seconds": t.seconds, "first": t.first, "finished": t.finished}
+        slug: {"seconds": t.seconds, "cpu": t.cpu, "first": t.first, "finished": t.finished}
         for slug, t in report.timings.items()}}, indent=1) + "\n", encoding="utf-8")
 
 

@@ -199,7 +199,7 @@ def test_watch_follows_the_file_shows_a_banner_and_stops_cleanly(tiny_registry, 
         write_set(sentences, [rows[0], ("two-bad", "A truly dreadful film", "negative")])
         wait_for(lambda: "A truly dreadful film" in get(base + "gallery/two-bad/")[1], SERVED_WITHIN_S,
                  "the changed sentence served")
-        last = state()["last"]
+        last = wait_for(lambda: (s := state()) and s["version"] >= 2 and s["last"], 10, "the state")  # set after the swap
         assert last["pages"] == "changed" and last["executed"] == ["two-bad"], _read(log)
         assert "A truly dreadful film" in get(base + "gallery/")[1]  # the overview too
         build(sentences, "tiny", tmp_path / "full", cache, quiet=True, progress=False)
@@ -221,6 +221,21 @@ def test_watch_follows_the_file_shows_a_banner_and_stops_cleanly(tiny_registry, 
         sentences.write_text(good)
         wait_for(lambda: serve.BANNER_ID not in get(base + "gallery/two-bad/")[1], SERVED_WITHIN_S,
                  "the banner gone")
+
+        # the build's refusals hold on every rebuild: a folder of someone else's where
+        # the staging folder goes is left alone, and said so on the pages
+        staging = tmp_path / ".site.staging"
+        staging.mkdir()
+        (staging / "notes.txt").write_text("mine")
+        write_set(sentences, [rows[0], ("two-bad", "A truly dreadful film, refused", "negative")])
+        wait_for(lambda: "notes.txt" in get(base + "gallery/two-bad/")[1], SERVED_WITHIN_S, "the refusal shown")
+        assert (staging / "notes.txt").read_text() == "mine"
+        assert "film, refused" not in (site / "gallery/two-bad/index.html").read_text()
+        (staging / "notes.txt").unlink()
+        staging.rmdir()
+        write_set(sentences, [rows[0], ("two-bad", "A truly dreadful film, once more", "negative")])
+        wait_for(lambda: "once more" in (page := get(base + "gallery/two-bad/")[1]) and serve.BANNER_ID not in page,
+                 SERVED_WITHIN_S, "served again, without the banner")
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)

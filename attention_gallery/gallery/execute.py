@@ -13,10 +13,12 @@ Kernels talk over IPC sockets whose absolute paths lie in the build's run folder
 beside another build; the pool closes its kernels on every exit path, and the next
 build reaps what a killed one left.
 
-Each notebook's wall time is measured in the worker that runs it and handed back
-beside it (:class:`Timing`), never written into the notebook (it must come out the
-same in every build): the build reports it, and ``scripts/bench.py`` takes the cost
-of a sentence from it rather than from the difference of two noisy build totals.
+Each notebook's wall time, and the CPU time its kernel spent on it, are measured in
+the worker that runs it and handed back beside it (:class:`Timing`), never written
+into the notebook (it must come out the same in every build): the build reports
+them, and ``scripts/bench.py`` takes the cost of a sentence from them rather than from
+the difference of two noisy build totals. CPU time barely moves when other programs
+load the machine; wall time does.
 """
 
 from __future__ import annotations
@@ -73,11 +75,13 @@ class Timing:
 
     ``first``: the kernel's first notebook, which also imports the libraries and loads
     the models (the one-time start), so it is not a sentence's own cost.
-    ``finished``: seconds from the start of ``run_all`` until it ended."""
+    ``finished``: seconds from the start of ``run_all`` until it ended.
+    ``cpu``: CPU seconds the kernel process spent meanwhile (None if unknown)."""
 
     seconds: float
     first: bool
     finished: float
+    cpu: float | None = None
 
 
 class WarmKernel:
@@ -127,6 +131,16 @@ class WarmKernel:
              "    ip.history_manager.output_hist.clear()\n"
              "_gallery_reset()\n"
              "del _gallery_reset\n")
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the kernel process has used so far (user + system), or None."""
+        import psutil
+
+        try:
+            times = psutil.Process(self.km.provisioner.pid).cpu_times()
+        except (psutil.Error, AttributeError):
+            return None
+        return times.user + times.system
 
     def _reset(self) -> None:
         reply = self.kc.execute_interactive(self.RESET, timeout=60, output_hook=lambda msg: None,
@@ -195,7 +209,7 @@ class KernelPool:
         def run(kernel: WarmKernel) -> None:
             try:
                 kernel.run(copy.deepcopy(nb))
-            except Exception:
+            except Exception:  # noqa: BLE001, S110  (the real run reports it, with its sentence)
                 pass
 
         threads = [threading.Thread(target=run, args=(k,), daemon=True, name="warm-up")
@@ -225,13 +239,14 @@ class KernelPool:
                     key, nb = tasks.get_nowait()
                 except queue.Empty:
                     return
-                first, start = kernel.notebooks_run == 0, time.perf_counter()
+                first, start, cpu = kernel.notebooks_run == 0, time.perf_counter(), kernel.cpu_seconds()
                 try:
                     result = kernel.run(nb)
                 except Exception as exc:  # reported by the caller, with its sentence
                     result = exc
-                end = time.perf_counter()
-                results.put((key, result, Timing(end - start, first, end - began)))
+                end, cpu_end = time.perf_counter(), kernel.cpu_seconds()
+                used = cpu_end - cpu if cpu is not None and cpu_end is not None else None
+                results.put((key, result, Timing(end - start, first, end - began, used)))
 
         for kernel in self.kernels:
             threading.Thread(target=work, args=(kernel,), daemon=True, name="kernel").start()

@@ -167,6 +167,9 @@ class Session:
         only = self.published.changed(slugs, digest, params) if self.published else None
         if only == []:
             return None
+        # checked again before every publish: a session lasts hours, and the folders
+        # beside the output folder may have changed hands meanwhile
+        self.plan = outdir.plan(self.plan.out, self.plan.cache, self.sentences_path, self.template_path)
         prepare_staging(self.plan)
         try:
             mkdocs_s, pages = publish(self.plan, sentences, ex, self.pair, quiet=True, only=only)
