@@ -116,9 +116,12 @@ def test_big_sets_are_listed_on_the_overview_not_in_every_page(tiny_registry, tm
     site = tmp_path / "unlisted"
     page = (site / "gallery" / "two-bad" / "index.html").read_text()
     assert "one-good" not in page and "three-fine" not in page
-    # the gallery folder holds the sentences' pages and exactly the generated ones (reserved slugs)
-    assert {p.name for p in (site / "gallery").iterdir() if p.is_dir()} == \
-        {"one-good", "two-bad", "three-fine"} | set(config.GENERATED_PAGES) - {"index"}
+    # the gallery folder holds the sentences' pages and exactly the generated ones (reserved
+    # slugs: the set pages, the live page and the notebooks' downloads)
+    folders = {p.name for p in (site / "gallery").iterdir() if p.is_dir()}
+    assert folders == {"one-good", "two-bad", "three-fine"} | set(config.GENERATED_PAGES) - {"index"} \
+        | {"live", "downloads"}
+    assert folders - {"one-good", "two-bad", "three-fine"} <= set(config.RESERVED_SLUGS)
     overview = (site / "gallery" / "index.html").read_text()
     for slug in ("one-good", "two-bad", "three-fine"):  # the overview still links them all
         assert f'href="{slug}/"' in overview

@@ -73,18 +73,25 @@ def _attention(html: str) -> tuple[dict, np.ndarray, np.ndarray]:
 
 
 def _bertviz_outputs(view: str, weights: np.ndarray, tokens: list[str], **kwargs) -> list:
-    """What bertviz's view displays in a Jupyter cell, as saved outputs."""
+    """What bertviz's view displays in a Jupyter cell, as saved outputs: its
+    require.js tag, its HTML and its JavaScript (``html_action='view'`` shows these
+    three; ``'return'`` joins them, which works without an IPython shell)."""
     import torch
     from bertviz import head_view, model_view
-    from IPython.utils.capture import capture_output
 
     tensors = [torch.tensor(np.round(w[None], 3), dtype=torch.float64) for w in weights]
-    with capture_output() as captured:
-        if view == "model_view":
-            model_view(tensors, tokens, display_mode="light")
-        else:
-            head_view(tensors, tokens, **kwargs)
-    return [nbformat.v4.new_output("display_data", data=out.data, metadata={}) for out in captured.outputs]
+    if view == "model_view":
+        html = model_view(tensors, tokens, display_mode="light", html_action="return").data
+    else:
+        html = head_view(tensors, tokens, html_action="return", **kwargs).data
+    tag_end = html.index("</script>") + len("</script>")
+    js_start = html.rindex('\n<script type="text/javascript">\n')
+    require, body = html[:tag_end], html[tag_end:js_start]
+    js = html[js_start:].removeprefix('\n<script type="text/javascript">\n').removesuffix("\n</script>\n")
+    return [nbformat.v4.new_output("display_data", data={"text/html": require, "text/plain": "<IPython.core.display.HTML object>"}),
+            nbformat.v4.new_output("display_data", data={"text/html": body, "text/plain": "<IPython.core.display.HTML object>"}),
+            nbformat.v4.new_output("display_data", data={"application/javascript": js,
+                                                         "text/plain": "<IPython.core.display.Javascript object>"})]
 
 
 def standalone(nb: nbformat.NotebookNode, tokens: list[str], top_head: tuple[int, int]) -> nbformat.NotebookNode:
