@@ -72,7 +72,7 @@ def _attention(html: str) -> tuple[dict, np.ndarray, np.ndarray]:
     return payload, both[0], both[1]
 
 
-def _bertviz_outputs(view: str, weights: np.ndarray, tokens: list[str], **kwargs) -> list:
+def _bertviz_outputs(view: str, weights: np.ndarray, tokens: list[str], tag: str = "", **kwargs) -> list:
     """What bertviz's view displays in a Jupyter cell, as saved outputs: its
     require.js tag, its HTML and its JavaScript (``html_action='view'`` shows these
     three; ``'return'`` joins them, which works without an IPython shell)."""
@@ -84,6 +84,11 @@ def _bertviz_outputs(view: str, weights: np.ndarray, tokens: list[str], **kwargs
         html = model_view(tensors, tokens, display_mode="light", html_action="return").data
     else:
         html = head_view(tensors, tokens, html_action="return", **kwargs).data
+    # bertviz names each view's div with a random uuid: numbered instead, so the same
+    # notebook gives the same download byte for byte
+    ids = list(dict.fromkeys(re.findall(r"bertviz-[0-9a-f]{32}", html)))
+    for k, old in enumerate(ids):
+        html = html.replace(old, f"bertviz-{view.replace('_', '-')}-{tag}-{k}")
     tag_end = html.index("</script>") + len("</script>")
     js_start = html.rindex('\n<script type="text/javascript">\n')
     require, body = html[:tag_end], html[tag_end:js_start]
@@ -131,10 +136,10 @@ def standalone(nb: nbformat.NotebookNode, tokens: list[str], top_head: tuple[int
         outputs = []
         if view == "model_view":
             for kind in kinds or ["trained"]:
-                outputs += _bertviz_outputs("model_view", weights[kind], tokens)
+                outputs += _bertviz_outputs("model_view", weights[kind], tokens, tag=kind)
         else:  # head views of one layer, opened on the most changed head
             for kind in (kinds or ["trained"]) if view == "head_view" else ["trained", "untrained", "gained"]:
-                outputs += _bertviz_outputs("head_view", weights[kind], tokens, layer=layer, heads=[head])
+                outputs += _bertviz_outputs("head_view", weights[kind], tokens, tag=kind, layer=layer, heads=[head])
         cell.outputs = outputs
     nb.metadata["attention_gallery"] = {"download": "views saved as bertviz outputs; re-run with the project installed"}
     return nb
