@@ -245,7 +245,7 @@ def _predictions(site: Path, slug: str) -> str:
 
     nb = nbformat.read(str(site / "gallery" / "downloads" / f"{slug}.ipynb"), as_version=4)
     tables = [o["data"]["text/html"] for c in nb.cells for o in c.get("outputs", [])
-              if "p(positive)" in o.get("data", {}).get("text/html", "")]
+              if "<th>logit " in o.get("data", {}).get("text/html", "")]
     assert len(tables) == 1
     return tables[0]
 
