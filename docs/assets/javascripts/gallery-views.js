@@ -351,6 +351,8 @@
         }));
       } else if (m.type === "cancel") {
         cancel(m.req);
+      } else if (m.type === "drop") {
+        delete sources[m.id];
       }
     }
 
@@ -485,6 +487,13 @@
         metas[id] = { promise: Promise.resolve(meta) };
         mainWeights[id + " given"] = Promise.resolve(data.weights);
         return id;
+      },
+      /* forget weights a page gave (a view drawn again from new ones) */
+      drop: function (id) {
+        send({ type: "drop", id: id }, -1);
+        local.handle({ type: "drop", id: id });
+        delete metas[id];
+        delete mainWeights[id + " given"];
       },
       /* A model view: its layers (in ``msg.order``) shared between the workers;
          onImage(msg) per layer; resolves when every layer came. */
@@ -972,7 +981,9 @@
 
   function drawView(el, data, options) {
     options = options || {};
-    return drawFrom(el, backend.data(data), "given", options);
+    if (el._gvGiven) backend.drop(el._gvGiven);
+    el._gvGiven = backend.data(data);
+    return drawFrom(el, el._gvGiven, "given", options);
   }
 
   /* {tokens, layers, heads, scale, weights} of one kind of attention of a page's blob. */
