@@ -118,11 +118,18 @@ def main_thread_tasks(trace: Path) -> list[tuple[float, float]]:
     events = events["traceEvents"] if isinstance(events, dict) else events
     mains = {(e["pid"], e["tid"]) for e in events
              if e.get("ph") == "M" and e.get("name") == "thread_name" and e["args"].get("name") == "CrRendererMain"}
-    tasks: dict[tuple, list] = {m: [] for m in mains}
+    runs: dict[tuple, list] = {m: [] for m in mains}
     for e in events:
         key = (e.get("pid"), e.get("tid"))
-        if key in tasks and e.get("ph") == "X" and e.get("name") == "ThreadControllerImpl::RunTask":
-            tasks[key].append((e["dur"] / 1000, e.get("tdur", 0) / 1000))
+        if key in runs and e.get("ph") == "X" and e.get("name") == "ThreadControllerImpl::RunTask":
+            runs[key].append(e)
+    tasks = {}
+    for key, found in runs.items():  # top-level tasks only (a task may run another inside it)
+        end, tasks[key] = -1.0, []
+        for e in sorted(found, key=lambda e: (e["ts"], -e["dur"])):
+            if e["ts"] >= end:
+                tasks[key].append((e["dur"] / 1000, e.get("tdur", 0) / 1000))
+                end = e["ts"] + e["dur"]
     return max(tasks.values(), key=lambda t: sum(c for _, c in t), default=[])
 
 
@@ -131,6 +138,7 @@ def measure(url: str, site: Path, timeout: float, trace: Path | None = None) -> 
     (CPU time of the main thread's tasks until every view is drawn; the tracing slows
     the page, so its wall-clock figures are not the ones to report)."""
     from browser import launch, new_context
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     result = {"finished": False, "load": os.getloadavg()[0]}
     with Watchdog(timeout + 60) as dog, launch() as browser:
@@ -142,7 +150,11 @@ def measure(url: str, site: Path, timeout: float, trace: Path | None = None) -> 
         page.set_default_timeout(timeout * 1000 + 30_000)
         if trace is not None:
             browser.start_tracing(page=page, path=str(trace), categories=TRACE_CATEGORIES)
-        page.goto(url, wait_until="load")
+        try:
+            page.goto(url, wait_until="load")
+        except PlaywrightTimeout:  # a page frozen by its own drawing past the timeout
+            context.close()
+            return result
         seen, drawn, state = {}, {}, None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -172,7 +184,7 @@ def measure(url: str, site: Path, timeout: float, trace: Path | None = None) -> 
             result.update(
                 all_drawn_s=last / 1000,
                 first_view_s=drawn[0] / 1000,
-                worst_wait_s=max(drawn[i] - seen.get(i, drawn[i]) for i in drawn) / 1000,
+                worst_wait_s=max(max(0.0, drawn[i] - seen.get(i, drawn[i])) for i in drawn) / 1000,
                 tbt_ms=sum(max(0.0, d - 50) for d in before),
                 longest_ms=max(before, default=0.0))
             page.evaluate("window.GalleryViews && window.GalleryViews.drawAll()")
