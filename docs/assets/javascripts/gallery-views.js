@@ -343,7 +343,7 @@
         }));
       } else if (m.type === "head") {
         cancel(m.req);
-        schedule(m.req, true, withWeights(m.id, m.kind, function* (w) {
+        schedule(m.req, m.urgent, withWeights(m.id, m.kind, function* (w) {
           post({ type: "image", req: m.req, part: m.version, width: m.g.sw, height: m.g.height,
                  data: headPicture(w, m.g, m.layer, m.active, m.colors, null) }, null, true);
           yield;
@@ -351,6 +351,8 @@
         }));
       } else if (m.type === "cancel") {
         cancel(m.req);
+      } else if (m.type === "drop") {
+        delete sources[m.id];
       }
     }
 
@@ -431,6 +433,17 @@
       ws.forEach(function (w) { w.postMessage(msg); });
     }
 
+    /* tokens, layers and heads read from the start of a blob's JSON (they come before
+       its weights), without parsing the weights on the main thread */
+    function peek(text) {
+      try {
+        var cut = text.indexOf(',"encoding"'), d = JSON.parse(cut > 0 ? text.slice(0, cut) + "}" : text);
+        return d.tokens && d.layers && d.heads ? { n: d.tokens.length, layers: d.layers, heads: d.heads } : null;
+      } catch (err) {
+        return null;
+      }
+    }
+
     function listen(fn) {
       var req = nextReq++;
       listeners[req] = fn;
@@ -447,10 +460,19 @@
             if (!node) reject(new Error("gallery: no attention data with id " + id));
           });
           metas[id] = entry;
-          /* every worker is sent it, and answers with its meta (the first counts) */
-          if (node) send({ type: "blob", id: id, text: node.textContent }, -1);
+          if (node) {
+            var text = node.textContent;
+            entry.peek = peek(text);
+            /* every worker is sent it, and answers with its meta (the first counts) */
+            send({ type: "blob", id: id, text: text }, -1);
+          }
         }
         return metas[id].promise;
+      },
+      /* the sizes of a page's blob (tokens, layers, heads) at once, or null */
+      peek: function (id) {
+        this.source(id).catch(function () {});
+        return metas[id].peek || null;
       },
       /* weights a page gives (GalleryViews.drawView): a source of one kind, "given" */
       data: function (data) {
@@ -465,6 +487,13 @@
         metas[id] = { promise: Promise.resolve(meta) };
         mainWeights[id + " given"] = Promise.resolve(data.weights);
         return id;
+      },
+      /* forget weights a page gave (a view drawn again from new ones) */
+      drop: function (id) {
+        send({ type: "drop", id: id }, -1);
+        local.handle({ type: "drop", id: id });
+        delete metas[id];
+        delete mainWeights[id + " given"];
       },
       /* A model view: its layers (in ``msg.order``) shared between the workers;
          onImage(msg) per layer; resolves when every layer came. */
@@ -656,6 +685,12 @@
     return m;
   }
 
+  /* A model view's height in view units (its width is M.W). */
+  function modelHeight(n, L, H) {
+    var axis = M.HEADING_TEXT + M.HEADING_PAD + M.TEXT + M.TEXT_PAD;
+    return Math.max(L * (n * 7 * (12 / H) + 2 * M.PAD) + axis, n * M.BOX_H + 2 * M.DETAIL_PAD + M.HEADING_H);
+  }
+
   function modelView(el, meta, source, kind, at) {
     at = at || el.getBoundingClientRect();
     var M = modelLayout(at.width);
@@ -664,7 +699,7 @@
     var boxH = 7 * (12 / H);
     var thumbH = n * boxH + 2 * M.PAD, thumbW = (M.W - axis) / H;
     var detailH = n * M.BOX_H + 2 * M.DETAIL_PAD + M.HEADING_H;
-    var height = Math.max(L * thumbH + axis, detailH);
+    var height = modelHeight(n, L, H);
 
     /* drawn at the resolution shown (the stage scales with the column, between its
        min-width and M.W), its layers nearest the viewport first */
@@ -672,10 +707,12 @@
     var r = Math.max(0.5, shown / M.W) * dpr();
     var order = nearestFirst(at.top, shown / M.W, L, axis, thumbH);
 
+    unreserve(el);
     el.innerHTML = "";
     el.gvModel = { layout: M, axis: axis, thumbW: thumbW, thumbH: thumbH };  /* for annotations */
     var root = document.createElement("div");
     root.className = "gv gv-model";
+    root.style.containIntrinsicSize = "auto " + Math.ceil(shown * height / M.W) + "px";  /* its size when skipped */
     var stage = document.createElement("div");
     stage.className = "gv-stage";
     stage.style.aspectRatio = M.W + " / " + height;
@@ -809,9 +846,11 @@
     for (var h = 0; h < H; h++) active.push(!options.heads || options.heads.indexOf(h) >= 0);
     if (active.indexOf(true) < 0) active = active.map(function () { return true; });
 
+    unreserve(el);
     el.innerHTML = "";
     var root = document.createElement("div");
     root.className = "gv gv-head";
+    root.style.containIntrinsicSize = "auto " + (height + 2 * V.TEXT) + "px";  /* its size when skipped */
     var controls = document.createElement("span");
     controls.className = "gv-controls";
     controls.appendChild(document.createTextNode("Layer: "));
@@ -942,7 +981,7 @@
       /* resolves when this picture, or a later one that replaced it, is shown */
       return new Promise(function (resolve, reject) {
         var msg = { type: "head", id: source, kind: kind, g: g, layer: layer, active: active.slice(),
-                    colors: headColors, version: mine };
+                    colors: headColors, version: mine, urgent: mine > 1 /* the reader's, not the first */ };
         waiting.push({ version: mine, resolve: resolve, reject: reject });
         if (channel === null) {
           channel = backend.head(function (answer) {
@@ -1038,7 +1077,9 @@
 
   function drawView(el, data, options) {
     options = options || {};
-    return drawFrom(el, backend.data(data), "given", options);
+    if (el._gvGiven) backend.drop(el._gvGiven);
+    el._gvGiven = backend.data(data);
+    return drawFrom(el, el._gvGiven, "given", options);
   }
 
   /* {tokens, layers, heads, scale, weights} of one kind of attention of a page's blob. */
@@ -1086,16 +1127,30 @@
     }));
   }
 
+  /* A placeholder takes the room its view will take (until it is drawn), so that the
+     views below it are not near the viewport before they are. */
+  function reserve(el, size) {
+    if (el.hasAttribute("data-drawn") || el._gvDrawing) return;
+    if (el.getAttribute("data-view") === "head_view") {
+      el.style.minHeight = (size.n * V.BOX_H + V.TOP + 2 * V.TEXT) + "px";
+    } else {
+      el.style.aspectRatio = M.W + " / " + modelHeight(size.n, size.layers, size.heads);
+      el.style.maxWidth = M.W + "px";
+    }
+  }
+
+  function unreserve(el) {
+    el.style.minHeight = el.style.aspectRatio = el.style.maxWidth = "";
+  }
+
   /* The workers start inflating the page's blobs at once (this script runs at the
-     end of the body, before the page's load handlers), before any view is near. */
+     end of the body, before Material's), before any view is near; the placeholders
+     take their views' room. */
   function warm() {
-    var seen = {};
     placeholders().forEach(function (el) {
       var id = el.getAttribute("data-source");
-      if (id && !seen[id] && document.getElementById(id)) {
-        seen[id] = true;
-        backend.source(id).catch(function () {});
-      }
+      var size = id && document.getElementById(id) ? backend.peek(id) : null;
+      if (size) reserve(el, size);
     });
   }
 
