@@ -685,8 +685,8 @@
     return m;
   }
 
-  /* A model view's height in view units (its width is M.W). */
-  function modelHeight(n, L, H) {
+  /* A model view's height in view units (its width is M.W), for the layout M. */
+  function modelHeight(n, L, H, M) {
     var axis = M.HEADING_TEXT + M.HEADING_PAD + M.TEXT + M.TEXT_PAD;
     return Math.max(L * (n * 7 * (12 / H) + 2 * M.PAD) + axis, n * M.BOX_H + 2 * M.DETAIL_PAD + M.HEADING_H);
   }
@@ -699,7 +699,7 @@
     var boxH = 7 * (12 / H);
     var thumbH = n * boxH + 2 * M.PAD, thumbW = (M.W - axis) / H;
     var detailH = n * M.BOX_H + 2 * M.DETAIL_PAD + M.HEADING_H;
-    var height = modelHeight(n, L, H);
+    var height = modelHeight(n, L, H, M);
 
     /* drawn at the resolution shown (the stage scales with the column, between its
        min-width and M.W), its layers nearest the viewport first */
@@ -1132,9 +1132,10 @@
   function reserve(el, size) {
     if (el.hasAttribute("data-drawn") || el._gvDrawing) return;
     if (el.getAttribute("data-view") === "head_view") {
-      el.style.minHeight = (size.n * V.BOX_H + V.TOP + 2 * V.TEXT) + "px";
+      el.style.minHeight = (size.n * HEAD.BOX_H + HEAD.TOP + 2 * HEAD.TEXT) + "px";
     } else {
-      el.style.aspectRatio = M.W + " / " + modelHeight(size.n, size.layers, size.heads);
+      var M = modelLayout(el.clientWidth);
+      el.style.aspectRatio = M.W + " / " + modelHeight(size.n, size.layers, size.heads, M);
       el.style.maxWidth = M.W + "px";
     }
   }
