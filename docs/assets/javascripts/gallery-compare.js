@@ -365,7 +365,7 @@
       var caption = el("figcaption", {}, figure);
       el("span", { "class": "gc-title" }, caption, TITLES[kind] || kind);
       var view = el("div", { "class": "gallery-bertviz gc-view", id: uid + "-" + kind, "data-source": source,
-                             "data-view": "head_view", "data-attention": kind }, figure);
+                             "data-view": "head_view", "data-attention": kind, "data-near": "early" }, figure);
       view.gvOptions = { controls: false, fit: MAX_SCALE, layout: layout,
                          onHover: function (side, i) {
                            views.forEach(function (other) { if (other !== view && other.gvHead) other.gvHead.hover(side, i); });

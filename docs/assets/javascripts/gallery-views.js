@@ -41,6 +41,7 @@
                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
   var SVGNS = "http://www.w3.org/2000/svg";
   var NEAR = "100% 0px";      // draw a view when it is within a viewport of being seen
+  var NEAR_EARLY = "300% 0px";  // ... or within three, for views marked data-near="early"
 
   /* ================================================================ the core
    * Everything that touches the weights: decoding a page's blob, the kinds of
@@ -1107,13 +1108,19 @@
     return el._gvDrawing;
   }
 
-  var observer = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
-    entries.forEach(function (entry) {
-      if (!entry.isIntersecting) return;
-      observer.unobserve(entry.target);
-      (entry.target.gvDraw || drawPlaceholder)(entry.target, entry.boundingClientRect);
-    });
-  }, { rootMargin: NEAR }) : null;
+  function nearObserver(margin) {
+    return "IntersectionObserver" in window ? new IntersectionObserver(function (entries, self) {
+      entries.forEach(function (entry) {
+        if (!entry.isIntersecting) return;
+        self.unobserve(entry.target);
+        (entry.target.gvDraw || drawPlaceholder)(entry.target, entry.boundingClientRect);
+      });
+    }, { rootMargin: margin }) : null;
+  }
+  var observer = nearObserver(NEAR);
+  /* views a page marks data-near="early" (the side-by-side block, a page's first
+     view): drawn from further away, so they are there when the reader arrives */
+  var earlyObserver = nearObserver(NEAR_EARLY);
 
   function placeholders() {
     return Array.prototype.slice.call(document.querySelectorAll(".gallery-bertviz"));
@@ -1123,6 +1130,7 @@
     var els = placeholders(), rects = els.map(function (el) { return el.getBoundingClientRect(); });
     return Promise.all(els.map(function (el, k) {
       if (observer) observer.unobserve(el);
+      if (earlyObserver) earlyObserver.unobserve(el);
       return drawPlaceholder(el, rects[k]);
     }));
   }
@@ -1158,7 +1166,8 @@
   /* draw ``el`` when it nears the viewport: a placeholder, or anything with ``draw(el)`` */
   function observe(el, draw) {
     if (draw) el.gvDraw = draw;
-    if (observer) observer.observe(el); else (draw || drawPlaceholder)(el);
+    var watch = el.getAttribute("data-near") === "early" ? earlyObserver : observer;
+    if (watch) watch.observe(el); else (draw || drawPlaceholder)(el);
   }
 
   function start() {
@@ -1177,6 +1186,7 @@
       el.setAttribute("data-layer", link.getAttribute("data-layer"));
       el.setAttribute("data-heads", "[" + link.getAttribute("data-head") + "]");
       if (observer) observer.unobserve(el);
+      if (earlyObserver) earlyObserver.unobserve(el);
       var before = el._gvDrawing || Promise.resolve();
       before.then(function () { el._gvDrawing = null; drawPlaceholder(el); });
     });
