@@ -186,6 +186,22 @@ def test_one_set_of_controls_drives_all_four_views(browser, base_url):
         box = view.bounding_box()
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 5)
         page.wait_for_function("document.querySelectorAll('#compare .gv-token-bg[visibility=visible]').length === 4")
+        page.mouse.move(0, 0)
+        page.wait_for_function("document.querySelectorAll('#compare .gv-token-bg[visibility=visible]').length === 0")
+        # ... and so does the keyboard: a column takes the focus, the arrow keys move along its tokens
+        page.focus("#compare .gallery-bertviz >> nth=1 >> .gv-hit >> nth=0")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")
+        focused = page.evaluate("""() => { const e = document.activeElement;
+            return [e.getAttribute('role'), e.getAttribute('aria-valuenow'), e.getAttribute('aria-valuetext')]; }""")
+        assert focused[:2] == ["slider", "2"] and focused[2].startswith("lines from token 2, "), focused
+        rows = page.evaluate("""() => Array.from(document.querySelectorAll('#compare .gv-token-bg[visibility=visible]'))
+                                   .map(r => r.getAttribute('y'))""")
+        assert len(rows) == 4 and len(set(rows)) == 1, rows  # the same token, in all four views
+        page.keyboard.press("Tab")  # the next stop: the same view's right column, on its first token
+        assert page.evaluate("document.activeElement.getAttribute('aria-valuetext')").startswith("lines to token 0, ")
+        page.evaluate("document.activeElement.blur()")  # leaving the view takes the token's lines away
+        page.wait_for_function("document.querySelectorAll('#compare .gv-token-bg[visibility=visible]').length === 0")
         assert watcher.console_errors == []
 
 

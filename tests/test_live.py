@@ -42,7 +42,7 @@ HOSTILE = "<img src=x onerror=alert(1)> <script>alert(2)</script> & a fine film"
 MAX_DP = 0.005  # the targets
 MAX_DATTENTION = 0.004
 LOAD_TIMEOUT_MS = 180_000  # a shared 2-core machine: generous
-VIEWS = 6
+VIEWS = 8  # the side-by-side block's four head views and four model views
 
 
 @pytest.fixture(scope="module")
@@ -190,6 +190,16 @@ def test_a_typed_sentence_runs_both_models(context, base_url, default_pair):
         assert result["trained"]["predicted"] == default_pair.labels[run.trained.predicted]
         state = wait_for_views(page)
         assert state["placeholders"] == VIEWS and state["drawn"] == VIEWS, state
+        # the side-by-side block opens on the most changed head, as on a gallery page; the heatmap's
+        # cells open it on theirs; every view can be saved for slides
+        block = page.locator("#compare")
+        assert [block.get_attribute("data-layer"), block.get_attribute("data-head")] == \
+            [str(x) for x in result["top_head"]]
+        page.click('#live-heads table a[href="#head-0-1"]')
+        page.wait_for_function("document.querySelector('#compare').getAttribute('data-head') === '1'"
+                               " && document.querySelector('#compare').getAttribute('data-layer') === '0'")
+        assert "text=" in page.url and page.url.endswith("#head-0-1")
+        assert page.locator("#live-output .gallery-export-button").count() >= 4 * 2 + 4
         # the untrained row reads as chance, never right or wrong
         rows = page.locator("#live-predictions tbody tr")
         assert "chance" in rows.nth(1).inner_text() and "✓" not in page.inner_text("#live-predictions")

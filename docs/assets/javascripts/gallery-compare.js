@@ -557,7 +557,13 @@
     }
   }
 
-  GV.compare = { open: openFromHash, figures: function () {
+  GV.compare = { open: openFromHash,
+    /* blocks and views a page added after it loaded (the live page): controls and exports */
+    refresh: function () {
+      document.querySelectorAll(".gallery-compare").forEach(setupCompare);
+      addViewExports();
+    },
+    figures: function () {
     return Promise.all(Array.prototype.map.call(document.querySelectorAll(".gallery-figure[data-source]"), drawFigure));
   } };
 

@@ -1012,6 +1012,30 @@
       side.hit.addEventListener("mouseleave", function () {
         if (hover(index, null) && options.onHover) options.onHover(index, null);
       });
+      /* the keyboard as the mouse: focus a side, the arrow keys move from token to token */
+      var words = index === 0 ? "from" : "to", at = 0;
+      side.hit.setAttribute("tabindex", "0");
+      side.hit.setAttribute("role", "slider");
+      side.hit.setAttribute("aria-label", (index === 0 ? "Attention from a token (left column)"
+                                                      : "Attention to a token (right column)") + ": arrow keys choose the token");
+      side.hit.setAttribute("aria-valuemin", "0");
+      side.hit.setAttribute("aria-valuemax", String(n - 1));
+      function choose(i) {
+        at = Math.min(n - 1, Math.max(0, i));
+        side.hit.setAttribute("aria-valuenow", String(at));
+        side.hit.setAttribute("aria-valuetext", "lines " + words + " token " + at + ", " + meta.tokens[at]);
+        if (hover(index, at) && options.onHover) options.onHover(index, at);
+      }
+      side.hit.addEventListener("focus", function () { choose(at); });
+      side.hit.addEventListener("blur", function () {
+        if (hover(index, null) && options.onHover) options.onHover(index, null);
+      });
+      side.hit.addEventListener("keydown", function (event) {
+        var step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1, PageDown: 5, PageUp: -5 }[event.key];
+        if (step === undefined && event.key !== "Home" && event.key !== "End") return;
+        event.preventDefault();
+        choose(event.key === "Home" ? 0 : event.key === "End" ? n - 1 : at + step);
+      });
     });
     checks.forEach(function (check, h) {
       check.addEventListener("click", function () {
@@ -1108,19 +1132,28 @@
     return el._gvDrawing;
   }
 
-  function nearObserver(margin) {
+  function nearObserver(margin, early) {
     return "IntersectionObserver" in window ? new IntersectionObserver(function (entries, self) {
       entries.forEach(function (entry) {
         if (!entry.isIntersecting) return;
         self.unobserve(entry.target);
-        (entry.target.gvDraw || drawPlaceholder)(entry.target, entry.boundingClientRect);
+        var el = entry.target, rect = entry.boundingClientRect;
+        function draw() { if (!el._gvDrawing) (el.gvDraw || drawPlaceholder)(el, el.getBoundingClientRect()); }
+        /* a view further than a viewport away waits until the page's own start-up is
+           over (an idle moment), so it does not lengthen the tasks of the first paint */
+        if (early && rect.top > 2 * window.innerHeight && window.requestIdleCallback) {
+          window.requestIdleCallback(draw, { timeout: 1000 });
+          observer.observe(el);  /* ... unless the reader gets there first */
+        } else {
+          (el.gvDraw || drawPlaceholder)(el, rect);
+        }
       });
     }, { rootMargin: margin }) : null;
   }
   var observer = nearObserver(NEAR);
   /* views a page marks data-near="early" (the side-by-side block, a page's first
      view): drawn from further away, so they are there when the reader arrives */
-  var earlyObserver = nearObserver(NEAR_EARLY);
+  var earlyObserver = nearObserver(NEAR_EARLY, true);
 
   function placeholders() {
     return Array.prototype.slice.call(document.querySelectorAll(".gallery-bertviz"));

@@ -101,8 +101,11 @@
     for (var h = 0; h < H; h++) head += "<th>" + h + "</th>";
     var rows = change.map(function (row, l) {
       return "<tr><th>" + l + "</th>" + row.map(function (v, h) {
+        /* a link that opens the side-by-side block on that head, as on a gallery page */
+        var text = '<a href="#head-' + l + "-" + h + '" data-layer="' + l + '" data-head="' + h + '" aria-label="' +
+          v.toFixed(2) + ": layer " + l + ", head " + h + " (" + v.toFixed(3) + ')">' + v.toFixed(2) + "</a>";
         return '<td class="' + (marked[l + "," + h] ? "gallery-top" : "") + '" style="--a:' + alpha(v, vmax) +
-          '" title="layer ' + l + ", head " + h + ": " + v.toFixed(3) + '">' + v.toFixed(2) + "</td>";
+          '" title="layer ' + l + ", head " + h + ": " + v.toFixed(3) + '">' + text + "</td>";
       }).join("") + "</tr>";
     }).join("");
     return '<div class="gallery-scroll"><table class="gallery-heatmap" aria-label="' + esc(caption) + '"><caption>' + esc(caption) +
@@ -593,11 +596,15 @@
     var n = s.n, source = "live-attention-" + s.gen, prefix = "live-" + s.gen + "-";
     var top = s.top[0], t = s.runs.trained, u = s.runs.untrained;
     var id = function (v, a) { return prefix + v.replace("_", "-") + "-" + a; };
-    var targets = id("head_view", "trained") + " " + id("head_view", "untrained");
     var links = s.top.map(function (c) {
-      return '<a href="#' + id("head_view", "trained") + '" class="gallery-head-link" data-targets="' + targets +
-        '" data-layer="' + c[0] + '" data-head="' + c[1] + '">layer ' + c[0] + ", head " + c[1] + "</a> (" + c[2].toFixed(3) + ")";
+      return '<a href="#head-' + c[0] + "-" + c[1] + '" class="gallery-head-link" data-layer="' + c[0] + '" data-head="' + c[1] +
+        '">layer ' + c[0] + ", head " + c[1] + "</a> (" + c[2].toFixed(3) + ")";
     }).join(", ");
+    var wanted = /^#head-(\d+)-(\d+)$/.exec(location.hash);  /* a shared address may name a head */
+    var block = '<div class="gallery-compare" id="compare" data-source="' + source + '" data-layer="' +
+      (wanted ? wanted[1] : top[0]) + '" data-head="' + (wanted ? wanted[2] : top[1]) +
+      '" data-attentions="trained untrained gained lost" role="group" aria-label="side by side, one layer and head: ' +
+      esc(["trained", "untrained", "gained", "lost"].map(function (k) { return C.view_titles[k]; }).join(", ")) + '"></div>';
     output.innerHTML =
       section("live-sentence", "The sentence and its tokens",
               "The models see these tokens ([CLS] starts every input, [SEP] ends it; ## marks a piece of a longer word).",
@@ -608,23 +615,25 @@
               predictionsTable(s.runs) + '<p class="gallery-caption">' + esc(modelName("trained")) + ": " +
               esc(C.display.trained) + "; " + esc(C.untrained_name) + ": " + esc(C.display.untrained) +
               " with a head drawn at random (seed " + C.head_seed + "). " + esc(C.notes.untrained) + "</p>") +
+      section("live-compare", "Side by side: one head, both models",
+              "One layer's <strong>head view</strong> for the fine-tuned model, the " + esc(C.untrained_name.replace(/^the /, "")) +
+              ", and the attention fine-tuning <strong>gained</strong> and <strong>lost</strong>. Lines go from a token on the " +
+              "left (the query) to the tokens on the right it attends to; darker lines carry more weight. One set of " +
+              "controls drives all four; hover a token (or focus a column and use the arrow keys) to see only its lines. " +
+              "It opens on the head fine-tuning changed most (layer " + top[0] + ", head " + top[1] + ").", block) +
       section("live-trained", "Attention of the fine-tuned model",
               "Every head of every layer: a row per layer, a column per head; lines go from a token on the left to the " +
               "tokens it attends to. Click a thumbnail to enlarge it.", view(source, "model_view", "trained", id("model_view", "trained"))) +
       section("live-untrained", "Attention of the " + C.untrained_name.replace(/^the /, ""),
               "The same encoder before fine-tuning (its head does not affect attention).",
               view(source, "model_view", "untrained", id("model_view", "untrained"))) +
-      section("live-head-view", "One layer up close: the head view",
-              "Both views open on the head fine-tuning changed most (layer " + top[0] + ", head " + top[1] + ").",
-              view(source, "head_view", "trained", id("head_view", "trained"), top[0], top[1]) +
-              view(source, "head_view", "untrained", id("head_view", "untrained"), top[0], top[1])) +
       section("live-changed", "What fine-tuning changed",
               "The attention <strong>gained</strong> in fine-tuning (where trained &gt; untrained) and the attention " +
               "<strong>lost</strong> (where untrained &gt; trained, drawn as positive weights).",
               view(source, "model_view", "gained", id("model_view", "gained")) + view(source, "model_view", "lost", id("model_view", "lost"))) +
       section("live-heads", "Which heads changed most", "",
               heatmap(s.change, "Change of attention per head (trained vs untrained)", s.top) +
-              '<p class="gallery-caption">' + esc(C.head_measure) + " Most changed: " + links + ". Click one to open the head views above on it.</p>") +
+              '<p class="gallery-caption">' + esc(C.head_measure) + " Most changed: " + links + ". Click one, or any cell of the map, to open the side-by-side block on it.</p>") +
       section("live-tokens", "Which tokens drove the prediction",
               "Attention shows where information flows, not why the model decided. Each row scores every token with one method.",
               '<div id="live-attributions"></div>') +
@@ -647,6 +656,8 @@
       s.scores[which].attention = clsAttention(att, C.layers, C.heads, n);
     });
     showAttributions(s);
+    /* the block's controls and every view's PNG/SVG buttons (gallery-compare.js), then the views */
+    if (window.GalleryViews && window.GalleryViews.compare) window.GalleryViews.compare.refresh();
     if (window.GalleryViews) window.GalleryViews.drawAll();
     say("Computed live in your browser: predictions and attention of both models. Leave-one-out and the deletion test follow…");
     setResult(s, "predictions");
