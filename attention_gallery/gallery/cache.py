@@ -30,7 +30,7 @@ CACHE_FORMAT = 2
 # so changing them must not re-execute every sentence. Everything else counts.
 # (tests/test_never_destroy.py checks that no kernel-side module imports them.)
 SITE_ONLY = frozenset({
-    "gallery/assets.py", "gallery/build.py", "gallery/download.py", "gallery/offline.py",
+    "gallery/assets.py", "gallery/build.py", "gallery/download.py", "gallery/figures.py", "gallery/offline.py",
     "gallery/outdir.py", "gallery/pages.py", "gallery/plugin.py", "gallery/runs.py",
     "gallery/teaching.py", "gallery/templates.py", "gallery/watch.py", "gallery/live.py",
 })

@@ -45,6 +45,7 @@ from .. import config as settings
 from ..live import page as live
 from . import pages
 from .download import DOWNLOADS, standalone
+from .figures import add_figures
 from .offline import OfflinePages, exclude_code_from_search
 from .teaching import CONTRAST_DIR
 from .templates import THEME_BYTECODE, shared_bytecode
@@ -189,6 +190,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
             html = _SENTENCE_TEXT.sub(lambda m: m.group(0) + (
                 f'<p class="gallery-live-link"><a href="{escape(href)}">Try a variation of this sentence</a>: '
                 "both models run live in your browser.</p>"), html, count=1)
+        html = add_figures(html, page.file.src_uri, self.dir)
         return exclude_code_from_search(html) if "jupyter-wrapper" in html else html
 
     def on_post_page(self, output, page, config):

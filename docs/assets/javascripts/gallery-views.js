@@ -1026,6 +1026,8 @@
         side.hit.setAttribute("aria-valuetext", "lines " + words + " token " + at + ", " + meta.tokens[at]);
         if (hover(index, at) && options.onHover) options.onHover(index, at);
       }
+      side.hit.setAttribute("aria-valuenow", "0");
+      side.hit.setAttribute("aria-valuetext", "lines " + words + " token 0, " + meta.tokens[0]);
       side.hit.addEventListener("focus", function () { choose(at); });
       side.hit.addEventListener("blur", function () {
         if (hover(index, null) && options.onHover) options.onHover(index, null);

@@ -1,16 +1,16 @@
-"""MkDocs hook: the figures of "How to read the views" come from a real gallery sentence.
+"""The figures of "How to read the views" come from a real gallery sentence.
 
 ``docs/reading.md`` holds placeholders ``<figure class="gallery-figure" data-figure="line|layer|gained">``.
 At build this hook gives them one sentence of the gallery being built (the set's
 ``not-really-good`` if it has it, else its first sentence): the attention blob its
 page carries (``<script class="gallery-attention-data">``, both models) and its most
-changed head, from its record. ``gallery-compare.js`` then draws each figure with the
+changed head, from its record (``GalleryPlugin.on_page_content`` calls
+:func:`add_figures`). ``gallery-compare.js`` then draws each figure with the
 site's own view code (gallery-views.js) and annotates it: a line, a head, a layer, a
 gained line. Nothing is a screenshot; a gallery built from another set shows its own
 sentence.
 
-Registered in mkdocs.yml (``hooks:``). It lives outside the package on purpose: the
-notebook cache hashes every file of the package, and this changes no notebook.
+Site-only (``cache.SITE_ONLY``): it changes no notebook, so editing it re-executes none.
 """
 
 from __future__ import annotations
@@ -60,10 +60,12 @@ def _sentence(gallery: Path):
     return None
 
 
-def on_page_content(html_text, page, config, files):
-    if page.file.src_uri != PAGE or not FIGURE.search(html_text):
+def add_figures(html_text: str, src_uri: str, gallery: Path) -> str:
+    """``html_text`` of the page ``src_uri`` with its figures given a sentence of ``gallery``
+    (the built gallery's notebooks); any other page unchanged."""
+    if src_uri != PAGE or not FIGURE.search(html_text):
         return html_text
-    found = _sentence(Path(config["docs_dir"]) / "gallery")
+    found = _sentence(gallery)
     if found is None:
         return html_text
     slug, title, text, blob, source, (layer, head) = found
