@@ -412,10 +412,16 @@
         return pool.add(init).then(function () {
           timings.session_s = (performance.now() - t) / 1000;
           timings.load_s = (performance.now() - start) / 1000;
-          /* a second worker for leave-one-out and the deletion test, where there are cores to spare */
-          var cores = navigator.hardwareConcurrency || 1, memory = navigator.deviceMemory || 8;
-          if (cores >= 4 && memory >= 4) pool.add(init).catch(function (err) { console.warn("live: second worker", err); });
-          return { tokenizer: tokenizer, pool: pool };
+          /* a second worker for leave-one-out and the deletion test, where there is a second
+             core and the memory for a second session (about 200 MB); started once the first
+             sentence's predictions and views are out, so it does not slow them */
+          var cores = navigator.hardwareConcurrency || 1, memory = navigator.deviceMemory || 8, second = null;
+          function more() {
+            if (second === null && cores >= 2 && memory >= 4) {
+              second = pool.add(init).catch(function (err) { console.warn("live: second worker", err); });
+            }
+          }
+          return { tokenizer: tokenizer, pool: pool, more: more };
         });
       })
       .catch(function (err) {
@@ -559,6 +565,7 @@
         showFirst(s);
         timings.shown_ms = performance.now() - pressed;
         button.disabled = false;  /* another sentence may start now: it cancels what follows */
+        loaded.more();
         return followUp(s, loaded.pool);
       });
     }).catch(function (err) {
