@@ -142,6 +142,10 @@ def generated(n: int) -> list[dict]:
 
 
 def write_set(rows, path: Path) -> Path:
+    """``rows`` as a sentence file; a ``contrast:`` naming a sentence left out of this
+    subset of the gallery's set is dropped (the file would be refused)."""
+    slugs = {r["slug"] for r in rows}
+    rows = [{k: v for k, v in r.items() if k != "contrast" or v in slugs} for r in rows]
     path.write_text(yaml.safe_dump({"sentences": rows}, allow_unicode=True, sort_keys=False))
     return path
 

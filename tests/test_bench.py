@@ -70,3 +70,16 @@ def test_the_table_says_whether_the_runs_and_the_watch_targets_agree(bench):
     watched = dict(bench.main_table({**result, "watch_visible_s": [2.1, 2.4], "watch_kernel_s": [1.3, 2.5],
                                      "watch_target_s": [3.0, 3.5], "watch_met": True}))
     assert any("make watch" in k and "met" in v for k, v in watched.items())
+
+
+def test_a_subset_of_the_set_drops_contrasts_to_sentences_left_out(bench, tmp_path):
+    """The first N sentences of the gallery's set name contrast partners beyond N: the
+    benchmark's file must still be one the build accepts."""
+    from attention_gallery.gallery.sentences import load_sentences
+
+    rows = [{"slug": "a-good-film", "text": "A good film.", "label": "positive", "contrast": "not-a-good-film"},
+            {"slug": "fine", "text": "Fine.", "label": "positive", "contrast": "a-good-film"}]
+    path = bench.write_set(rows, tmp_path / "set.yaml")
+    loaded = load_sentences(path)
+    assert [s.slug for s in loaded] == ["a-good-film", "fine"]
+    assert "not-a-good-film" not in path.read_text() and "contrast: a-good-film" in path.read_text()

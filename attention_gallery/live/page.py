@@ -148,8 +148,12 @@ your browser.
   weights, the fine-tuning's LoRA factors and both classification heads; the
   untrained model is the same graph with the LoRA factors switched off and its
   random head (seed {spec.head_seed}) switched on. It runs on onnxruntime-web
-  (WebAssembly, one thread, in a worker), and the tokenizer reads the model's own
-  `tokenizer.json`: the same token ids as the build.
+  (WebAssembly, one thread, in a worker; a second worker shares leave-one-out and the
+  deletion test where your device has a second core), and the tokenizer reads the
+  model's own `tokenizer.json`: the same token ids as the build.
+* **The same views as a gallery page**, drawn by the same code: the side-by-side block
+  (one head of both models, gained and lost, one set of controls), the model views,
+  the head-change map (a cell opens the block on its head) and the token scores.
 * **Weights in float16** ({_mb(sizes['model'])} instead of twice that). Checked against
   PyTorch when the site was built, on {facts['check_sentences']} sentences: probabilities
   within {check['probs']:.1g}, attention weights within {check['attention']:.1g} (one
@@ -160,7 +164,8 @@ your browser.
   {LIVE_DRAWS} random orders drawn in your browser (the gallery draws 200), with its
   standard error.
 * {views.esc(UNTRAINED_NOTE.format(seed=spec.head_seed, n=config.HEAD_SEEDS))}
-* A link such as `?text=a%20quiet%20triumph` opens this page and runs that sentence.
+* A link such as `?text=a%20quiet%20triumph` opens this page and runs that sentence;
+  `?text=…#head-3-4` also opens the side-by-side block on layer 3, head 4.
 
 <script type="application/json" id="live-config">{cfg}</script>
 <link rel="stylesheet" href="{urls['css']}">

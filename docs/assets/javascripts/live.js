@@ -32,6 +32,7 @@
   /* one worker call: at most this many tokens / sequences (a new sentence waits for the
      call in flight, a second or so at most) */
   var BATCH_TOKENS = 1024, BATCH_MAX = 32;
+  var VIEWS_FIRST_MS = 3000;  /* the longest leave-one-out waits for the views to be drawn */
 
   function url(key) { return new URL(C.urls[key], location.href).href; }
   function say(message, isError) {
@@ -545,7 +546,9 @@
       if (!words.length) throw new UserError("text gives no token but " + tokens.join(" ") + ": the model would read no word of it");
       var params = new URLSearchParams(location.search);  /* a shareable address: ?text=... */
       params.set("text", text);
-      history.replaceState(null, "", "?" + params.toString() + location.hash);
+      /* a shared address's #head-L-H holds for its own sentence, not for the next one */
+      if (gen > 1) history.replaceState(null, "", "?" + params.toString());
+      else history.replaceState(null, "", "?" + params.toString() + location.hash);
       say("Running both models on " + n + " tokens…");
       var all = new Int32Array(ids);
       return Promise.all(MODELS.map(function (which) {
@@ -562,11 +565,17 @@
         s.change = headChange(s.runs.trained.attention, s.runs.untrained.attention, C.layers, C.heads, n);
         s.top = topHeads(s.change, 3);
         timings.predict_ms = performance.now() - pressed;
-        showFirst(s);
+        var drawn = showFirst(s);
         timings.shown_ms = performance.now() - pressed;
         button.disabled = false;  /* another sentence may start now: it cancels what follows */
-        loaded.more();
-        return followUp(s, loaded.pool);
+        /* the views first (the cores are few), then leave-one-out and the deletion test */
+        return Promise.race([drawn.catch(function () {}), new Promise(function (r) { setTimeout(r, VIEWS_FIRST_MS); })])
+          .then(function () {
+            if (gen !== generation) return;
+            timings.views_ms = performance.now() - pressed;
+            loaded.more();
+            return followUp(s, loaded.pool);
+          });
       });
     }).catch(function (err) {
       if (err instanceof Cancelled) return;
@@ -665,9 +674,10 @@
     showAttributions(s);
     /* the block's controls and every view's PNG/SVG buttons (gallery-compare.js), then the views */
     if (window.GalleryViews && window.GalleryViews.compare) window.GalleryViews.compare.refresh();
-    if (window.GalleryViews) window.GalleryViews.drawAll();
+    var drawn = window.GalleryViews ? window.GalleryViews.drawAll() : Promise.resolve();
     say("Computed live in your browser: predictions and attention of both models. Leave-one-out and the deletion test follow…");
     setResult(s, "predictions");
+    return drawn;
   }
 
   function classScores(which, s, name) {  /* signed scores pointing toward the last label */
