@@ -160,6 +160,8 @@ def test_nbconvert_templates_compiled_once_per_build_and_patch_undone(tmp_path, 
         assert len(compiled) <= 1, len(compiled)  # only the exporter's inline raw template, if any
     assert TemplateExporter.__dict__["_create_environment"] is original  # no patch outlives the build
     assert TemplateExporter()._create_environment().bytecode_cache is not cache
+    with shared_bytecode() as again:  # the next build of the process (watch mode) compiles nothing again
+        assert again is cache and cache.store
 
 
 def test_signed_numbers_never_read_minus_zero():

@@ -17,6 +17,7 @@ uses a few dozen of its classes (575 KB -> a few tens of KB).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from pathlib import Path
@@ -166,45 +167,71 @@ def _split_selectors(prelude: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+@functools.lru_cache(maxsize=16)
+def _parsed_css(css: str) -> tuple:
+    """``css`` as a tree that does not depend on the classes kept: ("rule", selectors,
+    declarations text), ("statement", head, None), ("nested", head, subtree) or ("keep",
+    head, text); parsed once per process (watch mode trims the same stylesheets after
+    every save)."""
+    import tinycss2
+
+    def tree(rules) -> tuple:
+        out = []
+        for rule in rules:
+            if rule.type == "qualified-rule":
+                out.append(("rule", tinycss2.serialize(rule.prelude).strip(), tinycss2.serialize(rule.content)))
+            elif rule.type == "at-rule":
+                head = "@" + rule.at_keyword + tinycss2.serialize(rule.prelude)
+                if rule.content is None:
+                    out.append(("statement", head, None))
+                elif rule.lower_at_keyword in ("media", "supports", "layer", "container"):
+                    out.append(("nested", head, tree(tinycss2.parse_rule_list(
+                        rule.content, skip_comments=True, skip_whitespace=True))))
+                elif rule.lower_at_keyword in _KEEP_AT_RULES:
+                    out.append(("keep", head, tinycss2.serialize(rule.content)))
+        return tuple(out)
+
+    return tree(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
+
+
+@functools.lru_cache(maxsize=None)
+def _declarations(body: str) -> tuple[tuple[str, str], ...]:
+    import tinycss2
+
+    parsed = tinycss2.parse_blocks_contents(body, skip_comments=True, skip_whitespace=True)
+    return tuple((d.name, tinycss2.serialize(d.value).strip() + (" !important" if d.important else ""))
+                 for d in parsed if d.type == "declaration")
+
+
 def trim_css(sheets: dict[str, str], classes: set[str]) -> dict[str, str]:
     """Each stylesheet of ``sheets`` (name -> text) without the rules that cannot match
     a page using only ``classes`` (a selector naming another class), and without the
     custom properties that no kept rule of any of them uses. Conservative: anything
     it does not understand is kept."""
-    import tinycss2
 
     def selectors(prelude: str) -> str:
         kept = [sel for sel in _split_selectors(prelude)
                 if all(c in classes for c in _SELECTOR_CLASS.findall(_IGNORED.sub("", sel)))]
         return ",".join(kept)
 
-    def walk(rules) -> list[tuple[str, list | str]]:
+    def walk(items) -> list[tuple[str, list | str]]:
         """[(prelude, declarations text)] or [(at-rule prelude, nested)] of what matches."""
         out = []
-        for rule in rules:
-            if rule.type == "qualified-rule":
-                prelude = selectors(tinycss2.serialize(rule.prelude).strip())
+        for kind, head, body in items:
+            if kind == "rule":
+                prelude = selectors(head)
                 if prelude:
-                    out.append((prelude, tinycss2.serialize(rule.content)))
-            elif rule.type == "at-rule":
-                head = "@" + rule.at_keyword + tinycss2.serialize(rule.prelude)
-                if rule.content is None:
-                    out.append((head, None))
-                elif rule.lower_at_keyword in ("media", "supports", "layer", "container"):
-                    nested = walk(tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True))
-                    if nested:
-                        out.append((head, nested))
-                elif rule.lower_at_keyword in _KEEP_AT_RULES:
-                    out.append((head, tinycss2.serialize(rule.content)))
+                    out.append((prelude, body))
+            elif kind == "nested":
+                nested = walk(body)
+                if nested:
+                    out.append((head, nested))
+            else:
+                out.append((head, body))
         return out
 
-    trees = {name: walk(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
-             for name, css in sheets.items()}
-
-    def declarations(body: str) -> list[tuple[str, str]]:
-        parsed = tinycss2.parse_blocks_contents(body, skip_comments=True, skip_whitespace=True)
-        return [(d.name, tinycss2.serialize(d.value).strip() + (" !important" if d.important else ""))
-                for d in parsed if d.type == "declaration"]
+    trees = {name: walk(_parsed_css(css)) for name, css in sheets.items()}
+    declarations = _declarations
 
     def flat(items):
         for head, body in items:

@@ -3,7 +3,7 @@
 nbconvert builds a new Jinja environment for every notebook it converts and so
 compiles its templates again each time (more than half of a page's 0.19 s of
 rendering, measured on the gallery's pages). :func:`shared_bytecode` gives every
-environment created inside it one in-memory bytecode cache (Jinja's own mechanism;
+environment created inside it the process's in-memory bytecode cache (Jinja's own mechanism;
 Jinja checks each entry against its template's checksum, so a changed template is
 compiled again), and restores nbconvert as it was on the way out: no patch outlives
 the build that installed it.
@@ -36,16 +36,17 @@ class SharedBytecode(jinja2.BytecodeCache):
 
 
 THEME_BYTECODE = SharedBytecode()
+NBCONVERT_BYTECODE = SharedBytecode()  # kept by the process: watch mode renders again and again
 
 
 @contextmanager
 def shared_bytecode():
-    """Inside the block, every nbconvert exporter's environment uses one
-    :class:`SharedBytecode` (yielded)."""
+    """Inside the block, every nbconvert exporter's environment uses the process's
+    :class:`SharedBytecode` (yielded): compiled once per process, however many builds."""
     from nbconvert.exporters.templateexporter import TemplateExporter
 
     original = TemplateExporter.__dict__["_create_environment"]
-    cache = SharedBytecode()
+    cache = NBCONVERT_BYTECODE
 
     def _create_environment(self):
         environment = original(self)
