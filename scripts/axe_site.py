@@ -16,7 +16,15 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 
 def main(argv=None) -> int:
-    from browser import axe_check, axe_source, launch, open_page, serious, serve, wait_for_views
+    from browser import (
+        axe_check,
+        axe_source,
+        launch,
+        open_page,
+        serious,
+        serve,
+        wait_for_views,
+    )
 
     argv = sys.argv[1:] if argv is None else argv
     site = Path(argv[0] if argv else ROOT / "site").resolve()

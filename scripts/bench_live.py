@@ -155,8 +155,8 @@ def section(res: dict, files: dict, command: str) -> str:
           f"(download {c['download_s']:.1f} s, runtime start {c['session_s']:.1f} s)")),
         ("models cached, new page: run pressed at once -> predictions and views",
          f"{res['warm_s']:.1f} s (runtime start {w['session_s']:.1f} s)"),
-        (f"models cached, new page, {TYPING_S:.0f} s in the text box first (the runtime starts on focus): "
-         "run pressed -> predictions and views", f"{res['typed_s']:.1f} s"),
+        ((f"models cached, new page, {TYPING_S:.0f} s in the text box first (the runtime starts on focus): "
+          "run pressed -> predictions and views"), f"{res['typed_s']:.1f} s"),
         ("a later sentence on the same page (43 tokens): -> predictions", f"{res['later_s']:.2f} s"),
         ("a later sentence, median over the set: -> predictions", f"{res['later_median_s']:.2f} s"),
         ("43 tokens: leave-one-out and the deletion test complete",

@@ -254,7 +254,7 @@ def test_token_colours_keep_text_readable_at_every_strength():
     for palette, block in (("light", light), ("dark", dark)):
         for kind in ("pos", "neg"):
             colour = rgb(block, kind)
-            for step in range(0, 851):
+            for step in range(851):
                 a = step / 1000
                 shown = [round(a * c + (1 - a) * b) for c, b in zip(colour, backgrounds[palette])]
                 text = (0, 0, 0) if palette == "light" or a >= thresholds[kind] else (255, 255, 255)

@@ -194,7 +194,7 @@ def _parsed_css(css: str) -> tuple:
     return tree(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _declarations(body: str) -> tuple[tuple[str, str], ...]:
     import tinycss2
 
