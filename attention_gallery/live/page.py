@@ -97,6 +97,9 @@ def settings(spec, site: LiveSite, urls: dict[str, str]) -> dict:
         "names": {"trained": views.model_name("trained"), "untrained": views.model_name("untrained")},
         "untrained_name": config.UNTRAINED_NAME,
         "view_titles": views.VIEW_TITLES,
+        # the gallery pages' side-by-side block, as they write it (live.js sets its
+        # source, layer and head for each sentence)
+        "compare_block": views.compare_block("", 0, 0),
         "display": {"trained": spec.trained.display_name, "untrained": spec.untrained.display_name},
         "head_seed": spec.head_seed, "max_tokens": config.MAX_TOKENS,
         "special_ids": facts["special_ids"], "scale": config.ATTENTION_LEVELS,

@@ -1009,9 +1009,10 @@
         var i = Math.min(n - 1, Math.max(0, Math.floor((event.clientY - rect.top) / rect.height * n)));
         if (hover(index, i) && options.onHover) options.onHover(index, i);
       });
-      side.hit.addEventListener("mouseleave", function () {
+      function leave() {
         if (hover(index, null) && options.onHover) options.onHover(index, null);
-      });
+      }
+      side.hit.addEventListener("mouseleave", leave);
       /* the keyboard as the mouse: focus a side, the arrow keys move from token to token */
       var words = index === 0 ? "from" : "to", at = 0;
       side.hit.setAttribute("tabindex", "0");
@@ -1020,18 +1021,18 @@
                                                       : "Attention to a token (right column)") + ": arrow keys choose the token");
       side.hit.setAttribute("aria-valuemin", "0");
       side.hit.setAttribute("aria-valuemax", String(n - 1));
-      function choose(i) {
-        at = Math.min(n - 1, Math.max(0, i));
+      function describe() {
         side.hit.setAttribute("aria-valuenow", String(at));
         side.hit.setAttribute("aria-valuetext", "lines " + words + " token " + at + ", " + meta.tokens[at]);
+      }
+      function choose(i) {
+        at = Math.min(n - 1, Math.max(0, i));
+        describe();
         if (hover(index, at) && options.onHover) options.onHover(index, at);
       }
-      side.hit.setAttribute("aria-valuenow", "0");
-      side.hit.setAttribute("aria-valuetext", "lines " + words + " token 0, " + meta.tokens[0]);
+      describe();
       side.hit.addEventListener("focus", function () { choose(at); });
-      side.hit.addEventListener("blur", function () {
-        if (hover(index, null) && options.onHover) options.onHover(index, null);
-      });
+      side.hit.addEventListener("blur", leave);
       side.hit.addEventListener("keydown", function (event) {
         var step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1, PageDown: 5, PageUp: -5 }[event.key];
         if (step === undefined && event.key !== "Home" && event.key !== "End") return;
@@ -1157,6 +1158,11 @@
      view): drawn from further away, so they are there when the reader arrives */
   var earlyObserver = nearObserver(NEAR_EARLY, true);
 
+  function unobserve(el) {
+    if (observer) observer.unobserve(el);
+    if (earlyObserver) earlyObserver.unobserve(el);
+  }
+
   function placeholders() {
     return Array.prototype.slice.call(document.querySelectorAll(".gallery-bertviz"));
   }
@@ -1164,8 +1170,7 @@
   function drawAll() {
     var els = placeholders(), rects = els.map(function (el) { return el.getBoundingClientRect(); });
     return Promise.all(els.map(function (el, k) {
-      if (observer) observer.unobserve(el);
-      if (earlyObserver) earlyObserver.unobserve(el);
+      unobserve(el);
       return drawPlaceholder(el, rects[k]);
     }));
   }
@@ -1220,8 +1225,7 @@
       if (!el) return;
       el.setAttribute("data-layer", link.getAttribute("data-layer"));
       el.setAttribute("data-heads", "[" + link.getAttribute("data-head") + "]");
-      if (observer) observer.unobserve(el);
-      if (earlyObserver) earlyObserver.unobserve(el);
+      unobserve(el);
       var before = el._gvDrawing || Promise.resolve();
       before.then(function () { el._gvDrawing = null; drawPlaceholder(el); });
     });

@@ -32,7 +32,7 @@
   /* one worker call: at most this many tokens / sequences (a new sentence waits for the
      call in flight, a second or so at most) */
   var BATCH_TOKENS = 1024, BATCH_MAX = 32;
-  var VIEWS_FIRST_MS = 3000;  /* the longest leave-one-out waits for the views to be drawn */
+  var VIEWS_FIRST_MS = 3000;  /* how long leave-one-out waits, at most, for the views to be drawn */
 
   function url(key) { return new URL(C.urls[key], location.href).href; }
   function say(message, isError) {
@@ -547,8 +547,7 @@
       var params = new URLSearchParams(location.search);  /* a shareable address: ?text=... */
       params.set("text", text);
       /* a shared address's #head-L-H holds for its own sentence, not for the next one */
-      if (gen > 1) history.replaceState(null, "", "?" + params.toString());
-      else history.replaceState(null, "", "?" + params.toString() + location.hash);
+      history.replaceState(null, "", "?" + params.toString() + (gen > 1 ? "" : location.hash));
       say("Running both models on " + n + " tokens…");
       var all = new Int32Array(ids);
       return Promise.all(MODELS.map(function (which) {
@@ -616,11 +615,6 @@
       return '<a href="#head-' + c[0] + "-" + c[1] + '" class="gallery-head-link" data-layer="' + c[0] + '" data-head="' + c[1] +
         '">layer ' + c[0] + ", head " + c[1] + "</a> (" + c[2].toFixed(3) + ")";
     }).join(", ");
-    var wanted = /^#head-(\d+)-(\d+)$/.exec(location.hash);  /* a shared address may name a head */
-    var block = '<div class="gallery-compare" id="compare" data-source="' + source + '" data-layer="' +
-      (wanted ? wanted[1] : top[0]) + '" data-head="' + (wanted ? wanted[2] : top[1]) +
-      '" data-attentions="trained untrained gained lost" role="group" aria-label="side by side, one layer and head: ' +
-      esc(["trained", "untrained", "gained", "lost"].map(function (k) { return C.view_titles[k]; }).join(", ")) + '"></div>';
     output.innerHTML =
       section("live-sentence", "The sentence and its tokens",
               "The models see these tokens ([CLS] starts every input, [SEP] ends it; ## marks a piece of a longer word).",
@@ -636,7 +630,7 @@
               ", and the attention fine-tuning <strong>gained</strong> and <strong>lost</strong>. Lines go from a token on the " +
               "left (the query) to the tokens on the right it attends to; darker lines carry more weight. One set of " +
               "controls drives all four; hover a token (or focus a column and use the arrow keys) to see only its lines. " +
-              "It opens on the head fine-tuning changed most (layer " + top[0] + ", head " + top[1] + ").", block) +
+              "It opens on the head fine-tuning changed most (layer " + top[0] + ", head " + top[1] + ").", C.compare_block) +
       section("live-trained", "Attention of the fine-tuned model",
               "Every head of every layer: a row per layer, a column per head; lines go from a token on the left to the " +
               "tokens it attends to. Click a thumbnail to enlarge it.", view(source, "model_view", "trained", id("model_view", "trained"))) +
@@ -672,8 +666,16 @@
       s.scores[which].attention = clsAttention(att, C.layers, C.heads, n);
     });
     showAttributions(s);
-    /* the block's controls and every view's PNG/SVG buttons (gallery-compare.js), then the views */
-    if (window.GalleryViews && window.GalleryViews.compare) window.GalleryViews.compare.refresh();
+    var block = output.querySelector(".gallery-compare");
+    block.setAttribute("data-source", source);
+    block.setAttribute("data-layer", top[0]);
+    block.setAttribute("data-head", top[1]);
+    /* the block's controls and every view's PNG/SVG buttons (gallery-compare.js); a
+       shared address's #head-L-H opens the block on that head; then the views */
+    if (window.GalleryViews && window.GalleryViews.compare) {
+      window.GalleryViews.compare.refresh();
+      window.GalleryViews.compare.open(location.hash, false);
+    }
     var drawn = window.GalleryViews ? window.GalleryViews.drawAll() : Promise.resolve();
     say("Computed live in your browser: predictions and attention of both models. Leave-one-out and the deletion test follow…");
     setResult(s, "predictions");
