@@ -119,15 +119,16 @@ def _check_against_python(result, default_pair, text):
 @pytest.mark.slow
 def test_graph_agrees_with_pytorch(graph, default_pair):
     """onnxruntime on the exported graph vs PyTorch: one sentence at a time and a batch."""
-    import onnxruntime as ort
     import torch
 
+    from attention_gallery.live import export
     from attention_gallery.live.export import run_onnx
 
-    path, facts = graph
+    files, facts = graph
     assert facts["weights"] == "float16" and facts["bytes"] < 50e6
+    assert facts["files"]["model"]["bytes"] < 1e6, "the skeleton holds no large weight"
     assert facts["check"]["probs"] <= MAX_DP and facts["check"]["attention"] <= MAX_DATTENTION
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = export.session(files["model"], files["weights"], facts["regions"])
     tok = default_pair.tokenizer
     for text in (SENTENCE["text"], TYPED, "bad"):
         ids = tok(text, return_tensors="pt")["input_ids"]
@@ -149,6 +150,34 @@ def test_graph_agrees_with_pytorch(graph, default_pair):
     # the untrained switch really is the untrained model: the heads differ
     both = [run_onnx(session, ids.numpy(), t)[0] for t in (True, False)]
     assert np.abs(both[0] - both[1]).max() > 0.1
+
+
+def test_skeleton_and_half_weights_give_back_the_model():
+    """split + assemble (what the page does) give the float32 model byte for byte; a
+    weight that is not a float16 value is refused, not silently rounded."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from attention_gallery.live import export
+
+    rng = np.random.default_rng(0)
+    weights = [rng.standard_normal(shape).astype(np.float16).astype(np.float32) for shape in ((4, 8), (8, 3), (3,))]
+    inits = [numpy_helper.from_array(w, f"w{i}") for i, w in enumerate(weights)]
+    nodes = [helper.make_node("MatMul", ["x", "w0"], ["h"]), helper.make_node("MatMul", ["h", "w1"], ["o"]),
+             helper.make_node("Add", ["o", "w2"], ["y"])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    skeleton, half, regions = export.split(model)
+    assert [size for _, size in regions] == [4 * 8 * 4, 8 * 3 * 4], "w2 (3 values) stays in the skeleton"
+    assert len(half) == 2 * (32 + 24) and len(skeleton) == len(model.SerializeToString()) - 4 * 56
+    assert export.assemble(skeleton, half, regions) == model.SerializeToString()
+    back = onnx.load_from_string(export.assemble(skeleton, half, regions))
+    assert all(np.array_equal(numpy_helper.to_array(a), numpy_helper.to_array(b))
+               for a, b in zip(back.graph.initializer, model.graph.initializer))
+    model.graph.initializer[0].CopyFrom(numpy_helper.from_array(weights[0] + np.float32(1e-4), "w0"))
+    with pytest.raises(export.GraphCheckError, match="float16 values"):
+        export.split(model)
 
 
 # --------------------------------------------------------------------------- in the browser
@@ -180,7 +209,7 @@ def test_a_typed_sentence_runs_both_models(context, base_url, default_pair):
         page.goto(base_url + "gallery/live/", wait_until="load")
         page.wait_for_timeout(300)
         before = list(watcher.requests)
-        assert not [u for u in before if re.search(r"\.(onnx|wasm|mjs)$|tokenizer", u)], \
+        assert not [u for u in before if re.search(r"\.(onnx-skeleton|f16|wasm|mjs)$|tokenizer", u)], \
             "the page downloaded the models before the reader asked"
         assert page.get_attribute("#live-result", "data-stage") == "idle"
         page.fill("#live-text", TYPED)
@@ -213,6 +242,16 @@ def test_a_typed_sentence_runs_both_models(context, base_url, default_pair):
         # blob: and data: URLs are the page's own memory (a worker, an export), not the network
         assert not [u for u in watcher.requests if is_external(u)]
         print(f"\nlive page: {json.dumps(result['timings'])}")
+    # the reader comes back: the worker reads the files from the Cache Storage, and the page
+    # starts it as it opens, before run is pressed
+    with open_page(context) as (page, watcher):
+        page.goto(base_url + "gallery/live/", wait_until="load")
+        page.wait_for_function("document.querySelector('#live-status').textContent.includes('ready')",
+                               timeout=LOAD_TIMEOUT_MS)
+        timings = page.evaluate("window.LiveGallery.timings")
+        assert timings["from_cache"] == 3 and timings["session_s"] > 0, timings
+        assert not [u for u in watcher.requests if re.search(r"\.(onnx-skeleton|f16|wasm)$", u)]
+        assert watcher.console_errors == []
 
 
 @pytest.mark.browser

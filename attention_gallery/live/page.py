@@ -65,10 +65,11 @@ def prepare(spec, cache_dir: Path, vendor_dir: Path, quiet: bool = False) -> Liv
         tokenizer = export.tokenizer_files(spec)
     except export.LiveUnavailable as exc:
         return LiveSite(markdown=unavailable_page(str(exc)), reason=str(exc))
-    names = {"model": f"{ASSET_DIR}/{spec.slug}-{facts['sha256'][:16]}.onnx",
+    names = {"model": f"{ASSET_DIR}/{spec.slug}-{facts['files']['model']['sha256'][:16]}.onnx-skeleton",
+             "weights": f"{ASSET_DIR}/{spec.slug}-{facts['files']['weights']['sha256'][:16]}.f16",
              "tokenizer": _named(tokenizer["tokenizer.json"], f"{spec.slug}-tokenizer"),
              "tokenizer_config": _named(tokenizer["tokenizer_config.json"], f"{spec.slug}-tokenizer_config")}
-    files = {names["model"]: graph, names["tokenizer"]: tokenizer["tokenizer.json"],
+    files = {names["model"]: graph["model"], names["weights"]: graph["weights"], names["tokenizer"]: tokenizer["tokenizer.json"],
              names["tokenizer_config"]: tokenizer["tokenizer_config.json"]}
     sizes = {key: files[site].stat().st_size for key, site in names.items()}
     for key, rel in RUNTIME.items():
@@ -76,6 +77,10 @@ def prepare(spec, cache_dir: Path, vendor_dir: Path, quiet: bool = False) -> Liv
         source = Path(vendor_dir) / rel
         sizes[key] = source.stat().st_size if source.is_file() else 0
     return LiveSite(markdown="", files=files, facts={**facts, "names": names, "sizes": sizes})
+
+
+# every file the page loads for its first run (the page itself aside)
+DOWNLOAD = ("model", "weights", "wasm", "tokenizer", "tokenizer_config", "mjs", "ort", "tokenizers")
 
 
 def _mb(n: int) -> str:
@@ -103,7 +108,8 @@ def settings(spec, site: LiveSite, urls: dict[str, str]) -> dict:
         "display": {"trained": spec.trained.display_name, "untrained": spec.untrained.display_name},
         "head_seed": spec.head_seed, "max_tokens": config.MAX_TOKENS,
         "special_ids": facts["special_ids"], "scale": config.ATTENTION_LEVELS,
-        "urls": urls, "sizes": facts["sizes"],
+        "urls": urls, "sizes": facts["sizes"], "download": list(DOWNLOAD),
+        "model": {"regions": facts["regions"], "bytes": facts["model_bytes"]},
         "methods": methods, "rollout_residual": REGISTRY["rollout"].residual,
         "deletion": {"ks": list(KS), "bins": list(BINS), "exact_limit": EXACT_LIMIT, "draws": LIVE_DRAWS,
                      "reading": READING, "removal": REMOVAL, "random_title": RANDOM_TITLE},
@@ -116,7 +122,7 @@ def page_markdown(spec, site: LiveSite, urls: dict[str, str]) -> str:
     """The page: what it does, the form, where results go, and its settings."""
     facts = site.facts
     sizes = facts["sizes"]
-    download = sum(sizes[k] for k in ("model", "wasm", "tokenizer", "tokenizer_config", "mjs", "ort", "tokenizers"))
+    download = sum(sizes[k] for k in DOWNLOAD)
     check = facts["check"]
     cfg = views.safe_json(settings(spec, site, urls))
     return f"""# Try your own sentence
@@ -157,7 +163,8 @@ your browser.
 * **The same views as a gallery page**, drawn by the same code: the side-by-side block
   (one head of both models, gained and lost, one set of controls), the model views,
   the head-change map (a cell opens the block on its head) and the token scores.
-* **Weights in float16** ({_mb(sizes['model'])} instead of twice that). Checked against
+* **Weights in float16** ({_mb(sizes['weights'])} instead of twice that; widened to
+  float32 in your browser, so every computation is in float32). Checked against
   PyTorch when the site was built, on {facts['check_sentences']} sentences: probabilities
   within {check['probs']:.1g}, attention weights within {check['attention']:.1g} (one
   level of the views' 256 is 0.004).

@@ -281,13 +281,16 @@
   /* ------------------------------------------------------------ the workers */
 
   function Pool() { this.workers = []; this.queue = []; }
-  Pool.prototype.add = function (init) {
+  /* a worker of its own files (live-worker.js); onBytes(n): n more bytes read */
+  Pool.prototype.add = function (onBytes) {
     var pool = this;
     return new Promise(function (resolve, reject) {
       var worker = new Worker(url("worker")), entry = { worker: worker, busy: null };
       worker.onmessage = function (event) {
         var msg = event.data;
-        if (msg.type === "ready") {
+        if (msg.type === "progress") {
+          if (onBytes) onBytes(msg.bytes);
+        } else if (msg.type === "ready") {
           pool.workers.push(entry);
           resolve(msg);
           pool.pump();
@@ -301,7 +304,8 @@
         }
       };
       worker.onerror = function (event) { reject(new Error(event.message || "the worker failed to start")); };
-      worker.postMessage({ type: "init", ort: url("ort"), mjs: url("mjs"), wasm: init.wasm, model: init.model });
+      worker.postMessage({ type: "init", ort: url("ort"), mjs: url("mjs"), cache: window.caches ? CACHE : null,
+                           urls: { wasm: url("wasm"), model: url("model"), weights: url("weights") }, layout: C.model });
     });
   };
   Pool.prototype.run = function (job) {
@@ -338,14 +342,16 @@
 
   /* The large files are kept in the Cache Storage (HTTP caches may refuse an entry of
      tens of MB); their names hold their content's hash, so an entry never goes stale,
-     and entries of older builds are dropped once this build's are in. */
+     and entries of older builds are dropped once this build's are in. The worker reads
+     the model, its weights and the WebAssembly itself (live-worker.js); the page reads
+     the tokenizer. */
   var CACHE = "attention-gallery-live";
-  var CACHED = ["model", "wasm", "tokenizer", "tokenizer_config"];
+  var CACHED = ["model", "weights", "wasm", "tokenizer", "tokenizer_config"];
   function cachedFetch(key) {
     if (!window.caches || CACHED.indexOf(key) < 0) return fetch(url(key));
     return caches.open(CACHE).then(function (cache) {
       return cache.match(url(key)).then(function (hit) {
-        if (hit) { timings.from_cache = (timings.from_cache || 0) + 1; return hit; }
+        if (hit) return hit;
         return fetch(url(key)).then(function (response) {
           if (response.ok) cache.put(url(key), response.clone()).catch(function (err) { console.warn("live: not cached", err); });
           return response;
@@ -363,24 +369,10 @@
     }).catch(function () {});
   }
 
-  function fetchBytes(key, onBytes) {
+  function fetchBytes(key, onBytes) {  /* the tokenizer's files (0.5 MB): in one piece */
     return cachedFetch(key).then(function (response) {
       if (!response.ok) throw new Error(C.urls[key] + ": HTTP " + response.status);
-      var reader = response.body.getReader(), chunks = [], size = 0;
-      function pump() {
-        return reader.read().then(function (step) {
-          if (step.done) {
-            var out = new Uint8Array(size), at = 0;
-            chunks.forEach(function (c) { out.set(c, at); at += c.length; });
-            return out.buffer;
-          }
-          chunks.push(step.value);
-          size += step.value.length;
-          onBytes(step.value.length);
-          return pump();
-        });
-      }
-      return pump();
+      return response.arrayBuffer().then(function (b) { onBytes(b.byteLength); return b; });
     });
   }
 
@@ -389,41 +381,46 @@
   function load() {
     if (loading) return loading;
     var start = performance.now(), total = 0, done = 0;
-    ["model", "wasm", "tokenizer", "tokenizer_config", "mjs", "ort", "tokenizers"].forEach(function (k) { total += C.sizes[k] || 0; });
+    C.download.forEach(function (k) { total += C.sizes[k] || 0; });
     bar.max = total;
     bar.value = 0;
     bar.hidden = false;
+    var started = false;  /* the bytes are in: the runtime is starting */
     function onBytes(n) {
       done += n;
       bar.value = done;
-      say("Loading the models and the runtime: " + mb(done) + " of " + mb(total) +
-          " (downloaded from this site once: your browser keeps them).");
+      if (!started) say("Loading the models and the runtime: " + mb(done) + " of " + mb(total) +
+                        " (downloaded from this site once: your browser keeps them).");
     }
     var text = function (key) { return fetchBytes(key, onBytes).then(function (b) { return JSON.parse(new TextDecoder().decode(b)); }); };
-    loading = Promise.all([fetchBytes("model", onBytes), fetchBytes("wasm", onBytes), text("tokenizer"), text("tokenizer_config"),
-                           import(url("tokenizers"))])
+    var pool = new Pool();
+    var worker = 0, workerTotal = (C.sizes.model || 0) + (C.sizes.weights || 0) + (C.sizes.wasm || 0);
+    loading = Promise.all([pool.add(function (n) {
+                             onBytes(n);
+                             worker += n;
+                             if (worker >= workerTotal && !started) {
+                               started = true;
+                               bar.hidden = true;
+                               say("Starting the runtime (a second or two)…");
+                             }
+                           }),
+                           text("tokenizer"), text("tokenizer_config"), import(url("tokenizers"))])
       .then(function (got) {
-        timings.download_s = (performance.now() - start) / 1000;
+        Object.assign(timings, got[0].timings);
+        timings.load_s = (performance.now() - start) / 1000;
         pruneCache();
         bar.hidden = true;
-        say("Starting the runtime (compiling WebAssembly, a second or two)…");
-        var tokenizer = new got[4].Tokenizer(got[2], got[3]);
-        var pool = new Pool(), init = { model: got[0], wasm: got[1] };
-        var t = performance.now();
-        return pool.add(init).then(function () {
-          timings.session_s = (performance.now() - t) / 1000;
-          timings.load_s = (performance.now() - start) / 1000;
-          /* a second worker for leave-one-out and the deletion test, where there is a second
-             core and the memory for a second session (about 200 MB); started once the first
-             sentence's predictions and views are out, so it does not slow them */
-          var cores = navigator.hardwareConcurrency || 1, memory = navigator.deviceMemory || 8, second = null;
-          function more() {
-            if (second === null && cores >= 2 && memory >= 4) {
-              second = pool.add(init).catch(function (err) { console.warn("live: second worker", err); });
-            }
+        var tokenizer = new got[3].Tokenizer(got[1], got[2]);
+        /* a second worker for leave-one-out and the deletion test, where there is a second
+           core and the memory for a second session (about 300 MB); started once the first
+           sentence's predictions and views are out, so it does not slow them */
+        var cores = navigator.hardwareConcurrency || 1, memory = navigator.deviceMemory || 8, second = null;
+        function more() {
+          if (second === null && cores >= 2 && memory >= 4) {
+            second = pool.add(null).catch(function (err) { console.warn("live: second worker", err); });
           }
-          return { tokenizer: tokenizer, pool: pool, more: more };
-        });
+        }
+        return { tokenizer: tokenizer, pool: pool, more: more };
       })
       .catch(function (err) {
         loading = null;
@@ -870,14 +867,14 @@
     if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); if (!button.disabled) run(); }
   });
   /* A reader who ran a sentence before has the files in the Cache Storage: start the
-     runtime (no download) as soon as they reach for the text box. */
-  box.addEventListener("focus", function () {
-    if (loading || !window.caches) return;
-    caches.open(CACHE).then(function (cache) { return cache.match(url("model")); }).then(function (hit) {
+     runtime as the page opens (no download), so it is ready, or nearly, when they press
+     run. A reader who never ran one downloads nothing before they press it. */
+  var shared = new URLSearchParams(location.search).get("text");
+  if (!shared && window.caches) {
+    caches.open(CACHE).then(function (cache) { return cache.match(url("weights")); }).then(function (hit) {
       if (hit && !loading) load().then(function () { if (!generation) say("The models are ready (from your browser's cache)."); },
                                        function () { say(""); });
     }).catch(function () {});
-  }, { once: true });
-  var shared = new URLSearchParams(location.search).get("text");
+  }
   if (shared) { box.value = shared; run(); }
 })();
