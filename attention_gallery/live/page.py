@@ -129,7 +129,7 @@ def page_markdown(spec, site: LiveSite, urls: dict[str, str]) -> str:
 
 Type a sentence and run it: both models of the gallery run **live, in your browser**,
 on your sentence, and this page shows what a gallery page shows (except Integrated
-Gradients, see below): the {views.esc(views.model_name('trained'))} and the
+Gradients, see below): the {views.esc(views.model_name('trained'))} and
 {views.esc(config.UNTRAINED_NAME)}, their predictions, their attention, what
 fine-tuning changed and which tokens drove the prediction. Nothing you type leaves
 your browser.
