@@ -389,12 +389,25 @@ def time_edit(rows, slug: str, mark: str, path: Path, base: str, proc) -> tuple[
     import html
 
     page, version = f"{base}gallery/{slug}/", watch_state(base)["version"]
+    # the server reads the output folder on every request: the page is served once the
+    # folder holds it, so that is what is polled (often, and without taking the watch
+    # process's time the way fetching the page twenty times a second would); then the
+    # page is fetched to check it is served
+    served_file = path.parent / "site" / "gallery" / slug / "index.html"
     start = time.perf_counter()
     write_set(rows, path)
-    until(lambda: html.escape(mark) in (fetch(page) or ""), 120, "edit served", proc, 0.05)
+    until(lambda: html.escape(mark) in _read(served_file), 120, "edit in the served folder", proc, 0.01)
     served = time.perf_counter() - start
+    until(lambda: html.escape(mark) in (fetch(page) or ""), 10, "edit served", proc, 0.05)
     until(lambda: watch_state(base)["version"] > version, 10, "state", proc)  # set just after the swap
     return served, watch_state(base)["last"]["kernel_seconds"][slug]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:  # not there (yet), or swapped away while read
+        return ""
 
 
 def until(check, timeout: float, what: str, proc, every: float = 0.2) -> None:

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from attention_gallery import config, record
-from attention_gallery.gallery import notebook
+from attention_gallery.gallery import download, notebook
 from attention_gallery.gallery.build import BuildError, build
 from attention_gallery.explain.methods import REGISTRY
 from attention_gallery.gallery.sentences import SentenceSetError
@@ -92,13 +92,21 @@ def test_cache_runs_only_what_changed(tiny_registry, tmp_path):
     assert sorted(first.executed) == ["one-good", "three-fine", "two-bad"]
     page = (tmp_path / "site" / "gallery" / "two-bad" / "index.html").read_bytes()
 
+    store = tmp_path / "cache" / download.STORE
+    made = {p.name: p.stat().st_mtime_ns for p in store.glob("*.ipynb")}
+    assert len(made) == 3  # each notebook's download, kept for the next build
+
     second = _build(tmp_path, sentences)
     assert second.executed == [] and len(second.cached) == 3
     assert (tmp_path / "site" / "gallery" / "two-bad" / "index.html").read_bytes() == page
+    assert {p.name: p.stat().st_mtime_ns for p in store.glob("*.ipynb")} == made  # none made again
+    assert (tmp_path / "site" / "gallery" / "downloads" / "two-bad.ipynb").read_bytes() in \
+        {p.read_bytes() for p in store.glob("*.ipynb")}
 
     changed = [THREE[0], ("two-bad", "A truly bad film", "negative"), THREE[2]]
     third = _build(tmp_path, write_sentences(tmp_path / "s.yaml", changed))
     assert third.executed == ["two-bad"]
+    assert len(list(store.glob("*.ipynb"))) == 4  # the changed sentence's download alone is made
     nb = nbformat.read(str(tmp_path / "cache" / "tiny" / next(
         p.name for p in (tmp_path / "cache" / "tiny").iterdir()
         if "A truly bad film" in p.read_text())), as_version=4)

@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 import yaml
 
@@ -77,11 +78,18 @@ def test_merged_search_index_replaces_the_rendered_pages_in_the_live_order():
 
 
 def test_only_changed_sentences_are_rendered_alone():
-    before = Published(("a", "b"), "t1", {"a": {"text": "x"}, "b": {"text": "y"}})
-    assert before.changed(["a", "b"], "t1", {"a": {"text": "x"}, "b": {"text": "z"}}) == ["b"]
-    assert before.changed(["a", "b"], "t1", {"a": {"text": "x"}, "b": {"text": "y"}}) == []
-    assert before.changed(["b", "a"], "t1", {"a": {"text": "x"}, "b": {"text": "y"}}) is None  # the nav changed
-    assert before.changed(["a", "b"], "t2", {"a": {"text": "x"}, "b": {"text": "y"}}) is None  # the template
+    entries = (("a", "", ""), ("b", "negation", "a"))
+    before = Published(entries, "t1", {"a": {"text": "x"}, "b": {"text": "y"}})
+    assert before.changed(entries, "t1", {"a": {"text": "x"}, "b": {"text": "z"}}) == ["b"]
+    assert before.changed(entries, "t1", {"a": {"text": "x"}, "b": {"text": "y"}}) == []
+    assert before.changed(entries[::-1], "t1", {"a": {"text": "x"}, "b": {"text": "y"}}) is None  # the nav changed
+    assert before.changed(entries, "t2", {"a": {"text": "x"}, "b": {"text": "y"}}) is None  # the template
+    # another group or contrast pair changes the overview's sections and the links
+    # between sentence pages, not one page: everything is rendered again
+    regrouped = (("a", "", ""), ("b", "double negation", "a"))
+    assert before.changed(regrouped, "t1", {"a": {"text": "x"}, "b": {"text": "y"}}) is None
+    uncontrasted = (("a", "", ""), ("b", "negation", ""))
+    assert before.changed(uncontrasted, "t1", {"a": {"text": "x"}, "b": {"text": "y"}}) is None
 
 
 def test_served_pages_carry_the_banner_only_while_the_source_is_broken():
@@ -188,6 +196,8 @@ def test_watch_follows_the_file_shows_a_banner_and_stops_cleanly(tiny_registry, 
         assert "A bad film" in get(base + "gallery/two-bad/")[1]
         kernels = _kernel_pids(proc.pid)
         assert kernels and all(_alive(k) for k in kernels)
+        helpers = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+        assert len(helpers) > len(kernels)  # the kernels and the worker making downloads
 
         # a second build into the same folder is refused while watch holds it
         other = subprocess.run([sys.executable, "scripts/build_gallery.py", "--sentences", str(sentences),
@@ -236,6 +246,11 @@ def test_watch_follows_the_file_shows_a_banner_and_stops_cleanly(tiny_registry, 
         write_set(sentences, [rows[0], ("two-bad", "A truly dreadful film, once more", "negative")])
         wait_for(lambda: "once more" in (page := get(base + "gallery/two-bad/")[1]) and serve.BANNER_ID not in page,
                  SERVED_WITHIN_S, "served again, without the banner")
+        # after many rebuilds in one process, still the full build's site
+        wait_for(lambda: (s := state()) and s["error"] is None and s["last"]["pages"] == "changed", 10, "the state")
+        build(sentences, "tiny", tmp_path / "full2", cache, quiet=True, progress=False)
+        for rel in files:
+            assert (site / rel).read_bytes() == (tmp_path / "full2" / rel).read_bytes(), rel
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
@@ -244,6 +259,7 @@ def test_watch_follows_the_file_shows_a_banner_and_stops_cleanly(tiny_registry, 
     assert "error: " in output and "Two Bad" in output and "Traceback" not in output
     assert "stopped" in output
     assert not any(_alive(k) for k in kernels)
+    wait_for(lambda: not any(_alive(p) for p in helpers), 10, "the worker process gone")
     assert not list(runs.root().glob(f"run-{proc.pid}-*"))
     assert not list(tmp_path.glob(".site.*"))  # no staging or old folder left
     assert get(base)[0] == 0  # nothing serves any more

@@ -187,6 +187,12 @@ def mkdocs_build(docs: Path, site_dir: Path, quiet=False, dirty=False) -> None:
     from mkdocs.exceptions import Abort, MkDocsException
 
     cfg = load_config(str(config.REPO_ROOT / "mkdocs.yml"), docs_dir=str(docs), site_dir=str(site_dir), strict=True)
+    # MkDocs keeps plugin objects for the process, and Material's search plugin carries
+    # the index of one dirty build into the next (meant for `mkdocs serve`, one page at
+    # a time): a dirty build here starts without it (incremental merges the index)
+    search = cfg.plugins.get("material/search") or cfg.plugins.get("search")
+    if search is not None and hasattr(search, "search_index_prev"):
+        search.search_index_prev = None
     level = logging.getLogger("mkdocs").level
     if quiet:
         logging.getLogger("mkdocs").setLevel(logging.WARNING)
@@ -273,7 +279,7 @@ def prepare_staging(plan) -> None:
     outdir.write_marker(plan.staging, "staging")
 
 
-def publish(plan, sentences, ex: Execution, pair, quiet=False, only=None) -> tuple[float, str]:
+def publish(plan, sentences, ex: Execution, pair, quiet=False, only=None, copied=False) -> tuple[float, str]:
     """Stage the docs of ``ex`` (:func:`execute_missing`) in ``plan.staging``
     (:func:`prepare_staging` made it), build the site there and swap it in; returns
     the seconds mkdocs took and which pages it rendered ("changed", or "all" and why).
@@ -281,13 +287,14 @@ def publish(plan, sentences, ex: Execution, pair, quiet=False, only=None) -> tup
     ``only``: the slugs whose notebooks changed since the site now in ``plan.out`` was
     built from the same sentences, template and docs: only their pages and the
     generated ones are rendered (:mod:`.incremental`, watch mode). Without it, or when
-    that cannot give the same site as a full build, everything is rendered."""
+    that cannot give the same site as a full build, everything is rendered.
+    ``copied``: ``plan.staging / "site"`` already holds a copy of the live site."""
     from . import incremental
 
     stage_docs(plan.staging / "docs", sentences, ex.notebooks, pair, plan.cache, ex.files)
     start = time.perf_counter()
     why = "all" if only is None else incremental.build_pages(
-        plan.staging / "docs", plan.staging / "site", plan.out, only, quiet=quiet)
+        plan.staging / "docs", plan.staging / "site", plan.out, only, quiet=quiet, copied=copied)
     if why:
         shutil.rmtree(plan.staging / "site", ignore_errors=True)
         mkdocs_build(plan.staging / "docs", plan.staging / "site", quiet=quiet)

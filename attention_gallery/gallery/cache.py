@@ -30,9 +30,10 @@ CACHE_FORMAT = 2
 # so changing them must not re-execute every sentence. Everything else counts.
 # (tests/test_never_destroy.py checks that no kernel-side module imports them.)
 SITE_ONLY = frozenset({
-    "gallery/assets.py", "gallery/build.py", "gallery/download.py", "gallery/figures.py", "gallery/offline.py",
-    "gallery/outdir.py", "gallery/pages.py", "gallery/plugin.py", "gallery/runs.py",
-    "gallery/teaching.py", "gallery/templates.py", "gallery/watch.py", "gallery/live.py",
+    "gallery/assets.py", "gallery/build.py", "gallery/download.py", "gallery/figures.py",
+    "gallery/incremental.py", "gallery/offline.py", "gallery/outdir.py", "gallery/pages.py", "gallery/plugin.py",
+    "gallery/runs.py", "gallery/serve.py", "gallery/teaching.py", "gallery/templates.py", "gallery/watch.py",
+    "gallery/worker.py",
 })
 SITE_ONLY_DIRS = ("theme/", "live/")  # live/: the live page (no notebook uses it)
 

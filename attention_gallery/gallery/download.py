@@ -14,7 +14,9 @@ that only the site's scripts fill. The download is a separate file made from it
 
 Weights come from the page's blob (one byte per weight), so the saved views show
 what the site shows, rounded to 1/255. Deterministic: the same notebook gives the
-same download byte for byte.
+same download byte for byte, so :func:`write_download` keeps each in the build's cache,
+keyed on the notebook's bytes and this module's own (a build makes only the downloads
+of notebooks it has not seen; making one costs about as much as rendering its page).
 """
 
 from __future__ import annotations
@@ -22,9 +24,14 @@ from __future__ import annotations
 import ast
 import base64
 import copy
+import hashlib
 import json
 import re
+import shutil
 import zlib
+from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -34,6 +41,7 @@ from .notebook import INJECTED_TAG, PARAMETERS_TAG, literal
 BLOB = re.compile(r'<script type="application/json" class="gallery-attention-data"[^>]*>(.*?)</script>', re.DOTALL)
 VIEW_CALL = re.compile(r"^page\.(model_view|head_view|compare)\(ex(?:, (.*))?\)$")
 DOWNLOADS = "downloads"  # gallery/downloads/<slug>.ipynb in the site
+STORE = ".downloads"  # in the build's cache: each download made once
 
 
 def _injected(nb) -> tuple[int | None, dict]:
@@ -93,10 +101,16 @@ def _bertviz_outputs(view: str, weights: np.ndarray, tokens: list[str], tag: str
     js_start = html.rindex('\n<script type="text/javascript">\n')
     require, body = html[:tag_end], html[tag_end:js_start]
     js = html[js_start:].removeprefix('\n<script type="text/javascript">\n').removesuffix("\n</script>\n")
-    return [nbformat.v4.new_output("display_data", data={"text/html": require, "text/plain": "<IPython.core.display.HTML object>"}),
-            nbformat.v4.new_output("display_data", data={"text/html": body, "text/plain": "<IPython.core.display.HTML object>"}),
-            nbformat.v4.new_output("display_data", data={"application/javascript": js,
-                                                         "text/plain": "<IPython.core.display.Javascript object>"})]
+    return [_display({"text/html": require, "text/plain": "<IPython.core.display.HTML object>"}),
+            _display({"text/html": body, "text/plain": "<IPython.core.display.HTML object>"}),
+            _display({"application/javascript": js, "text/plain": "<IPython.core.display.Javascript object>"})]
+
+
+def _display(data: dict) -> nbformat.NotebookNode:
+    """A ``display_data`` output, as ``nbformat.v4.new_output`` makes it but without
+    validating each one against the schema (a quarter of a download's time): the
+    whole notebook is validated once, when it is written."""
+    return nbformat.from_dict({"output_type": "display_data", "data": data, "metadata": {}})
 
 
 def standalone(nb: nbformat.NotebookNode, tokens: list[str], top_head: tuple[int, int]) -> nbformat.NotebookNode:
@@ -143,3 +157,45 @@ def standalone(nb: nbformat.NotebookNode, tokens: list[str], top_head: tuple[int
         cell.outputs = outputs
     nb.metadata["attention_gallery"] = {"download": "views saved as bertviz outputs; re-run with the project installed"}
     return nb
+
+
+@lru_cache(maxsize=1)
+def _maker() -> bytes:
+    """What decides a download besides its notebook: this module and bertviz."""
+    return hashlib.sha256(Path(__file__).read_bytes() + f"bertviz {version('bertviz')}".encode()).digest()
+
+
+def _entry(data: bytes, tokens: list[str], top_head: tuple[int, int], store: Path) -> Path:
+    key = hashlib.sha256(_maker() + json.dumps([tokens, list(top_head)]).encode() + data).hexdigest()[:32]
+    return Path(store) / f"{key}.ipynb"
+
+
+def entry_path(source: Path, tokens: list[str], top_head: tuple[int, int], store: Path) -> Path:
+    """Where ``store`` (a folder of the build's cache) keeps the download of the
+    executed notebook ``source``."""
+    return _entry(Path(source).read_bytes(), tokens, top_head, store)
+
+
+def make_entry(source: Path, tokens: list[str], top_head: tuple[int, int], store: Path) -> Path:
+    """The download of the executed notebook ``source`` in ``store``, made now unless
+    a build made it before."""
+    from .notebook import write
+
+    data = Path(source).read_bytes()
+    entry = _entry(data, tokens, top_head, store)
+    if not entry.is_file():
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+        write(standalone(nb, tokens, top_head), entry)
+    return entry
+
+
+def write_download(source: Path, tokens: list[str], top_head: tuple[int, int], target: Path, store: Path) -> None:
+    """Write the download of the executed notebook ``source`` to ``target``: from
+    ``store`` when a build made it before or watch mode's worker is making it
+    (:mod:`.worker`: waited for), else made now."""
+    from .worker import wait_for
+
+    wait_for(entry_path(source, tokens, top_head, store))
+    entry = make_entry(source, tokens, top_head, store)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(entry, target)

@@ -43,16 +43,19 @@ PAST = 1  # the modification time given to every unchanged source: older than an
 INDEX = Path("search") / "search_index.json"
 
 
-def build_pages(docs: Path, site: Path, live: Path, changed, quiet: bool = False) -> str | None:
+def build_pages(docs: Path, site: Path, live: Path, changed, quiet: bool = False,
+                copied: bool = False) -> str | None:
     """Build ``site`` from the staged ``docs``, rendering only the pages of the
     ``changed`` slugs and the generated ones, on a copy of the ``live`` site built from
-    the same sentences, template and docs. Returns None when done, else why it could
-    not be done exactly (``site`` is then to be built in full)."""
+    the same sentences, template and docs (``copied``: ``site`` is that copy already;
+    watch mode makes it while the kernels run). Returns None when done, else why it
+    could not be done exactly (``site`` is then to be built in full)."""
     from .build import mkdocs_build
 
     if not outdir.has_marker(live) or not (live / INDEX).is_file():
         return "no site built before"
-    shutil.copytree(live, site, symlinks=True)
+    if not copied:
+        shutil.copytree(live, site, symlinks=True)
     date_sources(docs, {f"gallery/{slug}.ipynb" for slug in changed})
     with theme_listed_once():
         mkdocs_build(docs, site, quiet=quiet, dirty=True)

@@ -207,7 +207,17 @@ def trim_css(sheets: dict[str, str], classes: set[str]) -> dict[str, str]:
     """Each stylesheet of ``sheets`` (name -> text) without the rules that cannot match
     a page using only ``classes`` (a selector naming another class), and without the
     custom properties that no kept rule of any of them uses. Conservative: anything
-    it does not understand is kept."""
+    it does not understand is kept. Remembered for the last few inputs (watch mode
+    trims the same sheets for the same classes after every save)."""
+    return dict(_trimmed(tuple(sorted(sheets.items())), frozenset(classes)))
+
+
+@functools.lru_cache(maxsize=4)
+def _trimmed(sheets: tuple, classes: frozenset) -> tuple:
+    return tuple(_trim_css(dict(sheets), classes).items())
+
+
+def _trim_css(sheets: dict[str, str], classes: frozenset) -> dict[str, str]:
 
     def selectors(prelude: str) -> str:
         kept = [sel for sel in _split_selectors(prelude)

@@ -8,12 +8,12 @@ to a site, inside MkDocs' own build, with no state outside the build:
   by the build beside the executed notebooks), lists the sentences in the nav under
   the gallery's entry (a set of more than ``NAV_SENTENCES_MAX`` is listed on the
   overview page only), points mkdocs-jupyter's render cache into the build's cache,
-  and shares nbconvert's compiled templates for this build;
+  and shares nbconvert's and the theme's compiled templates between the builds of a
+  process (first among the plugins, so Material's search plugin gets them too);
 * ``on_files``: reads each notebook's record and adds the generated pages (overview,
   model pair, set pages) and ``metrics.json``; drops the manifest from the site; adds
   the live page (``gallery/live/``) and the files it serves (the pair's graph, exported
   once into the build's cache, and its tokenizer: :mod:`attention_gallery.live`);
-* ``on_env``: shares the theme's compiled templates between the builds of a process;
 * ``on_page_content``: keeps notebook code cells out of the search index; gives each
   sentence page a link that opens the live page on its text;
 * ``on_post_page``: makes notebook pages light and offline (:mod:`.offline`);
@@ -37,18 +37,17 @@ from urllib.parse import quote
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, InclusionLevel
 from mkdocs.utils import get_relative_url
 
 from .. import config as settings
 from ..live import page as live
-from . import pages
-from .download import DOWNLOADS, standalone
+from . import download, pages
 from .figures import add_figures
 from .offline import OfflinePages, exclude_code_from_search
 from .teaching import CONTRAST_DIR
-from .templates import THEME_BYTECODE, shared_bytecode
+from .templates import shared_bytecode
 
 MANIFEST = "gallery.json"
 _SENTENCE_TEXT = re.compile(r'<p class="gallery-text" dir="auto">.*?</p>', re.DOTALL)
@@ -94,6 +93,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
     def on_startup(self, *, command, dirty):
         self.dirty = dirty
 
+    @event_priority(100)
     def on_config(self, config):
         self.stack = ExitStack()
         self.offline = OfflinePages()
@@ -172,12 +172,6 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         for site_path, source in site.files.items():
             files.append(File.generated(config, site_path, abs_src_path=str(source)))
 
-    def on_env(self, env, config, files):
-        """The theme's templates compiled once per process (watch mode builds again and
-        again; mkdocs makes a new environment every build)."""
-        env.bytecode_cache = THEME_BYTECODE
-        return env
-
     def on_page_content(self, html, page, config, files):
         links = self.links.get(page.file.src_uri, "")
         if links:  # under the sentence card: before the first section heading; at the end, how to run it
@@ -198,21 +192,18 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
 
     def on_post_build(self, config):
         self.offline.write(Path(config["site_dir"]), keep_existing=self.dirty)
-        self._write_downloads(Path(config["site_dir"]) / self.config.gallery_dir / DOWNLOADS)
+        self._write_downloads(Path(config["site_dir"]) / self.config.gallery_dir / download.DOWNLOADS)
 
     def _write_downloads(self, folder: Path) -> None:
-        """Each sentence's notebook as a reader downloads it (see :mod:`.download`);
-        one already newer than its notebook is kept (watch mode renders again and again)."""
-        import nbformat
-
-        from .notebook import write
-
+        """Each sentence's notebook as a reader downloads it (see :mod:`.download`),
+        made once per notebook and kept in the build's cache; one already newer than
+        its notebook is kept (watch mode renders again and again)."""
+        store = Path(self.manifest["cache"]) / download.STORE
         for r in self.records:
             source, target = self.dir / f"{r.slug}.ipynb", folder / f"{r.slug}.ipynb"
             if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
                 continue
-            nb = nbformat.read(str(source), as_version=4)
-            write(standalone(nb, r.tokens, tuple(r.top_heads[0][:2])), target)
+            download.write_download(source, r.tokens, tuple(r.top_heads[0][:2]), target, store)
         self.stack.close()
 
     def on_build_error(self, error):

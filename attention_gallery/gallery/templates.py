@@ -9,8 +9,9 @@ compiled again), and restores nbconvert as it was on the way out: no patch outli
 the build that installed it.
 
 :data:`THEME_BYTECODE` does the same for the site's theme (Material), whose
-environment mkdocs makes anew for every build: the gallery plugin hands it to each
-one, so a process that builds again and again (watch mode) compiles the theme once.
+environments mkdocs and Material's search plugin make anew for every build: inside
+the block each gets it, so a process that builds again and again (watch mode)
+compiles the theme once.
 """
 
 from __future__ import annotations
@@ -42,10 +43,15 @@ NBCONVERT_BYTECODE = SharedBytecode()  # kept by the process: watch mode renders
 @contextmanager
 def shared_bytecode():
     """Inside the block, every nbconvert exporter's environment uses the process's
-    :class:`SharedBytecode` (yielded): compiled once per process, however many builds."""
+    :class:`SharedBytecode` (yielded), and every environment of the theme uses
+    :data:`THEME_BYTECODE` (the build's own, and those Material's search plugin makes
+    to translate its settings, a tenth of a second each build): compiled once per
+    process, however many builds."""
+    from mkdocs.theme import Theme
     from nbconvert.exporters.templateexporter import TemplateExporter
 
     original = TemplateExporter.__dict__["_create_environment"]
+    original_theme = Theme.__dict__["get_env"]
     cache = NBCONVERT_BYTECODE
 
     def _create_environment(self):
@@ -53,8 +59,15 @@ def shared_bytecode():
         environment.bytecode_cache = cache
         return environment
 
+    def get_env(self):
+        environment = original_theme(self)
+        environment.bytecode_cache = THEME_BYTECODE
+        return environment
+
     TemplateExporter._create_environment = _create_environment
+    Theme.get_env = get_env
     try:
         yield cache
     finally:
         TemplateExporter._create_environment = original
+        Theme.get_env = original_theme

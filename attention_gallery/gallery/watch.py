@@ -27,9 +27,11 @@ package's code need a restart (the kernels hold the code they imported).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import shutil
 import sys
+import threading
 import time
 import traceback
 from contextlib import nullcontext
@@ -40,13 +42,15 @@ import nbformat
 
 from .. import config
 from ..pairs import get_pair
-from . import assets, notebook, outdir, runs
+from . import assets, download, notebook, outdir, runs
 from .build import execute_missing, prepare_staging, publish
 from .cache import NotebookCache
 from .errors import BuildError, BuildInterrupted
+from .records import read_record
 from .serve import WatchState, serving
+from .worker import Worker
 
-POLL_S = 0.1  # how often the watched files are looked at
+POLL_S = 0.05  # how often the watched files are looked at
 SETTLE_S = 0.05  # a save seen is read once it has not changed for this long (editors write in steps)
 
 
@@ -115,30 +119,53 @@ class SessionCache:
         self.memo = {k: v for k, v in self.memo.items() if k in keep}
 
 
+class _Copy(threading.Thread):
+    """Copies a folder in the background; :meth:`join` says whether it all went."""
+
+    def __init__(self, source: Path, target: Path):
+        super().__init__(daemon=True, name="copy-live-site")
+        self.source, self.target, self.ok = Path(source), Path(target), False
+        self.start()
+
+    def run(self) -> None:
+        try:
+            if outdir.has_marker(self.source):  # a site of ours (else the build starts afresh)
+                shutil.copytree(self.source, self.target, symlinks=True)
+                self.ok = True
+        except OSError:
+            shutil.rmtree(self.target, ignore_errors=True)  # the build copies it again
+
+    def join(self, timeout=None) -> bool:
+        super().join(timeout)
+        return self.ok
+
+
 @dataclass(frozen=True)
 class Published:
     """What the live site was built from: decides what the next rebuild renders."""
 
-    slugs: tuple
+    entries: tuple  # (slug, group, contrast) of each sentence, in order
     template: str  # hash of the template's bytes
     params: dict  # slug -> notebook parameters
 
-    def changed(self, slugs, template: str, params: dict):
+    def changed(self, entries, template: str, params: dict):
         """The slugs whose pages alone changed, or None when the site must be built whole
-        (other slugs or order, so another navigation; another template)."""
-        if tuple(slugs) != self.slugs or template != self.template:
+        (other slugs or order, so another navigation; other groups or contrast pairs,
+        so other links between pages; another template)."""
+        if tuple(entries) != self.entries or template != self.template:
             return None
-        return [s for s in slugs if params[s] != self.params[s]]
+        return [slug for slug, _, _ in entries if params[slug] != self.params[slug]]
 
 
 class Session:
     """One watch session: the output folder (locked, checked), the pair, the warm
     kernels and what the live site was built from."""
 
-    def __init__(self, plan, pair, tokenizer, sentences_path: Path, template: Path, pool, state: WatchState):
+    def __init__(self, plan, pair, tokenizer, sentences_path: Path, template: Path, pool, state: WatchState,
+                 worker: Worker | None = None):
         self.plan, self.pair, self.tokenizer = plan, pair, tokenizer
         self.sentences_path, self.template_path = Path(sentences_path), Path(template)
-        self.pool, self.state = pool, state
+        self.pool, self.state, self.worker = pool, state, worker
         self.caches: dict[str, SessionCache] = {}
         self.published: Published | None = None
         self.warm_params: dict | None = None
@@ -149,44 +176,75 @@ class Session:
             self.caches = {digest: SessionCache(NotebookCache(self.plan.cache, self.pair, template_nb))}
         return self.caches[digest], digest
 
-    def rebuild(self) -> dict | None:
+    def rebuild(self, rehearse: bool = False) -> dict | None:
         """Build what changed and publish it; returns the figures of what was done
         (None: nothing to do). A change that cannot be built raises the build's own
-        errors; the live site is then left as it was."""
+        errors; the live site is then left as it was.
+
+        ``rehearse``: with nothing changed, render the first sentence's page as if it
+        had, and publish the same site again: the first real edit then finds what a
+        rebuild of one page needs (listings, trimmed stylesheets, compiled templates)
+        ready, and costs what the later ones do."""
         from .sentences import load_sentences
 
+        if rehearse and self.published is None:
+            return None
         start = time.perf_counter()
         sentences = load_sentences(self.sentences_path, tokenizer=self.tokenizer)
         cache, digest = self._cache(notebook.read_template(self.template_path))
         params = {s.slug: notebook.parameters(s, self.pair.slug) for s in sentences}
+        entries = tuple((s.slug, s.group, s.contrast) for s in sentences)
         self.warm_params = params[sentences[0].slug]
-        ex = execute_missing(sentences, self.pair, cache, lambda n: nullcontext(self.pool), quiet=True,
-                             progress=False)
-        cache.keep_only(params.values())
-        slugs = [s.slug for s in sentences]
-        only = self.published.changed(slugs, digest, params) if self.published else None
-        if only == []:
+        only = self.published.changed(entries, digest, params) if self.published else None
+        if only == [] and rehearse:
+            only = [sentences[0].slug]
+        elif only == [] or rehearse:
             return None
         # checked again before every publish: a session lasts hours, and the folders
         # beside the output folder may have changed hands meanwhile
         self.plan = outdir.plan(self.plan.out, self.plan.cache, self.sentences_path, self.template_path)
         prepare_staging(self.plan)
+        copy = None
         try:
-            mkdocs_s, pages = publish(self.plan, sentences, ex, self.pair, quiet=True, only=only)
+            if only:  # the live site is copied while the kernels run (the dirty build starts from it)
+                copy = _Copy(self.plan.out, self.plan.staging / "site")
+            ex = execute_missing(sentences, self.pair, cache, lambda n: nullcontext(self.pool), quiet=True,
+                                 progress=False)
+            if self.worker is not None:  # the downloads, made beside the pages
+                for slug in ex.executed:
+                    record = read_record(ex.notebooks[slug], slug)
+                    self.worker.start(ex.files[slug], record.tokens, tuple(record.top_heads[0][:2]))
+            cache.keep_only(params.values())
+            copied = copy is not None and copy.join()
+            mkdocs_s, pages = publish(self.plan, sentences, ex, self.pair, quiet=True, only=only, copied=copied)
         finally:
+            if copy is not None:
+                copy.join()
             shutil.rmtree(self.plan.staging, ignore_errors=True)
-        self.published = Published(tuple(slugs), digest, params)
+        self.published = Published(entries, digest, params)
         return {"seconds": round(time.perf_counter() - start, 3), "mkdocs_seconds": round(mkdocs_s, 3),
                 "pages": pages, "executed": ex.executed,
                 "kernel_seconds": {slug: round(t.seconds, 3) for slug, t in ex.timings.items()}}
 
     def warm_up(self) -> None:
         """Load the models in every kernel that has not run a notebook yet, with a
-        throwaway run of the set's first sentence (the first edit then costs only
-        its own run)."""
-        if self.warm_params is not None:
-            template = next(iter(self.caches.values())).template
-            self.pool.warm_up(notebook.parameterize(template, self.warm_params, title=self.warm_params["title"]))
+        throwaway run of the set's first sentence, and meanwhile rehearse a rebuild
+        (see :meth:`rebuild`): the first edit then costs what the later ones do."""
+        if self.warm_params is None:
+            return
+        template = next(iter(self.caches.values())).template
+        kernels = threading.Thread(target=self.pool.warm_up, daemon=True, name="warm-up",
+                                   args=(notebook.parameterize(template, self.warm_params,
+                                                               title=self.warm_params["title"]),))
+        kernels.start()
+        try:
+            self.rebuild(rehearse=True)
+        except BuildInterrupted:
+            raise
+        except Exception:  # noqa: BLE001, S110  (the live site stays; a real edit reports any problem)
+            pass
+        finally:
+            kernels.join()
 
     def _failed(self, message: str) -> None:
         self.state.failed(message)
@@ -195,7 +253,15 @@ class Session:
              "their source; save again to retry)")
 
     def step(self) -> None:
-        """One rebuild, reported in the terminal and to the served pages."""
+        """One rebuild, reported in the terminal and to the served pages. The garbage
+        collector waits until the pages are out, not while a writer waits for them."""
+        gc.disable()
+        try:
+            self._step()
+        finally:
+            gc.enable()
+
+    def _step(self) -> None:
         from .assets import AssetError
         from .sentences import SentenceSetError
 
@@ -243,10 +309,15 @@ def watch(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.
         state = WatchState()
         with serving(plan.out, state, port) as url:
             _say(f"serving {plan.out} at {url} (Ctrl-C stops); starting the kernels ...")
-            with runs.Run() as run, KernelPool(max(1, jobs or os.cpu_count() or 1), run) as pool:
-                session = Session(plan, pair, tokenizer, sentences_path, template, pool, state)
+            with runs.Run() as run, KernelPool(max(1, jobs or os.cpu_count() or 1), run) as pool, \
+                    Worker(plan.cache / download.STORE) as worker:
+                session = Session(plan, pair, tokenizer, sentences_path, template, pool, state, worker)
                 session.step()
                 session.warm_up()
+                # what is loaded now (libraries, templates, the session's notebooks) stays:
+                # the collector need not walk it again in every rebuild
+                gc.collect()
+                gc.freeze()
                 state.warm()
                 _say(f"watching {sentences_path} and {template}: save either to rebuild")
                 watcher = Watcher([sentences_path, template])

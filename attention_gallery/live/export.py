@@ -321,8 +321,29 @@ def check_graph(skeleton: Path, weights: Path, regions, pair, sentences=CHECK_SE
 # --------------------------------------------------------------------------- cache
 
 
+_KEYS: dict[tuple, str] = {}  # (pair, files' sizes and times) -> graph_key: a build hashes the weights once
+
+
+def _stamp(source) -> tuple:
+    folder = None if source.hub else source.local_dir()
+    if folder is None or not folder.is_dir():
+        return (repr(source),)
+    return tuple((p.as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.rglob("*"))
+                 if p.is_file())
+
+
 def graph_key(spec) -> str:
-    """What decides the graph: this file, the pair, its weights, the library versions."""
+    """What decides the graph: this file, the pair, its weights, the library versions
+    (remembered by the process while no weight file changes size or time: watch mode
+    asks after every save)."""
+    stamp = (json.dumps(dataclasses.asdict(spec), sort_keys=True, default=str), _stamp(spec.untrained),
+             _stamp(spec.trained))
+    if stamp not in _KEYS:
+        _KEYS[stamp] = _graph_key(spec)
+    return _KEYS[stamp]
+
+
+def _graph_key(spec) -> str:
     from ..gallery.cache import weights_fingerprint
 
     h = hashlib.sha256()

@@ -1,0 +1,75 @@
+"""Watch mode's second process: a changed notebook's download, made beside the build.
+
+After a save, the kernel runs the changed sentence and the build renders its pages,
+one after the other, on one core; the machine's other core waits. The notebook's
+download (:mod:`.download`: bertviz's own views saved into the notebook, about a
+fifth of a page rebuild) depends on nothing but the executed notebook, so a
+:class:`Worker` (a process of its own, started with the watch) makes it as soon as
+the kernel is done, into the build's cache, while the build renders the pages.
+
+The build waits for a download still being made (:func:`wait_for`) rather than make
+it a second time; one that failed is made by the build as usual. The cache is keyed
+on the notebook's bytes, so a download made here is the one the build would make.
+
+(Rendering the notebook's page body here as well, into mkdocs-jupyter's cache, was
+measured and left out: the build reaches that page about as soon as the kernel is
+done, so it only waited for the worker instead of rendering it itself.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PENDING: dict[Path, object] = {}  # a cache file being made -> the Future making it
+
+
+def wait_for(path: Path) -> None:
+    """Wait until the worker is done making ``path`` (if it is making it)."""
+    pending = _PENDING.pop(Path(path), None)
+    if pending is not None:
+        try:
+            pending.result()
+        except Exception:  # noqa: BLE001, S110  (the build makes it itself; a real problem shows there)
+            pass
+
+
+def _preload() -> None:
+    import bertviz  # noqa: F401
+    import torch  # noqa: F401
+
+
+def _started() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the watch, which shuts this down
+
+
+class Worker:
+    """The second process (a context manager), making downloads into ``store`` (a
+    folder of the build's cache). It starts importing what it needs at once."""
+
+    def __init__(self, store: Path):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.store = Path(store)
+        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_started)
+        self.pool.submit(_preload)
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _PENDING.clear()
+        self.pool.shutdown(wait=True, cancel_futures=True)  # the one download under way, at most
+
+    def start(self, notebook: Path, tokens: list[str], top_head: tuple[int, int]) -> None:
+        """Make the download of the executed ``notebook`` (its record's ``tokens`` and
+        most changed head)."""
+        from . import download
+
+        entry = download.entry_path(notebook, tokens, top_head, self.store)
+        if not entry.exists() and entry not in _PENDING:
+            _PENDING[entry] = self.pool.submit(download.make_entry, Path(notebook), tokens, tuple(top_head),
+                                               self.store)
