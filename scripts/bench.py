@@ -534,7 +534,8 @@ through the times the notebooks finished. None of it is the difference of two bu
 totals, which a few seconds of noise in either once turned into 0.03 s a sentence.
 
 `make watch` keeps the kernels warm and serves the site; the rows on it time a saved
-edit of one sentence until its page is served with the new text, against a target of
+edit of one sentence until its page is served with the new text (the folder the
+server reads on every request holds it; then fetched to check), against a target of
 3 s, or that sentence's kernel time + 1 s when longer.
 
 {markdown(table)}
@@ -555,15 +556,21 @@ edit of one sentence until its page is served with the new text, against a targe
   one batch, however many rankings share it.
 * **Templates compiled once.** nbconvert makes a new Jinja environment for every
   notebook page, which compiled its templates again each time (about half of a
-  page's rendering); the build's MkDocs hook gives them one shared bytecode cache.
+  page's rendering); the build's MkDocs hook gives them, the theme's and those of
+  Material's search plugin one shared bytecode cache for the process.
 * **Only what changed, while writing.** `make watch` loads the models once, reads
   the cache into memory, and after a save renders only the changed sentences' pages
   and the generated ones (MkDocs' dirty build on a copy of the live site, the search
   index and shared stylesheets put right): the same site a full build gives, byte
-  for byte, in a fraction of its time.
+  for byte, in a fraction of its time. What can run beside the kernel does: the live
+  site is copied while the kernel runs, and the changed sentence's download is made
+  by a second process while the pages render; a rebuild is rehearsed at the start,
+  and the garbage collector waits until the pages are out.
 * **A cache of executed notebooks**, keyed on the sentence, the pair, the template and
-  the code and model version: an unchanged sentence is never executed again, and
-  mkdocs-jupyter's own cache skips re-rendering unchanged notebooks.
+  the code and model version: an unchanged sentence is never executed again,
+  mkdocs-jupyter's own cache skips re-rendering unchanged notebooks, and each
+  notebook's download (bertviz's views saved into it, about as costly as its page) is
+  made once and kept.
 * **Light pages.** Attention weights are stored once per page in 256 levels, one
   byte each, deflated and base64-encoded (a browser draws a line's opacity with 8 bits
   anyway), and shared by the six views, which the site's own small script draws on

@@ -243,7 +243,9 @@ def test_watch_follows_the_file_shows_a_banner_and_stops_cleanly(tiny_registry, 
         assert "film, refused" not in (site / "gallery/two-bad/index.html").read_text()
         (staging / "notes.txt").unlink()
         staging.rmdir()
-        write_set(sentences, [rows[0], ("two-bad", "A truly dreadful film, once more", "negative")])
+        # (both sentences this time: the first is the one "How to read the views" draws)
+        write_set(sentences, [("one-good", "A good film, I mean it", "positive"),
+                              ("two-bad", "A truly dreadful film, once more", "negative")])
         wait_for(lambda: "once more" in (page := get(base + "gallery/two-bad/")[1]) and serve.BANNER_ID not in page,
                  SERVED_WITHIN_S, "served again, without the banner")
         # after many rebuilds in one process, still the full build's site

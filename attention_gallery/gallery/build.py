@@ -279,7 +279,8 @@ def prepare_staging(plan) -> None:
     outdir.write_marker(plan.staging, "staging")
 
 
-def publish(plan, sentences, ex: Execution, pair, quiet=False, only=None, copied=False) -> tuple[float, str]:
+def publish(plan, sentences, ex: Execution, pair, quiet=False, only=None, copied=False,
+            generated_before=None) -> tuple[float, str]:
     """Stage the docs of ``ex`` (:func:`execute_missing`) in ``plan.staging``
     (:func:`prepare_staging` made it), build the site there and swap it in; returns
     the seconds mkdocs took and which pages it rendered ("changed", or "all" and why).
@@ -288,13 +289,15 @@ def publish(plan, sentences, ex: Execution, pair, quiet=False, only=None, copied
     built from the same sentences, template and docs: only their pages and the
     generated ones are rendered (:mod:`.incremental`, watch mode). Without it, or when
     that cannot give the same site as a full build, everything is rendered.
-    ``copied``: ``plan.staging / "site"`` already holds a copy of the live site."""
+    ``copied``: ``plan.staging / "site"`` already holds a copy of the live site;
+    ``generated_before``: the generated files' sources it was built from."""
     from . import incremental
 
     stage_docs(plan.staging / "docs", sentences, ex.notebooks, pair, plan.cache, ex.files)
     start = time.perf_counter()
     why = "all" if only is None else incremental.build_pages(
-        plan.staging / "docs", plan.staging / "site", plan.out, only, quiet=quiet, copied=copied)
+        plan.staging / "docs", plan.staging / "site", plan.out, only, quiet=quiet, copied=copied,
+        generated_before=generated_before)
     if why:
         shutil.rmtree(plan.staging / "site", ignore_errors=True)
         mkdocs_build(plan.staging / "docs", plan.staging / "site", quiet=quiet)

@@ -60,6 +60,13 @@ def _sentence(gallery: Path):
     return None
 
 
+def may_show(slugs, changed) -> bool:
+    """Whether the figures may show one of the ``changed`` sentences of a set of
+    ``slugs`` (without reading any notebook: the preferred one, when the set has it;
+    else any, to be safe)."""
+    return PREFERRED in changed if PREFERRED in slugs else bool(changed)
+
+
 def add_figures(html_text: str, src_uri: str, gallery: Path) -> str:
     """``html_text`` of the page ``src_uri`` with its figures given a sentence of ``gallery``
     (the built gallery's notebooks); any other page unchanged."""

@@ -4,7 +4,9 @@ Watch mode (:mod:`.watch`) rebuilds after every save; a full ``mkdocs build`` re
 every page of the set (seconds, and more with every sentence). When only some
 sentences' notebooks changed (same slugs in the same order, same template and docs:
 the navigation is the same), the pages that can differ are those sentences' pages,
-the generated pages (overview, pair, set figures, ``metrics.json``: always rendered),
+"How to read the views" when its figures show one of them (:mod:`.figures`), the
+generated pages (overview, pair, set figures, ``metrics.json``: rendered unless their
+source is the one the live site was built from, :func:`generated`),
 the search index, and the theme's own pages (404, sitemap: always rendered).
 
 :func:`build_pages` starts from a copy of the live site and runs mkdocs' ``--dirty``
@@ -30,13 +32,14 @@ of watch mode.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import outdir
+from . import figures, outdir
 from .offline import ASSET_DIR, classes_in
 
 PAST = 1  # the modification time given to every unchanged source: older than any page
@@ -44,20 +47,27 @@ INDEX = Path("search") / "search_index.json"
 
 
 def build_pages(docs: Path, site: Path, live: Path, changed, quiet: bool = False,
-                copied: bool = False) -> str | None:
+                copied: bool = False, generated_before: dict | None = None) -> str | None:
     """Build ``site`` from the staged ``docs``, rendering only the pages of the
     ``changed`` slugs and the generated ones, on a copy of the ``live`` site built from
     the same sentences, template and docs (``copied``: ``site`` is that copy already;
-    watch mode makes it while the kernels run). Returns None when done, else why it
-    could not be done exactly (``site`` is then to be built in full)."""
+    watch mode makes it while the kernels run). ``generated_before``: the generated
+    files' sources the live site was built from (:func:`generated_sources` after that
+    build); one whose source is the same is left as the live site has it. Returns None
+    when done, else why it could not be done exactly (``site`` is then to be built in
+    full)."""
     from .build import mkdocs_build
 
     if not outdir.has_marker(live) or not (live / INDEX).is_file():
         return "no site built before"
     if not copied:
         shutil.copytree(live, site, symlinks=True)
-    date_sources(docs, {f"gallery/{slug}.ipynb" for slug in changed})
-    with theme_listed_once():
+    sources = {f"gallery/{slug}.ipynb" for slug in changed}
+    slugs = [p.stem for p in (docs / "gallery").glob("*.ipynb")]
+    if figures.may_show(slugs, changed):  # "How to read the views" draws a gallery sentence
+        sources.add(figures.PAGE)
+    date_sources(docs, sources)
+    with theme_listed_once(), _live_sources(generated_before or {}):
         mkdocs_build(docs, site, quiet=quiet, dirty=True)
     merged = merge_search_index((live / INDEX).read_text(encoding="utf-8"),
                                 (site / INDEX).read_text(encoding="utf-8"))
@@ -68,6 +78,40 @@ def build_pages(docs: Path, site: Path, live: Path, changed, quiet: bool = False
         return why
     (site / INDEX).write_text(merged, encoding="utf-8")
     return None
+
+
+_MADE: dict[str, str] = {}  # generated file -> hash of its source, in this process's last build
+_LIVE: dict[str, str] = {}  # the same, of the live site, during a dirty build on it
+
+
+def new_build() -> None:
+    """A build starts (the gallery plugin's ``on_config``)."""
+    _MADE.clear()
+
+
+def generated(file):
+    """The gallery plugin adds ``file`` (made from a string): its source is noted, and
+    in a dirty build on a live site built from the same source it is left as it is
+    (not rendered, not written: the copy of the live site has it)."""
+    digest = hashlib.sha256(file.content_bytes).hexdigest()
+    _MADE[file.src_uri] = digest
+    if _LIVE.get(file.src_uri) == digest:
+        file.is_modified = lambda: False
+    return file
+
+
+def generated_sources() -> dict[str, str]:
+    """What :func:`generated` noted in this process's last build."""
+    return dict(_MADE)
+
+
+@contextmanager
+def _live_sources(sources: dict[str, str]):
+    _LIVE.update(sources)
+    try:
+        yield
+    finally:
+        _LIVE.clear()
 
 
 _LISTED: dict[tuple, list] = {}  # (theme folders, theme templates) -> the theme's static files

@@ -11,7 +11,9 @@ to a site, inside MkDocs' own build, with no state outside the build:
   and shares nbconvert's and the theme's compiled templates between the builds of a
   process (first among the plugins, so Material's search plugin gets them too);
 * ``on_files``: reads each notebook's record and adds the generated pages (overview,
-  model pair, set pages) and ``metrics.json``; drops the manifest from the site; adds
+  model pair, set pages) and ``metrics.json`` (in watch mode's dirty builds, one whose
+  source is the live site's is left as it is: :func:`.incremental.generated`); drops
+  the manifest from the site; adds
   the live page (``gallery/live/``) and the files it serves (the pair's graph, exported
   once into the build's cache, and its tokenizer: :mod:`attention_gallery.live`);
 * ``on_page_content``: keeps notebook code cells out of the search index; gives each
@@ -43,7 +45,7 @@ from mkdocs.utils import get_relative_url
 
 from .. import config as settings
 from ..live import page as live
-from . import download, pages
+from . import download, incremental, pages
 from .figures import add_figures
 from .offline import OfflinePages, exclude_code_from_search
 from .teaching import CONTRAST_DIR
@@ -95,6 +97,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
 
     @event_priority(100)
     def on_config(self, config):
+        incremental.new_build()
         self.stack = ExitStack()
         self.offline = OfflinePages()
         self.dir = Path(config["docs_dir"]) / self.config.gallery_dir
@@ -126,11 +129,11 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         generated = pages.generate(self.manifest["pair"], records, self.manifest["sentences"])
         self.links = self._sentence_links(records)
         for name, text in generated.items():
-            file = File.generated(config, f"{self.config.gallery_dir}/{name}.md", content=text)
+            file = incremental.generated(File.generated(config, f"{self.config.gallery_dir}/{name}.md", content=text))
             if name.startswith(f"{CONTRAST_DIR}/"):  # reached from their sentences and the lesson
                 file.inclusion = InclusionLevel.NOT_IN_NAV
             files.append(file)
-        files.append(File.generated(config, "metrics.json", content=pages.metrics_json(records)))
+        files.append(incremental.generated(File.generated(config, "metrics.json", content=pages.metrics_json(records))))
         self.add_live(files, config, records)
         if not self.listed:  # pages left out of the nav on purpose are not "omitted files"
             for s in self.manifest["sentences"]:
@@ -168,7 +171,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
             urls = {key: get_relative_url(path, self.live_url)
                     for key, path in {**site.facts["names"], **live.SCRIPTS}.items()}
             site.markdown = live.page_markdown(spec, site, urls)
-        files.append(File.generated(config, page_path, content=site.markdown))
+        files.append(incremental.generated(File.generated(config, page_path, content=site.markdown)))
         for site_path, source in site.files.items():
             files.append(File.generated(config, site_path, abs_src_path=str(source)))
 

@@ -35,14 +35,14 @@ import threading
 import time
 import traceback
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
 from .. import config
 from ..pairs import get_pair
-from . import assets, download, notebook, outdir, runs
+from . import assets, download, incremental, notebook, outdir, runs
 from .build import execute_missing, prepare_staging, publish
 from .cache import NotebookCache
 from .errors import BuildError, BuildInterrupted
@@ -147,6 +147,7 @@ class Published:
     entries: tuple  # (slug, group, contrast) of each sentence, in order
     template: str  # hash of the template's bytes
     params: dict  # slug -> notebook parameters
+    generated: dict = field(default_factory=dict)  # generated file -> hash of its source
 
     def changed(self, entries, template: str, params: dict):
         """The slugs whose pages alone changed, or None when the site must be built whole
@@ -216,12 +217,14 @@ class Session:
                     self.worker.start(ex.files[slug], record.tokens, tuple(record.top_heads[0][:2]))
             cache.keep_only(params.values())
             copied = copy is not None and copy.join()
-            mkdocs_s, pages = publish(self.plan, sentences, ex, self.pair, quiet=True, only=only, copied=copied)
+            mkdocs_s, pages = publish(self.plan, sentences, ex, self.pair, quiet=True, only=only, copied=copied,
+                                      generated_before=self.published.generated if self.published else None)
+            generated = incremental.generated_sources()
         finally:
             if copy is not None:
                 copy.join()
             shutil.rmtree(self.plan.staging, ignore_errors=True)
-        self.published = Published(entries, digest, params)
+        self.published = Published(entries, digest, params, generated)
         return {"seconds": round(time.perf_counter() - start, 3), "mkdocs_seconds": round(mkdocs_s, 3),
                 "pages": pages, "executed": ex.executed,
                 "kernel_seconds": {slug: round(t.seconds, 3) for slug, t in ex.timings.items()}}
