@@ -176,17 +176,21 @@ def entry_path(source: Path, tokens: list[str], top_head: tuple[int, int], store
     return _entry(Path(source).read_bytes(), tokens, top_head, store)
 
 
-def make_entry(source: Path, tokens: list[str], top_head: tuple[int, int], store: Path) -> Path:
-    """The download of the executed notebook ``source`` in ``store``, made now unless
-    a build made it before."""
+def _made(data: bytes, entry: Path, tokens: list[str], top_head: tuple[int, int]) -> Path:
+    """``entry``, the download of the notebook ``data``, made now unless it is there."""
     from .notebook import write
 
-    data = Path(source).read_bytes()
-    entry = _entry(data, tokens, top_head, store)
     if not entry.is_file():
         nb = nbformat.reads(data.decode("utf-8"), as_version=4)
         write(standalone(nb, tokens, top_head), entry)
     return entry
+
+
+def make_entry(source: Path, tokens: list[str], top_head: tuple[int, int], store: Path) -> Path:
+    """The download of the executed notebook ``source`` in ``store``, made now unless
+    a build made it before."""
+    data = Path(source).read_bytes()
+    return _made(data, _entry(data, tokens, top_head, store), tokens, top_head)
 
 
 def write_download(source: Path, tokens: list[str], top_head: tuple[int, int], target: Path, store: Path) -> None:
@@ -195,7 +199,9 @@ def write_download(source: Path, tokens: list[str], top_head: tuple[int, int], t
     (:mod:`.worker`: waited for), else made now."""
     from .worker import wait_for
 
-    wait_for(entry_path(source, tokens, top_head, store))
-    entry = make_entry(source, tokens, top_head, store)
+    data = Path(source).read_bytes()
+    entry = _entry(data, tokens, top_head, store)
+    wait_for(entry)
+    _made(data, entry, tokens, top_head)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(entry, target)
