@@ -158,7 +158,7 @@ def stage_docs(stage: Path, sentences, notebooks, pair, cache_dir: Path, files: 
             shutil.copyfile((files or {})[s.slug], gallery / f"{s.slug}.ipynb")
         except (KeyError, OSError):  # no entry (or it went): write the notebook itself
             notebook.write(notebooks[s.slug], gallery / f"{s.slug}.ipynb")
-    write_manifest(gallery, pair.slug, [{"slug": s.slug, "title": notebook.title_of(s.slug), "group": s.group,
+    write_manifest(gallery, pair.slug, [{"slug": s.slug, "title": notebook.title_of(s.text), "group": s.group,
                                          "contrast": s.contrast} for s in sentences], cache_dir)
 
 

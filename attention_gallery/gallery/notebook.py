@@ -7,6 +7,7 @@ import ast
 import copy
 import os
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -18,16 +19,74 @@ INJECTED_TAG = "injected-parameters"  # papermill's convention
 TITLE_TAG = "gallery-title"
 
 
-def title_of(slug: str) -> str:
-    """A sentence page's title: its slug in words ("not-bad-at-all" -> "Not bad at all")."""
-    return slug.replace("-", " ").capitalize()
+TITLE_WIDTH = 40  # a sentence page's title: its text shortened to about this many columns
+ELLIPSIS = "\u2026"
+# what may not end a shortened title before its ellipsis: connector, dash, "other"
+# and opening punctuation (a closing bracket or quote stays with its word)
+_TRAILING = ("Pc", "Pd", "Po", "Ps", "Pi")
+
+
+def _width(char: str) -> int:
+    """Columns ``char`` takes: 2 for wide East Asian characters, 0 for marks."""
+    if unicodedata.category(char).startswith("M") or char in "\u200d\ufe0e\ufe0f":
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def _joins(text: str, i: int) -> bool:
+    """Whether ``text[i]`` belongs to the character before it (a mark, a joiner, a
+    variation selector or skin tone, or what follows a joiner): no cut between them."""
+    c = text[i]
+    return (unicodedata.category(c).startswith("M") or c in "\u200d\ufe0e\ufe0f"
+            or "\U0001f3fb" <= c <= "\U0001f3ff" or text[i - 1] == "\u200d")
+
+
+def title_of(text: str, width: int = TITLE_WIDTH) -> str:
+    """A sentence page's title: the sentence's own text, its spaces collapsed, cut at
+    the last word boundary within ``width`` columns (a wide character counts two)
+    and ended with "…" when cut, without the punctuation the cut left before it;
+    the first letter stays as written. A first word longer than ``width`` is cut
+    inside the word (never inside a character and its marks).
+
+    >>> title_of("The movie was not bad at all, highly recommend")
+    'The movie was not bad at all, highly…'
+    """
+    words = " ".join(str(text).split())
+    if sum(map(_width, words)) <= width:
+        return words
+    used, end = 0, 0
+    for i, char in enumerate(words):
+        used += _width(char)
+        if used > width:
+            break
+        end = i + 1
+    while 0 < end < len(words) and _joins(words, end):
+        end -= 1  # back off to a whole character
+    cut = words[:end]
+    if end < len(words) and words[end] != " " and " " in cut:
+        cut = cut[:cut.rindex(" ")]  # the last whole word
+    cut = cut.rstrip()
+    while cut and unicodedata.category(cut[-1]) in _TRAILING:
+        cut = cut[:-1].rstrip()
+    return (cut or words[:max(end, 1)]) + ELLIPSIS
+
+
+def markdown_title(title: str) -> str:
+    """``title`` as the text of a Markdown heading that every renderer of the page
+    reads as that text (nbconvert's mistune, Python-Markdown for the page's title and
+    table of contents): ASCII punctuation other than , ' " ? ; as numeric character
+    references, so no text can become emphasis, a link, math, markup or a closing
+    ``#``; the title stays HTML-safe wherever MkDocs uses it unescaped."""
+    safe = set(",'\"?; ")
+    return "".join(f"&#{ord(c)};" if c.isascii() and not c.isalnum() and c not in safe else c
+                   for c in title)
 
 
 def parameters(sentence, pair_slug: str) -> dict:
     """The notebook parameters of ``sentence`` in a gallery build: the one place that
     lists what a page is made from (the cache key hashes exactly these)."""
     return {"text": sentence.text, "label": sentence.label, "note": sentence.note, "pair": pair_slug,
-            "slug": sentence.slug, "title": title_of(sentence.slug), "mode": "gallery"}
+            "slug": sentence.slug, "title": title_of(sentence.text), "mode": "gallery"}
 
 
 def read_template(path: Path = config.TEMPLATE) -> nbformat.NotebookNode:
@@ -77,7 +136,7 @@ def parameterize(template: nbformat.NotebookNode, params: dict, title: str | Non
         for cell in nb.cells:
             if TITLE_TAG in cell.metadata.get("tags", []):
                 rest = cell.source.split("\n", 1)[1] if "\n" in cell.source else ""
-                cell.source = f"# {title}\n" + rest
+                cell.source = f"# {markdown_title(title)}\n" + rest
     return nb
 
 

@@ -108,7 +108,8 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         overview = f"{self.config.gallery_dir}/index.md"
         if config["nav"]:
             lesson = {"A guided lesson": f"{self.config.gallery_dir}/lesson.md"}
-            listed = [{s["title"]: f"{self.config.gallery_dir}/{s['slug']}.ipynb"} for s in sentences]
+            # a title is the sentence's own text, and MkDocs writes nav titles unescaped
+            listed = [{escape(s["title"]): f"{self.config.gallery_dir}/{s['slug']}.ipynb"} for s in sentences]
             config["nav"] = [
                 {self.config.nav_title: [{"Overview": overview}, lesson] + (listed if self.listed else [])}
                 if item == {self.config.nav_title: overview} else item
