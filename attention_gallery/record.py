@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MIME = "application/vnd.attention-gallery.record+json"
 RANDOM = "random"  # the random baseline's key beside the methods in ``faithfulness``
 
@@ -42,13 +42,21 @@ class Deletion(_Strict):
     aopc_comprehensiveness: float  # ERASER's bins (1, 5, 10, 20, 50% of the tokens)
     aopc_sufficiency: float
     tau_loo: float  # Kendall's tau against leave-one-out (0 for the random ranking)
+    # the same four figures on the target's log-odds (claims decide on them where
+    # no variant moves p by claims' min_move_p)
+    comprehensiveness_logodds: float
+    sufficiency_logodds: float
+    aopc_comprehensiveness_logodds: float
+    aopc_sufficiency_logodds: float
+    removed_p: list[float]  # p(target) with the top k removed, k = 1, 2, 3 (capped)
+    kept_p: list[float]  # p(target) with only the top k kept (random: expectations)
 
 
 class RandomInfo(_Strict):
     """How the random ranking's expectation was obtained for one model."""
 
     mode: str  # "exact" or "sampled:N"
-    se: dict[str, float]  # standard error of each figure (0 where exact)
+    se: dict[str, float]  # standard error of each figure, log-odds too (0 where exact)
 
 
 class Faithfulness(_Strict):
@@ -93,15 +101,27 @@ class Scores(_Strict):
 
 
 class NoticePoint(_Strict):
-    """One thing "What to notice" says (see ``explain.notice``)."""
+    """One thing "What to notice" says: a claim (see ``claims``, ``explain.notice``)."""
 
     kind: str  # verdict, head, tokens, untrained
     text: str
     head: tuple[int, int] | None  # (layer, head) the point is about, 0-based
+    rule: str  # the rule in rules.json that decided it
+    outcome: str  # what the rule said (chooses the wording)
+    numbers: dict  # the numbers the statement cites
+
+
+class Sink(_Strict):
+    """Each head's attention to and from [CLS], both models (``explain.headchange.sink_facts``)."""
+
+    to_cls_trained: list[list[float]]  # layers x heads: the words' mean attention to [CLS]
+    to_cls_untrained: list[list[float]]
+    cls_gain: list[list[float]]  # largest gain of [CLS]'s attention to one word
+    cls_gain_token: list[list[int]]  # that word's position
 
 
 class SentenceRecord(_Strict):
-    schema_version: Literal[3]
+    schema_version: Literal[4]
     slug: str
     title: str
     text: str
@@ -120,6 +140,7 @@ class SentenceRecord(_Strict):
     ig: dict[str, IGCheck]  # by model
     layer_change: LayerChange
     notice: list[NoticePoint]
+    sink: Sink
     scores: dict[str, Scores]  # the fine-tuned model's token scores, by method
 
     @model_validator(mode="after")
@@ -135,6 +156,9 @@ class SentenceRecord(_Strict):
         lc = self.layer_change
         if not len(lc.total) == len(lc.direct) == len(lc.inherited) == layers:
             raise ValueError(f"layer_change must give {layers} values for each part")
+        for name, table in self.sink:
+            if len(table) != layers or any(len(row) != heads for row in table):
+                raise ValueError(f"sink.{name} must be a {layers} x {heads} table, like head_change")
         for layer, head, _ in self.top_heads:
             if not (0 <= layer < layers and 0 <= head < heads):
                 raise ValueError(f"top head ({layer}, {head}) is outside the {layers} x {heads} heads")

@@ -101,12 +101,14 @@ def record_data(**changes) -> dict:
     from attention_gallery.explain.methods import REGISTRY
 
     deletion = {"comprehensiveness": 0.5, "sufficiency": 0.1, "aopc_comprehensiveness": 0.4,
-                "aopc_sufficiency": 0.2, "tau_loo": 0.5}
-    random_info = {"mode": "exact", "se": {"comprehensiveness": 0.0, "sufficiency": 0.0,
-                                           "aopc_comprehensiveness": 0.0, "aopc_sufficiency": 0.0}}
+                "aopc_sufficiency": 0.2, "tau_loo": 0.5, "comprehensiveness_logodds": 2.0,
+                "sufficiency_logodds": 0.4, "aopc_comprehensiveness_logodds": 1.6, "aopc_sufficiency_logodds": 0.8,
+                "removed_p": [0.5, 0.4, 0.3], "kept_p": [0.8, 0.85, 0.8]}
+    figures = ("comprehensiveness", "sufficiency", "aopc_comprehensiveness", "aopc_sufficiency")
+    random_info = {"mode": "exact", "se": {f + s: 0.0 for f in figures for s in ("", "_logodds")}}
     methods = list(REGISTRY)
     data = {
-        "schema_version": 3, "slug": "a-good-film", "title": "A good film", "text": "A good film",
+        "schema_version": 4, "slug": "a-good-film", "title": "A good film", "text": "A good film",
         "label": "positive", "note": "", "pair": "tiny",
         "tokens": ["[CLS]", "a", "good", "film", "[SEP]"], "n_tokens": 5,
         "trained": outcome, "untrained": {**outcome, "predicted": "negative", "confidence": 0.6,
@@ -120,7 +122,10 @@ def record_data(**changes) -> dict:
                    "logit_change": 0.25, "baseline_p_positive": 0.9} for w in ("trained", "untrained")},
         "layer_change": {"total": [0.1, 0.3], "direct": [0.1, 0.2], "inherited": [0.0, 0.15]},
         "scores": {m: {"target": 1, "scores": [0.0, 0.1, 0.5, 0.2, 0.0]} for m in methods},
-        "notice": [{"kind": "head", "text": "Fine-tuning changed layer 1, head 1 most.", "head": [1, 1]}],
+        "notice": [{"kind": "head", "text": "Fine-tuning changed layer 1, head 1 most.", "head": [1, 1],
+                    "rule": "head", "outcome": "largest-change", "numbers": {}}],
+        "sink": {"to_cls_trained": [[0.5, 0.4], [0.3, 0.2]], "to_cls_untrained": [[0.6, 0.5], [0.7, 0.8]],
+                 "cls_gain": [[0.01, 0.02], [0.1, 0.0]], "cls_gain_token": [[1, 2], [3, 1]]},
         "untrained_seeds": {"seeds": [0, 1, 2], "p_positive": [0.4, 0.51, 0.45], "positive_fraction": 0.3333},
     }
     data.update(changes)

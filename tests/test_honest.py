@@ -171,11 +171,11 @@ def test_one_colour_scale_the_same_score_gives_the_same_colour_in_both_rows():
     trained = np.array([0.0, 3.5, 0.02, 0.0])  # a large score, and a small one
     untrained = np.array([0.0, 0.02, -0.01, 0.0])  # the untrained head's tiny scores
     vmax = views.shared_scale([trained, untrained], muted)
-    assert vmax == 3.5
+    assert vmax == views.full_share() * 3.52  # a share of the larger row's total |score| (tests/test_colour.py)
     rows = [views.token_scores(["[CLS]", "a", "b", "[SEP]"], r, "IG", muted, vmax=vmax) for r in (trained, untrained)]
     (_, t_small), (u_same, _) = _alphas(rows[0]), _alphas(rows[1])
     assert t_small == u_same  # 0.02 in either row: the same colour strength
-    assert u_same < 0.01  # and pale: per-row scaling would have made it the darkest
+    assert u_same <= 0.01  # and pale: per-row scaling would have made it the darkest
     assert _alphas(views.token_scores(["[CLS]", "a", "b", "[SEP]"], untrained, "IG", muted))[0] == 0.85
 
 
@@ -191,8 +191,10 @@ def test_signed_scores_are_coloured_by_class_and_unsigned_in_one_hue(default_pai
     html = views.token_scores(["[CLS]", "a", "[SEP]"], [0, 0.5, 0], "Raw attention",
                               [True, False, True], vmax=1.0, signed_scores=False)
     assert "gallery-attr-unsigned" in html and "gallery-attr-pos" not in html
-    legend = views.attribution_legend(("negative", "positive"), {"Integrated Gradients": (2.5, "logit", True)})
-    assert "toward positive" in legend and "darkest colour is ±2.5 logit" in legend
+    assert all(scales[name].full == views.full_share() * scales[name].total for name in REGISTRY)
+    legend = views.attribution_legend(("negative", "positive"),
+                                      {"Integrated Gradients": (views.Scale(5.0, 2.0, 0.5), "logit", True)})
+    assert "toward positive" in legend and "full colour = 50% of the total |score| (±2.5 logit)" in legend
 
 
 # --- direct vs inherited change per layer --------------------------------------------------
@@ -230,4 +232,7 @@ def test_heads_page_shows_the_three_parts_and_cites():
     assert m["layer_change"] == {"total": [0.1, 0.3], "direct": [0.1, 0.2], "inherited": [0.0, 0.15]}
     page_md = site.heads_page(m)
     assert "| 1 | 0.300 | 0.200 | 0.150 |" in page_md
-    assert "Kovaleva et al." in page_md and "Hao et al. (2020" in page_md
+    for key, cite in (("kovaleva-2019", "Kovaleva et al. 2019"), ("hao-2020", "Hao et al. 2020")):
+        assert f'data-ref="{key}" href="../../references/#ref-{key}">{cite}</a>' in page_md
+    # two layers, 0.1 then 0.3: it grows with depth, and the page may say so
+    assert 'data-claim="depth" data-rule="depth" data-outcome="grows"' in page_md

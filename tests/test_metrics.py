@@ -371,11 +371,18 @@ def test_faithfulness_table_on_toy_model(toy):
     assert list(table) == [*REGISTRY, "random"]
     drop = round(_sig(2) - _sig(-1), 4)
     for method in REGISTRY:  # every method finds 'good' here
-        assert table[method] == {"comprehensiveness": drop, "sufficiency": 0.0, "tau_loo": table[method]["tau_loo"],
-                                 "aopc_comprehensiveness": drop, "aopc_sufficiency": 0.0}
+        on_p = {k: table[method][k] for k in (*faithfulness.FIGURES, "tau_loo")}
+        assert on_p == {"comprehensiveness": drop, "sufficiency": 0.0, "tau_loo": table[method]["tau_loo"],
+                        "aopc_comprehensiveness": drop, "aopc_sufficiency": 0.0}
+        # on log-odds: removing 'good' moves the logit from 2 to -1; keeping it moves nothing
+        assert table[method]["comprehensiveness_logodds"] == pytest.approx(3.0, abs=1e-4)
+        assert table[method]["sufficiency_logodds"] == pytest.approx(0.0, abs=1e-4)
+        assert table[method]["removed_p"] == [round(_sig(-1), 4)] * 3
+        assert table[method]["kept_p"] == [round(_sig(2), 4)] * 3
         assert table[method]["comprehensiveness"] > table["random"]["comprehensiveness"]
         assert table[method]["sufficiency"] < table["random"]["sufficiency"]
-    assert all(isinstance(v, float) for row in table.values() for v in row.values())
+    assert all(isinstance(v, float) or all(isinstance(x, float) for x in v)
+               for row in table.values() for v in row.values())
     fresh = run_sentence(toy, TEXT).trained
     assert faithfulness.faithfulness(fresh, methods.attribute_all(fresh.sentence, fresh)) == table
 
@@ -414,4 +421,5 @@ def test_each_distinct_variant_runs_once(toy):
     assert len(rows) <= 1 + 2 * sum(math.comb(6, k) for k in (1, 2, 3))
     # sharing variants between rankings and methods changes no number
     alone = faithfulness.random_baseline(run_sentence(toy, TEXT).trained, draws=10, seed=0)
-    assert table["random"] == {**{k: round(v, 4) for k, v in alone.items()}, "tau_loo": 0.0}
+    assert table["random"] == {**{k: [round(x, 4) for x in v] if isinstance(v, list) else round(v, 4)
+                                  for k, v in alone.items()}, "tau_loo": 0.0}

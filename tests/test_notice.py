@@ -31,11 +31,18 @@ def test_the_gained_tokens_are_the_numbers_of_the_cls_row(original):
     text = next(p.text for p in original.notice if p.kind == "head")
     gained = notice.gained_from_cls(original, layer, head)
     assert gained, "fine-tuning moves [CLS]'s attention in the original sentence's top head"
+    point = next(p for p in original.notice if p.kind == "head")
+    # the head rule names the larger story: here [CLS]'s gain, larger than the words' change toward [CLS]
+    sink = original.sink
+    assert point.outcome == "cls-row-gained"
+    assert sink["cls_gain"][layer, head] > abs(sink["to_cls"]["trained"][layer, head]
+                                               - sink["to_cls"]["untrained"][layer, head])
     for i, trained, untrained in gained:
         row_t = original.run.trained.attention[layer, head, 0]
         row_u = original.run.untrained.attention[layer, head, 0]
         assert (trained, untrained) == (row_t[i], row_u[i]) and trained - untrained >= notice.GAIN_MIN
-        assert f"{100 * trained:.0f}%" in text
+    i, trained, untrained = gained[0]
+    assert f"now sends {100 * trained:.0f}% of its attention" in text and f"(before fine-tuning: {100 * untrained:.0f}%)" in text
     # two "not"s in the sentence: each is named by its place, never as a bare duplicate
     assert re.search(r"the (first|second) “not”", text)
 

@@ -28,11 +28,13 @@ def _records():
                            tokens=tokens, n_tokens=n, trained=outcome,
                            top_heads=[[l, h, 0.5], [0, 0, 0.1], [0, 1, 0.05]],
                            head_change=[[0.1] * 12 for _ in range(6)],
+                           sink={"to_cls_trained": [[0.2] * 12] * 6, "to_cls_untrained": [[0.8] * 12] * 6,
+                                 "cls_gain": [[0.0] * 12] * 6, "cls_gain_token": [[1] * 12] * 6},
                            layer_change={"total": [0.1] * 6, "direct": [0.1] * 6, "inherited": [0.0] * 6},
                            scores={m: {"target": 1, "scores": [0.0] + [0.1 * i for i in range(1, n - 1)] + [0.0]}
                                    for m in REGISTRY},
                            notice=[{"kind": "head", "text": f"Fine-tuning changed layer {l}, head {h} most.",
-                                    "head": [l, h]}])
+                                    "head": [l, h], "rule": "head", "outcome": "largest-change", "numbers": {}}])
         recs.append(record.parse(data, list(REGISTRY)))
         entries.append({"slug": slug, "title": slug.replace("-", " "), "group": group, "contrast": contrast})
     return recs, entries

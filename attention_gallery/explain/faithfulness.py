@@ -36,16 +36,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..claims import FAITH
 from ..record import RANDOM  # the random baseline's key beside the methods' names
 from . import removal
 from .forward import ModelRun
 from .methods import Attribution
 
+RULE = FAITH["rule"]
 KS = (1, 2, 3)
 BINS = (0.01, 0.05, 0.10, 0.20, 0.50)  # ERASER's AOPC bins, fractions of the word tokens
 EXACT_LIMIT = 256  # subsets of one size enumerated exactly up to this many
 DRAWS = 200  # random orders drawn otherwise
 FIGURES = ("comprehensiveness", "sufficiency", "aopc_comprehensiveness", "aopc_sufficiency")
+# the same four figures on the target's log-odds, log p / (1 - p), instead of its
+# probability: they still separate rankings where the model is so sure that no
+# variant moves p (claims.faithfulness_outcome decides on them there)
+LOGODDS = tuple(f"{f}_logodds" for f in FIGURES)
+TOP_P = ("removed_p", "kept_p")  # p(target) of each top-k variant, k in capped_ks(KS)
 
 READING = (
     "Comprehensiveness is how much the probability of the predicted class drops "
@@ -53,9 +60,9 @@ READING = (
     "is how much it drops when only those tokens are kept (lower = more faithful). "
     "The top-k columns use the top 1, 2 and 3 tokens; the AOPC columns average over "
     "ERASER's bins, the top 1, 5, 10, 20 and 50% of the tokens (at least one). "
-    "A faithful method beats the random ranking on both. Tau-LOO is the rank "
-    "agreement (Kendall's tau, -1 to 1) of a method's scores with leave-one-out's."
-)
+    "Tau-LOO is the rank agreement (Kendall's tau, -1 to 1) of a method's scores "
+    "with leave-one-out's. The verdict column applies one rule: "
+) + RULE
 
 RANDOM_TITLE = "Random order (baseline)"
 
@@ -113,6 +120,15 @@ def _figures(p0: float, removed: Mapping[int, float], kept: Mapping[int, float],
     return out
 
 
+def _all_figures(p0: float, lo0: float, removed, kept, removed_lo, kept_lo, weights, top) -> dict:
+    """The four figures on p and on log-odds, and p(target) of each top-k variant."""
+    out = _figures(p0, removed, kept, weights)
+    out.update({f"{k}_logodds": v for k, v in _figures(lo0, removed_lo, kept_lo, weights).items()})
+    out["removed_p"] = [float(removed[k]) for k in top]
+    out["kept_p"] = [float(kept[k]) for k in top]
+    return out
+
+
 def _needed(weights) -> list[int]:
     return sorted({k for w in weights.values() for k in w})
 
@@ -134,21 +150,24 @@ def _rankings(run: ModelRun, orders: Mapping[str, np.ndarray], ks, target) -> di
         order = np.asarray(order)
         batch.extend(removal.remove(sentence, order[:k]) for k in need)
         batch.extend(removal.keep_only(sentence, order[:k]) for k in need)
-    p = run.removals.probs(batch)[:, _target(run, target)]
+    t = _target(run, target)
+    p = run.removals.probs(batch)[:, t]
+    lo = run.removals.log_odds(batch, t)
+    top = capped_ks(ks, n_words)
     n, out = len(need), {}
     for i, name in enumerate(orders):
         start = 1 + 2 * n * i
-        removed = dict(zip(need, p[start:start + n]))
-        kept = dict(zip(need, p[start + n:start + 2 * n]))
-        out[name] = _figures(p[0], removed, kept, weights)
+        sides = [dict(zip(need, v[a:a + n])) for v in (p, lo) for a in (start, start + n)]
+        out[name] = _all_figures(p[0], lo[0], sides[0], sides[1], sides[2], sides[3], weights, top)
     return out
 
 
 @dataclass
 class RandomBaseline:
-    """The random ranking's figures: their expectation, exact or estimated."""
+    """The random ranking's figures: their expectation, exact or estimated
+    (:data:`FIGURES`, :data:`LOGODDS` and, per top k, :data:`TOP_P`)."""
 
-    figures: dict[str, float]
+    figures: dict
     se: dict[str, float]  # standard error of each figure (0 where exact)
     mode: str  # "exact" or "sampled:N"
 
@@ -172,32 +191,41 @@ def random_expectation(run: ModelRun, ks: Sequence[int] = KS, draws: int = DRAWS
     need = _needed(weights)
     exact = [k for k in need if math.comb(n_words, k) <= exact_limit]
     sampled = [k for k in need if k not in exact]
-    p0 = float(run.removals.probs([removal.remove(sentence, [])])[0, t])
+    whole = [removal.remove(sentence, [])]
+    p0 = float(run.removals.probs(whole)[0, t])
+    lo0 = float(run.removals.log_odds(whole, t)[0])
     removed: dict[int, float] = {}
     kept: dict[int, float] = {}
+    removed_lo: dict[int, float] = {}
+    kept_lo: dict[int, float] = {}
     for k in exact:
         subsets = [list(c) for c in itertools.combinations(words.tolist(), k)]
-        removed[k] = float(run.removals.probs([removal.remove(sentence, s) for s in subsets])[:, t].mean())
-        kept[k] = float(run.removals.probs([removal.keep_only(sentence, s) for s in subsets])[:, t].mean())
-    se = {name: 0.0 for name in weights}
+        for side, out_p, out_lo in ((removal.remove, removed, removed_lo), (removal.keep_only, kept, kept_lo)):
+            variants = [side(sentence, s) for s in subsets]
+            out_p[k] = float(run.removals.probs(variants)[:, t].mean())
+            out_lo[k] = float(run.removals.log_odds(variants, t).mean())
+    se = {name: 0.0 for name in (*weights, *(f"{f}_logodds" for f in weights))}
     if sampled:
         orders = random_rankings(run, draws, seed)
         batch = []
         for order in orders:
             batch.extend(removal.remove(sentence, order[:k]) for k in sampled)
             batch.extend(removal.keep_only(sentence, order[:k]) for k in sampled)
-        p = run.removals.probs(batch)[:, t].reshape(len(orders), 2, len(sampled))
-        per_draw = {}
-        for name, w in weights.items():
-            side = 0 if name.endswith("comprehensiveness") else 1
-            # the sampled part of the figure, one value per draw
-            per_draw[name] = sum(w.get(k, 0.0) * (p0 - p[:, side, j]) for j, k in enumerate(sampled))
-            se[name] = float(np.std(per_draw[name], ddof=1) / math.sqrt(len(orders)))
+        shape = (len(orders), 2, len(sampled))
+        p = run.removals.probs(batch)[:, t].reshape(shape)
+        lo = run.removals.log_odds(batch, t).reshape(shape)
+        for values, start, suffix in ((p, p0, ""), (lo, lo0, "_logodds")):
+            for name, w in weights.items():
+                side = 0 if name.endswith("comprehensiveness") else 1
+                # the sampled part of the figure, one value per draw
+                per_draw = sum(w.get(k, 0.0) * (start - values[:, side, j]) for j, k in enumerate(sampled))
+                se[name + suffix] = float(np.std(per_draw, ddof=1) / math.sqrt(len(orders)))
         for j, k in enumerate(sampled):
-            removed[k] = float(p[:, 0, j].mean())
-            kept[k] = float(p[:, 1, j].mean())
+            removed[k], kept[k] = float(p[:, 0, j].mean()), float(p[:, 1, j].mean())
+            removed_lo[k], kept_lo[k] = float(lo[:, 0, j].mean()), float(lo[:, 1, j].mean())
     mode = "exact" if not sampled else f"sampled:{int(draws)}"
-    return RandomBaseline(figures=_figures(p0, removed, kept, weights), se=se, mode=mode)
+    figures = _all_figures(p0, lo0, removed, kept, removed_lo, kept_lo, weights, capped_ks(ks, n_words))
+    return RandomBaseline(figures=figures, se=se, mode=mode)
 
 
 def _one_ranking(run: ModelRun, scores, ks, target) -> dict[str, float]:
@@ -266,7 +294,8 @@ def deletion_test(run: ModelRun, attributions: Mapping[str, Attribution], ks: Se
         table[name]["tau_loo"] = tau_loo(a.scores, loo.scores, special)
     rnd = random_expectation(run, ks, draws, seed, target)
     table[RANDOM] = {**rnd.figures, "tau_loo": 0.0}
-    table = {name: {key: round(value, 4) for key, value in numbers.items()}
+    table = {name: {key: ([round(v, 4) for v in value] if isinstance(value, list) else round(value, 4))
+                     for key, value in numbers.items()}
              for name, numbers in table.items()}
     return table, rnd
 

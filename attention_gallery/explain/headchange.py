@@ -69,3 +69,26 @@ def top_heads(change: np.ndarray, k: int = 3) -> list[tuple[int, int, float]]:
     cells = [(int(l), int(h), float(change[l, h])) for l, h in np.ndindex(change.shape)]
     cells.sort(key=lambda c: (-c[2], c[0], c[1]))
     return cells[: max(int(k), 0)]
+
+
+def sink_facts(trained: np.ndarray, untrained: np.ndarray, words: np.ndarray) -> dict:
+    """Where each head's attention goes to and from [CLS] (position 0), both models.
+
+    ``to_cls``: the words' mean attention to [CLS] (over the word queries), by
+    model, (layers, heads); ``cls_gain``: the largest gain of [CLS]'s attention to
+    one word (trained - untrained), with that word's position (ties: the first).
+    Tokens moving their attention off the [CLS] sink, or [CLS] moving toward a
+    word, are the two stories a head's change usually tells (claims.head_story).
+    """
+    trained, untrained = np.asarray(trained, np.float64), np.asarray(untrained, np.float64)
+    words = np.asarray(words, np.int64)
+    if words.size == 0:
+        zeros = np.zeros(trained.shape[:2])
+        return {"to_cls": {"trained": zeros, "untrained": zeros}, "cls_gain": zeros,
+                "cls_gain_token": zeros.astype(int)}
+    gain = trained[:, :, 0, words] - untrained[:, :, 0, words]
+    best = np.argmax(gain, axis=-1)
+    return {"to_cls": {"trained": trained[:, :, words, 0].mean(axis=-1),
+                       "untrained": untrained[:, :, words, 0].mean(axis=-1)},
+            "cls_gain": np.take_along_axis(gain, best[..., None], -1)[..., 0],
+            "cls_gain_token": words[best]}

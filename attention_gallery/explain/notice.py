@@ -1,40 +1,33 @@
 """What to notice on a sentence page: the lesson of the numbers, said in words.
 
-:func:`notice` turns an explanation's numbers into a few plain statements, each
-one a reading of a number the page shows (no claim the numbers do not support):
+:func:`notice` turns an explanation's numbers into a few claims
+(:class:`~attention_gallery.claims.Claim`: a statement, the numbers it cites, the
+rule that allows it and the outcome that chose its wording):
 
-* whether the fine-tuned model is right, and how sure;
-* the head fine-tuning changed most (0-based "layer L, head H", as in the views),
-  and what it attends to now that the pretrained encoder did not: the tokens
-  that gained most attention from [CLS], the position the classifier reads;
+* whether the fine-tuned model is right, and how sure (rule ``prediction``);
+* the head fine-tuning changed most (0-based "layer L, head H", as in the views)
+  and what changed in it, by the head rule: the words' attention to [CLS], or
+  [CLS]'s attention to one word, or else the largest single change;
 * the fine-tuned model's top tokens by Integrated Gradients (toward its
-  prediction), and whether removing them hurts more than removing random ones;
-* that the untrained head's margin is too small to explain (no token list).
+  prediction) and the faithfulness verdict on that ranking (rule ``faithfulness``);
+* whether the untrained head's margin is chance (rule ``untrained``).
 
-The statements are data (:class:`Point`): the notebook shows them as HTML and
-the record keeps them, so the site's set pages can quote them.
+The record keeps each claim (text, rule, outcome, numbers), so the site's set
+pages can quote them and a test can re-derive them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from .. import claims
+from ..claims import Claim
 from . import views
 
-GAIN_MIN = 0.05  # a gain of attention smaller than this is not called out
+GAIN_MIN = claims.HEAD["min_change"]  # a change of attention smaller than this is not called out
 TOP_TOKENS = 3
-
-
-@dataclass(frozen=True)
-class Point:
-    """One thing to notice: its kind, a sentence of plain text, and the head it
-    points at (``(layer, head)``) where it is about one."""
-
-    kind: str
-    text: str
-    head: tuple[int, int] | None = None
+UNTRAINED_MAX_MARGIN = claims.RULES["untrained"]["max_margin"]
+Point = Claim  # a thing to notice is a claim
 
 
 def head_anchor(layer: int, head: int) -> str:
@@ -72,15 +65,16 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def verdict(ex) -> Point:
+def verdict(ex) -> Claim:
     run, labels = ex.run.trained, ex.run.labels
     predicted = labels[run.predicted]
     p = float(run.probs[run.predicted])
     right = predicted == ex.label
-    return Point("verdict", (
+    return Claim("verdict", "prediction", "right" if right else "wrong", (
         f"The fine-tuned model reads this sentence as {predicted} ({p_text(p)}): "
         + (f"right, the sentence is {ex.label}." if right else
-           f"wrong, the sentence is {ex.label}. Look below for what it attends to instead.")))
+           f"wrong, the sentence is {ex.label}. Look below for what it attends to instead.")),
+        {"predicted": predicted, "p": round(p, 4), "gold": ex.label})
 
 
 def gained_from_cls(ex, layer: int, head: int, k: int = 2) -> list[tuple[int, float, float]]:
@@ -95,67 +89,90 @@ def gained_from_cls(ex, layer: int, head: int, k: int = 2) -> list[tuple[int, fl
     return [(int(i), float(trained[i]), float(untrained[i])) for i in order[:k] if gain[i] >= GAIN_MIN]
 
 
-def top_head(ex) -> Point:
-    layer, head, change = ex.top_heads[0]
+def head_numbers(ex, layer: int, head: int) -> dict:
+    """The numbers the head rule reads for one head (all from the record's ``sink``
+    and the attention the page draws)."""
+    sink = ex.sink
     tokens = ex.sentence.tokens
-    gained = gained_from_cls(ex, layer, head)
-    where = f"layer {layer}, head {head}"
-    text = (f"Fine-tuning changed {where} most (change {change:.3f}, the largest of "
-            f"{ex.head_change.size} heads).")
-    if gained:
-        (i, t, u), rest = gained[0], gained[1:]
-        moves = [f"{_percent(t)} of its attention to {token_name(tokens, i)} (before fine-tuning: {_percent(u)})"]
-        moves += [f"{_percent(t)} to {token_name(tokens, i)} ({_percent(u)})" for i, t, u in rest]
-        text += f" In that head, [CLS] (the position the classifier reads) now sends {_join(moves)}."
-    else:  # [CLS] hardly moved: name the largest change anywhere in the head
-        trained = ex.run.trained.attention[layer, head]
-        untrained = ex.run.untrained.attention[layer, head]
-        q, k = np.unravel_index(int(np.argmax(np.abs(trained - untrained))), trained.shape)
-        text += (f" Its attention from [CLS] (the position the classifier reads) moved by less than "
-                 f"{_percent(GAIN_MIN)} toward any word; the largest change is from "
-                 f"{token_name(tokens, int(q))} to {token_name(tokens, int(k))}: {_percent(trained[q, k])} "
-                 f"of its attention now, {_percent(untrained[q, k])} before fine-tuning.")
-    return Point("head", text, (int(layer), int(head)))
+    trained = ex.run.trained.attention[layer, head]
+    untrained = ex.run.untrained.attention[layer, head]
+    q, k = np.unravel_index(int(np.argmax(np.abs(trained - untrained))), trained.shape)
+    g = int(sink["cls_gain_token"][layer, head])
+    return {"to_cls_trained": round(float(sink["to_cls"]["trained"][layer, head]), 4),
+            "to_cls_untrained": round(float(sink["to_cls"]["untrained"][layer, head]), 4),
+            "cls_gain": round(float(sink["cls_gain"][layer, head]), 4), "cls_gain_token": g,
+            "cls_gain_trained": round(float(trained[0, g]), 4), "cls_gain_untrained": round(float(untrained[0, g]), 4),
+            "largest": [int(q), int(k), round(float(trained[q, k]), 4), round(float(untrained[q, k]), 4)],
+            "tokens": tokens}
 
 
-def top_tokens(ex) -> Point:
+def head_claim(ex, layer: int, head: int, change: float) -> Claim:
+    n = head_numbers(ex, layer, head)
+    tokens = n.pop("tokens")
+    q, k, t, u = n["largest"]
+    outcome, story = claims.head_story(
+        n["to_cls_trained"], n["to_cls_untrained"], n["cls_gain"], token_name(tokens, n["cls_gain_token"]),
+        n["cls_gain_trained"], n["cls_gain_untrained"], (token_name(tokens, q), token_name(tokens, k), t, u))
+    text = (f"Fine-tuning changed layer {layer}, head {head} most (change {change:.3f}, the largest of "
+            f"{ex.head_change.size} heads). {story}")
+    return Claim("head", "head", outcome, text, {**n, "change": round(float(change), 4)}, (int(layer), int(head)))
+
+
+def top_head(ex) -> Claim:
+    layer, head, change = ex.top_heads[0]
+    return head_claim(ex, layer, head, change)
+
+
+def ranked_words(scores, words) -> list[int]:
+    """Word positions by score, highest first (ties: position), as the deletion test ranks them."""
+    scores = np.asarray(scores, float)
+    return [int(i) for i in words[np.lexsort((words, -scores[words]))]]
+
+
+def top_tokens(ex) -> Claim:
     ig = ex.attributions["trained"]["ig"]
     scores = np.asarray(ig.scores, float)
-    words = ex.sentence.words
-    order = words[np.lexsort((words, -scores[words]))]
-    best = [int(i) for i in order[:TOP_TOKENS] if scores[i] > 0]
-    predicted = ex.run.labels[ig.target]
-    if not best:
-        return Point("tokens", f"No token pushes the fine-tuned model toward {predicted} by "
-                               f"Integrated Gradients: its prediction comes from the baseline.")
-    text = (f"Integrated Gradients ranks {_join([token_name(ex.sentence.tokens, i) for i in best])} "
-            f"highest for {predicted}.")
+    ranked = ranked_words(scores, ex.sentence.words)
+    best = [i for i in ranked[:TOP_TOKENS] if scores[i] > 0]
+    labels = ex.run.labels
+    predicted = labels[ig.target]
+    other = labels[0] if ig.target == len(labels) - 1 else labels[-1]
+    tokens = ex.sentence.tokens
     table = ex.deletion["trained"][0]
-    ig_c, rnd_c = table["ig"]["comprehensiveness"], table["random"]["comprehensiveness"]
-    if ig_c > rnd_c:
-        text += (f" Removing IG's top 1 to 3 tokens lowers p({predicted}) by {ig_c:.2f} on average, "
-                 f"against {rnd_c:.2f} for random tokens: here the ranking is faithful.")
+    rnd = ex.deletion["trained"][1]
+    p0 = round(float(ex.run.trained.probs[ig.target]), 4)  # as the record keeps it
+    kept = [token_name(tokens, i) for i in ranked[:TOP_TOKENS]]
+    verdict = claims.faithfulness_claim("IG", table["ig"], table["random"], rnd.se, p0, predicted, other, kept)
+    if not best:
+        lead = (f"No token pushes the fine-tuned model toward {predicted} by Integrated Gradients: "
+                f"its prediction comes from the baseline.")
     else:
-        text += (f" But removing them lowers p({predicted}) by {ig_c:.2f} on average, no more than "
-                 f"random tokens ({rnd_c:.2f}): here the ranking is not faithful.")
-    return Point("tokens", text)
+        lead = f"Integrated Gradients ranks {_join([token_name(tokens, i) for i in best])} highest for {predicted}."
+    return Claim("tokens", verdict.rule, verdict.outcome, f"{lead} {verdict.text}",
+                 {**verdict.numbers, "top": ranked[:TOP_TOKENS], "positive_top": best})
 
 
-def untrained(ex) -> Point:
+def untrained(ex) -> Claim:
     run = ex.run.untrained
     margin = abs(float(run.logits[0]) - float(run.logits[-1]))
-    return Point("untrained", (
-        f"The {views.model_name('untrained')} gives p({ex.run.labels[-1]}) = {run.probs[-1]:.3f}, "
-        f"a margin of {margin:.3f} logit between its two classes: chance, too small to explain, "
-        f"so no tokens are named for it."))
+    first = (f"The {views.model_name('untrained')} gives p({ex.run.labels[-1]}) = {run.probs[-1]:.3f}, "
+             f"a margin of {margin:.3f} logit between its two classes")
+    if margin < UNTRAINED_MAX_MARGIN:
+        return Claim("untrained", "untrained", "chance",
+                     f"{first}: chance, too small to explain, so no tokens are named for it.",
+                     {"margin": round(margin, 4)})
+    return Claim("untrained", "untrained", "leaning",
+                 f"{first}: larger than chance usually gives ({UNTRAINED_MAX_MARGIN} logit), but its head was "
+                 "never trained, so the lean is the random head's, not a judgement.",
+                 {"margin": round(margin, 4)})
 
 
-def notice(ex) -> list[Point]:
+def notice(ex) -> list[Claim]:
     """The points of a sentence page's "What to notice", in reading order."""
     return [verdict(ex), top_head(ex), top_tokens(ex), untrained(ex)]
 
 
-def notice_html(points: list[Point]) -> str:
+def notice_html(points: list[Claim]) -> str:
     """A list of the points; a point about a head links to ``#head-L-H``."""
     items = []
     for p in points:
@@ -166,5 +183,5 @@ def notice_html(points: list[Point]) -> str:
             link = (f'<a href="#{head_anchor(layer, head)}" class="gallery-head-link" '
                     f'data-layer="{layer}" data-head="{head}">{name}</a>')
             text = text.replace(name, link, 1)
-        items.append(f'<li data-notice="{p.kind}">{text}</li>')
+        items.append(p.html("li", text, f' data-notice="{views.esc(p.kind)}"'))
     return f'<ul class="gallery-notice">{"".join(items)}</ul>'

@@ -21,7 +21,7 @@ from functools import cached_property
 import numpy as np
 from IPython.display import HTML, display
 
-from .. import config
+from .. import claims, config
 from ..models import LoadedPair, load_pair
 from ..record import MIME, SCHEMA_VERSION, SentenceRecord
 from . import views
@@ -57,6 +57,13 @@ class Explanation:
         from .headchange import head_change
 
         return head_change(self.run.untrained.attention, self.run.trained.attention)
+
+    @cached_property
+    def sink(self) -> dict:
+        """Each head's attention to and from [CLS], both models (:func:`.headchange.sink_facts`)."""
+        from .headchange import sink_facts
+
+        return sink_facts(self.run.trained.attention, self.run.untrained.attention, self.sentence.words)
 
     @cached_property
     def layer_change(self) -> dict:
@@ -240,11 +247,12 @@ def class_scores(attribution, n_labels: int) -> np.ndarray:
 
 
 def attribution_scales(ex: Explanation) -> dict:
-    """{method name: darkest value}: one colour scale per method over both models."""
+    """{method name: :class:`views.Scale`}: one colour scale per method over both
+    models (a token's share of the larger model's total |score|)."""
     from .methods import REGISTRY
 
     n = len(ex.run.labels)
-    return {name: views.shared_scale([class_scores(ex.attributions[w][name], n) for w in MODELS],
+    return {name: views.colour_scale([class_scores(ex.attributions[w][name], n) for w in MODELS],
                                      ex.sentence.special) for name in REGISTRY}
 
 
@@ -267,7 +275,7 @@ def show_attributions(ex: Explanation) -> None:
             attribution = ex.attributions[which][name]
             scores = class_scores(attribution, n) if method.signed else attribution.scores
             parts.append(views.token_scores(attribution.tokens, scores, method.title,
-                                            ex.sentence.special, vmax=scales[name],
+                                            ex.sentence.special, vmax=scales[name].full,
                                             signed_scores=method.signed))
             captions.append(method.caption(attribution))
         parts += [f'<p class="gallery-caption">{views.esc(c)}</p>' for c in captions if c]
@@ -287,12 +295,23 @@ def show_faithfulness(ex: Explanation) -> None:
     titles = {**{n: m.title for n, m in REGISTRY.items()}, "random": RANDOM_TITLE}
     rows = []
     table, rnd = ex.deletion["trained"]
+    target = ex.run.trained.predicted
+    p0 = round(float(ex.run.trained.probs[target]), 4)  # as the record keeps it
+    labels = ex.run.labels
+    verdicts = []
     for method, scores in table.items():
-        cells = [views.signed(scores[f]) for f in FIGURES]
+        cells = [views.esc(views.signed(scores[f])) for f in FIGURES]
         if method == "random" and rnd.mode != "exact":
             cells = [f"{c} ± {rnd.se[f]:.3f}" for c, f in zip(cells, FIGURES)]
         tau = "—" if method in ("random", "loo") else views.signed(scores["tau_loo"], 2)
-        rows.append((titles.get(method, method), *cells, tau))
+        verdict = "—"
+        if method != "random":
+            claim = claims.faithfulness_claim(titles[method], scores, table["random"], rnd.se, p0,
+                                              labels[target], labels[1 - target] if len(labels) == 2 else "another class")
+            verdicts.append(claim)
+            verdict = claim.html("span", views.esc(claims.VERDICT_LABELS[claim.outcome]),
+                                 f' title="{views.esc(claim.text)}"')
+        rows.append((views.esc(titles.get(method, method)), *cells, tau, verdict))
     note = ("The random baseline is exact (every subset enumerated)." if rnd.mode == "exact" else
             f"The random baseline is estimated from {rnd.mode.split(':')[1]} random orders "
             f"(± one standard error).")
@@ -303,8 +322,10 @@ def show_faithfulness(ex: Explanation) -> None:
                f"probability by at most {loo:.4f} (leave-one-out above), so its figures would "
                f"measure noise.")
     header = ("method (fine-tuned model)", "comprehensiveness ↑ (top 1-3)", "sufficiency ↓ (top 1-3)",
-              "AOPC comprehensiveness ↑", "AOPC sufficiency ↓", "tau-LOO")
-    display(HTML(views.simple_table(header, rows, "deletion test of each explanation")
+              "AOPC comprehensiveness ↑", "AOPC sufficiency ↓", "tau-LOO", "verdict")
+    said = "".join(c.html("li") for c in verdicts)
+    display(HTML(views.simple_table(header, rows, "deletion test of each explanation", raw=True)
+                 + f'<ul class="gallery-verdicts">{said}</ul>'
                  + f'<p class="gallery-caption">{views.esc(READING)} {views.esc(REMOVAL)} '
                    f'{views.esc(note)} {views.esc(skipped)}</p>'))
 
@@ -373,8 +394,12 @@ def build_record(ex: Explanation) -> SentenceRecord:
         layer_change=ex.layer_change,
         scores={name: {"target": int(a.target), "scores": [round(float(x), 4) for x in a.scores]}
                 for name, a in ex.attributions["trained"].items()},
-        notice=[{"kind": p.kind, "text": p.text, "head": list(p.head) if p.head else None}
-                for p in ex.notice],
+        notice=[{"kind": p.kind, "text": p.text, "head": list(p.head) if p.head else None,
+                 "rule": p.rule, "outcome": p.outcome, "numbers": p.numbers} for p in ex.notice],
+        sink={"to_cls_trained": np.round(ex.sink["to_cls"]["trained"], 4).tolist(),
+              "to_cls_untrained": np.round(ex.sink["to_cls"]["untrained"], 4).tolist(),
+              "cls_gain": np.round(ex.sink["cls_gain"], 4).tolist(),
+              "cls_gain_token": ex.sink["cls_gain_token"].astype(int).tolist()},
         untrained_seeds={"seeds": ex.seed_seeds,
                          "p_positive": [round(float(p), 4) for p in ex.seed_p_positive],
                          "positive_fraction": round(sum(p > 0.5 for p in ex.seed_p_positive)

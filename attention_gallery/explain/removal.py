@@ -60,8 +60,8 @@ class Removals:
         self.sentence = sentence
         self._known: dict[bytes, np.ndarray] = {}
 
-    def probs(self, variants: Sequence[torch.Tensor]) -> np.ndarray:
-        """Class probabilities (N, labels), float64, of a list of id sequences."""
+    def _run(self, variants: Sequence[torch.Tensor]) -> list[bytes]:
+        """Run the variants not run yet; their keys, in order."""
         keys = [ids.numpy().tobytes() for ids in variants]
         todo: dict[bytes, torch.Tensor] = {}
         for key, ids in zip(keys, variants):
@@ -78,9 +78,21 @@ class Removals:
                     chunk = torch.stack([todo[k] for k in chunk_keys])
                     logits, _ = forward(self.model, chunk, torch.ones_like(chunk))
                     probs = torch.softmax(logits.double(), dim=-1).numpy()
-                    for key, row in zip(chunk_keys, probs):
-                        self._known[key] = row
-        return np.stack([self._known[key] for key in keys])
+                    logp = torch.log_softmax(logits.double(), dim=-1).numpy()
+                    for key, row, lrow in zip(chunk_keys, probs, logp):
+                        self._known[key] = (row, lrow)
+        return keys
+
+    def probs(self, variants: Sequence[torch.Tensor]) -> np.ndarray:
+        """Class probabilities (N, labels), float64, of a list of id sequences."""
+        return np.stack([self._known[key][0] for key in self._run(variants)])
+
+    def log_odds(self, variants: Sequence[torch.Tensor], target: int) -> np.ndarray:
+        """The log-odds of class ``target``, log p / (1 - p), of each id sequence
+        (N,), float64, from log-probabilities: finite where p rounds to 1."""
+        rows = np.stack([self._known[key][1] for key in self._run(variants)])
+        others = np.delete(rows, int(target), axis=1)
+        return rows[:, int(target)] - np.logaddexp.reduce(others, axis=1)
 
     @property
     def runs(self) -> int:

@@ -8,15 +8,24 @@ escaped HTML (a sentence is shown as text, never interpreted as Markdown or mark
 from __future__ import annotations
 
 import json
+import re
+import string
 from pathlib import Path
 
 import numpy as np
 
-from .. import config
+from .. import claims, config
 from ..explain import views
 from ..models import architecture
 from ..pairs import PairSpec, get_pair
 from ..record import RANDOM, SentenceRecord
+
+
+def cite(key: str, prefix: str = "../../") -> str:
+    """A citation by its entry in the references table (docs/references.md)."""
+    from .references import citation
+
+    return citation(key, prefix)
 
 
 def method_titles() -> dict[str, str]:
@@ -100,7 +109,7 @@ def index_page(pair: PairSpec, records: list[SentenceRecord], entries: list[dict
     u = untrained_set_figures(records)
     return f"""# Gallery
 
-{n} sentences, each explained by both models of the pair **{views.esc(pair.title)}**:
+{n} sentences, each explained by both models of the pair **{pair_text(pair.title)}**:
 the fine-tuned model and {config.UNTRAINED_NAME} (the same encoder before
 fine-tuning, with a classification head drawn at random).
 The fine-tuned model gets **{right} of {n}** right. The head of the other model was
@@ -155,6 +164,25 @@ def _bias(evaluation: dict, records: list[SentenceRecord]) -> str:
     return "\n\n".join(parts)
 
 
+_MARKDOWN_SYNTAX = frozenset(string.punctuation) - set("&<>\"'")  # html.escape takes those
+
+
+def pair_text(value) -> str:
+    """A field of a pairs file (or of a model's own configuration) as text in a
+    Markdown page: one line, HTML-escaped, and every ASCII punctuation mark written as a
+    character reference, so that neither Markdown nor its extensions read it as syntax
+    (no link, image, emphasis, code, table cell, heading or attr_list attribute): the
+    page shows it as written. A pairs file travels between people like a sentence file."""
+    return "".join(f"&#{ord(ch)};" if ch in _MARKDOWN_SYNTAX else views.esc(ch)
+                   for ch in " ".join(str(value).split()))
+
+
+def _code(value) -> str:
+    """``value`` inside a Markdown code span, which shows everything as written but a
+    backtick (it would end the span)."""
+    return " ".join(str(value).split()).replace("`", "'")
+
+
 def pair_page(pair: PairSpec, evaluation: dict | None, arch: dict, records: list[SentenceRecord] = ()) -> str:
     """The pair's page, from its own declared facts: the registry entry, the model's
     configuration (``arch``: :func:`~attention_gallery.models.architecture`), the
@@ -181,19 +209,19 @@ def pair_page(pair: PairSpec, evaluation: dict | None, arch: dict, records: list
                         f"in {t.get('seconds', 0) / 60:.1f} minutes"
                         + (f" on {views.esc(t['hardware'])}" if t.get("hardware") else "")
                         + f". The adapter ({t.get('adapter_kb', 0):.0f} KB) is merged into the base at "
-                        f"load time, so the trained model is an ordinary {views.esc(arch['model_type'])} "
+                        f"load time, so the trained model is an ordinary {pair_text(arch['model_type'])} "
                         "classifier with changed weights.\n")
-    return f"""# Model pair: {views.esc(pair.title)}
+    return f"""# Model pair: {pair_text(pair.title)}
 
-{views.esc(pair.description)}
+{pair_text(pair.description)}
 
 | | model | source |
 |---|---|---|
-| fine-tuned | {views.esc(pair.trained.display_name)} | {views.esc(pair.trained.hub or 'committed adapter ' + str(pair.trained.adapter or pair.trained.path))} |
-| {config.UNTRAINED_SHORT} | {views.esc(pair.untrained.display_name)} + fresh 2-label head (seed {pair.head_seed}) | {views.esc(pair.untrained.hub or pair.untrained.package or pair.untrained.path)} |
+| fine-tuned | {pair_text(pair.trained.display_name)} | {pair_text(pair.trained.hub or 'committed adapter ' + str(pair.trained.adapter or pair.trained.path))} |
+| {config.UNTRAINED_SHORT} | {pair_text(pair.untrained.display_name)} + fresh 2-label head (seed {pair.head_seed}) | {pair_text(pair.untrained.hub or pair.untrained.package or pair.untrained.path)} |
 
-Labels: index 0 = {views.esc(pair.labels[0])}, 1 = {views.esc(pair.labels[1])}.
-Both models: a `{views.esc(arch['model_type'])}` encoder of {arch['layers']} layers × {arch['heads']}
+Labels: index 0 = {pair_text(pair.labels[0])}, 1 = {pair_text(pair.labels[1])}.
+Both models: a `{_code(arch['model_type'])}` encoder of {arch['layers']} layers × {arch['heads']}
 heads (hidden size {arch['hidden']}), as its configuration declares.
 
 ## Accuracy
@@ -218,6 +246,53 @@ FIGURES = ("comprehensiveness", "sufficiency", "aopc_comprehensiveness", "aopc_s
 
 def _mean_figures(results) -> dict:
     return {f: round(float(np.mean([getattr(d, f) for d in results])), 4) for f in FIGURES}
+
+
+def record_outcome(r: SentenceRecord, method: str) -> dict:
+    """The faithfulness rule (claims.faithfulness_outcome) on one record's numbers."""
+    table = r.faithfulness.trained
+    return claims.faithfulness_outcome(table[method].model_dump(), table[RANDOM].model_dump(),
+                                       r.faithfulness.random_baseline["trained"].se, r.trained.confidence)
+
+
+def verdicts(records: list[SentenceRecord]) -> dict:
+    """Each method's verdicts over the set, pooled and by predicted class."""
+    out = {}
+    classes = sorted({r.trained.predicted for r in records})
+    for m in method_titles():
+        if m == RANDOM:
+            continue
+        rows = [(r.trained.predicted, record_outcome(r, m)) for r in records]
+        out[m] = {"pooled": claims.verdict_summary([o for _, o in rows]),
+                  "by_predicted_class": {c: claims.verdict_summary([o for k, o in rows if k == c]) for c in classes}}
+    return out
+
+
+def sink_figures(records: list[SentenceRecord]) -> dict:
+    """The words' attention to [CLS] in each sentence's most changed head, before and
+    after fine-tuning, and in how many sentences it fell by the head rule's threshold."""
+    before, after = [], []
+    for r in records:
+        l, h, _ = r.top_heads[0]
+        before.append(r.sink.to_cls_untrained[l][h])
+        after.append(r.sink.to_cls_trained[l][h])
+    fell = sum(a <= b - claims.HEAD["min_change"] for b, a in zip(before, after))
+    lo, hi = claims.wilson(fell, len(records))
+    return {"n": len(records), "fell": fell, "fell_low": round(lo, 4), "fell_high": round(hi, 4),
+            "before_median": round(float(np.median(before)), 4) if before else 0.0,
+            "after_median": round(float(np.median(after)), 4) if after else 0.0}
+
+
+def agreement(records: list[SentenceRecord]) -> dict:
+    """Each method's tau-LOO over the set: mean and 95% interval."""
+    out = {}
+    for m in method_titles():
+        if m in (RANDOM, "loo"):
+            continue
+        mean, lo, hi = claims.mean_interval([r.faithfulness.trained[m].tau_loo for r in records])
+        out[m] = {"mean": round(mean, 4), "low": round(lo, 4), "high": round(hi, 4),
+                  "values": [r.faithfulness.trained[m].tau_loo for r in records]}
+    return out
 
 
 def aggregate(records: list[SentenceRecord]) -> dict:
@@ -263,7 +338,9 @@ def aggregate(records: list[SentenceRecord]) -> dict:
                            if records else []) for part in ("total", "direct", "inherited")}
     return {"faithfulness": faith, "random_baseline": random_mode, "random_baseline_se": random_se,
             "ig": ig, "untrained": untrained, "layer_change": layer_change, "head_change": head,
-            "n": len(records)}
+            "verdicts": verdicts(records) if records else {}, "sink": sink_figures(records),
+            "agreement": agreement(records) if records else {},
+            "right": sum(r.trained.correct for r in records), "n": len(records)}
 
 
 def heads_page(metrics: dict, records: list[SentenceRecord] | None = None) -> str:
@@ -284,11 +361,13 @@ def heads_page(metrics: dict, records: list[SentenceRecord] | None = None) -> st
     split_text = ""
     if lc.get("total"):
         last = len(lc["total"]) - 1
+        depth = claims.depth_claim(lc["total"])
+        late = depth.numbers["largest_layer"] >= last - 1
+        papers = (f"{cite('kovaleva-2019')} and {cite('hao-2020')} found that fine-tuning BERT changes "
+                  "the last layers most" + (": here too, the largest change is in one of the last two layers."
+                                            if late else "; here the largest change is not in the last two layers."))
         split_text = (
-            f"The total change grows with depth, from {lc['total'][0]:.3f} in layer 0 to "
-            f"{lc['total'][last]:.3f} in layer {last}: the last layers change most, as Kovaleva et al. "
-            "(2019, \"Revealing the Dark Secrets of BERT\", EMNLP) and Hao et al. (2020, \"Investigating "
-            "Learning Dynamics of BERT Fine-Tuning\", AACL) found when fine-tuning BERT. But a layer's own "
+            f"{depth.html()} {papers} But a layer's own "
             f"adapter alone changes it much less (layer {last}: {lc['direct'][last]:.3f}), while the "
             f"adapters below it alone already give {lc['inherited'][last]:.3f}: most of the change in "
             "the upper layers is inherited from the layers beneath them, so a large change in a late "
@@ -350,6 +429,29 @@ HEADER = ("| method | comprehensiveness ↑ (top 1-3) | sufficiency ↓ (top 1-3
           "| AOPC sufficiency ↓ | tau-LOO |\n|---|---|---|---|---|---|")
 
 
+def verdict_shares(metrics: dict, predicted: str | None = None) -> str:
+    """A table: each method's share of sentences in each verdict, and its mean gap
+    to random with the 95% interval, pooled or for one predicted class."""
+    titles = method_titles()
+    head = "".join(f"<th>{views.esc(claims.VERDICT_LABELS[o])}</th>" for o in claims.FAITH["outcomes"])
+    rows = []
+    for m, v in metrics.get("verdicts", {}).items():
+        summary = v["pooled"] if predicted is None else v["by_predicted_class"].get(predicted)
+        if summary is None:
+            continue
+        cells = "".join(f"<td>{claims.pct(summary['shares'][o])}</td>" for o in claims.FAITH["outcomes"])
+        gaps = "".join(f"<td>{views.esc(claims.interval_text(g['mean'], g['low'], g['high']))}</td>"
+                       for g in (summary["gap_comprehensiveness"], summary["gap_sufficiency"]))
+        rows.append(f"<tr><th>{views.esc(titles[m])}</th>{cells}{gaps}</tr>")
+    if not rows:
+        return ""
+    return views.scroll_frame(
+        '<table class="gallery-table"><thead><tr><th>method</th>' + head +
+        "<th>mean gap to random, comprehensiveness (95% interval)</th>"
+        "<th>mean gap to random, sufficiency (95% interval)</th></tr></thead><tbody>"
+        + "".join(rows) + "</tbody></table>", "verdicts" + (f" ({predicted})" if predicted else ""))
+
+
 def faithfulness_page(metrics: dict) -> str:
     from ..explain.faithfulness import DRAWS, EXACT_LIMIT, READING
     from ..explain.removal import REMOVAL
@@ -357,14 +459,11 @@ def faithfulness_page(metrics: dict) -> str:
     faith = metrics["faithfulness"]
     titles = method_titles()
     se = metrics.get("random_baseline_se", {})
-    best = max((m for m in faith if m != RANDOM), key=lambda m: faith[m]["aopc_comprehensiveness"], default=None)
-    verdict = ""
-    if best and RANDOM in faith:
-        beats = faith[best]["aopc_comprehensiveness"] > faith[RANDOM]["aopc_comprehensiveness"]
-        verdict = (f"On this set, **{titles[best]}** has the highest AOPC comprehensiveness "
-                   f"({views.signed(faith[best]['aopc_comprehensiveness'])} against "
-                   f"{views.signed(faith[RANDOM]['aopc_comprehensiveness'])} for a random order)"
-                   f"{'' if beats else ', which is no better than random'}.")
+    verdict = "".join(
+        f"<li>{claims.set_verdict_claim(titles[m], v['pooled'], 'the gallery sentences').html()}</li>"
+        for m, v in metrics.get("verdicts", {}).items())
+    verdict = (f'<p>The verdict of each method on each sentence follows one rule: {views.esc(claims.FAITH["rule"])} '
+               f'Over the set:</p><ul class="gallery-notice">{verdict}</ul>') if verdict else ""
     if metrics["random_baseline"] == "exact":
         random_note = ("The random order's figures are exact expectations: every subset of each "
                        "size was run.")
@@ -377,8 +476,11 @@ def faithfulness_page(metrics: dict) -> str:
     some = next(iter(faith.values()), {})
     for c, numbers in some.get("by_predicted_class", {}).items():
         sub = {m: faith[m]["by_predicted_class"][c] for m in faith}
+        said = "".join(f"<li>{claims.set_verdict_claim(titles[m], v['by_predicted_class'][c], f'the sentences predicted {c}').html()}</li>"
+                       for m, v in metrics.get("verdicts", {}).items() if c in v["by_predicted_class"])
         by_class.append(f"### Sentences the model predicts {views.esc(c)} (n = {numbers['n']})\n\n"
-                        f"{HEADER}\n{_faith_rows(sub, titles)}\n")
+                        f"{HEADER}\n{_faith_rows(sub, titles)}\n\n<ul class=\"gallery-notice\">{said}</ul>\n\n"
+                        + verdict_shares(metrics, c))
     by_class_text = "\n".join(by_class)
     ig = metrics.get("ig", {})
     ig_steps, ig_err = ig.get("steps_max", 0), ig.get("completeness_error_max", 0.0)
@@ -386,13 +488,17 @@ def faithfulness_page(metrics: dict) -> str:
     ig_lo, ig_hi = ig.get("baseline_p_positive_range", [0.0, 0.0])
     return f"""# Which explanation is faithful here?
 
-ERASER's deletion tests (DeYoung et al. 2020) of the fine-tuned model's prediction,
+ERASER's deletion tests ({cite('deyoung-2020')}) of the fine-tuned model's prediction,
 averaged over the {metrics['n']} sentences of the gallery. {READING} {REMOVAL}
 
 {HEADER}
 {_faith_rows(faith, titles, se)}
 
-{verdict} {random_note} Attention weights say where information flows; the deletion
+{verdict_shares(metrics)}
+
+{verdict}
+
+{random_note} Attention weights say where information flows; the deletion
 test asks whether the tokens an explanation ranks first actually move the prediction.
 The numbers are computed by the build (also in [`metrics.json`](../metrics.json)).
 
@@ -453,7 +559,8 @@ def load_records(gallery_dir: Path, manifest: dict) -> list:
     return [read_record_file(gallery_dir / f"{entry['slug']}.ipynb", entry["slug"]) for entry in manifest["sentences"]]
 
 
-def generate(pair_slug: str, records: list, entries: list[dict] | None = None) -> dict[str, str]:
+def generate(pair_slug: str, records: list, entries: list[dict] | None = None,
+             metrics: dict | None = None) -> dict[str, str]:
     """``{page name: Markdown}`` for every name of ``config.GENERATED_PAGES``, and
     one ``contrast/<a>--<b>`` page per contrast pair of ``entries`` (the manifest's
     sentences: slug, group, contrast)."""
@@ -461,7 +568,7 @@ def generate(pair_slug: str, records: list, entries: list[dict] | None = None) -
 
     entries = entries if entries is not None else [{"slug": r.slug} for r in records]
     pair = get_pair(pair_slug)
-    metrics = aggregate(records)
+    metrics = aggregate(records) if metrics is None else metrics
     eval_file = config.WEIGHTS_DIR / pair.slug / "evaluation.json"
     evaluation = json.loads(eval_file.read_text()) if eval_file.exists() else None
     pairs = teaching.contrast_pairs(entries)
@@ -480,5 +587,66 @@ def generate(pair_slug: str, records: list, entries: list[dict] | None = None) -
     return generated
 
 
-def metrics_json(records: list) -> str:
-    return json.dumps(aggregate(records), indent=1, sort_keys=True) + "\n"
+def metrics_json(metrics: dict) -> str:
+    """``metrics.json``: :func:`aggregate`'s figures."""
+    return json.dumps(metrics, indent=1, sort_keys=True) + "\n"
+
+
+def site_claims(records: list[SentenceRecord], metrics: dict) -> dict[str, claims.Claim]:
+    """The statements the site's Markdown pages make about the whole set, by name:
+    a page writes ``{{claim:NAME}}`` and the plugin puts the claim there (so no
+    figure on those pages is typed by hand)."""
+    n, right = metrics["n"], metrics.get("right", 0)
+    out = {"accuracy": claims.Claim(
+        "accuracy", "count", "all" if right == n else "some",
+        f"On the {n} gallery sentences the fine-tuned model is right on {right} of {n}.", {"k": right, "n": n})}
+    if not records:
+        return out
+    s = metrics["sink"]
+    out["sink"] = claims.share_claim(
+        "sink", s["fell"], s["n"],
+        f"the head fine-tuning changed most is one where the words' attention to [CLS] fell by at least "
+        f"{claims.points(claims.HEAD['min_change'])} (median over all {s['n']}: from {claims.pct(s['before_median'])} "
+        f"to {claims.pct(s['after_median'])})", "gallery sentences")
+    agree = metrics.get("agreement", {})
+    if "rollout" in agree and "attention" in agree:
+        titles = method_titles()
+        out["rollout-agreement"] = claims.agreement_claim(
+            titles["rollout"], titles["attention"], agree["rollout"]["values"], agree["attention"]["values"],
+            "the gallery sentences")
+    v = metrics.get("verdicts", {})
+    if "rollout" in v:
+        out["rollout-faithfulness"] = claims.set_verdict_claim(
+            method_titles()["rollout"], v["rollout"]["pooled"], "the gallery sentences")
+    lc = metrics.get("layer_change", {})
+    if lc.get("total"):
+        out["depth"] = claims.depth_claim(lc["total"])
+        last = len(lc["total"]) - 1
+        d, i = lc["direct"][last], lc["inherited"][last]
+        out["inherited"] = claims.Claim(
+            "inherited", "compare", "inherited" if i > d else "direct",
+            f"In layer {last}, the adapters below it alone change its attention by {i:.3f} and its own "
+            f"adapter alone by {d:.3f}: " + ("most of its change is inherited from the layers beneath."
+                                             if i > d else "most of its change is its own."),
+            {"direct": d, "inherited": i, "layer": last})
+    return out
+
+
+PLACEHOLDER = re.compile(r"\{\{\s*(claim|cite|methods)(?::([a-z0-9-]+))?\s*\}\}")
+
+
+def fill(markdown: str, found: dict[str, claims.Claim], root: str) -> str:
+    """A Markdown page with its placeholders filled: ``{{claim:NAME}}`` (a set
+    claim, :func:`site_claims`), ``{{cite:KEY}}`` (a citation; ``root`` leads to
+    the site's root) and ``{{methods}}`` (the registered methods, named)."""
+    def one(m: re.Match) -> str:
+        what, name = m.group(1), m.group(2)
+        if what == "cite":
+            return cite(name, root)
+        if what == "methods":
+            titles = [t for k, t in method_titles().items() if k != RANDOM]
+            return f"{len(titles)} methods: {claims.join(titles)}"
+        if name not in found:
+            raise KeyError(f"no claim named {name!r} (pages.site_claims has {sorted(found)})")
+        return found[name].html()
+    return PLACEHOLDER.sub(one, markdown)

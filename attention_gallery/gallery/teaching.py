@@ -12,24 +12,25 @@ import difflib
 
 import numpy as np
 
-from .. import config
+from .. import claims, config
 from ..explain import views
 from ..explain.notice import head_anchor, p_text, token_name
 from ..record import SentenceRecord
 from .sentences import contrast_slug
 
+SPECIAL = ("[CLS]", "[SEP]")
 CONTRAST_DIR = "contrast"  # gallery/contrast/<a>--<b>/: no sentence slug has "--"
 LESSON = "lesson"
 
 # The lesson's teaching order and what each group is for; groups not listed here
 # follow in the order of the set, with their sentences' notes only.
-LESSON_ORDER = {
+LESSON_ORDER = {  # what to look for: instructions and facts of language, never a figure
     "the originals": "Start where the gallery started: two sentences that both contain "
                      "“not”, one negative and one positive. A bag of words would score them alike; "
-                     "the fine-tuned model has to read “not” together with the word it negates.",
-    "negation": "One “not”, “never” or “none” turns a sentiment word around. Look at the head "
-                "fine-tuning changed most: in the fine-tuned model it often sends [CLS]'s attention "
-                "to the negation word, which the pretrained encoder hardly looked at.",
+                     "to get both right, a model has to read “not” together with the word it negates.",
+    "negation": "One “not”, “never” or “none” turns a sentiment word around. Open the head "
+                "fine-tuning changed most and ask what moved: does [CLS] look at the negation word, "
+                "or do the words stop looking at [CLS]?",
     "minimal pairs": "Two sentences that differ by one or two words, on one page: what changes "
                      "in the prediction, in the top head and in the token scores when only that "
                      "word changes.",
@@ -43,11 +44,12 @@ LESSON_ORDER = {
     "hedges": "“Fairly” and “somewhat” soften a verdict: look at how sure the model is.",
     "negation words in praise": "“Not only” and “no doubt” contain negation words but praise: "
                                 "a model that learned “not” as a negative cue is tested here.",
-    "sarcasm": "Sarcasm says the opposite of its words (“Oh great”); the words point one way and "
-               "the meaning the other, which a sentiment model rarely sees.",
-    "long": "Long sentences spread the verdict over many clauses: rollout and raw attention get "
-            "flatter, IG and leave-one-out still point at a few words.",
+    "sarcasm": "Sarcasm says the opposite of its words (“Oh great”): the words point one way and "
+               "the meaning the other.",
+    "long": "Long sentences spread the verdict over many clauses. Do the attention-based scores "
+            "get flatter than on short sentences, while IG and leave-one-out still point at a few words?",
 }
+CONJUNCTIONS = ("but", "yet", "though", "although")  # the "contrast" step's second clause starts after one
 WRONG = "where the fine-tuned model fails"
 
 
@@ -206,16 +208,16 @@ def contrast_page(a: SentenceRecord, b: SentenceRecord, prefix: str = "../../") 
                 f"{_verdict_cell(r, 'untrained')}</tr></tbody></table></div>"
                 f"<h4>What to notice</h4><ul>{items}</ul><h4>Most changed heads</h4><p>{heads}</p></div>")
 
-    rows = []
+    rows, scales = [], {}
     for name, method in REGISTRY.items():
         sa = _class_scores(a, name) if method.signed else np.asarray(a.scores[name].scores, float)
         sb = _class_scores(b, name) if method.signed else np.asarray(b.scores[name].scores, float)
         muted_a = np.array([t in ("[CLS]", "[SEP]") for t in a.tokens])
         muted_b = np.array([t in ("[CLS]", "[SEP]") for t in b.tokens])
-        vmax = views.shared_scale([sa], muted_a)
-        vmax = max(vmax, views.shared_scale([sb], muted_b))
-        rows.append(views.token_scores(a.tokens, sa, f"{method.title} (1st)", muted_a, vmax, method.signed))
-        rows.append(views.token_scores(b.tokens, sb, f"{method.title} (2nd)", muted_b, vmax, method.signed))
+        scale = views.colour_scale([sa, sb], [muted_a, muted_b])
+        scales[method.title] = (scale, method.unit, method.signed)
+        rows.append(views.token_scores(a.tokens, sa, f"{method.title} (1st)", muted_a, scale.full, method.signed))
+        rows.append(views.token_scores(b.tokens, sb, f"{method.title} (2nd)", muted_b, scale.full, method.signed))
     return f"""# {views.esc(a.title)} vs {views.esc(b.title)}
 
 A contrast pair: two sentences that differ in a few words, with the same two models.
@@ -231,7 +233,7 @@ A contrast pair: two sentences that differ in a few words, with the same two mod
 One colour scale per method across both sentences, so the same colour is the same
 score in either row.
 
-{views.attribution_legend()}
+{views.attribution_legend(scales=scales)}
 
 {"".join(rows)}
 """
@@ -243,28 +245,75 @@ def _sentence_link(r: SentenceRecord, prefix: str = "../") -> str:
     return f'<a href="{prefix}{views.esc(r.slug)}/">{views.esc(r.title)}</a>'
 
 
-def _head_link(r: SentenceRecord, prefix: str = "../") -> str:
-    l, h, _ = r.top_heads[0]
+def _head_link(r: SentenceRecord, l: int | None = None, h: int | None = None, prefix: str = "../") -> str:
+    if l is None:
+        l, h, _ = r.top_heads[0]
     return f'<a href="{prefix}{views.esc(r.slug)}/#{head_anchor(l, h)}">layer {l}, head {h}</a>'
+
+
+def _common_head(rs: list[SentenceRecord]) -> tuple[tuple[int, int], list[SentenceRecord]]:
+    """The head that is the most changed head of most of ``rs`` (ties: lowest), with them."""
+    tops: dict[tuple[int, int], list[SentenceRecord]] = {}
+    for r in rs:
+        tops.setdefault(tuple(r.top_heads[0][:2]), []).append(r)
+    return max(tops.items(), key=lambda kv: (len(kv[1]), -kv[0][0], -kv[0][1]))
+
+
+def sink_step(rs: list[SentenceRecord]) -> claims.Claim:
+    """The words' attention to [CLS] in the group's common most changed head, over
+    all of the group's sentences (the records hold it for every head)."""
+    (layer, head), _ = _common_head(rs)
+    before = [r.sink.to_cls_untrained[layer][head] for r in rs]
+    after = [r.sink.to_cls_trained[layer][head] for r in rs]
+    return claims.group_sink_claim(layer, head, before, after)
+
+
+def clearest(rs: list[SentenceRecord], layer: int, head: int) -> SentenceRecord:
+    """The sentence that shows a head's change of attention to [CLS] most clearly."""
+    return max(rs, key=lambda r: (abs(r.sink.to_cls_trained[layer][head] - r.sink.to_cls_untrained[layer][head]),
+                                  -rs.index(r)))
+
+
+def evenness(r: SentenceRecord, method: str) -> float:
+    """How evenly a method spreads its |score| over the sentence's words (claims.evenness)."""
+    return claims.evenness([s for s, t in zip(r.scores[method].scores, r.tokens) if t not in SPECIAL])
+
+
+def contrast_step(rs: list[SentenceRecord]) -> claims.Claim | None:
+    """In how many sentences with a conjunction IG's top token comes after it."""
+    after, n = 0, 0
+    for r in rs:
+        at = next((i for i, t in enumerate(r.tokens) if t in CONJUNCTIONS), None)
+        if at is None:
+            continue
+        n += 1
+        scores = np.asarray(r.scores["ig"].scores, float)
+        words = [i for i, t in enumerate(r.tokens) if t not in SPECIAL]
+        top = max(words, key=lambda i: (scores[i], -i))
+        after += top > at
+    if not n:
+        return None
+    return claims.Claim("lesson-contrast", "count", "all" if after == n else ("none" if not after else "some"),
+                        f"{claims.in_sentences(after, n)}, Integrated Gradients' top token comes after "
+                        "the conjunction." if after else
+                        f"In none of these {n} sentences does Integrated Gradients' top token come after "
+                        "the conjunction.", {"k": after, "n": n})
 
 
 def _group_facts(rs: list[SentenceRecord]) -> str:
     right = sum(r.trained.correct for r in rs)
-    tops = {}
-    for r in rs:
-        tops.setdefault(tuple(r.top_heads[0][:2]), []).append(r)
-    common, members = max(tops.items(), key=lambda kv: (len(kv[1]), -kv[0][0], -kv[0][1]))
+    (layer, head), members = _common_head(rs)
     text = (f"The fine-tuned model gets {right} of {len(rs)} right "
             f"({', '.join(f'{_sentence_link(r)} {_pct(r.trained.confidence)} {r.trained.predicted}' for r in rs)}).")
     if len(members) > 1:
-        text += (f" Layer {common[0]}, head {common[1]} is the most changed head in {len(members)} of them: "
-                 f"open it in {_head_link(members[0])}.")
+        text += (f" Layer {layer}, head {head} is the most changed head in {len(members)} of them: "
+                 f"open it in {_head_link(clearest(members, layer, head), layer, head)}.")
     else:
         text += " Their most changed heads: " + ", ".join(f"{_head_link(r)} in {views.esc(r.title)}" for r in rs) + "."
     return text
-
-
 def lesson_page(records: list[SentenceRecord], entries: list[dict], pairs: list[tuple[str, str]]) -> str:
+    from ..explain.methods import REGISTRY
+
     by_slug = {r.slug: r for r in records}
     members: dict[str, list[SentenceRecord]] = {}
     for e in entries:
@@ -282,10 +331,18 @@ def lesson_page(records: list[SentenceRecord], entries: list[dict], pairs: list[
             compare = "<p>Side by side: " + ", ".join(
                 f'<a href="../{contrast_page_name(p)}/">{views.esc(by_slug[p[0]].title)} vs '
                 f'{views.esc(by_slug[p[1]].title)}</a>' for p in pair_links if p[0] in by_slug and p[1] in by_slug) + ".</p>"
-        first_head = next((p.text for p in rs[0].notice if p.kind == "head"), "")
+        said = [sink_step(rs)]
+        if group == "contrast":
+            said.append(contrast_step(rs))
+        if group == "long":
+            rest = [r for r in records if r not in rs]
+            said += [claims.concentration_claim(method.title, [evenness(r, m) for r in rs],
+                                                [evenness(r, m) for r in rest])
+                     for m, method in REGISTRY.items()]
+        findings = "".join(c.html("li") for c in said if c is not None)
         parts.append(f"## {step}. {views.esc(group[0].upper() + group[1:])}\n\n"
                      f"<p>{views.esc(intro)} {_group_facts(rs)}</p>\n\n"
-                     + (f"<p>In {_sentence_link(rs[0])}: {views.esc(first_head)}</p>\n\n" if first_head else "")
+                     f'<ul class="gallery-notice">{findings}</ul>\n\n'
                      + compare + (f"<ul>{notes}</ul>\n" if notes else ""))
     wrong = [r for r in records if not r.trained.correct]
     if wrong:
