@@ -77,9 +77,16 @@ PAIR_KEYS = {"title", "untrained", "trained", "labels", "head_seed", "offline", 
 
 
 def parse_pairs(raw: dict, origin: str = "pairs") -> dict[str, PairSpec]:
+    from .gallery.sentences import slug_form_problems
+
     pairs = {}
     for slug, data in raw.items():
         where = f"{origin}: pair {slug!r}"
+        # the slug names folders (the cache's, the live page's files): '../x' would escape them
+        problems = slug_form_problems(slug, "pair slug") if isinstance(slug, str) else [
+            f"a pair slug must be a string, got {type(slug).__name__}"]
+        if problems:
+            raise ValueError(f"{where}: {'; '.join(problems)}")
         unknown = set(data) - PAIR_KEYS
         if unknown:  # a misspelt key (head_sead: 7) would silently be ignored
             raise ValueError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(PAIR_KEYS)}")

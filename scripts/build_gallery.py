@@ -44,6 +44,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.watch and args.timings:
         ap.error("--timings is for a build, not --watch")
+    if not 1 <= args.port <= 65535:
+        print(f"error: --port {args.port} is not a port: give a number from 1 to 65535, e.g. --port 8001",
+              file=sys.stderr)
+        return 2
 
     from attention_gallery.gallery.assets import AssetError
     from attention_gallery.gallery.build import BuildError, BuildInterrupted, build
@@ -75,7 +79,14 @@ def main(argv=None) -> int:
         print("interrupted: the site was not changed; finished sentences are cached", file=sys.stderr)
         return 130
     if args.timings:
-        write_timings(args.timings, report)
+        try:
+            write_timings(args.timings, report)
+        except OSError as exc:
+            from attention_gallery.gallery.errors import disk_error
+
+            print(f"error: {disk_error(exc, 'cannot write the timings to', f'the site in {report.site_dir} was built', args.timings)}",
+                  file=sys.stderr)
+            return 2
     n = len(report.executed) + len(report.cached)
     print(f"built {n} sentence pages ({len(report.executed)} executed, {len(report.cached)} from the cache) "
           f"in {report.seconds_total:.1f} s; mkdocs {report.mkdocs_seconds:.1f} s")

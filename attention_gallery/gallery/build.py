@@ -29,7 +29,7 @@ from .. import config
 from ..pairs import get_pair
 from . import assets, notebook, outdir, runs
 from .cache import NotebookCache
-from .errors import BuildError, BuildInterrupted
+from .errors import BuildError, BuildInterrupted, capped, disk_error
 from .records import read_record
 
 __all__ = ["BuildError", "BuildInterrupted", "BuildReport", "build"]
@@ -110,7 +110,7 @@ def execute_missing(sentences, pair, cache: NotebookCache, kernels, quiet=False,
     if failures:
         raise BuildError(
             f"{len(failures)} sentence(s) failed; the site was not changed and the "
-            f"{len(executed)} sentence(s) that succeeded are cached:\n  " + "\n  ".join(sorted(failures)))
+            f"{len(executed)} sentence(s) that succeeded are cached:\n  " + "\n  ".join(capped(sorted(failures))))
     order = {s.slug: i for i, s in enumerate(sentences)}
     return Execution(notebooks, sorted(executed, key=order.get), seconds, timings, jobs, files)
 
@@ -237,18 +237,19 @@ def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.
     (:func:`attention_gallery.gallery.outdir.plan`: it only replaces folders it made), the
     output folder is locked against a second build, and what dead builds left is
     reaped; a refusal raises :class:`~attention_gallery.gallery.outdir.Refusal`."""
-    from ..models import load_tokenizer
+    from ..models import check_pair, load_tokenizer
     from .sentences import load_sentences
 
     start = time.perf_counter()
     report = BuildReport()
     plan = outdir.plan(out_dir, cache_dir, Path(sentences_path), Path(template))
     with runs.out_lock(plan.out):
-        for line in runs.reap() + plan.notes:  # said even when quiet: they change files
+        for line in runs.reap() + plan.notes + outdir.recover(plan):  # said even when quiet: they change files
             print(line, file=sys.stderr, flush=True)
         prepare_staging(plan)
         try:
             pair = get_pair(pair_slug)
+            check_pair(pair)  # both models' folders, before a kernel starts or a byte is hashed
             tokenizer = load_tokenizer(pair.untrained)
             sentences = load_sentences(sentences_path, tokenizer=tokenizer)
             cache = NotebookCache(plan.cache, pair, notebook.read_template(template))
@@ -293,16 +294,19 @@ def publish(plan, sentences, ex: Execution, pair, quiet=False, only=None, copied
     ``generated_before``: the generated files' sources it was built from."""
     from . import incremental
 
-    stage_docs(plan.staging / "docs", sentences, ex.notebooks, pair, plan.cache, ex.files)
-    start = time.perf_counter()
-    why = "all" if only is None else incremental.build_pages(
-        plan.staging / "docs", plan.staging / "site", plan.out, only, quiet=quiet, copied=copied,
-        generated_before=generated_before)
-    if why:
-        shutil.rmtree(plan.staging / "site", ignore_errors=True)
-        mkdocs_build(plan.staging / "docs", plan.staging / "site", quiet=quiet)
-    seconds = time.perf_counter() - start
-    if plan.sources is not None:  # the default gallery: keep its sources too
-        outdir.swap(plan.staging / "docs" / "gallery", plan.sources, "gallery-sources")
-    outdir.swap(plan.staging / "site", plan.out, "site")
+    try:  # a full disk (or any refusing one) while staging or swapping is one line
+        stage_docs(plan.staging / "docs", sentences, ex.notebooks, pair, plan.cache, ex.files)
+        start = time.perf_counter()
+        why = "all" if only is None else incremental.build_pages(
+            plan.staging / "docs", plan.staging / "site", plan.out, only, quiet=quiet, copied=copied,
+            generated_before=generated_before)
+        if why:
+            shutil.rmtree(plan.staging / "site", ignore_errors=True)
+            mkdocs_build(plan.staging / "docs", plan.staging / "site", quiet=quiet)
+        seconds = time.perf_counter() - start
+        if plan.sources is not None:  # the default gallery: keep its sources too
+            outdir.swap(plan.staging / "docs" / "gallery", plan.sources, "gallery-sources")
+        outdir.swap(plan.staging / "site", plan.out, "site")
+    except OSError as exc:
+        raise disk_error(exc, "cannot write", f"the site in {plan.out} was not changed", plan.staging) from None
     return seconds, "changed" if not why else "all" if why == "all" else f"all ({why})"

@@ -66,15 +66,13 @@ def _hub_revision(source) -> str:
 
 def weights_fingerprint(source) -> str:
     """A content hash of the weights ``source`` loads (a hub model: its resolved commit)."""
+    from ..models import check_source
+
     h = hashlib.sha256()
     if source.hub:
         h.update(_hub_revision(source).encode())
-    else:
-        folder = source.local_dir()
-        if folder is None or not folder.is_dir():
-            h.update(f"missing:{folder}".encode())
-        else:
-            _hash_tree(h, folder, "weights")
+    else:  # a folder that holds a model, checked before a byte is hashed (not /usr, not /proc)
+        _hash_tree(h, check_source(source), "weights")
     return h.hexdigest()
 
 
@@ -130,4 +128,11 @@ class NotebookCache:
         return nb
 
     def put(self, params: dict, nb: nbformat.NotebookNode) -> None:
-        notebook.write(nb, self.path(params))
+        """Write the entry (atomically); a disk that refuses is one line (BuildError)."""
+        from .errors import disk_error
+
+        path = self.path(params)
+        try:
+            notebook.write(nb, path)
+        except OSError as exc:
+            raise disk_error(exc, "cannot write the cache entry", "the site was not changed", path) from None

@@ -36,6 +36,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def build_pages(docs: Path, site: Path, live: Path, changed, quiet: bool = False
     if not outdir.has_marker(live) or not (live / INDEX).is_file():
         return "no site built before"
     if not copied:
-        shutil.copytree(live, site, symlinks=True)
+        copy_site(live, site)
     sources = {f"gallery/{slug}.ipynb" for slug in changed}
     slugs = [p.stem for p in (docs / "gallery").glob("*.ipynb")]
     if figures.may_show(slugs, changed):  # "How to read the views" draws a gallery sentence
@@ -78,6 +79,26 @@ def build_pages(docs: Path, site: Path, live: Path, changed, quiet: bool = False
         return why
     (site / INDEX).write_text(merged, encoding="utf-8")
     return None
+
+
+def _not_ours(folder: str, names: list[str]) -> set[str]:
+    """The names in ``folder`` that are neither a folder nor a regular file (a symlink,
+    a device, a pipe): a build never makes them, so one there was planted."""
+    left = set()
+    for name in names:
+        try:
+            mode = os.lstat(os.path.join(folder, name)).st_mode
+        except OSError:
+            continue
+        if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+            left.add(name)
+    return left
+
+
+def copy_site(source: Path, target: Path) -> None:
+    """Copy a built site: its folders and regular files; a symlink planted in it is left
+    behind (neither copied nor followed), so a rebuild never publishes it."""
+    shutil.copytree(source, target, symlinks=True, ignore=_not_ours)
 
 
 _MADE: dict[str, str] = {}  # generated file -> hash of its source, in this process's last build

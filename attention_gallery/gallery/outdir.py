@@ -22,7 +22,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,12 +54,19 @@ def write_marker(folder: Path, kind: str) -> None:
     }, indent=1) + "\n", encoding="utf-8")
 
 
-def has_marker(folder: Path) -> bool:
+def marker_kind(folder: Path) -> str | None:
+    """The kind ``folder``'s marker names (site, gallery-sources, staging), or None: no marker."""
     try:
         data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and data.get("made_by") == "attention-gallery"
+        return None
+    if not isinstance(data, dict) or data.get("made_by") != "attention-gallery":
+        return None
+    return str(data.get("kind", ""))
+
+
+def has_marker(folder: Path) -> bool:
+    return marker_kind(folder) is not None
 
 
 def _site_names() -> set[str]:
@@ -82,6 +93,10 @@ def looks_prebuilt(folder: Path, kind: str) -> bool:
 def old_of(target: Path) -> Path:
     """Where :func:`swap` moves ``target`` for the moment between its two renames."""
     return target.with_name(f".{target.name}.old")
+
+
+# The folders a build keeps beside its output folder NAME: never an output folder themselves.
+_INNER = re.compile(r"\.(.+)\.(staging|old)")
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -177,6 +192,11 @@ def plan(out: Path | str, cache: Path | str, sentences: Path | None = None,
         if given is not None and _inside(Path(given).resolve(), out):
             raise Refusal(f"--out {out} holds the {what} {given}; the build would replace it: "
                           "choose another folder")
+    inner = _INNER.fullmatch(out.name)
+    if inner or marker_kind(out) == "staging":
+        of = out.with_name(inner.group(1)) if inner else "another build"
+        raise Refusal(f"--out {out} is refused: it is the {inner.group(2) if inner else 'staging'} folder of a "
+                      f"build into {of} (that build replaces or removes it); choose another folder")
     sources = config.GALLERY_DIR.resolve() if out == config.SITE_DIR.resolve() else None
     result = Plan(out, cache, sources)
     _check_replaceable(out, "site", "--out", result)
@@ -206,13 +226,54 @@ def remove(folder: Path, kind: str) -> None:
     shutil.rmtree(folder)
 
 
+def recover(plan: Plan) -> list[str]:
+    """Put back what a swap interrupted between its two renames left (the previous
+    site only as ``.NAME.old``, nothing at NAME): restored, never removed. Run under the
+    output folder's lock, before staging; returns the notes to say."""
+    notes = []
+    targets = [(plan.out, "site")] + ([(plan.sources, "gallery-sources")] if plan.sources is not None else [])
+    for target, kind in targets:
+        old = old_of(target)
+        if _state(old) in ("ours", "empty") or (_state(old) == "foreign" and looks_prebuilt(old, kind)):
+            if _state(target) in ("absent", "empty"):
+                if target.exists():
+                    target.rmdir()
+                old.rename(target)
+                notes.append(f"restored {target} from {old}: a build was interrupted while it swapped the "
+                             "new folder in, and left the previous one there")
+    return notes
+
+
+@contextmanager
+def _signals_held():
+    """SIGINT and SIGTERM wait until the block ends (the main thread only): the two
+    renames of a swap are not parted by Ctrl-C or ``kill``."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 def swap(new: Path, target: Path, kind: str) -> None:
     """Replace ``target`` (checked by :func:`plan`) by ``new`` in two renames; ``new``
-    carries the marker before it is renamed into place."""
+    carries the marker before it is renamed into place. Between the renames signals
+    wait, and a failed second rename puts ``target`` back; what a harder stop (a kill,
+    a crash) leaves is restored by the next build (:func:`recover`)."""
     write_marker(new, kind)
     old = old_of(target)
     remove(old, kind)
-    if target.exists():
-        target.rename(old)
-    new.rename(target)
+    with _signals_held():
+        if target.exists():
+            target.rename(old)
+        try:
+            new.rename(target)
+        except BaseException:
+            if old.exists() and not target.exists():
+                old.rename(target)
+            raise
     remove(old, kind)

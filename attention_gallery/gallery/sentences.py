@@ -14,8 +14,10 @@ reads it safely (a regular file, a bounded read, YAML nodes only: nothing is
 constructed) into plain data with the line of every value. The pydantic models
 :class:`Entry` and :class:`SentenceSet` declare the schema, their validators the rules:
 a slug is lowercase ASCII words joined by hyphens, unique, not taken by a generated
-page (``config.RESERVED_SLUGS``); a text is one line with something to read, without
-control or bidirectional control characters, and with a tokenizer at most
+page (``config.RESERVED_SLUGS``) nor a Windows device name; a text is one line with
+something to read, without control or bidirectional control characters or
+noncharacters (those rules are data, ``rules.json`` "text", which the live page
+applies too), and with a tokenizer at most
 ``max_tokens`` tokens (**refused, never truncated**), one at least a word. Everything
 else is data, accepted unchanged: emoji, accents, CJK, right-to-left scripts,
 ``<script>``, ``{{ x }}``.
@@ -34,26 +36,46 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from .. import config
+from .. import config, rules
 from . import yamlinput
+from .errors import capped
 from .yamlinput import codepoint, show
 
 __all__ = ["Sentence", "SentenceSetError", "Entry", "SentenceSet", "load_sentences",
-           "parse_sentences", "check_text", "SLUG_PATTERN", "MAX_SLUG_CHARS",
+           "parse_sentences", "check_text", "slug_form_problems", "SLUG_PATTERN", "MAX_SLUG_CHARS",
            "MAX_TEXT_CHARS", "MAX_NOTE_CHARS", "MAX_FILE_CHARS", "contrast_pairs"]
 
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # used with fullmatch
 MAX_SLUG_CHARS = 80
-MAX_TEXT_CHARS = 2_000
+# Names Windows keeps for devices, whatever the case or extension: a file or folder
+# named so cannot be checked out there (a slug names output files).
+WINDOWS_DEVICE_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                                  *(f"lpt{i}" for i in range(1, 10))})
 MAX_NOTE_CHARS = 2_000
 MAX_FILE_CHARS = 1_000_000  # a sentence set is a few kilobytes; also the byte limit of a file
 
-_LINE_BREAKS = {"\n": "LF", "\r": "CR", "\x85": "NEL", "\u2028": "LINE SEPARATOR",
-                "\u2029": "PARAGRAPH SEPARATOR"}
-# They reorder what the page shows: "\u202eterrible" shows "elbirret", the model reads "terrible".
-_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
-# Letters and symbols that show nothing (fillers, blanks); U+FFFD stands for lost data.
-_NOT_READABLE = set("\u115f\u1160\u2800\u3164\uffa0\ufffd")
+
+def _chars(codes) -> frozenset[str]:
+    return frozenset(chr(int(code, 16)) for code in codes)
+
+
+def _in_ranges(ranges):
+    """``ch -> bool``: is ``ch`` in one of the ``[first, last]`` hex ranges."""
+    bounds = tuple((int(first, 16), int(last, 16)) for first, last in ranges)
+    return lambda ch: any(first <= ord(ch) <= last for first, last in bounds)
+
+
+# What a text may contain is data shared with the live page (rules.json, "text").
+_TEXT = rules.load()["text"]
+MAX_TEXT_CHARS = _TEXT["max_chars"]
+_LINE_BREAKS = {chr(int(code, 16)): name for code, name in _TEXT["line_breaks"]["chars"].items()}
+_CONTROL_CATEGORY = _TEXT["controls"]["category"]
+_CONTROL_ALLOWED = _chars(_TEXT["controls"]["allowed"])
+_BIDI_CONTROLS = _chars(_TEXT["bidi_controls"]["chars"])
+_noncharacter = _in_ranges(_TEXT["noncharacters"]["ranges"])
+_surrogate = _in_ranges(_TEXT["surrogates"]["ranges"])
+_READABLE = tuple(_TEXT["readable"]["categories"])
+_NOT_READABLE = _chars(_TEXT["readable"]["invisible"])
 
 
 @dataclass(frozen=True)
@@ -82,7 +104,7 @@ class SentenceSetError(ValueError):
         self.errors = list(errors)
         n = len(self.errors)
         head = f"{origin}: {n} problem{'s' if n != 1 else ''} in the sentence set"
-        super().__init__("\n".join([head + ":"] + [f"  {e}" for e in self.errors]))
+        super().__init__("\n".join([head + ":"] + [f"  {e}" for e in capped(self.errors)]))
 
 
 # --- the rules ------------------------------------------------------------
@@ -99,7 +121,7 @@ def _first(text: str, bad) -> tuple[int, str, str] | None:
 
 def _readable(ch: str) -> bool:
     """A letter, number, symbol or punctuation mark that shows something."""
-    return unicodedata.category(ch)[0] in "LNSP" and ch not in _NOT_READABLE
+    return unicodedata.category(ch)[0] in _READABLE and ch not in _NOT_READABLE
 
 
 def _problems(check, with_context: bool = False) -> AfterValidator:
@@ -113,19 +135,30 @@ def _problems(check, with_context: bool = False) -> AfterValidator:
     return AfterValidator(validate)
 
 
-def _slug_problems(slug: str) -> list[str]:
+def slug_form_problems(slug: str, what: str = "slug") -> list[str]:
+    """The problems of ``slug`` as a name of output files (``what`` names it in the
+    messages): lowercase ASCII words joined by hyphens, at most ``MAX_SLUG_CHARS``, not
+    a Windows device name. Sentence slugs and pair slugs (:mod:`..pairs`) follow it."""
+    form = ("lowercase ASCII letters and digits in words joined by single hyphens, e.g. "
+            "'not-bad-at-all'")
     if slug == "":
-        return ["slug is empty; a slug is lowercase ASCII letters and digits in words "
-                "joined by single hyphens, e.g. 'not-bad-at-all'"]
+        return [f"{what} is empty; a {what} is {form}"]
     problems = []
     if not SLUG_PATTERN.fullmatch(slug):
         problems.append(
-            f"slug {show(slug)} is not allowed: a slug is lowercase ASCII letters and "
-            f"digits in words joined by single hyphens, e.g. 'not-bad-at-all' (no spaces, "
-            f"slashes, dots, uppercase or other characters; it names output files)")
+            f"{what} {show(slug)} is not allowed: a {what} is {form} (no spaces, slashes, dots, "
+            f"uppercase or other characters; it names output files)")
     if len(slug) > MAX_SLUG_CHARS:
-        problems.append(f"slug is too long: {len(slug)} characters; at most "
+        problems.append(f"{what} is too long: {len(slug)} characters; at most "
                         f"{MAX_SLUG_CHARS} are allowed")
+    if slug.lower() in WINDOWS_DEVICE_NAMES:
+        problems.append(f"{what} {slug!r} is reserved: Windows keeps the name for a device, so "
+                        f"a file named so cannot be checked out there; pick another {what}")
+    return problems
+
+
+def _slug_problems(slug: str) -> list[str]:
+    problems = slug_form_problems(slug)
     if slug in config.RESERVED_SLUGS:
         problems.append(f"slug {slug!r} is reserved: the name is taken by a page the "
                         f"gallery generates; pick another slug")
@@ -150,7 +183,14 @@ def _note_problems(note: str) -> list[str]:
         problems.append(f"note contains a control character, U+{ord(found[1]):04X} at "
                         f"character {found[0]}; only printable characters, spaces, tabs "
                         f"and line breaks are allowed")
+    if found := _first(note, _noncharacter):
+        problems.append(_noncharacter_problem("note", found))
     return problems
+
+
+def _noncharacter_problem(field: str, found) -> str:
+    return (f"{field} contains a noncharacter, U+{ord(found[1]):04X} at character {found[0]}{found[2]}; "
+            f"noncharacters are not text (an exported SVG could not carry it): remove it")
 
 
 def check_text(text: str, tokenizer=None, max_tokens: int = config.MAX_TOKENS) -> list[str]:
@@ -177,8 +217,8 @@ def check_text(text: str, tokenizer=None, max_tokens: int = config.MAX_TOKENS) -
         problems.append(f"text must be a single line, but it has a line break "
                         f"({_LINE_BREAKS[found[1]]}) at character {found[0]}; write the "
                         f"sentence on one line (a plain or quoted scalar, or '>-' to fold it)")
-    if found := _first(text, lambda ch: unicodedata.category(ch) == "Cc"
-                       and ch != "\t" and ch not in _LINE_BREAKS):
+    if found := _first(text, lambda ch: unicodedata.category(ch) == _CONTROL_CATEGORY
+                       and ch not in _CONTROL_ALLOWED and ch not in _LINE_BREAKS):
         problems.append(f"text contains a control character, U+{ord(found[1]):04X} at "
                         f"character {found[0]}{found[2]}; only printable characters, spaces "
                         f"and tabs are allowed")
@@ -186,9 +226,11 @@ def check_text(text: str, tokenizer=None, max_tokens: int = config.MAX_TOKENS) -
         problems.append(f"text contains a bidirectional control character, "
                         f"{codepoint(found[1])} at character {found[0]}{found[2]}; it makes "
                         f"the page show the text in another order than the model reads it")
-    if found := _first(text, lambda ch: unicodedata.category(ch) == "Cs"):
+    if found := _first(text, _surrogate):
         problems.append(f"text contains a lone surrogate (U+{ord(found[1]):04X}) at character "
                         f"{found[0]}, which is not a valid character")
+    if found := _first(text, _noncharacter):
+        problems.append(_noncharacter_problem("text", found))
     if tokenizer is not None and not problems:
         from ..explain.encode import SentenceTooLongError, encode
 

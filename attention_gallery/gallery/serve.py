@@ -21,11 +21,14 @@ import io
 import json
 import os
 import re
+import stat
+import sys
 import threading
 from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote
 
 STATE_PATH = "/__watch__/state.json"
 BANNER_ID = "gallery-watch-banner"
@@ -33,7 +36,7 @@ RELOAD_MS = 500
 
 
 class PortBusy(Exception):
-    """The port is taken; the message says what to do."""
+    """The port cannot be used (taken, or no port at all); the message says what to do."""
 
 
 class WatchState:
@@ -114,8 +117,47 @@ def placeholder(snapshot: dict) -> str:
            f"<p style='font:16px system-ui,sans-serif;margin:2em'>{what}</p></body></html>"
 
 
+IDLE_S = 30  # a connection that sends nothing for this long is closed (the pages poll anew each time)
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def _log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def site_file(root: Path, route: str):
+    """What ``route`` (an unquoted URL path) names in the site at ``root``: a regular file
+    inside it, reached through folders only, never through a symlink (a link planted in
+    the output folder is not served, nor anything it points to); ``"/"`` appended where a
+    folder is named without it (the caller redirects); None for anything else (a
+    listing, a device, a link, a name with '..')."""
+    parts = [part for part in route.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        return None
+    current, st = Path(root), None
+    try:
+        for part in ["", *parts]:
+            current = current / part if part else current
+            st = os.lstat(current)
+            if stat.S_ISLNK(st.st_mode):
+                return None
+        if stat.S_ISDIR(st.st_mode):
+            if parts and not route.endswith("/"):
+                return "/"
+            current = current / "index.html"
+            st = os.lstat(current)
+    except (OSError, ValueError):  # missing, a file used as a folder, a name too long
+        return None
+    return current if stat.S_ISREG(st.st_mode) else None
+
+
 class WatchHandler(SimpleHTTPRequestHandler):
-    """Static files from the output folder; HTML decorated; the state as JSON."""
+    """Regular files of the output folder (nothing else: no listing, no link followed);
+    HTML decorated; the state as JSON. Answers only requests addressed to this
+    machine's loopback names with its port (a page of another site cannot reach it by
+    a DNS name pointed at 127.0.0.1)."""
+
+    timeout = IDLE_S
 
     def __init__(self, *args, state: WatchState, **kwargs):
         self.state = state
@@ -124,26 +166,60 @@ class WatchHandler(SimpleHTTPRequestHandler):
     def log_message(self, format, *args) -> None:  # the terminal is for the build's own lines
         pass
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionError, TimeoutError) as exc:  # a reader closed the tab mid-answer: one line
+            self.close_connection = True
+            _log(f"watch server: {self.client_address[0]} went away during "
+                 f"{getattr(self, 'requestline', '') or 'a request'} ({type(exc).__name__})")
+
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")  # a rebuilt page is never served from a cache
         super().end_headers()
 
+    def list_directory(self, path):  # never a listing
+        return self._send(404, "text/plain; charset=utf-8", "404: not found\n")
+
+    def _host_ok(self) -> bool:
+        port = self.server.server_address[1]
+        return self.headers.get("Host", "").strip().lower() in {f"{h}:{port}" for h in LOCAL_HOSTS}
+
     def send_head(self):
-        if self.path.split("?", 1)[0] == STATE_PATH:
+        if not self._host_ok():
+            return self._send(400, "text/plain; charset=utf-8", "400: this server answers only requests for "
+                              f"{', '.join(LOCAL_HOSTS)} with its port\n")
+        route = unquote(self.path.split("?", 1)[0].split("#", 1)[0])
+        if "\0" in route:
+            return self._send(400, "text/plain; charset=utf-8", "400: an address with a NUL character\n")
+        if route == STATE_PATH:
             return self._send(200, "application/json", json.dumps(self.state.snapshot()))
-        path = self.translate_path(self.path)
-        if os.path.isdir(path) and self.path.split("?", 1)[0].endswith("/"):
-            path = os.path.join(path, "index.html")
-        if path.endswith(".html") and os.path.isfile(path):
-            try:
-                page = Path(path).read_text(encoding="utf-8")
-            except OSError:  # swapped away between the check and the read: ask again
-                return self._send(503, "text/plain", "rebuilding; reload")
-            return self._send(200, "text/html; charset=utf-8", decorate(page, self.state.snapshot()))
         snapshot = self.state.snapshot()
-        if snapshot["version"] == 0 and not os.path.exists(self.directory + "/index.html"):
+        root = Path(self.directory)
+        path = site_file(root, route)
+        if path is None and snapshot["version"] == 0 and site_file(root, "/") is None:
             return self._send(503, "text/html; charset=utf-8", decorate(placeholder(snapshot), snapshot))
-        return super().send_head()
+        if path == "/":
+            self.send_response(301)
+            self.send_header("Location", self.path.split("?", 1)[0] + "/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        if path is None:
+            return self._send(404, "text/plain; charset=utf-8", "404: not found\n")
+        try:
+            fh = open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
+        except OSError:  # swapped away between the check and the open: ask again
+            return self._send(503, "text/plain", "rebuilding; reload")
+        if path.suffix == ".html":
+            with fh:
+                page = fh.read().decode("utf-8", errors="replace")
+            return self._send(200, "text/html; charset=utf-8", decorate(page, snapshot))
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Length", str(os.fstat(fh.fileno()).st_size))
+        self.end_headers()
+        return fh
 
     def _send(self, status: int, kind: str, text: str):
         body = text.encode("utf-8")
@@ -154,12 +230,20 @@ class WatchHandler(SimpleHTTPRequestHandler):
         return io.BytesIO(body)
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:  # one line, never a traceback per request
+        kind, exc, _ = sys.exc_info()
+        _log(f"watch server: a request from {client_address[0]} failed ({kind.__name__}: {exc})")
+
+
 @contextmanager
 def serving(folder: Path, state: WatchState, port: int, host: str = "127.0.0.1"):
     """Serve ``folder`` on ``host:port`` in a background thread for the block; yields
     the URL. Raises :class:`PortBusy` when the port is taken."""
+    if not isinstance(port, int) or not 0 <= port <= 65535:  # 0: any free port (the tests)
+        raise PortBusy(f"--port {port} is not a port: give a number from 1 to 65535, e.g. make watch PORT=8001")
     try:
-        server = ThreadingHTTPServer((host, port), partial(WatchHandler, directory=str(folder), state=state))
+        server = _Server((host, port), partial(WatchHandler, directory=str(folder), state=state))
     except OSError as exc:
         raise PortBusy(f"port {port} on {host} cannot be used ({exc.strerror}): another `make serve` or "
                        f"`make watch`? Stop it, or choose another port, e.g. make watch PORT={port + 1}") from None

@@ -130,7 +130,7 @@ class _Copy(threading.Thread):
     def run(self) -> None:
         try:
             if outdir.has_marker(self.source):  # a site of ours (else the build starts afresh)
-                shutil.copytree(self.source, self.target, symlinks=True)
+                incremental.copy_site(self.source, self.target)
                 self.ok = True
         except OSError:
             shutil.rmtree(self.target, ignore_errors=True)  # the build copies it again
@@ -299,14 +299,15 @@ def watch(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.
     on the output folder, an unknown pair or missing model, a port in use)."""
     import os
 
-    from ..models import load_tokenizer
+    from ..models import check_pair, load_tokenizer
     from .execute import KernelPool
 
     plan = outdir.plan(out_dir, cache_dir, Path(sentences_path), Path(template))
     with runs.out_lock(plan.out):
-        for line in runs.reap() + plan.notes:
+        for line in runs.reap() + plan.notes + outdir.recover(plan):
             _say(line)
         pair = get_pair(pair_slug)
+        check_pair(pair)
         tokenizer = load_tokenizer(pair.untrained)
         assets.ensure_vendor(quiet=True)
         state = WatchState()

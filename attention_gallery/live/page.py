@@ -5,7 +5,8 @@ and the place the results go. ``docs/assets/javascripts/live.js`` does the rest 
 the browser, lazily: nothing is downloaded until the reader runs a sentence. It reads
 its settings from one inert JSON element (``#live-config``) written here: the files'
 addresses and sizes, the pair's labels and names, the sentence limit and its
-message, and the deletion test's parameters (the same constants as the build's).
+message, the rules of what a text may contain (``rules.json`` "text": the build's own)
+and the deletion test's parameters (the same constants as the build's).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import config
+from .. import config, rules
 from ..explain import views
 from . import export
 
@@ -107,6 +108,7 @@ def settings(spec, site: LiveSite, urls: dict[str, str]) -> dict:
         "compare_block": views.compare_block("", 0, 0),
         "display": {"trained": spec.trained.display_name, "untrained": spec.untrained.display_name},
         "head_seed": spec.head_seed, "max_tokens": config.MAX_TOKENS,
+        "text_rules": rules.load()["text"],  # what a text may contain: the build's rules, as data
         "special_ids": facts["special_ids"], "scale": config.ATTENTION_LEVELS,
         "urls": urls, "sizes": facts["sizes"], "download": list(DOWNLOAD),
         "model": {"regions": facts["regions"], "bytes": facts["model_bytes"]},
@@ -136,7 +138,7 @@ your browser.
 
 <div class="live-form" markdown="0">
 <label for="live-text">Your sentence (at most {config.MAX_TOKENS} tokens)</label>
-<textarea id="live-text" rows="3" maxlength="2000" spellcheck="true" dir="auto"
+<textarea id="live-text" rows="3" maxlength="{rules.load()['text']['max_chars']}" spellcheck="true" dir="auto"
   placeholder="The plot was thin, but I could not stop smiling."></textarea>
 <div class="live-actions">
 <button id="live-run" class="md-button md-button--primary" type="button">Run both models</button>

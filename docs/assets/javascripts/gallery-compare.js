@@ -103,8 +103,12 @@
     return { text: style.color, bg: body.backgroundColor || "#fff" };
   }
 
+  /* Text in an exported SVG: escaped, and without what XML 1.0 cannot carry (controls
+     but tab and line breaks, lone surrogates, U+FFFE, U+FFFF): one such character makes
+     the whole file unreadable. */
+  var NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
   function xml(value) {
-    return String(value).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+    return String(value).replace(NOT_XML, "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
       .replace(/"/g, "&quot;");
   }
 

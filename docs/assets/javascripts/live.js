@@ -28,7 +28,21 @@
   var box = $("live-text"), button = $("live-run"), statusLine = $("live-status"),
       bar = $("live-progress"), output = $("live-output"), result = $("live-result");
   var MODELS = ["trained", "untrained"];
-  var BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+  /* What a text may contain: data shared with the build (attention_gallery/rules.json,
+     "text", passed in #live-config; gallery/sentences.py check_text applies the same). */
+  var TEXT = C.text_rules;
+  function codeClass(ranges) {  /* a regular expression matching one code point of [first, last] hex ranges */
+    return new RegExp("[" + ranges.map(function (r) { return "\\u{" + r[0] + "}-\\u{" + r[1] + "}"; }).join("") + "]", "u");
+  }
+  function singles(codes) { return codes.map(function (c) { return [c, c]; }); }
+  function fromHex(codes) { return codes.map(function (c) { return String.fromCodePoint(parseInt(c, 16)); }); }
+  var LINE_BREAKS = {};
+  Object.keys(TEXT.line_breaks.chars).forEach(function (c) { LINE_BREAKS[fromHex([c])[0]] = TEXT.line_breaks.chars[c]; });
+  var CONTROL = new RegExp("\\p{" + TEXT.controls.category + "}", "u"), CONTROL_ALLOWED = fromHex(TEXT.controls.allowed);
+  var BIDI = codeClass(singles(TEXT.bidi_controls.chars));
+  var NONCHARACTER = codeClass(TEXT.noncharacters.ranges), SURROGATE = codeClass(TEXT.surrogates.ranges);
+  var READABLE = new RegExp("[" + TEXT.readable.categories.map(function (c) { return "\\p{" + c + "}"; }).join("") + "]", "u");
+  var INVISIBLE = fromHex(TEXT.readable.invisible);
   /* one worker call: at most this many tokens / sequences (a new sentence waits for the
      call in flight, a second or so at most) */
   var BATCH_TOKENS = 1024, BATCH_MAX = 32;
@@ -434,16 +448,45 @@
 
   var generation = 0;
 
+  function codepoint(ch) { return "U+" + ch.codePointAt(0).toString(16).toUpperCase().padStart(4, "0"); }
+  /* {at (1-based, in code points, as the build counts), ch, more} of the first character ``bad`` says, or null */
+  function firstBad(chars, bad) {
+    var hits = 0, found = null;
+    chars.forEach(function (ch, i) { if (bad(ch)) { hits++; if (!found) found = { at: i + 1, ch: ch }; } });
+    if (found) found.more = hits > 1 ? " (and " + (hits - 1) + " more)" : "";
+    return found;
+  }
+  /* The first problem of a text (null: accepted), as the build words it; for the box and ?text= alike. */
   function problems(text) {
     if (text === "") return "text is empty";
     if (!text.trim()) return "text is blank (only whitespace)";
-    if (/[\n\r\u0085\u2028\u2029]/.test(text)) return "text must be a single line, but it has a line break; write the sentence on one line";
-    var bidi = text.match(BIDI);
-    if (bidi) {
-      return "text contains a bidirectional control character, U+" + bidi[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0") +
-        " at character " + (bidi.index + 1) + "; it makes the page show the text in another order than the model reads it";
+    var chars = Array.from(text), f;
+    if (!chars.some(function (ch) { return READABLE.test(ch) && INVISIBLE.indexOf(ch) < 0; })) {
+      return "text has no visible characters; a sentence needs at least one letter, number, symbol or punctuation mark";
     }
-    if (!/[\p{L}\p{N}\p{S}\p{P}]/u.test(text)) return "text has no visible characters; a sentence needs at least one letter, number, symbol or punctuation mark";
+    if (chars.length > TEXT.max_chars) {
+      return "text is too long: " + chars.length + " characters; at most " + TEXT.max_chars +
+        " are accepted (overlong sentences are refused, not truncated)";
+    }
+    if ((f = firstBad(chars, function (ch) { return ch in LINE_BREAKS; }))) {
+      return "text must be a single line, but it has a line break (" + LINE_BREAKS[f.ch] + ") at character " + f.at +
+        "; write the sentence on one line";
+    }
+    if ((f = firstBad(chars, function (ch) { return CONTROL.test(ch) && CONTROL_ALLOWED.indexOf(ch) < 0 && !(ch in LINE_BREAKS); }))) {
+      return "text contains a control character, " + codepoint(f.ch) + " at character " + f.at + f.more +
+        "; only printable characters, spaces and tabs are allowed";
+    }
+    if ((f = firstBad(chars, function (ch) { return BIDI.test(ch); }))) {
+      return "text contains a bidirectional control character, " + codepoint(f.ch) + " at character " + f.at + f.more +
+        "; it makes the page show the text in another order than the model reads it";
+    }
+    if ((f = firstBad(chars, function (ch) { return SURROGATE.test(ch); }))) {
+      return "text contains a lone surrogate (" + codepoint(f.ch) + ") at character " + f.at + ", which is not a valid character";
+    }
+    if ((f = firstBad(chars, function (ch) { return NONCHARACTER.test(ch); }))) {
+      return "text contains a noncharacter, " + codepoint(f.ch) + " at character " + f.at + f.more +
+        "; noncharacters are not text (an exported SVG could not carry it): remove it";
+    }
     return null;
   }
 
