@@ -13,6 +13,7 @@ import base64
 import html
 import json
 import zlib
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -185,20 +186,67 @@ def predictions_table(labels, rows: dict, gold: str) -> str:
                         "</tbody></table>", "predictions of both models")
 
 
+MAX_ALPHA = 0.85  # the strongest colour a cell or a token takes (text stays readable on it)
+
+
 def _alpha(value: float, vmax: float) -> float:
-    return 0.0 if vmax <= 0 else round(min(1.0, abs(value) / vmax) * 0.85, 3)
+    return 0.0 if vmax <= 0 else round(min(1.0, abs(value) / vmax) * MAX_ALPHA, 3)
 
 
 UNSIGNED_RGB = "124, 77, 255"  # one hue for unsigned scores (attention, rollout)
 
 
-def shared_scale(rows, muted) -> float:
-    """The colour scale of one method: the largest |score| over the tokens not
-    ``muted`` in every row (both models), so a small score looks small in any row."""
-    muted = np.asarray(muted, bool)
-    values = [np.abs(np.asarray(r, dtype=float)[~muted]) for r in rows]
+def full_share() -> float:
+    """The share of a method's total |score| that is full colour (``rules.json``,
+    ``colour.full_share``; the live page reads the same number)."""
+    from .. import rules
+
+    return float(rules.section("colour")["full_share"])
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The colour scale of one method over the rows that share it (both models).
+
+    A token's strength is its share of ``total`` (the larger row's total |score|
+    over the tokens not muted), full at :func:`full_share`: ``full`` is the |score|
+    at full colour, ``largest`` the largest |score| of a token in any row."""
+
+    total: float
+    largest: float
+    share: float
+
+    @property
+    def full(self) -> float:
+        return self.share * self.total
+
+    def strength(self, value: float) -> float:
+        """The colour strength (0..MAX_ALPHA) of a token scoring ``value``."""
+        return _alpha(value, self.full)
+
+
+def _masks(rows, muted) -> list:
+    """One mask per row: ``muted`` is one mask for every row, or one per row."""
+    if len(rows) and len(muted) and np.ndim(muted[0]) == 1:
+        return [np.asarray(m, bool) for m in muted]
+    return [np.asarray(muted, bool)] * len(rows)
+
+
+def colour_scale(rows, muted) -> Scale:
+    """The colour scale of one method: the larger total |score| over the tokens
+    not ``muted`` of ``rows`` (the same tokens' scores in both models, or two
+    sentences' rows with a mask each), so a row of tiny scores stays pale in
+    either row and nearly uniform scores look nearly uniform."""
+    values = [np.abs(np.asarray(r, dtype=float))[~m] for r, m in zip(rows, _masks(rows, muted))]
     values = [v for v in values if v.size]
-    return float(max(v.max() for v in values)) if values else 0.0
+    total = float(max(v.sum() for v in values)) if values else 0.0
+    largest = float(max(v.max() for v in values)) if values else 0.0
+    return Scale(total=total, largest=largest, share=full_share())
+
+
+def shared_scale(rows, muted) -> float:
+    """The |score| at full colour of one method over ``rows``: see :func:`colour_scale`."""
+    return colour_scale(rows, muted).full
 
 
 def token_scores(tokens, scores, caption: str, muted=None, vmax: float | None = None,
@@ -208,8 +256,8 @@ def token_scores(tokens, scores, caption: str, muted=None, vmax: float | None = 
     Signed scores are by class: ``scores`` point toward the last label (positive)
     when > 0, coloured with the site's positive colour, and toward the first
     (negative) when < 0, in the negative colour. Unsigned scores use one hue.
-    Strength = |score| / ``vmax`` (default: the largest |score| of this row over
-    the tokens not ``muted``; special tokens such as [CLS] are shown uncoloured)."""
+    Strength = |score| / ``vmax``, the |score| at full colour (default: this row's
+    own :func:`shared_scale`; special tokens such as [CLS] are shown uncoloured)."""
     from bertviz.util import format_special_chars
 
     scores = np.asarray(scores, dtype=float)
@@ -235,24 +283,43 @@ def token_scores(tokens, scores, caption: str, muted=None, vmax: float | None = 
             f'<span class="gallery-attr-tokens" dir="ltr">{"".join(spans)}</span></div>')
 
 
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def scale_item(title: str, scale: Scale, unit: str, is_signed: bool) -> str:
+    """What one method's colours span, in numbers: the score at full colour, the
+    share of the total it is, and the largest token's share (so a reader sees how
+    far the strongest colour of the rows is from full)."""
+    sign = "±" if is_signed else ""
+    if scale.total <= 0:
+        return f"{title}: every score is 0 (no colour)"
+    return (f"{title}: full colour = {_pct(scale.share)} of the total |score| "
+            f"({sign}{scale.full:.3g} {unit}); the largest token has {_pct(scale.largest / scale.total)} "
+            f"({sign}{scale.largest:.3g} {unit})")
+
+
 def attribution_legend(labels=("negative", "positive"), scales: dict | None = None) -> str:
-    """What the colours mean; ``scales`` maps a method title to (darkest value,
-    unit, signed): one scale per method, shared by both models."""
+    """What the colours mean; ``scales`` maps a method title to (:class:`Scale`,
+    unit, signed): one scale per method, shared by the rows it colours."""
     neg, pos = labels[0], labels[-1]
+    share = _pct(full_share())
     head = (f'<p class="gallery-legend"><span class="gallery-attr gallery-attr-pos" style="--a:0.8">'
             f'toward {esc(pos)}</span> <span class="gallery-attr gallery-attr-neg" '
             f'style="--a:0.8">toward {esc(neg)}</span> <span class="gallery-attr gallery-attr-unsigned" '
             f'style="--a:0.8;background:rgba({UNSIGNED_RGB},var(--a))">weight (unsigned)</span> · '
-            "one colour scale per method, the same for both models, so a tiny score looks pale "
-            "in either row ([CLS] and [SEP], greyed, are left out of the scale). Signed scores "
+            "a token's colour is its share of the method's total |score| over the words "
+            "([CLS] and [SEP], greyed, are left out), one scale per method shared by the rows "
+            f"(the total is the larger row's): full colour at {share} of the total, paler in proportion "
+            "below it, so scores spread evenly over the words look evenly pale and a row of tiny scores "
+            "stays pale. Signed scores "
             "(IG, leave-one-out) are coloured by the class they push toward, whichever class the "
             "model predicts; hover a token for its value (signed: + toward "
             f"{esc(pos)}).</p>")
     if not scales:
         return head
-    items = "".join(
-        f"<li>{esc(title)}: the darkest colour is {'±' if is_signed else ''}{value:.3g} {esc(unit)}</li>"
-        for title, (value, unit, is_signed) in scales.items())
+    items = "".join(f"<li>{esc(scale_item(title, scale, unit, is_signed))}</li>"
+                    for title, (scale, unit, is_signed) in scales.items())
     return head + f'<ul class="gallery-caption">{items}</ul>'
 
 

@@ -29,7 +29,7 @@ RUNTIME = {  # what the page loads from the vendor folder (gallery/assets.py fet
     "tokenizers": "tokenizers/tokenizers.min.mjs",
 }
 SCRIPTS = {"live": "assets/javascripts/live.js", "worker": "assets/javascripts/live-worker.js",
-           "css": "assets/stylesheets/live.css"}
+           "colour": "assets/javascripts/colour-scale.js", "css": "assets/stylesheets/live.css"}
 # The random baseline of the deletion test: the gallery draws 200 orders where a k has
 # more than EXACT_LIMIT subsets; the browser draws fewer (one forward pass per order
 # and k costs about as much there as ten in the build) and says so, with its error.
@@ -116,6 +116,8 @@ def settings(spec, site: LiveSite, urls: dict[str, str]) -> dict:
         "deletion": {"ks": list(KS), "bins": list(BINS), "exact_limit": EXACT_LIMIT, "draws": LIVE_DRAWS,
                      "reading": READING, "removal": REMOVAL, "random_title": RANDOM_TITLE},
         "head_measure": MEASURE,
+        # token colours: a share of the method's total |score| (rules.json, as views.colour_scale)
+        "colour": {"full_share": views.full_share()},
         "notes": {"ig": IG_NOTE, "untrained": UNTRAINED_NOTE.format(seed=spec.head_seed, n=config.HEAD_SEEDS)},
     }
 
@@ -181,6 +183,7 @@ your browser.
 
 <script type="application/json" id="live-config">{cfg}</script>
 <link rel="stylesheet" href="{urls['css']}">
+<script src="{urls['colour']}"></script>
 <script src="{urls['live']}"></script>
 """
 

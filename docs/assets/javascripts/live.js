@@ -24,6 +24,7 @@
   var configNode = document.getElementById("live-config");
   if (!configNode) return;
   var C = JSON.parse(configNode.textContent);
+  var Colour = window.GalleryColour;  /* colour-scale.js, loaded before this script */
   var $ = function (id) { return document.getElementById(id); };
   var box = $("live-text"), button = $("live-run"), statusLine = $("live-status"),
       bar = $("live-progress"), output = $("live-output"), result = $("live-result");
@@ -139,18 +140,20 @@
       '</span><span class="gallery-attr-tokens" dir="ltr">' + spans + "</span></div>";
   }
 
-  function legend(scales) {
+  function legend(scales) {  /* views.attribution_legend; scales: {method: GalleryColour.scale(...)} */
     var neg = C.labels[0], pos = C.labels[C.labels.length - 1];
     var head = '<p class="gallery-legend"><span class="gallery-attr gallery-attr-pos" style="--a:0.8">toward ' + esc(pos) +
       '</span> <span class="gallery-attr gallery-attr-neg" style="--a:0.8">toward ' + esc(neg) +
       '</span> <span class="gallery-attr gallery-attr-unsigned" style="--a:0.8;background:rgba(' + UNSIGNED_RGB +
-      ',var(--a))">weight (unsigned)</span> · one colour scale per method, the same for both models, so a tiny score ' +
-      "looks pale in either row ([CLS] and [SEP], greyed, are left out of the scale). Signed scores (leave-one-out) " +
+      ',var(--a))">weight (unsigned)</span> · a token\'s colour is its share of the method\'s total |score| over the words ' +
+      "([CLS] and [SEP], greyed, are left out), one scale per method shared by the rows (the total is the larger row's): " +
+      "full colour at " + Colour.pct(C.colour.full_share) + " of the total, paler in proportion below it, so scores spread " +
+      "evenly over the words look evenly pale and a row of tiny scores stays pale. Signed scores (leave-one-out) " +
       "are coloured by the class they push toward, whichever class the model predicts; hover a token for its value " +
       "(signed: + toward " + esc(pos) + ").</p>";
     var items = Object.keys(scales).map(function (name) {
       var m = C.methods[name];
-      return "<li>" + esc(m.title) + ": the darkest colour is " + (m.signed ? "±" : "") + Number(scales[name].toPrecision(3)) + " " + esc(m.unit) + "</li>";
+      return "<li>" + esc(Colour.item(m.title, scales[name], m.unit, m.signed)) + "</li>";
     }).join("");
     return head + '<ul class="gallery-caption">' + items + "</ul>";
   }
@@ -730,13 +733,10 @@
 
   function showAttributions(s) {
     var names = Object.keys(C.methods).filter(function (m) { return s.scores.trained[m]; });
-    var scales = {};
+    var scales = {};  /* one scale per method over both models (colour-scale.js, as explain/views.py) */
     names.forEach(function (name) {
-      var vmax = 0;
-      MODELS.forEach(function (which) {
-        classScores(which, s, name).forEach(function (v, i) { if (!s.special[i]) vmax = Math.max(vmax, Math.abs(v)); });
-      });
-      scales[name] = vmax;
+      scales[name] = Colour.scale(MODELS.map(function (which) { return classScores(which, s, name); }),
+                                  MODELS.map(function () { return s.special; }), C.colour.full_share);
     });
     var parts = [legend(scales)];
     MODELS.forEach(function (which) {
@@ -751,7 +751,7 @@
           return;
         }
         var scores = m.signed ? classScores(which, s, name) : s.scores[which][name];
-        parts.push(tokenScores(s.tokens, scores, m.title, s.special, scales[name], m.signed));
+        parts.push(tokenScores(s.tokens, scores, m.title, s.special, scales[name].full, m.signed));
       });
     });
     parts.push('<p class="gallery-caption">' + esc(C.notes.ig) + "</p>");
@@ -785,7 +785,8 @@
       if (s.gen !== generation || !table) return;
       timings.deletion_ms = performance.now() - start - timings.loo_ms;
       timings.complete_ms = performance.now() - s.pressed;
-      say("Computed live in your browser: predictions, attention, leave-one-out and the deletion test of both models.");
+      say("Computed live in your browser: predictions, attention and leave-one-out of both models; " +
+          "the deletion test of the " + modelName("trained") + ".");
       setResult(s, "complete", { loo: { trained: s.scores.trained.loo, untrained: s.scores.untrained.loo },
                                  deletion: table });
     });
