@@ -108,3 +108,8 @@ def test_the_heading_reads_as_the_text_in_every_renderer():
     h1 = re.search(r"<h1[^>]*>(.*?)<a class=\"anchor-link\"", body, re.S).group(1)
     assert "<img" not in h1 and "<em>" not in h1 and "<code>" not in h1 and "<script" not in h1
     assert html.unescape(h1) == title
+
+
+def test_only_what_markdown_reads_is_encoded():
+    assert notebook.markdown_title("I loved it. Can't (really) - \"ok\"!") == "I loved it. Can't (really) - \"ok\"!"
+    assert notebook.markdown_title("a *b* <c>") == "a &#42;b&#42; &#60;c&#62;"

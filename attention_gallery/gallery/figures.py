@@ -1,6 +1,8 @@
 """The figures of "How to read the views" come from a real gallery sentence.
 
-``docs/reading.md`` holds placeholders ``<figure class="gallery-figure" data-figure="line|layer|gained">``.
+``docs/reading.md`` holds placeholders ``<figure class="gallery-figure" data-figure="line|layer|gained">``
+and, for the figures it states about the set, ``<span class="gallery-fact" data-fact="NAME">``
+(:func:`set_facts`: from the build's records, never typed).
 At build this hook gives them one sentence of the gallery being built (the set's
 ``not-really-good`` if it has it, else its first sentence): the attention blob its
 page carries (``<script class="gallery-attention-data">``, both models) and its most
@@ -19,6 +21,8 @@ import html
 import json
 import re
 from pathlib import Path
+
+import numpy as np
 
 PAGE = "reading.md"
 PREFERRED = "not-really-good"  # the sentence the gallery grew from
@@ -61,15 +65,45 @@ def _sentence(gallery: Path):
 
 
 def may_show(slugs, changed) -> bool:
-    """Whether the figures may show one of the ``changed`` sentences of a set of
-    ``slugs`` (without reading any notebook: the preferred one, when the set has it;
-    else any, to be safe)."""
-    return PREFERRED in changed if PREFERRED in slugs else bool(changed)
+    """Whether the page may show something of the ``changed`` sentences of a set of
+    ``slugs``: it states figures of the whole set (:func:`set_facts`, and the set's
+    claims), so any change does."""
+    return bool(changed)
 
 
-def add_figures(html_text: str, src_uri: str, gallery: Path) -> str:
+FACT = re.compile(r'<span class="gallery-fact" data-fact="([a-z-]+)"></span>')
+
+
+def set_facts(records) -> dict[str, str]:
+    """The figures ``docs/reading.md`` states about the gallery being built, by name
+    (``<span class="gallery-fact" data-fact="NAME"></span>`` there): never typed."""
+    from ..explain import views
+
+    facts = {"full-share": f"{100 * views.full_share():.0f}%"}
+    n = len(records)
+    facts["n-sentences"] = f"{n} sentence{'' if n == 1 else 's'}"
+    pad = sorted(r.ig["trained"].baseline_p_positive for r in records if "trained" in r.ig)
+    if pad:
+        median = float(np.median(pad))
+        facts["pad-median"] = f"{median:.3f}"
+        facts["pad-range"] = f"{median:.3f} ({pad[0]:.3f}-{pad[-1]:.3f})"
+    return facts
+
+
+def add_facts(html_text: str, src_uri: str, records) -> str:
+    """``html_text`` of the page ``src_uri`` with its facts filled from ``records``
+    (a fact the set cannot give, as with no sentence, reads "not measured")."""
+    if src_uri != PAGE or not FACT.search(html_text):
+        return html_text
+    facts = set_facts(records)
+    return FACT.sub(lambda m: html.escape(facts.get(m.group(1), "not measured")), html_text)
+
+
+def add_figures(html_text: str, src_uri: str, gallery: Path, records=()) -> str:
     """``html_text`` of the page ``src_uri`` with its figures given a sentence of ``gallery``
-    (the built gallery's notebooks); any other page unchanged."""
+    (the built gallery's notebooks) and its facts the figures of ``records``
+    (:func:`add_facts`); any other page unchanged."""
+    html_text = add_facts(html_text, src_uri, records)
     if src_uri != PAGE or not FIGURE.search(html_text):
         return html_text
     found = _sentence(gallery)

@@ -71,15 +71,17 @@ def title_of(text: str, width: int = TITLE_WIDTH) -> str:
     return (cut or words[:max(end, 1)]) + ELLIPSIS
 
 
+MARKDOWN_SPECIAL = frozenset("\\`*_[]{}<>&#$~|")  # what can make a heading's text anything but text
+
+
 def markdown_title(title: str) -> str:
     """``title`` as the text of a Markdown heading that every renderer of the page
     reads as that text (nbconvert's mistune, Python-Markdown for the page's title and
-    table of contents): ASCII punctuation other than , ' " ? ; as numeric character
-    references, so no text can become emphasis, a link, math, markup or a closing
-    ``#``; the title stays HTML-safe wherever MkDocs uses it unescaped."""
-    safe = set(",'\"?; ")
-    return "".join(f"&#{ord(c)};" if c.isascii() and not c.isalnum() and c not in safe else c
-                   for c in title)
+    table of contents): the characters that could make emphasis, code, a link, math,
+    markup or a closing ``#`` as numeric character references, and only those (the
+    title's other characters reach MkDocs as they are: its footer escapes the title
+    once more); the title stays HTML-safe wherever MkDocs uses it unescaped."""
+    return "".join(f"&#{ord(c)};" if c in MARKDOWN_SPECIAL else c for c in title)
 
 
 def parameters(sentence, pair_slug: str) -> dict:

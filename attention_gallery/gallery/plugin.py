@@ -188,7 +188,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
             html = _SENTENCE_TEXT.sub(lambda m: m.group(0) + (
                 f'<p class="gallery-live-link"><a href="{escape(href)}">Try a variation of this sentence</a>: '
                 "both models run live in your browser.</p>"), html, count=1)
-        html = add_figures(html, page.file.src_uri, self.dir)
+        html = add_figures(html, page.file.src_uri, self.dir, self.records)
         return exclude_code_from_search(html) if "jupyter-wrapper" in html else html
 
     def on_post_page(self, output, page, config):
