@@ -274,6 +274,39 @@ def test_text_in_the_address_runs_on_load_and_hostile_text_stays_text(context, b
         assert watcher.dialogs == [] and watcher.console_errors == []
 
 
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_live_page_colours_tokens_as_the_gallery_does(context, base_url, default_pair):
+    """The same colour strengths as a gallery page (views.colour_scale, a share of the
+    larger model's total |score|, rules.json's full_share) for the attention methods
+    the browser computes; the float16 weights move a strength by 0.01 at most."""
+    from attention_gallery.explain import views
+    from attention_gallery.explain.forward import run_sentence
+    from attention_gallery.explain.methods import REGISTRY
+
+    run = run_sentence(default_pair, SENTENCE["text"])
+    muted = np.asarray(run.sentence.special, bool)
+    with open_page(context) as (page, watcher):
+        page.goto(base_url + "gallery/live/?text=" + quote(SENTENCE["text"]), wait_until="load")
+        _result(page, "predictions")
+        assert _config(page)["colour"]["full_share"] == views.full_share()
+        shown = page.evaluate("""() => [...document.querySelectorAll('#live-attributions .gallery-attribution')]
+            .filter(d => d.querySelector('.gallery-attr'))
+            .map(d => [d.querySelector('.gallery-attr-caption').textContent,
+                       [...d.querySelectorAll('.gallery-attr:not(.gallery-attr-muted)')].map(s => +s.style.getPropertyValue('--a'))])""")
+        for name in ("rollout", "attention"):
+            method = REGISTRY[name]
+            rows = [method.attribute(run.sentence, getattr(run, w)).scores for w in ("trained", "untrained")]
+            scale = views.colour_scale(rows, muted)
+            got = [a for title, a in shown if title == method.title]
+            assert len(got) == 2, shown
+            for row, live in zip(rows, got):
+                want = [scale.strength(v) for v in np.asarray(row)[~muted]]
+                assert np.abs(np.array(live) - want).max() <= 0.01, (name, live, want)
+        assert f"full colour = {views._pct(views.full_share())} of the total |score|" in page.inner_text("#live-attributions")
+        assert watcher.console_errors == []
+
+
 @pytest.mark.slow
 def test_sentence_pages_link_to_the_live_page(built):
     html = (built[0] / "gallery" / SENTENCE["slug"] / "index.html").read_text(encoding="utf-8")
