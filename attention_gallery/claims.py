@@ -95,6 +95,12 @@ def in_sentences(k: int, n: int, where: str = "of these sentences") -> str:
     return "In this sentence" if n == 1 and k == 1 else f"In {count_words(k, n)} {where}"
 
 
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def count_words(k: int, n: int) -> str:
     """'all 3', 'none of the 3', '2 of 3'."""
     if n and k == n:

@@ -133,7 +133,7 @@ def dev_sample(path: Path, n: int, seed: int) -> list[dict]:
     per = n // len(strata)
     picked = sorted(int(j) for key in sorted(strata) for j in rng.choice(strata[key], per, replace=False))
     return [{"slug": f"sst2-dev-{i}", "text": rows[i][1], "label": ("negative", "positive")[rows[i][0]],
-             "group": "sst-2 dev sample"} for i in picked]
+             "group": "sampled from sst dev"} for i in picked]
 
 
 def outcome_of(d: dict, r: dict, se: dict, p0: float) -> str:

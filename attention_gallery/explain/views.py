@@ -355,7 +355,9 @@ def scroll_frame(inner: str, label: str) -> str:
             f"{inner}</div>")
 
 
-def simple_table(header, rows, label: str = "table") -> str:
+def simple_table(header, rows, label: str = "table", raw: bool = False) -> str:
+    """A table of text cells (escaped; ``raw``: the cells are markup already escaped)."""
     h = "".join(f"<th>{esc(c)}</th>" for c in header)
-    b = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+    cell = (lambda c: str(c)) if raw else esc
+    b = "".join("<tr>" + "".join(f"<td>{cell(c)}</td>" for c in r) + "</tr>" for r in rows)
     return scroll_frame(f'<table class="gallery-table"><thead><tr>{h}</tr></thead><tbody>{b}</tbody></table>', label)

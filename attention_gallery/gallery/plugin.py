@@ -45,7 +45,7 @@ from mkdocs.utils import get_relative_url
 
 from .. import config as settings
 from ..live import page as live
-from . import download, incremental, pages
+from . import download, incremental, pages, references
 from .figures import add_figures
 from .offline import OfflinePages, exclude_code_from_search
 from .teaching import CONTRAST_DIR
@@ -127,14 +127,17 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
             files.remove(manifest)
         records = pages.load_records(self.dir, self.manifest)
         self.records = records
-        generated = pages.generate(self.manifest["pair"], records, self.manifest["sentences"])
+        metrics = pages.aggregate(records)
+        generated = pages.generate(self.manifest["pair"], records, self.manifest["sentences"], metrics)
         self.links = self._sentence_links(records)
         for name, text in generated.items():
             file = incremental.generated(File.generated(config, f"{self.config.gallery_dir}/{name}.md", content=text))
             if name.startswith(f"{CONTRAST_DIR}/"):  # reached from their sentences and the lesson
                 file.inclusion = InclusionLevel.NOT_IN_NAV
             files.append(file)
-        files.append(incremental.generated(File.generated(config, "metrics.json", content=pages.metrics_json(records))))
+        files.append(incremental.generated(File.generated(config, "metrics.json", content=pages.metrics_json(metrics))))
+        files.append(incremental.generated(File.generated(config, f"{references.PAGE}.md", content=references.page())))
+        self.claims = pages.site_claims(records, metrics)
         self.add_live(files, config, records)
         if not self.listed:  # pages left out of the nav on purpose are not "omitted files"
             for s in self.manifest["sentences"]:
@@ -175,6 +178,15 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         files.append(incremental.generated(File.generated(config, page_path, content=site.markdown)))
         for site_path, source in site.files.items():
             files.append(File.generated(config, site_path, abs_src_path=str(source)))
+
+    def on_page_markdown(self, markdown, page, config, files):
+        """A Markdown page's placeholders filled from the build (claims, citations)."""
+        if "{{" not in markdown:
+            return markdown
+        try:  # raw HTML links are not rewritten: lead from the page's address to the root
+            return pages.fill(markdown, self.claims, "../" * page.url.count("/"))
+        except KeyError as exc:
+            raise PluginError(f"{page.file.src_uri}: {exc.args[0]}") from None
 
     def on_page_content(self, html, page, config, files):
         links = self.links.get(page.file.src_uri, "")

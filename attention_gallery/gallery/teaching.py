@@ -159,39 +159,62 @@ def _rank(scores: np.ndarray, tokens: list[str], i: int) -> int:
     return order.index(i) + 1
 
 
+def ig_token_claim(r: SentenceRecord, scores: np.ndarray, i: int) -> claims.Claim:
+    """What IG says of one changed token: which class it pushes toward (the sign of
+    its score toward the predicted class) and its rank among the words."""
+    labels = (r.trained.predicted, r.label if r.label != r.trained.predicted else
+              ("negative" if r.trained.predicted == "positive" else "positive"))
+    rank, n = _rank(scores, r.tokens, i), len(r.tokens) - 2
+    value = float(scores[i])
+    name = token_name(r.tokens, i)
+    if abs(value) < 0.005:
+        return claims.Claim("contrast-token", "sign", "none",
+                            f"In the second sentence, Integrated Gradients gives {name} almost no weight "
+                            f"({views.signed(value)} logit).", {"score": value, "rank": rank})
+    toward = value > 0
+    return claims.Claim(
+        "contrast-token", "sign", "toward-predicted" if toward else "against-predicted",
+        f"In the second sentence, Integrated Gradients scores {name} {views.signed(value)} logit: it pushes "
+        + (f"toward {labels[0]}, the class the model predicts ({claims.ordinal(rank)} of {n} words)." if toward
+           else f"against {labels[0]}, the class the model predicts, toward {labels[1]}."),
+        {"score": value, "rank": rank})
+
+
 def contrast_page(a: SentenceRecord, b: SentenceRecord, prefix: str = "../../") -> str:
     """Two sentences side by side: predictions, what to notice, most-changed heads,
     token scores on one scale per method, and what differs."""
     from ..explain.methods import REGISTRY
 
     said, in_a, in_b = _token_diff(a.tokens, b.tokens)
+    C = claims.Claim
     facts = []
     if said:
-        facts.append(f"The second sentence {', and '.join(said)}.")
+        facts.append(C("contrast-diff", "diff", "differs", f"The second sentence {', and '.join(said)}."))
     pa, pb = a.trained, b.trained
     if pa.predicted != pb.predicted:
-        facts.append(f"The fine-tuned model's verdict flips: {pa.predicted} ({p_text(pa.confidence)}) "
-                     f"for the first, {pb.predicted} ({p_text(pb.confidence)}) for the second.")
+        facts.append(C("contrast-verdict", "prediction", "flips",
+                       f"The fine-tuned model's verdict flips: {pa.predicted} ({p_text(pa.confidence)}) "
+                       f"for the first, {pb.predicted} ({p_text(pb.confidence)}) for the second."))
     else:
-        facts.append(f"The fine-tuned model's verdict stays {pa.predicted} ({p_text(pa.confidence)}, "
-                     f"then {p_text(pb.confidence)}).")
+        facts.append(C("contrast-verdict", "prediction", "stays",
+                       f"The fine-tuned model's verdict stays {pa.predicted} ({p_text(pa.confidence)}, "
+                       f"then {p_text(pb.confidence)})."))
     for r, label in ((a, "first"), (b, "second")):
         if not r.trained.correct:
-            facts.append(f"It is wrong on the {label} sentence (gold: {r.label}).")
+            facts.append(C("contrast-wrong", "prediction", "wrong", f"It is wrong on the {label} sentence (gold: {r.label})."))
     (la, ha, _), (lb, hb, _) = a.top_heads[0], b.top_heads[0]
     if (la, ha) == (lb, hb):
-        facts.append(f"Fine-tuning changed the same head most in both: layer {la}, head {ha}.")
+        facts.append(C("contrast-head", "head", "same", f"Fine-tuning changed the same head most in both: layer {la}, head {ha}."))
     else:
-        facts.append(f"The most changed head differs: layer {la}, head {ha} in the first, "
-                     f"layer {lb}, head {hb} in the second.")
+        facts.append(C("contrast-head", "head", "differs", f"The most changed head differs: layer {la}, head {ha} in the first, "
+                       f"layer {lb}, head {hb} in the second."))
     ig_b = np.asarray(b.scores["ig"].scores, float)
-    for i in in_b:
-        rank = _rank(ig_b, b.tokens, i)
-        facts.append(f"In the second sentence, Integrated Gradients ranks {token_name(b.tokens, i)} "
-                     f"{rank} of {len(b.tokens) - 2} tokens for {b.trained.predicted} "
-                     f"(score {views.signed(float(ig_b[i]))} logit).")
-    facts.append(f"The {views.model_name('untrained')} stays at chance on both "
-                 f"(p(positive) {a.untrained.p_positive:.3f} and {b.untrained.p_positive:.3f}).")
+    facts += [ig_token_claim(b, ig_b, i) for i in in_b]
+    margins = [abs(r.untrained.logits[0] - r.untrained.logits[-1]) for r in (a, b)]
+    chance = all(m < claims.RULES["untrained"]["max_margin"] for m in margins)
+    facts.append(C("contrast-untrained", "untrained", "chance" if chance else "leaning",
+                   f"The {views.model_name('untrained')} " + ("stays at chance on both" if chance else "is never trained")
+                   + f" (p(positive) {a.untrained.p_positive:.3f} and {b.untrained.p_positive:.3f})."))
 
     def column(r: SentenceRecord, changed: list[int]) -> str:
         items = "".join(f'<li>{views.esc(p.text)}</li>' for p in r.notice)
@@ -224,7 +247,7 @@ A contrast pair: two sentences that differ in a few words, with the same two mod
 
 ## What differs
 
-<ul class="gallery-notice">{"".join(f"<li>{views.esc(f)}</li>" for f in facts)}</ul>
+<ul class="gallery-notice">{"".join(f.html("li") for f in facts)}</ul>
 
 <div class="gallery-compare-cols">{column(a, in_a)}{column(b, in_b)}</div>
 

@@ -28,7 +28,7 @@ RUNTIME = {  # what the page loads from the vendor folder (gallery/assets.py fet
     "wasm": "onnxruntime-web/ort-wasm-simd-threaded.wasm",
     "tokenizers": "tokenizers/tokenizers.min.mjs",
 }
-SCRIPTS = {"live": "assets/javascripts/live.js", "worker": "assets/javascripts/live-worker.js",
+SCRIPTS = {"claims": "assets/javascripts/claims.js", "live": "assets/javascripts/live.js", "worker": "assets/javascripts/live-worker.js",
            "colour": "assets/javascripts/colour-scale.js", "css": "assets/stylesheets/live.css"}
 # The random baseline of the deletion test: the gallery draws 200 orders where a k has
 # more than EXACT_LIMIT subsets; the browser draws fewer (one forward pass per order
@@ -116,6 +116,8 @@ def settings(spec, site: LiveSite, urls: dict[str, str]) -> dict:
         "deletion": {"ks": list(KS), "bins": list(BINS), "exact_limit": EXACT_LIMIT, "draws": LIVE_DRAWS,
                      "reading": READING, "removal": REMOVAL, "random_title": RANDOM_TITLE},
         "head_measure": MEASURE,
+        # the faithfulness verdict: the gallery's rule, as data (claims.js applies it)
+        "claims": rules.section("claims")["faithfulness"],
         # token colours: a share of the method's total |score| (rules.json, as views.colour_scale)
         "colour": {"full_share": views.full_share()},
         "notes": {"ig": IG_NOTE, "untrained": UNTRAINED_NOTE.format(seed=spec.head_seed, n=config.HEAD_SEEDS)},
@@ -184,6 +186,7 @@ your browser.
 <script type="application/json" id="live-config">{cfg}</script>
 <link rel="stylesheet" href="{urls['css']}">
 <script src="{urls['colour']}"></script>
+<script src="{urls['claims']}"></script>
 <script src="{urls['live']}"></script>
 """
 

@@ -553,14 +553,36 @@
     return { comprehensiveness: wTop, sufficiency: wTop, aopc_comprehensiveness: wBin, aopc_sufficiency: wBin };
   }
   var FIGURES = ["comprehensiveness", "sufficiency", "aopc_comprehensiveness", "aopc_sufficiency"];
-  function figures(p0, removed, kept, weights) {
-    var out = {};
+  /* the log-odds of a probability (claims decide on them where p does not move); the
+     browser has probabilities only, so p is kept off 0 and 1 */
+  function logOdds(p) {
+    var q = Math.min(Math.max(p, 1e-12), 1 - 1e-12);
+    return Math.log(q) - Math.log(1 - q);
+  }
+  /* the four figures on p and on log-odds (removed/kept: {k: p}), and p of each top-k
+     variant, as explain/faithfulness._all_figures; lo: {removed, kept} of mean
+     log-odds where they are not the log-odds of the mean (the random baseline) */
+  function figures(p0, removed, kept, weights, top, lo) {
+    var out = {}, lo0 = logOdds(p0);
+    lo = lo || { removed: mapValues(removed, logOdds), kept: mapValues(kept, logOdds) };
     FIGURES.forEach(function (name) {
-      var side = /comprehensiveness$/.test(name) ? removed : kept, w = weights[name], v = 0;
-      Object.keys(w).forEach(function (k) { v += w[k] * (p0 - side[k]); });
+      var comp = /comprehensiveness$/.test(name), side = comp ? removed : kept, sideLo = comp ? lo.removed : lo.kept;
+      var w = weights[name], v = 0, l = 0;
+      Object.keys(w).forEach(function (k) { v += w[k] * (p0 - side[k]); l += w[k] * (lo0 - sideLo[k]); });
       out[name] = v;
+      out[name + "_logodds"] = l;
     });
+    out.removed_p = top.map(function (k) { return removed[k]; });
+    out.kept_p = top.map(function (k) { return kept[k]; });
     return out;
+  }
+  function mapValues(o, f) {
+    var out = {};
+    Object.keys(o).forEach(function (k) { out[k] = f(o[k]); });
+    return out;
+  }
+  function topKs(nWords) {
+    return Array.from(new Set(C.deletion.ks.map(function (k) { return Math.min(k, nWords); }))).sort(function (a, b) { return a - b; });
   }
   function needed(weights) {
     var ks = new Set();
@@ -842,9 +864,12 @@
         var f = table[name], cells = FIGURES.map(function (k) { return signed(f[k]); });
         if (name === "random" && rnd.mode !== "exact") cells = cells.map(function (c, i) { return c + " ± " + rnd.se[FIGURES[i]].toFixed(3); });
         var tau = name === "random" || name === "loo" ? "—" : signed(f.tau_loo, 2);
-        return [titles[name]].concat(cells, [tau]);
+        /* the verdict: the gallery's rule (claims.js) on these numbers, once random is known */
+        var verdict = name === "random" ? "—" : !rnd ? "…" :
+          C.claims.labels[GalleryClaims.faithfulnessOutcome(f, table.random, rnd.se, p0, C.claims).outcome];
+        return [titles[name]].concat(cells, [tau, verdict]);
       });
-      if (!rnd) rows.push([D.random_title, "computing…", "", "", "", ""]);
+      if (!rnd) rows.push([D.random_title, "computing…", "", "", "", "", ""]);
       var note = !rnd ? "" : rnd.mode === "exact" ? "The random baseline is exact (every subset enumerated)."
         : "The random baseline is estimated from " + D.draws + " random orders drawn in your browser (± one standard error; the gallery pages draw 200).";
       var u = s.runs.untrained, looMax = 0;
@@ -853,7 +878,7 @@
         u.probs[u.probs.length - 1].toFixed(3) + " here, and removing any one word moves its probability by at most " +
         looMax.toFixed(4) + " (leave-one-out above), so its figures would measure noise.";
       el.innerHTML = simpleTable(["method (fine-tuned model)", "comprehensiveness ↑ (top 1-3)", "sufficiency ↓ (top 1-3)",
-                                  "AOPC comprehensiveness ↑", "AOPC sufficiency ↓", "tau-LOO"], rows) +
+                                  "AOPC comprehensiveness ↑", "AOPC sufficiency ↓", "tau-LOO", "verdict"], rows) +
         '<p class="gallery-caption">' + esc(D.reading + " " + D.removal + " " + note + " " + skipped) + "</p>";
     }
     var loo = s.scores.trained.loo, lw = words.map(function (i) { return loo[i]; });
@@ -863,41 +888,47 @@
       methods.forEach(function (name, m) {
         var removed = {}, kept = {};
         need.forEach(function (k, i) { removed[k] = p[2 * n * m + i][target]; kept[k] = p[2 * n * m + n + i][target]; });
-        table[name] = figures(p0, removed, kept, weights);
+        table[name] = figures(p0, removed, kept, weights, topKs(words.length));
         table[name].tau_loo = tauB(words.map(function (i) { return s.scores.trained[name][i]; }), lw);
       });
       render(null);
       return Promise.all([removals.probs(exactBatch, progress), removals.probs(randomBatch, progress)]);
     }).then(function (got) {
       if (!got || s.gen !== generation) return null;
-      var removed = {}, kept = {}, se = {}, at = 0;
+      var removed = {}, kept = {}, se = {}, at = 0, lo = { removed: {}, kept: {} }, lo0 = logOdds(p0);
       exact.forEach(function (k) {
-        var m = subsets[k].length, r = 0, q = 0;
-        for (var i = 0; i < m; i++) r += got[0][at + i][target];
-        for (i = 0; i < m; i++) q += got[0][at + m + i][target];
-        removed[k] = r / m; kept[k] = q / m; at += 2 * m;
+        var m = subsets[k].length, r = 0, q = 0, rl = 0, ql = 0;
+        for (var i = 0; i < m; i++) { r += got[0][at + i][target]; rl += logOdds(got[0][at + i][target]); }
+        for (i = 0; i < m; i++) { q += got[0][at + m + i][target]; ql += logOdds(got[0][at + m + i][target]); }
+        removed[k] = r / m; kept[k] = q / m; lo.removed[k] = rl / m; lo.kept[k] = ql / m; at += 2 * m;
       });
-      FIGURES.forEach(function (f) { se[f] = 0; });
+      FIGURES.forEach(function (f) { se[f] = 0; se[f + "_logodds"] = 0; });
       if (sampled.length) {
         var S = sampled.length, p = got[1];
         sampled.forEach(function (k, j) {
-          var r = 0, q = 0;
-          orders.forEach(function (_, o) { r += p[o * 2 * S + j][target]; q += p[o * 2 * S + S + j][target]; });
-          removed[k] = r / orders.length; kept[k] = q / orders.length;
-        });
-        FIGURES.forEach(function (f) {
-          var w = weights[f], side = /comprehensiveness$/.test(f) ? 0 : 1, values = orders.map(function (_, o) {
-            var v = 0;
-            sampled.forEach(function (k, j) { v += (w[k] || 0) * (p0 - p[o * 2 * S + side * S + j][target]); });
-            return v;
+          var r = 0, q = 0, rl = 0, ql = 0;
+          orders.forEach(function (_, o) {
+            var a = p[o * 2 * S + j][target], b = p[o * 2 * S + S + j][target];
+            r += a; q += b; rl += logOdds(a); ql += logOdds(b);
           });
-          var mean = values.reduce(function (a, b) { return a + b; }, 0) / values.length;
-          var variance = values.reduce(function (a, b) { return a + (b - mean) * (b - mean); }, 0) / (values.length - 1);
-          se[f] = Math.sqrt(variance / values.length);
+          removed[k] = r / orders.length; kept[k] = q / orders.length;
+          lo.removed[k] = rl / orders.length; lo.kept[k] = ql / orders.length;
+        });
+        [["", p0, function (x) { return x; }], ["_logodds", lo0, logOdds]].forEach(function (scale) {
+          FIGURES.forEach(function (f) {
+            var w = weights[f], side = /comprehensiveness$/.test(f) ? 0 : 1, values = orders.map(function (_, o) {
+              var v = 0;
+              sampled.forEach(function (k, j) { v += (w[k] || 0) * (scale[1] - scale[2](p[o * 2 * S + side * S + j][target])); });
+              return v;
+            });
+            var mean = values.reduce(function (a, b) { return a + b; }, 0) / values.length;
+            var variance = values.reduce(function (a, b) { return a + (b - mean) * (b - mean); }, 0) / (values.length - 1);
+            se[f + scale[0]] = Math.sqrt(variance / values.length);
+          });
         });
       }
       var rnd = { mode: sampled.length ? "sampled:" + D.draws : "exact", se: se };
-      table.random = Object.assign(figures(p0, removed, kept, weights), { tau_loo: 0 });
+      table.random = Object.assign(figures(p0, removed, kept, weights, topKs(words.length), lo), { tau_loo: 0 });
       render(rnd);
       return { figures: table, random_mode: rnd.mode, random_se: se };
     });
