@@ -60,7 +60,7 @@ bench-live: setup browser
 	$(PY) scripts/bench_live.py --site $(OUT)
 
 train: setup
-	$(PY) scripts/train_default.py
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) scripts/train_default.py --threads 1
 
 evaluate: setup
 	$(PY) scripts/evaluate.py --pair $(PAIR)
