@@ -26,6 +26,8 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP)
 	@command -v npm >/dev/null || { echo "== installing npm (fetches d3, jQuery, require.js)"; \
 	  apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+	@test node_modules/.installed -nt package-lock.json || { echo "== npm ci (ESLint for the site's JavaScript, pinned in package-lock.json)"; \
+	  npm ci --no-audit --no-fund --silent && touch node_modules/.installed; }
 
 browser:
 	@command -v chromium >/dev/null || { echo "== installing Debian's chromium for the browser tests"; \

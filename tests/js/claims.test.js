@@ -1,20 +1,17 @@
-/* The live page's faithfulness rule (docs/assets/javascripts/claims.js) decides the
- * cases of tests/golden/claims.json as attention_gallery/claims.py does
- * (tests/test_claims.py). Run: node --test tests/js/ */
-"use strict";
-const test = require("node:test");
-const assert = require("node:assert");
-const fs = require("node:fs");
-const path = require("node:path");
+/* The live page's faithfulness rule (lib/claims.js) decides the cases of
+ * tests/golden/claims.json as attention_gallery/claims.py does (tests/test_claims.py).
+ * Run: node --test tests/js/ */
+import test from "node:test";
+import assert from "node:assert";
+import { faithfulnessOutcome } from "../../docs/assets/javascripts/lib/claims.js";
+import { golden, rules } from "./helpers.js";
 
-const root = path.resolve(__dirname, "..", "..");
-const Claims = require(path.join(root, "docs", "assets", "javascripts", "claims.js"));
-const golden = JSON.parse(fs.readFileSync(path.join(root, "tests", "golden", "claims.json"), "utf8"));
-const rules = JSON.parse(fs.readFileSync(path.join(root, "attention_gallery", "rules.json"), "utf8")).claims.faithfulness;
+const data = golden("claims.json");
+const faithfulness = rules().claims.faithfulness;
 
-for (const c of golden.cases) {
+for (const c of data.cases) {
   test("faithfulness rule: " + c.title, () => {
-    const got = Claims.faithfulnessOutcome(c.method, c.random, c.se, c.p0, rules);
+    const got = faithfulnessOutcome(c.method, c.random, c.se, c.p0, faithfulness);
     assert.strictEqual(got.outcome, c.outcome);
     assert.strictEqual(got.scale, c.scale);
   });

@@ -1,22 +1,18 @@
-/* The live page's token colours (docs/assets/javascripts/colour-scale.js) give the
- * numbers of tests/golden/colour.json, which explain/views.py gives too
- * (tests/test_colour.py). Run: node --test tests/js/ */
-"use strict";
-const test = require("node:test");
-const assert = require("node:assert");
-const fs = require("node:fs");
-const path = require("node:path");
+/* The live page's token colours (lib/colour-scale.js) give the numbers of
+ * tests/golden/colour.json, which explain/views.py gives too (tests/test_colour.py).
+ * Run: node --test tests/js/ */
+import test from "node:test";
+import assert from "node:assert";
+import * as Colour from "../../docs/assets/javascripts/lib/colour-scale.js";
+import { golden, rules } from "./helpers.js";
 
-const root = path.resolve(__dirname, "..", "..");
-const Colour = require(path.join(root, "docs", "assets", "javascripts", "colour-scale.js"));
-const golden = JSON.parse(fs.readFileSync(path.join(root, "tests", "golden", "colour.json"), "utf8"));
-const rules = JSON.parse(fs.readFileSync(path.join(root, "attention_gallery", "rules.json"), "utf8"));
+const data = golden("colour.json");
 
 test("the golden file was made with the rules file's constant", () => {
-  assert.strictEqual(golden.full_share, rules.colour.full_share);
+  assert.strictEqual(data.full_share, rules().colour.full_share);
 });
 
-for (const c of golden.cases) {
+for (const c of data.cases) {
   test("colour scale: " + c.title, () => {
     const s = Colour.scale(c.rows, c.muted, c.share);
     const e = c.expected;

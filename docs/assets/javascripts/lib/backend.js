@@ -1,0 +1,152 @@
+/* Where the views' core runs: one raster worker per core but one, at most two (a
+ * model view's layers are shared between them; each inflates the page's blob
+ * itself), so a core stays free for the page's main thread, which a busy worker
+ * would otherwise slow down. Without Workers the core runs on the main thread, each
+ * step of a job a task of its own. A core runs on the main thread in any case, for
+ * hover pictures and the model view's detail panel (backend.local). */
+
+import { peek } from "./blob.js";
+import { createCore } from "./core.js";
+
+var listeners = {}, metas = {}, nextReq = 1, pool = null, mainWeights = {};
+
+function receive(msg) {
+  if (msg.type === "meta") {
+    if (metas[msg.id] && metas[msg.id].resolve) metas[msg.id].resolve(msg.meta);
+    return;
+  }
+  if (msg.type === "error") console.error("gallery views: " + msg.message);
+  var fn = listeners[msg.req];
+  if (fn) fn(msg);
+}
+
+/* the core on the main thread: for hover pictures, and for everything where
+   Workers are missing (then each step of a job is a task of its own) */
+var channel = new MessageChannel(), tasks = [];
+channel.port1.onmessage = function () { var fn = tasks.shift(); if (fn) fn(); };
+var local = createCore(function (msg) {
+  setTimeout(function () { receive(msg); }, 0);
+}, function (fn) { tasks.push(fn); channel.port2.postMessage(0); });
+
+function workers() {
+  if (pool) return pool;
+  pool = [];
+  if (typeof Worker === "undefined") return pool;
+  var count = Math.max(1, Math.min(2, (navigator.hardwareConcurrency || 1) - 1));
+  try {
+    var url = new URL("../raster-worker.js", import.meta.url);
+    for (var k = 0; k < count; k++) {
+      var w = new Worker(url, { type: "module" });
+      w.onmessage = function (event) { receive(event.data); };
+      w.onerror = function (event) { console.error("gallery views worker: " + (event.message || event)); };
+      pool.push(w);
+    }
+  } catch (err) {
+    pool = [];
+  }
+  return pool;
+}
+
+/* ``msg`` to worker ``k`` (all: -1), or to the main thread's core */
+function send(msg, k, transfer) {
+  var ws = workers();
+  if (!ws.length) { local.handle(msg); return; }
+  if (k >= 0) { ws[k % ws.length].postMessage(msg, transfer || []); return; }
+  ws.forEach(function (w) { w.postMessage(msg); });
+}
+
+function listen(fn) {
+  var req = nextReq++;
+  listeners[req] = fn;
+  return req;
+}
+
+export const backend = {
+  /* the page's blob (its meta: tokens, layers, heads, scale, once parsed) */
+  source: function (id) {
+    if (!metas[id]) {
+      var node = document.getElementById(id), entry = {};
+      entry.promise = new Promise(function (resolve, reject) {
+        entry.resolve = resolve;
+        if (!node) reject(new Error("gallery: no attention data with id " + id));
+      });
+      metas[id] = entry;
+      if (node) {
+        var text = node.textContent;
+        entry.peek = peek(text);
+        /* every worker is sent it, and answers with its meta (the first counts) */
+        send({ type: "blob", id: id, text: text }, -1);
+      }
+    }
+    return metas[id].promise;
+  },
+  /* the sizes of a page's blob (tokens, layers, heads) at once, or null */
+  peek: function (id) {
+    this.source(id).catch(function () {});
+    return metas[id].peek || null;
+  },
+  /* weights a page gives (GalleryViews.drawView): a source of one kind, "given" */
+  data: function (data) {
+    var id = "given-" + (nextReq++), meta = {
+      tokens: data.tokens, layers: data.layers, heads: data.heads, scale: data.scale };
+    var ws = workers();
+    ws.forEach(function (w) {
+      var copy = data.weights.slice();
+      w.postMessage({ type: "data", id: id, meta: meta, weights: copy }, [copy.buffer]);
+    });
+    local.addData(id, meta, data.weights);
+    metas[id] = { promise: Promise.resolve(meta) };
+    mainWeights[id + " given"] = Promise.resolve(data.weights);
+    return id;
+  },
+  /* forget weights a page gave (a view drawn again from new ones) */
+  drop: function (id) {
+    send({ type: "drop", id: id }, -1);
+    local.handle({ type: "drop", id: id });
+    delete metas[id];
+    delete mainWeights[id + " given"];
+  },
+  /* A model view: its layers (in ``msg.order``) shared between the workers;
+     onImage(msg) per layer; resolves when every layer came. */
+  model: function (msg, onImage) {
+    var parts = Math.max(1, Math.min(workers().length, msg.order.length));
+    return new Promise(function (resolve, reject) {
+      var done = 0, req = listen(function (answer) {
+        if (answer.type === "image") onImage(answer);
+        else if (answer.type === "done" && ++done === parts) { delete listeners[req]; resolve(); }
+        else if (answer.type === "error") { delete listeners[req]; reject(new Error(answer.message)); }
+      });
+      for (var k = 0; k < parts; k++) {
+        var mine = {};
+        for (var key in msg) mine[key] = msg[key];
+        mine.req = req;
+        mine.order = msg.order.filter(function (layer, q) { return q % parts === k; });
+        send(mine, k);
+      }
+    });
+  },
+  /* A head view's pictures: each request goes to the same worker (a newer one
+     replaces one not yet drawn); fn(answer) for each answer. */
+  head: function (fn) {
+    var req = listen(fn);
+    return {
+      draw: function (msg) { msg.req = req; send(msg, req); },
+      forget: function () { delete listeners[req]; send({ type: "cancel", req: req }, req); }
+    };
+  },
+  /* a kind's weights on the main thread (hover, the detail panel) */
+  weights: function (id, kind) {
+    var key = id + " " + kind;
+    if (!mainWeights[key]) {
+      mainWeights[key] = new Promise(function (resolve, reject) {
+        var req = listen(function (msg) {
+          delete listeners[req];
+          if (msg.type === "weights") resolve(msg.weights); else reject(new Error(msg.message));
+        });
+        send({ type: "weights", id: id, kind: kind, req: req }, 0);
+      });
+    }
+    return mainWeights[key];
+  },
+  local: local
+};

@@ -1,0 +1,189 @@
+/* The side-by-side block of a sentence page: one head view per attention (fine-tuned,
+ * untrained, gained, lost) of one layer and one head, in one row (2 x 2 or one
+ * column when the row would make their text smaller than ~11 px), with one set of
+ * controls (a layer menu and a button per head, in the head's colour) that drives
+ * all of them; hovering a token shows its lines in all four.
+ *
+ *   <div class="gallery-compare" id="compare" data-source="attention-SLUG"
+ *        data-layer="L" data-head="H" data-attentions="trained untrained gained lost">
+ *
+ * data-layer and data-head always say what the block shows. The page address
+ * #head-L-H (0-based) opens it on layer L, head H (on load, and when the address
+ * changes, e.g. a click on a heatmap cell); the controls keep the address current
+ * (history.replaceState). Each view is a placeholder, drawn when it nears the
+ * viewport. */
+
+import { ink } from "./colour.js";
+import { element as el } from "./dom.js";
+import { exportButtons, headPicture, paintTitle, palette, savePNG, sentence, slugOf, textWidth, titleBlock } from "./export.js";
+import { HEAD, naturalWidth } from "./head-view.js";
+import { colourOf, panelTitle } from "./settings.js";
+import { attention, observe } from "./views.js";
+
+var MIN_TEXT_PX = 11;  /* the smallest token text the block shows (CSS px) */
+var GAP = 12;          /* px between the block's views (gallery.css: .gc-grid gap) */
+var MAX_SCALE = 1.25;  /* a view grows to at most this times its natural size */
+
+function meta(source) {
+  var node = document.getElementById(source);
+  return node ? JSON.parse(node.textContent) : null;
+}
+
+/* A head view narrower than bertviz's: token columns as wide as the longest token. */
+export function compactLayout(tokens) {
+  var widest = tokens.reduce(function (w, t) { return Math.max(w, textWidth(t, HEAD.TEXT)); }, 0);
+  return Object.assign({}, HEAD, { BOX_W: Math.ceil(Math.max(40, widest + 0.5 * HEAD.TEXT + 4)),
+                                     MATRIX_W: 90, TOP: 6 });
+}
+
+
+function clampInt(value, lo, hi) {
+  value = parseInt(value, 10);
+  return isNaN(value) ? lo : Math.min(hi, Math.max(lo, value));
+}
+
+
+/* ------------------------------------------------------------ side by side */
+
+export function parseHash(hash) {
+  var m = /^#head-(\d+)-(\d+)$/.exec(hash === undefined ? location.hash : hash);
+  return m ? { layer: +m[1], head: +m[2] } : null;
+}
+
+export function setupCompare(block) {
+  if (block.gvCompare) return block.gvCompare;
+  var source = block.getAttribute("data-source"), d = meta(source);
+  if (!d) return null;
+  var L = d.layers, H = d.heads, uid = block.id || "compare";
+  var kinds = (block.getAttribute("data-attentions") || "trained untrained gained lost").split(/\s+/);
+  var layout = compactLayout(d.tokens), natural = naturalWidth(layout);
+  var state = { layer: clampInt(block.getAttribute("data-layer"), 0, L - 1),
+                head: clampInt(block.getAttribute("data-head"), 0, H - 1) };
+  block.innerHTML = "";
+
+  var controls = el("div", { "class": "gc-controls" }, block);
+  var layerBox = el("span", { "class": "gc-layer" }, controls);
+  el("label", { "for": uid + "-layer" }, layerBox, "Layer");
+  var select = el("select", { id: uid + "-layer" }, layerBox);
+  for (var l = 0; l < L; l++) el("option", { value: l }, select, String(l));
+  var headBox = el("span", { "class": "gc-heads-box" }, controls);
+  el("span", { id: uid + "-heads-label", "class": "gc-heads-label" }, headBox, "Head");
+  var group = el("span", { role: "group", "aria-labelledby": uid + "-heads-label", "class": "gc-heads" }, headBox);
+  var buttons = [];
+  for (var h = 0; h < H; h++) {
+    var color = colourOf(h);
+    var b = el("button", { type: "button", "class": "gc-head", "data-head": h, "aria-label": "Head " + h,
+                           style: "--gc-head:" + color + ";--gc-ink:" + ink(color) }, group, String(h));
+    buttons.push(b);
+  }
+  var allBox = el("span", { "class": "gc-all" }, controls);
+
+  var grid = el("div", { "class": "gc-grid" }, block);
+  var views = kinds.map(function (kind) {
+    var figure = el("figure", { "class": "gc-panel", "data-attention": kind }, grid);
+    var caption = el("figcaption", {}, figure);
+    el("span", { "class": "gc-title" }, caption, panelTitle(kind));
+    var view = el("div", { "class": "gallery-bertviz gc-view", id: uid + "-" + kind, "data-source": source,
+                           "data-view": "head_view", "data-attention": kind, "data-near": "early" }, figure);
+    view.gvOptions = { controls: false, fit: MAX_SCALE, layout: layout,
+                       onHover: function (side, i) {
+                         views.forEach(function (other) { if (other !== view && other.gvHead) other.gvHead.hover(side, i); });
+                       },
+                       onDrawn: function (layer, heads) { view.setAttribute("data-shown", layer + "-" + heads.join(",")); } };
+    exportButtons(caption, "head view of the " + panelTitle(kind), function () {
+      return attention(source, kind).then(function (data) {
+        var s = view.gvHead ? view.gvHead.state() : { layer: state.layer, heads: [state.head], layout: layout };
+        return { data: data, state: s, name: slugOf(source) + "-" + kind + "-layer" + s.layer + "-head" + s.heads.join("+"),
+                 titles: [panelTitle(kind) + " · layer " + s.layer + ", head " + s.heads.join(", "), sentence()] };
+      });
+    }, true);
+    return view;
+  });
+  el("button", { type: "button", "class": "gallery-export-button", title: "Save the four views in one picture (for slides)" },
+     allBox, "PNG of all four").addEventListener("click", function () {
+    Promise.all(kinds.map(function (kind) { return attention(source, kind); })).then(function (datas) {
+      var s = { layer: state.layer, heads: [state.head], layout: layout };
+      var pictures = datas.map(function (data, i) { return headPicture(data, s, [panelTitle(kinds[i])]); });
+      var width = pictures.reduce(function (w, p) { return w + p.width; }, 0);
+      var title = titleBlock(["Layer " + state.layer + ", head " + state.head + ": " + sentence()], width - 20);
+      var titleH = title.height + 10;
+      var row = {
+        width: width,
+        height: titleH + Math.max.apply(null, pictures.map(function (p) { return p.height; })),
+        paint: function (ctx, colors) {
+          ctx.fillStyle = colors.bg;
+          ctx.fillRect(0, 0, row.width, row.height);
+          ctx.fillStyle = colors.text;
+          paintTitle(ctx, title, 10, 10);
+          var x = 0;
+          pictures.forEach(function (p) {
+            ctx.save();
+            ctx.translate(x, titleH);
+            p.paint(ctx, colors);
+            ctx.restore();
+            x += p.width;
+          });
+        }
+      };
+      return savePNG(row, palette(block), slugOf(source) + "-side-by-side-layer" + state.layer + "-head" + state.head + ".png");
+    }).catch(function (err) { console.error(err); });
+  });
+
+  /* as many views in a row as keep their text at least MIN_TEXT_PX: 4, 2 or 1 */
+  function columns() {
+    var width = grid.clientWidth, min = natural * MIN_TEXT_PX / HEAD.TEXT, cols = 1;
+    if ((width - 3 * GAP) / 4 >= min) cols = 4;
+    else if ((width - GAP) / 2 >= min) cols = 2;
+    grid.setAttribute("data-cols", cols);
+  }
+  grid.style.setProperty("--gc-max", MAX_SCALE * natural + "px");
+  columns();
+  if (window.ResizeObserver) new ResizeObserver(columns).observe(grid);
+
+  function show(layer, head, why) {
+    state.layer = clampInt(layer, 0, L - 1);
+    state.head = clampInt(head, 0, H - 1);
+    block.setAttribute("data-layer", state.layer);
+    block.setAttribute("data-head", state.head);
+    select.value = state.layer;
+    buttons.forEach(function (b, i) { b.setAttribute("aria-pressed", String(i === state.head)); });
+    views.forEach(function (view) {
+      view.setAttribute("data-layer", state.layer);
+      view.setAttribute("data-heads", "[" + state.head + "]");
+      if (view.gvHead) view.gvHead.show(state.layer, [state.head]);
+    });
+    if (why === "controls") {
+      history.replaceState(history.state, "", "#head-" + state.layer + "-" + state.head);
+    }
+  }
+
+  select.addEventListener("change", function () { show(select.value, state.head, "controls"); });
+  buttons.forEach(function (b, i) {
+    b.addEventListener("click", function () { show(state.layer, i, "controls"); });
+  });
+  show(state.layer, state.head);
+  views.forEach(function (view) { observe(view); });
+  block.gvCompare = { show: show, state: state };
+  return block.gvCompare;
+}
+
+/* #head-L-H: open the block on that head and bring it into view */
+export function openFromHash(hash, scroll) {
+  var wanted = parseHash(hash), block = document.querySelector(".gallery-compare");
+  if (!wanted || !block) return false;
+  var c = setupCompare(block);
+  if (!c) return false;
+  c.show(wanted.layer, wanted.head, "address");
+  if (scroll !== false) block.scrollIntoView({ block: "start" });
+  return true;
+}
+
+/* #head-L-H in the address (hashchange), and a link to the head already there */
+export function installCompare() {
+  window.addEventListener("hashchange", function () { openFromHash(); });
+  /* a link to the head already in the address changes nothing: open it all the same */
+  document.addEventListener("click", function (event) {
+    var a = event.target.closest ? event.target.closest('a[href^="#head-"]') : null;
+    if (a && a.getAttribute("href") === location.hash) openFromHash(location.hash);
+  });
+}

@@ -1,0 +1,39 @@
+/* ESLint for the site's own JavaScript and its tests (make test runs it, through
+ * tests/test_js.py). */
+import js from "@eslint/js";
+import globals from "globals";
+
+export default [
+  { ignores: ["docs/assets/vendor/**", "site/**", "docs/gallery/**", "node_modules/**", ".venv/**", ".cache/**",
+              "scripts/bench_pages_stock.js",
+              /* the scripts the modules replace, until the pages load the modules */
+              "docs/assets/javascripts/gallery-views.js", "docs/assets/javascripts/gallery-compare.js",
+              "docs/assets/javascripts/live.js", "docs/assets/javascripts/claims.js", "docs/assets/javascripts/colour-scale.js"] },
+  js.configs.recommended,
+  {
+    files: ["docs/assets/javascripts/**/*.js"],
+    languageOptions: { ecmaVersion: 2022, sourceType: "module", globals: { ...globals.browser } },
+    rules: {
+      "no-unused-vars": ["error", { args: "none", caughtErrors: "none" }],
+      "no-var": "off",
+      eqeqeq: ["error", "always"],
+      "no-implicit-globals": "error",
+      "no-restricted-globals": ["error", { name: "event", message: "use the handler's argument" }],
+    },
+  },
+  {
+    files: ["docs/assets/javascripts/raster-worker.js"],
+    languageOptions: { globals: { ...globals.worker } },
+  },
+  {
+    /* the live page's inference worker: a classic worker (importScripts onnxruntime-web) */
+    files: ["docs/assets/javascripts/live-worker.js"],
+    languageOptions: { sourceType: "script", globals: { ...globals.worker, ort: "readonly" } },
+    rules: { "no-implicit-globals": "off" },
+  },
+  {
+    files: ["tests/js/**/*.js", "eslint.config.js"],
+    languageOptions: { ecmaVersion: 2022, sourceType: "module", globals: { ...globals.node } },
+    rules: { "no-unused-vars": ["error", { args: "none" }], eqeqeq: ["error", "always"] },
+  },
+];

@@ -1,0 +1,112 @@
+"""The site's own JavaScript: ESLint and its unit tests, and the golden files both
+languages are held to.
+
+* ``node --test tests/js/`` (Node's own runner): the views' modules, the live page's
+  numbers against ``tests/golden/live.json``, the attention blob against
+  ``tests/golden/blob.json``, the markup against ``tests/golden/markup.json``, the
+  claim rule and the colour scale against theirs;
+* ESLint with the checked-in ``eslint.config.js`` (``npm ci`` at ``make setup``);
+* the Python side still writes those golden files (``scripts/js_golden.py``):
+  the blob and the markup here, the live page's numbers with the default pair (slow).
+
+    .venv/bin/python -m pytest -q tests/test_js.py
+    .venv/bin/python scripts/js_golden.py      # rewrite the golden files after a deliberate change
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+NODE = shutil.which("node")
+ESLINT = ROOT / "node_modules" / ".bin" / "eslint"
+needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import js_golden  # noqa: E402
+
+
+@needs_node
+def test_the_javascript_unit_tests_pass():
+    done = subprocess.run([NODE, "--test", "tests/js/"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    counts = dict(line[2:].split(" ", 1) for line in done.stdout.splitlines() if line.startswith("# ") and " " in line[2:])
+    assert int(counts["pass"]) >= 30 and int(counts["fail"]) == 0, counts
+
+
+@needs_node
+def test_eslint_passes():
+    assert ESLINT.exists(), "ESLint is not installed: run `make setup` (npm ci, from package-lock.json)"
+    done = subprocess.run([NODE, str(ESLINT), "--max-warnings", "0", "."], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+
+
+def test_node_modules_are_installed_not_committed():
+    assert "/node_modules/" in (ROOT / ".gitignore").read_text().split()
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    assert {"eslint", "globals", "@eslint/js"} <= set(lock["packages"][""]["devDependencies"])
+
+
+def test_python_still_writes_the_blob_and_markup_golden_files():
+    assert json.loads((GOLDEN / "blob.json").read_text("utf-8")) == js_golden.blob_golden()
+    assert json.loads((GOLDEN / "markup.json").read_text("utf-8")) == js_golden.markup_golden()
+
+
+def test_the_blob_golden_file_reads_back_in_python():
+    import re
+    import zlib
+
+    g = json.loads((GOLDEN / "blob.json").read_text("utf-8"))
+    text = re.fullmatch(r'<script type="application/json" class="gallery-attention-data" id="[^"]+">(.*)</script>',
+                        g["element"], re.DOTALL).group(1)
+    d = json.loads(text)
+    assert d["encoding"] == "uint8-deflate-base64" and d["tokens"] == g["tokens"]
+    assert zlib.decompress(base64.b64decode(d["weights"])) == base64.b64decode(g["levels"])
+
+
+def test_the_views_settings_are_the_python_sides():
+    from attention_gallery import config
+    from attention_gallery.explain import views
+
+    settings = json.loads((ROOT / "attention_gallery" / "views.json").read_text("utf-8"))
+    assert settings["titles"] == views.VIEW_TITLES
+    assert settings["titles"]["untrained"] == config.UNTRAINED_SHORT
+    assert settings["compare_attentions"] == list(views.COMPARE_ATTENTIONS)
+    assert len(settings["palette"]) == 10
+
+
+@pytest.mark.slow
+def test_python_still_computes_the_live_golden_numbers(default_pair):
+    want = json.loads((GOLDEN / "live.json").read_text("utf-8"))
+    got = json.loads(json.dumps(js_golden.live_golden(default_pair)))
+    assert [c["text"] for c in got["cases"]] == [c["text"] for c in want["cases"]]
+
+    def same(a, b, where):
+        if isinstance(b, dict):
+            assert a.keys() == b.keys(), where
+            for k in b:
+                same(a[k], b[k], f"{where}.{k}")
+        elif isinstance(b, list):
+            assert len(a) == len(b), where
+            for i, (x, y) in enumerate(zip(a, b)):
+                same(x, y, f"{where}[{i}]")
+        elif isinstance(b, float):
+            assert abs(a - b) <= want["tolerance"], (where, a, b)
+        elif isinstance(b, str) and b.endswith("=") and len(b) > 64 and "f32" in where:  # float32 attention
+            x = np.frombuffer(base64.b64decode(a), np.float32)
+            y = np.frombuffer(base64.b64decode(b), np.float32)
+            assert np.abs(x - y).max() <= want["tolerance"], where
+        else:
+            assert a == b, where
+
+    same(got, want, "live")
