@@ -245,7 +245,9 @@ def stock_site(site: Path, out: Path) -> Path:
         if "gallery-attention-data" not in html:
             continue
         html = blob.sub(unpack, html)
-        html = re.sub(r'<script src="([./]*)assets/javascripts/gallery-views\.js[^"]*"></script>',
+        # the gallery's views (its module entry, gallery.js; gallery-views.js before)
+        html = re.sub(r'<script (?:type="module" (?:async )?)?src="([./]*)assets/javascripts/gallery(?:-views)?\.js[^"]*">'
+                      r'</script>',
                       lambda m: "".join(f'<script src="{m.group(1)}assets/{f}"></script>' for f in (
                           "vendor/require.js", "vendor/bertviz-head-view.js", "vendor/bertviz-model-view.js",
                           "javascripts/gallery-views-stock.js")), html)

@@ -3,6 +3,7 @@
  * an ImageBitmap (handed over, not copied) first. */
 
 import { createCore } from "./lib/core.js";
+import { taskQueue } from "./lib/tasks.js";
 
 let chain = Promise.resolve();
 
@@ -20,7 +21,5 @@ function out(msg, transfer, image) {
   });
 }
 
-const channel = new MessageChannel(), later = [];
-channel.port1.onmessage = () => { const fn = later.shift(); if (fn) fn(); };
-const core = createCore(out, (fn) => { later.push(fn); channel.port2.postMessage(0); });
+const core = createCore(out, taskQueue());
 self.onmessage = (event) => { core.handle(event.data); };

@@ -7,6 +7,7 @@
 
 import { peek } from "./blob.js";
 import { createCore } from "./core.js";
+import { taskQueue } from "./tasks.js";
 
 var listeners = {}, metas = {}, nextReq = 1, pool = null, mainWeights = {};
 
@@ -22,11 +23,9 @@ function receive(msg) {
 
 /* the core on the main thread: for hover pictures, and for everything where
    Workers are missing (then each step of a job is a task of its own) */
-var channel = new MessageChannel(), tasks = [];
-channel.port1.onmessage = function () { var fn = tasks.shift(); if (fn) fn(); };
 var local = createCore(function (msg) {
   setTimeout(function () { receive(msg); }, 0);
-}, function (fn) { tasks.push(fn); channel.port2.postMessage(0); });
+}, taskQueue());
 
 function workers() {
   if (pool) return pool;

@@ -20,6 +20,7 @@
 import { backend } from "./backend.js";
 import { HEAD, headView } from "./head-view.js";
 import { modelHeight, modelLayout, modelView } from "./model-view.js";
+import { taskQueue } from "./tasks.js";
 
 var NEAR = "100% 0px";      /* draw a view when it is within a viewport of being seen */
 var NEAR_EARLY = "300% 0px";  /* ... or within three, for views marked data-near="early" */
@@ -27,17 +28,9 @@ var NEAR_EARLY = "300% 0px";  /* ... or within three, for views marked data-near
 /* Views are built one a task (a few views coming into sight together do not make
    one long task), from a place measured before (the IntersectionObserver's, or one
    measurement of all of them): building never waits for a layout. */
-var building = [], buildChannel = new MessageChannel();
-buildChannel.port1.onmessage = function () {
-  var next = building.shift();
-  if (building.length) buildChannel.port2.postMessage(0);
-  if (next) next();
-};
+var later = taskQueue();
 function inTask(fn) {
-  return new Promise(function (resolve) {
-    building.push(function () { resolve(fn()); });
-    if (building.length === 1) buildChannel.port2.postMessage(0);
-  });
+  return new Promise(function (resolve) { later(function () { resolve(fn()); }); });
 }
 
 function drawFrom(el, source, kind, options, rect) {
