@@ -73,6 +73,11 @@ def signed(value: float, digits: int = 3) -> str:
     return f"{round(float(value), digits) + 0.0:+.{digits}f}"
 
 
+def possessive(name: str) -> str:
+    """'IG's', 'Integrated Gradients'' (a name ending in s takes the apostrophe alone)."""
+    return f"{name}’" if name.endswith("s") else f"{name}’s"
+
+
 def plain(value: float, digits: int = 3) -> str:
     """A number with a minus sign only where it is negative (never -0.000)."""
     return f"{round(float(value), digits) + 0.0:.{digits}f}"
@@ -185,18 +190,18 @@ def faithfulness_claim(title: str, method: Mapping, random: Mapping, se: Mapping
         names = join(list(top_tokens)) if top_tokens else "its top tokens"
         alone = f": {names} on their own read as {other} (p({label}) = {kept_p[-1]:.2f})"
     if o == FAITHFUL:
-        text = f"{title}'s ranking is faithful here: {removing}, and {keeping}."
+        text = f"{possessive(title)} ranking is faithful here: {removing}, and {keeping}."
     elif o == PARTLY_COMP:
-        text = (f"{title}'s ranking is partly faithful: its top tokens remove the prediction but do not "
+        text = (f"{possessive(title)} ranking is partly faithful: its top tokens remove the prediction but do not "
                 f"carry it alone{alone}. In numbers, {removing}, but {keeping}, no better than random.")
     elif o == PARTLY_SUFF:
-        text = (f"{title}'s ranking is partly faithful: its top tokens carry the prediction alone, but "
+        text = (f"{possessive(title)} ranking is partly faithful: its top tokens carry the prediction alone, but "
                 f"removing them hurts no more than removing random ones. In numbers, {keeping}, "
                 f"but {removing}.")
     elif o == NOT_FAITHFUL:
-        text = f"{title}'s ranking is not faithful here: it beats random tokens neither when removed nor when kept alone ({removing}; {keeping})."
+        text = f"{possessive(title)} ranking is not faithful here: it beats random tokens neither when removed nor when kept alone ({removing}; {keeping})."
     else:
-        text = (f"The deletion test cannot tell whether {title}'s ranking is faithful here: removing or "
+        text = (f"The deletion test cannot tell whether {possessive(title)} ranking is faithful here: removing or "
                 f"keeping its top tokens moves the prediction no more than random tokens do, by less "
                 f"than {FAITH['logodds_margin']:.1f} logit either way.")
     return Claim("faithfulness", "faithfulness", o, text + why, n)
@@ -384,7 +389,7 @@ def concentration_claim(title: str, group: Sequence[float], rest: Sequence[float
     g, _, _ = mean_interval(group)
     r, _, _ = mean_interval(rest)
     floor = HEAD["min_change"]
-    said = f"{title}'s evenness (1 = the same score on every word, 0 = all on one) is {g:.2f} here"
+    said = f"{possessive(title)} evenness (1 = the same score on every word, 0 = all on one) is {g:.2f} here"
     if not rest:
         outcome, text = "alone", f"{said} (mean)."
     elif g >= r + floor:

@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -157,15 +158,45 @@ def outcome_of(d: dict, r: dict, se: dict, p0: float) -> str:
 
 WORDS = {"faithful": "is faithful here", "partly-comprehensive": "partly faithful",
          "partly-sufficient": "partly faithful", "not-faithful": "is not faithful", "uninformative": "cannot tell"}
-CLAIM = re.compile(r'<(li|span)([^>]*)data-claim="([^"]+)" data-rule="([^"]+)" data-outcome="([^"]+)"([^>]*)>(.*?)</\1>',
-                   re.DOTALL)
+class _Claims(HTMLParser):
+    """Every element with ``data-claim``: its attributes (in any order: the page's
+    HTML may be re-serialised) and its visible text, nested markup included."""
+
+    VOID = {"br", "img", "input", "meta", "link", "hr", "wbr", "source", "area", "col"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found, self.open = [], []  # open: [depth, record] of claims being read
+        self.depth = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        self.depth += 1
+        a = dict(attrs)
+        if "data-claim" in a:
+            c = {"kind": a["data-claim"], "rule": a.get("data-rule"), "outcome": a.get("data-outcome"),
+                 "text": "", "attrs": a}
+            self.found.append(c)
+            self.open.append([self.depth, c])
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID:
+            return
+        while self.open and self.open[-1][0] >= self.depth:
+            self.open.pop()
+        self.depth -= 1
+
+    def handle_data(self, data):
+        for _, c in self.open:
+            c["text"] += data
 
 
 def shown(html: str) -> list[dict]:
     """The claims on a page: kind, rule, outcome and the visible text."""
-    return [{"kind": m.group(3), "rule": m.group(4), "outcome": m.group(5),
-             "text": unescape(re.sub(r"<[^>]+>", "", m.group(7))), "attrs": m.group(2) + m.group(6)}
-            for m in CLAIM.finditer(html)]
+    parser = _Claims()
+    parser.feed(html)
+    return parser.found
 
 
 def pct(x: float) -> str:
@@ -197,8 +228,10 @@ def claim_site(tmp_path_factory):
     root = tmp_path_factory.mktemp("claims")
     path = root / "sentences.yaml"
     path.write_text(yaml.safe_dump({"sentences": entries}, allow_unicode=True, sort_keys=False), "utf-8")
-    report = build(path, "minilm-sst2", root / "site", config.CACHE_DIR, quiet=True, progress=False)
+    # the cache's key taken as the build takes it, before it starts (a file of the package
+    # edited during the build changes the key of the next one, not of this one)
     cache = NotebookCache(config.CACHE_DIR, get_pair("minilm-sst2"), notebook.read_template(config.TEMPLATE))
+    report = build(path, "minilm-sst2", root / "site", config.CACHE_DIR, quiet=True, progress=False)
     records = {s.slug: read_record(cache.get(notebook.parameters(s, "minilm-sst2")), s.slug)
                for s in load_sentences(path)}
     return Path(report.site_dir), records
@@ -229,7 +262,7 @@ def test_every_sentence_pages_claims_are_what_its_numbers_allow(claim_site):
         # what to notice: the prediction, the top head, IG's verdict, the untrained head
         (verdict,) = by_kind["verdict"]
         assert verdict["outcome"] == ("right" if rec.trained.correct else "wrong")
-        assert (", right" in verdict["text"]) == rec.trained.correct
+        assert (": right, the sentence is" in verdict["text"]) == rec.trained.correct
         (head,) = by_kind["head"]
         layer, h, _ = rec.top_heads[0]
         assert head["outcome"] == head_outcome(rec, layer, h), (slug, head)
@@ -253,7 +286,7 @@ def test_every_sentence_pages_claims_are_what_its_numbers_allow(claim_site):
         expected = sorted([outcome_of(table[m], table["random"], se, p0) for m in rec.methods] * 2)
         assert outcomes == expected, (slug, outcomes, expected)
         for c in faith:
-            if c["text"] not in [claims.VERDICT_LABELS[o] for o in claims.FAITH["outcomes"]]:
+            if c["text"].strip() not in [claims.VERDICT_LABELS[o] for o in claims.FAITH["outcomes"]]:
                 assert WORDS[c["outcome"]] in c["text"], (slug, c)
         checked["verdicts"] += len(faith)
     assert checked["tokens"] == len(records) >= 70
@@ -335,3 +368,31 @@ def test_every_lesson_step_is_computed_over_its_own_sentences(claim_site):
     assert checked >= 5
     # no step makes the claim the readers found false: "sends [CLS]'s attention to the negation word"
     assert "often sends [CLS]" not in html
+
+
+CITATION = re.compile(r"[A-Z][a-z]+(?: et al\.| & [A-Z][a-z]+),? \(?(?:19|20)\d{2}")
+
+
+@pytest.mark.slow
+def test_every_citation_on_the_site_links_to_its_reference(claim_site):
+    from attention_gallery.gallery import references
+
+    site, _ = claim_site
+    entries = references.entries()
+    refs = (site / "references" / "index.html").read_text("utf-8")
+    assert all(f'id="ref-{key}"' in refs for key in entries)
+    cited = 0
+    for page in site.rglob("*.html"):
+        html = page.read_text("utf-8")
+        body = re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.DOTALL)
+        linked = re.findall(r'<a class="gallery-cite" data-ref="([a-z0-9-]+)" href="([^"]+)">([^<]+)</a>', body)
+        for key, href, text in linked:
+            assert key in entries and unescape(text) == entries[key]["cite"]
+            target = (page.parent / href.split("#")[0]).resolve()
+            assert target == (site / "references").resolve(), (page, href)
+            cited += 1
+        bare = re.sub(r'<a class="gallery-cite"[^>]*>[^<]+</a>', "", body)
+        text = unescape(re.sub(r"<[^>]+>", " ", bare))
+        if page.parent.name != "references":
+            assert not CITATION.findall(text), (page.relative_to(site), CITATION.findall(text)[:3])
+    assert cited >= 5

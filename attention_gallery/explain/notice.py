@@ -139,10 +139,10 @@ def top_tokens(ex) -> Claim:
     other = labels[0] if ig.target == len(labels) - 1 else labels[-1]
     tokens = ex.sentence.tokens
     table = ex.deletion["trained"][0]
-    rnd = ex.deletion["trained"][1]
     p0 = round(float(ex.run.trained.probs[ig.target]), 4)  # as the record keeps it
     kept = [token_name(tokens, i) for i in ranked[:TOP_TOKENS]]
-    verdict = claims.faithfulness_claim("IG", table["ig"], table["random"], rnd.se, p0, predicted, other, kept)
+    se = ex.faithfulness["random_baseline"]["trained"]["se"]  # as the record keeps it (4 decimals)
+    verdict = claims.faithfulness_claim("IG", table["ig"], table["random"], se, p0, predicted, other, kept)
     if not best:
         lead = (f"No token pushes the fine-tuned model toward {predicted} by Integrated Gradients: "
                 f"its prediction comes from the baseline.")

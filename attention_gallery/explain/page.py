@@ -299,6 +299,7 @@ def show_faithfulness(ex: Explanation) -> None:
     p0 = round(float(ex.run.trained.probs[target]), 4)  # as the record keeps it
     labels = ex.run.labels
     verdicts = []
+    recorded_se = ex.faithfulness["random_baseline"]["trained"]["se"]  # as the record keeps it
     for method, scores in table.items():
         cells = [views.esc(views.signed(scores[f])) for f in FIGURES]
         if method == "random" and rnd.mode != "exact":
@@ -306,7 +307,7 @@ def show_faithfulness(ex: Explanation) -> None:
         tau = "—" if method in ("random", "loo") else views.signed(scores["tau_loo"], 2)
         verdict = "—"
         if method != "random":
-            claim = claims.faithfulness_claim(titles[method], scores, table["random"], rnd.se, p0,
+            claim = claims.faithfulness_claim(titles[method], scores, table["random"], recorded_se, p0,
                                               labels[target], labels[1 - target] if len(labels) == 2 else "another class")
             verdicts.append(claim)
             verdict = claim.html("span", views.esc(claims.VERDICT_LABELS[claim.outcome]),

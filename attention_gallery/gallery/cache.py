@@ -33,9 +33,11 @@ SITE_ONLY = frozenset({
     "gallery/assets.py", "gallery/build.py", "gallery/download.py", "gallery/figures.py",
     "gallery/incremental.py", "gallery/offline.py", "gallery/outdir.py", "gallery/pages.py", "gallery/plugin.py",
     "gallery/runs.py", "gallery/serve.py", "gallery/teaching.py", "gallery/templates.py", "gallery/watch.py",
-    "gallery/worker.py",
+    "gallery/worker.py", "gallery/references.py", "references.json",
 })
-SITE_ONLY_DIRS = ("theme/", "live/")  # live/: the live page (no notebook uses it)
+# live/: the live page; training/: how the committed adapter was made (its weights,
+# hashed as weights, are what a notebook depends on): no notebook imports either
+SITE_ONLY_DIRS = ("theme/", "live/", "training/")
 
 
 def site_only(relative: str) -> bool:
