@@ -173,8 +173,8 @@ def faithfulness_claim(title: str, method: Mapping, random: Mapping, se: Mapping
     o = n["outcome"]
     unit = " logit" if n["scale"] == "logodds" else ""
     what = "its log-odds" if n["scale"] == "logodds" else f"p({label})"
-    mc, rc = plain(n["method_comprehensiveness"]), plain(n["random_comprehensiveness"])
-    ms, rs = plain(n["method_sufficiency"]), plain(n["random_sufficiency"])
+    rc = plain(n["random_comprehensiveness"])
+    rs = plain(n["random_sufficiency"])
     ks = len(method.get("removed_p", [])) or 3
     top = "its top token" if ks == 1 else f"its top 1 to {ks} tokens"
     removing = f"removing {top} {moves(n['method_comprehensiveness'], what)}{unit} on average (random tokens: {rc}{unit})"

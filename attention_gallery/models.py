@@ -20,10 +20,7 @@ import torch
 
 from . import config
 from .pairs import ModelSource, PairSpec, get_pair
-
-
-class ModelUnavailableError(RuntimeError):
-    """A model that is neither on this machine nor reachable on the hub."""
+from .sources import ModelUnavailableError, check_pair, check_source  # noqa: F401  (re-exported)
 
 
 @dataclass
@@ -92,63 +89,6 @@ def _unavailable(source: ModelSource, reason: str) -> ModelUnavailableError:
         f"instead (--pair {config.DEFAULT_PAIR}), or run once where the hub is reachable "
         f"to fill the cache."
     )
-
-
-# Checkpoints that torch.load unpickles: loading one can run any code its author put in it.
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
-SAFE_SUFFIX = ".safetensors"
-TO_SAFETENSORS = ("convert it to safetensors (load the model once where you trust the file and "
-                  "save_pretrained(folder, safe_serialization=True)), or give a folder that holds safetensors weights")
-
-
-def _folder(source: ModelSource, what: str) -> Path:
-    try:
-        return source.local_dir()
-    except ImportError as exc:  # a package source that is not installed
-        raise ModelUnavailableError(f"{what}: package {source.package!r} cannot be imported ({exc}); "
-                                    f"install it (pip install) or fix the pairs file") from None
-
-
-def check_source(source: ModelSource, what: str = "model") -> Path | None:
-    """Refuse, in one line naming the file and what to do, a local model that is not one:
-    the folder must exist and hold its configuration (``config.json``; an adapter's
-    ``adapter_config.json``) and its weights in safetensors (pickle checkpoints, which
-    can run code as they load, are refused). Returns the folder (None: a hub model).
-    Cheap: it lists one folder, reads nothing."""
-    folder = _folder(source, what)
-    if folder is None:
-        return None
-    fix = "fix its path in the pairs file (ATTENTION_GALLERY_PAIRS or attention_gallery/pairs.yaml)"
-    kind, config_name = ("adapter", "adapter_config.json") if source.adapter else ("model", "config.json")
-    if source.adapter:
-        fix = f"train it (scripts/train_default.py makes the default pair's) or {fix}"
-    if not folder.exists():
-        raise ModelUnavailableError(f"{what}: the {kind} folder {folder} does not exist; {fix}")
-    if not folder.is_dir():
-        raise ModelUnavailableError(f"{what}: {folder} is not a folder (a {kind} is a folder with "
-                                    f"{config_name} and *{SAFE_SUFFIX} weights); {fix}")
-    try:
-        names = sorted(p.name for p in folder.iterdir() if p.is_file())
-    except OSError as exc:
-        raise ModelUnavailableError(f"{what}: the {kind} folder {folder} cannot be read "
-                                    f"({exc.strerror}); {fix}") from None
-    if config_name not in names:
-        raise ModelUnavailableError(f"{what}: {folder / config_name} does not exist, so {folder} is not "
-                                    f"a saved {kind} (save_pretrained writes it); {fix}")
-    if any(n.endswith(SAFE_SUFFIX) for n in names):
-        return folder
-    pickles = [n for n in names if n.endswith(PICKLE_SUFFIXES)]
-    if pickles:
-        raise ModelUnavailableError(f"{what}: {folder / pickles[0]} is a pickle checkpoint (loading it can "
-                                    f"run code), refused: {TO_SAFETENSORS}")
-    raise ModelUnavailableError(f"{what}: {folder} has no weights (*{SAFE_SUFFIX} files); save the {kind} "
-                                f"there with save_pretrained, or {fix}")
-
-
-def check_pair(spec: PairSpec) -> None:
-    """:func:`check_source` for both models of ``spec``: before any kernel starts."""
-    for which in ("untrained", "trained"):
-        check_source(getattr(spec, which), f"the {which} model of pair {spec.slug!r}")
 
 
 def _from_pretrained(cls, source: ModelSource, **kwargs):

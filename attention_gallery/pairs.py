@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from . import config
+from .names import slug_form_problems
 
 
 class UnknownPairError(KeyError):
@@ -77,7 +78,6 @@ PAIR_KEYS = {"title", "untrained", "trained", "labels", "head_seed", "offline", 
 
 
 def parse_pairs(raw: dict, origin: str = "pairs") -> dict[str, PairSpec]:
-    from .gallery.sentences import slug_form_problems
 
     pairs = {}
     for slug, data in raw.items():

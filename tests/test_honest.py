@@ -50,7 +50,7 @@ def test_index_and_pair_page_show_the_bias_not_right_answers():
     index = site.index_page(site.get_pair("minilm-sst2"), [r])
     assert config.UNTRAINED_NAME in index and "chance" in index
     assert "predicts negative on\n**1 of 1**" in index
-    assert "✓" not in site._verdict(r, "untrained")
+    assert "✓" not in site.verdict_cell(r, "untrained")
     evaluation = {"n": 872, "trained_accuracy": 0.89, "untrained_accuracy": 0.53,
                   "trained_predicts_negative_fraction": 0.49, "untrained_predicts_negative_fraction": 0.8,
                   "untrained_head_seeds": list(range(10)), "untrained_seed_accuracy": [0.5] * 9 + [0.6],

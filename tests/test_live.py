@@ -334,7 +334,8 @@ def test_the_live_package_does_not_invalidate_executed_notebooks(tmp_path):
     """Editing the live page's code must not re-run the gallery's notebooks."""
     import hashlib
 
-    from attention_gallery.gallery.cache import _hash_tree, site_only
+    from attention_gallery.fingerprint import hash_tree
+    from attention_gallery.gallery.cache import site_only
 
     (tmp_path / "explain").mkdir()
     (tmp_path / "live").mkdir()
@@ -343,7 +344,7 @@ def test_the_live_package_does_not_invalidate_executed_notebooks(tmp_path):
 
     def digest():
         h = hashlib.sha256()
-        _hash_tree(h, tmp_path, "package", skip=site_only)
+        hash_tree(h, tmp_path, "package", skip=site_only)
         return h.hexdigest()
 
     before = digest()

@@ -14,7 +14,8 @@ import torch
 
 from attention_gallery.explain import faithfulness, headchange, methods, removal
 from attention_gallery.explain.encode import encode
-from attention_gallery.explain.forward import forward, run_sentence
+from attention_gallery.explain.call import forward
+from attention_gallery.explain.forward import run_sentence
 from attention_gallery.explain.methods import REGISTRY, IntegratedGradients
 from attention_gallery.models import LoadedPair
 

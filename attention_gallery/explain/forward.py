@@ -2,7 +2,7 @@
 logits, probabilities, attention weights and the difference of attention
 (trained - untrained).
 
-Every stage that runs a model goes through :func:`forward`: the runs here,
+Every stage that runs a model goes through :func:`.call.forward`: the runs here,
 Integrated Gradients (under Captum, with gradients) and the removal variants of
 leave-one-out and the deletion test.
 """
@@ -15,21 +15,9 @@ from functools import cached_property
 import numpy as np
 import torch
 
+from .call import forward
 from .encode import EncodedSentence, encode
-
-
-def forward(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-            attentions: bool = False) -> tuple[torch.Tensor, tuple | None]:
-    """``model`` on a batch: logits (N, labels) and, with ``attentions``, its
-    attention weights (one (N, heads, T, T) tensor per layer), else None.
-
-    The model only needs ``model(input_ids=..., attention_mask=...)`` returning an
-    object with ``.logits`` (and ``.attentions`` with ``output_attentions=True``).
-    No gradient mode is set here: the caller chooses.
-    """
-    kwargs = {"output_attentions": True} if attentions else {}
-    out = model(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
-    return out.logits, (out.attentions if attentions else None)
+from .removal import Removals
 
 
 @dataclass(eq=False)
@@ -50,8 +38,6 @@ class ModelRun:
     def removals(self):
         """This model's predictions on the sentence with tokens removed, each
         distinct variant run once (shared by leave-one-out and the deletion test)."""
-        from .removal import Removals
-
         return Removals(self.model, self.sentence)
 
 

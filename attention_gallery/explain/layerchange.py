@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from .encode import EncodedSentence
-from .forward import forward
+from .call import forward
 from .headchange import head_change
 
 MEANING = (

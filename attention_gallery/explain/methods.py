@@ -25,7 +25,8 @@ import torch
 
 from . import removal, views
 from .encode import EncodedSentence
-from .forward import ModelRun, forward
+from .call import forward
+from .forward import ModelRun
 
 
 @dataclass

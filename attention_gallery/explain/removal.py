@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .encode import EncodedSentence
-from .forward import forward
+from .call import forward
 
 REMOVAL = (
     "A removed token is deleted from the input (ERASER's definition): the sequence "

@@ -19,6 +19,7 @@ from pathlib import Path
 import nbformat
 
 from .. import config
+from ..fingerprint import hash_tree, weights_fingerprint
 from . import notebook
 from .records import read_record
 
@@ -33,7 +34,8 @@ SITE_ONLY = frozenset({
     "gallery/assets.py", "gallery/build.py", "gallery/download.py", "gallery/figures.py",
     "gallery/incremental.py", "gallery/offline.py", "gallery/outdir.py", "gallery/pages.py", "gallery/plugin.py",
     "gallery/runs.py", "gallery/serve.py", "gallery/teaching.py", "gallery/templates.py", "gallery/watch.py",
-    "gallery/worker.py", "gallery/references.py", "references.json",
+    "gallery/worker.py", "gallery/references.py", "references.json", "gallery/manifest.py",
+    "gallery/mkdocs_run.py",
 })
 # live/: the live page; training/: how the committed adapter was made (its weights,
 # hashed as weights, are what a notebook depends on): no notebook imports either
@@ -44,47 +46,13 @@ def site_only(relative: str) -> bool:
     return relative in SITE_ONLY or relative.startswith(SITE_ONLY_DIRS)
 
 
-def _hash_tree(h, folder: Path, label: str, skip=lambda relative: False) -> None:
-    """Feed every file under ``folder`` (names and bytes, sorted) into ``h``,
-    except those ``skip(relative posix path)`` says."""
-    for p in sorted(q for q in folder.rglob("*") if q.is_file() and "__pycache__" not in q.parts
-                    and not skip(q.relative_to(folder).as_posix())):
-        h.update(f"{label}/{p.relative_to(folder).as_posix()}\0".encode())
-        with open(p, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-
-
-def _hub_revision(source) -> str:
-    """The commit a hub model resolves to in the local Hugging Face cache."""
-    from huggingface_hub import snapshot_download
-
-    try:
-        path = snapshot_download(source.hub, revision=source.revision, local_files_only=True)
-    except Exception:  # not cached: the kernel will fail to load it, with a clear message
-        return f"uncached:{source.hub}@{source.revision}"
-    return f"{source.hub}@{Path(path).name}"
-
-
-def weights_fingerprint(source) -> str:
-    """A content hash of the weights ``source`` loads (a hub model: its resolved commit)."""
-    from ..models import check_source
-
-    h = hashlib.sha256()
-    if source.hub:
-        h.update(_hub_revision(source).encode())
-    else:  # a folder that holds a model, checked before a byte is hashed (not /usr, not /proc)
-        _hash_tree(h, check_source(source), "weights")
-    return h.hexdigest()
-
-
 def code_version(pair) -> str:
     """Everything an executed notebook depends on besides the sentence and the template:
     every file of the package (subpackages included) but the site-only ones
     (:data:`SITE_ONLY`), the pair's definition (whichever
     file declared it), the weights both models load, and the library versions."""
     h = hashlib.sha256()
-    _hash_tree(h, config.PACKAGE_DIR, "package", skip=site_only)
+    hash_tree(h, config.PACKAGE_DIR, "package", skip=site_only)
     h.update(json.dumps(dataclasses.asdict(pair), sort_keys=True, default=str).encode())
     for which in ("untrained", "trained"):
         h.update(f"{which}:{weights_fingerprint(getattr(pair, which))}".encode())

@@ -193,12 +193,23 @@ def make_entry(source: Path, tokens: list[str], top_head: tuple[int, int], store
     return _made(data, _entry(data, tokens, top_head, store), tokens, top_head)
 
 
+PENDING: dict[Path, object] = {}  # a cache file being made -> the Future making it
+
+
+def wait_for(path: Path) -> None:
+    """Wait until watch mode's worker (:mod:`.worker`) is done making ``path`` (if it is making it)."""
+    pending = PENDING.pop(Path(path), None)
+    if pending is not None:
+        try:
+            pending.result()
+        except Exception:  # noqa: BLE001, S110  (the build makes it itself; a real problem shows there)
+            pass
+
+
 def write_download(source: Path, tokens: list[str], top_head: tuple[int, int], target: Path, store: Path) -> None:
     """Write the download of the executed notebook ``source`` to ``target``: from
     ``store`` when a build made it before or watch mode's worker is making it
     (:mod:`.worker`: waited for), else made now."""
-    from .worker import wait_for
-
     data = Path(source).read_bytes()
     entry = _entry(data, tokens, top_head, store)
     wait_for(entry)

@@ -41,6 +41,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import figures, outdir
+from .mkdocs_run import mkdocs_build
 from .offline import ASSET_DIR, classes_in
 
 PAST = 1  # the modification time given to every unchanged source: older than any page
@@ -57,7 +58,6 @@ def build_pages(docs: Path, site: Path, live: Path, changed, quiet: bool = False
     build); one whose source is the same is left as the live site has it. Returns None
     when done, else why it could not be done exactly (``site`` is then to be built in
     full)."""
-    from .build import mkdocs_build
 
     if not outdir.has_marker(live) or not (live / INDEX).is_file():
         return "no site built before"

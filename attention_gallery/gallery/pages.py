@@ -19,6 +19,8 @@ from ..explain import views
 from ..models import architecture
 from ..pairs import PairSpec, get_pair
 from ..record import RANDOM, SentenceRecord
+from . import teaching
+from .teaching import _pct, grouped_tables, heads_to_sentences, verdict_cell
 
 
 def cite(key: str, prefix: str = "../../") -> str:
@@ -34,26 +36,6 @@ def method_titles() -> dict[str, str]:
     from ..explain.methods import REGISTRY
 
     return {**{name: m.title for name, m in REGISTRY.items()}, RANDOM: RANDOM_TITLE}
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
-def verdict_cell(r: SentenceRecord, which: str) -> str:
-    m = getattr(r, which)
-    if which == "untrained":  # a random head: chance, never right or wrong
-        margin = abs(m.logits[0] - m.logits[-1])
-        return (f'<td class="gallery-chance">≈ chance: {views.esc(m.predicted)} '
-                f'<span class="gallery-conf">margin {margin:.3f}; '
-                f'{_pct(r.untrained_seeds.positive_fraction)} of seeds positive</span></td>')
-    cls = "gallery-right" if m.correct else "gallery-wrong"
-    mark = "✓" if m.correct else "✗"
-    return (f'<td class="{cls}">{mark} {views.esc(m.predicted)} '
-            f'<span class="gallery-conf">{_pct(m.confidence)}</span></td>')
-
-
-_verdict = verdict_cell  # the name the tests know
 
 
 def sentence_rows(records: list[SentenceRecord], prefix: str) -> str:
@@ -101,8 +83,6 @@ def untrained_set_figures(records: list[SentenceRecord]) -> dict:
 
 
 def index_page(pair: PairSpec, records: list[SentenceRecord], entries: list[dict] | None = None) -> str:
-    from .teaching import grouped_tables
-
     entries = entries if entries is not None else [{"slug": r.slug} for r in records]
     n = len(records)
     right = sum(r.trained.correct for r in records)
@@ -345,8 +325,6 @@ def aggregate(records: list[SentenceRecord]) -> dict:
 
 def heads_page(metrics: dict, records: list[SentenceRecord] | None = None) -> str:
     from ..explain.headchange import MEASURE, top_heads
-    from .teaching import heads_to_sentences
-
     change = np.asarray(metrics["head_change"])
     if change.size == 0:
         return "# Heads fine-tuning changed\n\nNo sentences yet.\n"
@@ -564,8 +542,6 @@ def generate(pair_slug: str, records: list, entries: list[dict] | None = None,
     """``{page name: Markdown}`` for every name of ``config.GENERATED_PAGES``, and
     one ``contrast/<a>--<b>`` page per contrast pair of ``entries`` (the manifest's
     sentences: slug, group, contrast)."""
-    from . import teaching
-
     entries = entries if entries is not None else [{"slug": r.slug} for r in records]
     pair = get_pair(pair_slug)
     metrics = aggregate(records) if metrics is None else metrics

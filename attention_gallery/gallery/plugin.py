@@ -28,7 +28,6 @@ build script, from the last gallery it executed into ``docs/gallery``.
 
 from __future__ import annotations
 
-import json
 import re
 from contextlib import ExitStack
 from html import escape
@@ -46,38 +45,13 @@ from mkdocs.utils import get_relative_url
 from .. import config as settings
 from ..live import page as live
 from . import download, incremental, pages, references
+from .manifest import MANIFEST, read_manifest
 from .figures import add_figures
 from .offline import OfflinePages, exclude_code_from_search
 from .teaching import CONTRAST_DIR
 from .templates import shared_bytecode
 
-MANIFEST = "gallery.json"
 _SENTENCE_TEXT = re.compile(r'<p class="gallery-text" dir="auto">.*?</p>', re.DOTALL)
-MANIFEST_FORMAT = 2
-
-
-def write_manifest(gallery_dir: Path, pair: str, entries: list[dict], cache_dir: Path) -> None:
-    """What the plugin needs from the build: the pair, the sentences in order
-    (``{"slug", "title", "group", "contrast"}``: what the set says about each page
-    beyond its notebook) and where the build keeps its caches."""
-    keys = ("slug", "title", "group", "contrast")
-    data = {"format": MANIFEST_FORMAT, "pair": pair, "cache": str(cache_dir),
-            "sentences": [{k: e.get(k, "") for k in keys} for e in entries]}
-    (gallery_dir / MANIFEST).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def read_manifest(gallery_dir: Path) -> dict:
-    path = gallery_dir / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PluginError(f"no gallery in {gallery_dir} ({MANIFEST} is missing): build it with "
-                          "`make gallery` (scripts/build_gallery.py)") from None
-    except (OSError, ValueError) as exc:
-        raise PluginError(f"{path} is unreadable ({exc}); build the gallery again with `make gallery`") from None
-    if data.get("format") != MANIFEST_FORMAT:
-        raise PluginError(f"{path} is of another format; build the gallery again with `make gallery`")
-    return data
 
 
 class GalleryConfig(Config):

@@ -39,18 +39,12 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from .. import config, rules
 from . import yamlinput
 from .errors import capped
-from .yamlinput import codepoint, show
+from ..names import MAX_SLUG_CHARS, SLUG_PATTERN, WINDOWS_DEVICE_NAMES, codepoint, show, slug_form_problems  # noqa: F401
 
 __all__ = ["Sentence", "SentenceSetError", "Entry", "SentenceSet", "load_sentences",
            "parse_sentences", "check_text", "slug_form_problems", "SLUG_PATTERN", "MAX_SLUG_CHARS",
            "MAX_TEXT_CHARS", "MAX_NOTE_CHARS", "MAX_FILE_CHARS", "contrast_pairs"]
 
-SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # used with fullmatch
-MAX_SLUG_CHARS = 80
-# Names Windows keeps for devices, whatever the case or extension: a file or folder
-# named so cannot be checked out there (a slug names output files).
-WINDOWS_DEVICE_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
-                                  *(f"lpt{i}" for i in range(1, 10))})
 MAX_NOTE_CHARS = 2_000
 MAX_FILE_CHARS = 1_000_000  # a sentence set is a few kilobytes; also the byte limit of a file
 
@@ -133,28 +127,6 @@ def _problems(check, with_context: bool = False) -> AfterValidator:
             raise ValueError("\n".join(found))
         return value
     return AfterValidator(validate)
-
-
-def slug_form_problems(slug: str, what: str = "slug") -> list[str]:
-    """The problems of ``slug`` as a name of output files (``what`` names it in the
-    messages): lowercase ASCII words joined by hyphens, at most ``MAX_SLUG_CHARS``, not
-    a Windows device name. Sentence slugs and pair slugs (:mod:`..pairs`) follow it."""
-    form = ("lowercase ASCII letters and digits in words joined by single hyphens, e.g. "
-            "'not-bad-at-all'")
-    if slug == "":
-        return [f"{what} is empty; a {what} is {form}"]
-    problems = []
-    if not SLUG_PATTERN.fullmatch(slug):
-        problems.append(
-            f"{what} {show(slug)} is not allowed: a {what} is {form} (no spaces, slashes, dots, "
-            f"uppercase or other characters; it names output files)")
-    if len(slug) > MAX_SLUG_CHARS:
-        problems.append(f"{what} is too long: {len(slug)} characters; at most "
-                        f"{MAX_SLUG_CHARS} are allowed")
-    if slug.lower() in WINDOWS_DEVICE_NAMES:
-        problems.append(f"{what} {slug!r} is reserved: Windows keeps the name for a device, so "
-                        f"a file named so cannot be checked out there; pick another {what}")
-    return problems
 
 
 def _slug_problems(slug: str) -> list[str]:

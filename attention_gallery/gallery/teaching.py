@@ -53,10 +53,6 @@ CONJUNCTIONS = ("but", "yet", "though", "although")  # the "contrast" step's sec
 WRONG = "where the fine-tuned model fails"
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
 def groups(entries: list[dict]) -> list[str]:
     """The set's groups in order of first use ("" = ungrouped, last)."""
     order = list(dict.fromkeys(e.get("group", "") for e in entries))
@@ -82,10 +78,21 @@ def contrast_page_name(pair: tuple[str, str]) -> str:
 
 # --- the overview, grouped -------------------------------------------------------
 
-def _verdict_cell(r: SentenceRecord, which: str) -> str:
-    from .pages import verdict_cell
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
 
-    return verdict_cell(r, which)
+
+def verdict_cell(r: SentenceRecord, which: str) -> str:
+    m = getattr(r, which)
+    if which == "untrained":  # a random head: chance, never right or wrong
+        margin = abs(m.logits[0] - m.logits[-1])
+        return (f'<td class="gallery-chance">≈ chance: {views.esc(m.predicted)} '
+                f'<span class="gallery-conf">margin {margin:.3f}; '
+                f'{_pct(r.untrained_seeds.positive_fraction)} of seeds positive</span></td>')
+    cls = "gallery-right" if m.correct else "gallery-wrong"
+    mark = "✓" if m.correct else "✗"
+    return (f'<td class="{cls}">{mark} {views.esc(m.predicted)} '
+            f'<span class="gallery-conf">{_pct(m.confidence)}</span></td>')
 
 
 def grouped_tables(records: list[SentenceRecord], entries: list[dict], prefix: str = "") -> str:
@@ -108,7 +115,7 @@ def grouped_tables(records: list[SentenceRecord], entries: list[dict], prefix: s
                 f'<td><a href="{prefix}{views.esc(r.slug)}/">{views.esc(r.title)}</a></td>'
                 f'<td class="gallery-text-cell"><span dir="auto">{views.esc(r.text)}</span>{note}</td>'
                 f'<td><span class="gallery-label gallery-{views.esc(r.label)}">{views.esc(r.label)}</span></td>'
-                f"{_verdict_cell(r, 'trained')}{_verdict_cell(r, 'untrained')}</tr>")
+                f"{verdict_cell(r, 'trained')}{verdict_cell(r, 'untrained')}</tr>")
         title = group or "other sentences"
         sections.append(
             f'<section class="gallery-group" id="{group_anchor(group)}" aria-label="{views.esc(title)}">'
@@ -227,8 +234,8 @@ def contrast_page(a: SentenceRecord, b: SentenceRecord, prefix: str = "../../") 
                 + (f" · changed tokens: {marked}" if marked else "") + "</p>"
                 f'<div class="gallery-scroll" tabindex="0" role="region" aria-label="predictions: {views.esc(r.title)}">'
                 f'<table class="gallery-table"><tbody><tr><th>{views.esc(views.model_name("trained"))}</th>'
-                f"{_verdict_cell(r, 'trained')}</tr><tr><th>{views.esc(views.model_name('untrained'))}</th>"
-                f"{_verdict_cell(r, 'untrained')}</tr></tbody></table></div>"
+                f"{verdict_cell(r, 'trained')}</tr><tr><th>{views.esc(views.model_name('untrained'))}</th>"
+                f"{verdict_cell(r, 'untrained')}</tr></tbody></table></div>"
                 f"<h4>What to notice</h4><ul>{items}</ul><h4>Most changed heads</h4><p>{heads}</p></div>")
 
     rows, scales = [], {}

@@ -20,18 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_PENDING: dict[Path, object] = {}  # a cache file being made -> the Future making it
-
-
-def wait_for(path: Path) -> None:
-    """Wait until the worker is done making ``path`` (if it is making it)."""
-    pending = _PENDING.pop(Path(path), None)
-    if pending is not None:
-        try:
-            pending.result()
-        except Exception:  # noqa: BLE001, S110  (the build makes it itself; a real problem shows there)
-            pass
-
+from . import download
 
 def _preload() -> None:
     import bertviz  # noqa: F401
@@ -61,15 +50,13 @@ class Worker:
         return self
 
     def __exit__(self, *exc) -> None:
-        _PENDING.clear()
+        download.PENDING.clear()
         self.pool.shutdown(wait=True, cancel_futures=True)  # the one download under way, at most
 
     def start(self, notebook: Path, tokens: list[str], top_head: tuple[int, int]) -> None:
         """Make the download of the executed ``notebook`` (its record's ``tokens`` and
         most changed head)."""
-        from . import download
-
         entry = download.entry_path(notebook, tokens, top_head, self.store)
-        if not entry.exists() and entry not in _PENDING:
-            _PENDING[entry] = self.pool.submit(download.make_entry, Path(notebook), tokens, tuple(top_head),
+        if not entry.exists() and entry not in download.PENDING:
+            download.PENDING[entry] = self.pool.submit(download.make_entry, Path(notebook), tokens, tuple(top_head),
                                                self.store)

@@ -14,10 +14,11 @@ from __future__ import annotations
 import os
 import re
 import stat
-import unicodedata
 
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from ..names import codepoint, show  # noqa: F401  (messages quote untrusted text so)
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_KINDS = {"bool": "a boolean", "int": "a number", "float": "a number",
@@ -28,19 +29,6 @@ _FILE_KINDS = {stat.S_ISDIR: "a directory", stat.S_ISFIFO: "a named pipe (FIFO)"
 
 class InputError(ValueError):
     """Input that cannot be read as YAML data at all (one problem)."""
-
-
-def show(value: str, limit: int = 60) -> str:
-    """A safe, short rendering of untrusted text for messages (escapes controls)."""
-    if len(value) > limit:
-        return repr(value[:limit]) + f"... ({len(value)} characters)"
-    return repr(value)
-
-
-def codepoint(ch: str) -> str:
-    """'U+202E RIGHT-TO-LEFT OVERRIDE', 'U+E000 (private use)'."""
-    kind = {"Co": "(private use)", "Cn": "(unassigned)"}.get(unicodedata.category(ch), "")
-    return f"U+{ord(ch):04X} {unicodedata.name(ch, kind)}".rstrip()
 
 
 def _is(node, node_type, tag: str) -> bool:

@@ -52,6 +52,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fingerprint import weights_fingerprint
+
 GRAPH_FORMAT = 2
 MIN_SIZE = 16  # initializers of fewer values stay in the skeleton, in float32
 OPSET = 17
@@ -344,7 +346,6 @@ def graph_key(spec) -> str:
 
 
 def _graph_key(spec) -> str:
-    from ..gallery.cache import weights_fingerprint
 
     h = hashlib.sha256()
     h.update(f"format {GRAPH_FORMAT} opset {OPSET}\0".encode())

@@ -1,0 +1,43 @@
+"""Content fingerprints: a hash of the files a model loads (or a hub model's
+resolved commit), and of a folder tree. The notebook cache keys on them
+(``gallery.cache``) and so does the live page's exported graph (``live.export``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from .sources import check_source
+
+
+def hash_tree(h, folder: Path, label: str, skip=lambda relative: False) -> None:
+    """Feed every file under ``folder`` (names and bytes, sorted) into ``h``,
+    except those ``skip(relative posix path)`` says."""
+    for p in sorted(q for q in folder.rglob("*") if q.is_file() and "__pycache__" not in q.parts
+                    and not skip(q.relative_to(folder).as_posix())):
+        h.update(f"{label}/{p.relative_to(folder).as_posix()}\0".encode())
+        with open(p, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+
+
+def hub_revision(source) -> str:
+    """The commit a hub model resolves to in the local Hugging Face cache."""
+    from huggingface_hub import snapshot_download  # only for hub models (slow to import)
+
+    try:
+        path = snapshot_download(source.hub, revision=source.revision, local_files_only=True)
+    except Exception:  # not cached: the kernel will fail to load it, with a clear message
+        return f"uncached:{source.hub}@{source.revision}"
+    return f"{source.hub}@{Path(path).name}"
+
+
+def weights_fingerprint(source) -> str:
+    """A content hash of the weights ``source`` loads (a hub model: its resolved commit)."""
+    h = hashlib.sha256()
+    if source.hub:
+        h.update(hub_revision(source).encode())
+    else:  # a folder that holds a model, checked before a byte is hashed (not /usr, not /proc)
+        hash_tree(h, check_source(source), "weights")
+    return h.hexdigest()
