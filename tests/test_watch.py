@@ -78,7 +78,7 @@ def test_merged_search_index_replaces_the_rendered_pages_in_the_live_order():
 
 
 def test_only_changed_sentences_are_rendered_alone():
-    entries = (("a", "", ""), ("b", "negation", "a"))
+    entries = (("a", "A", "", ""), ("b", "B", "negation", "a"))
     before = Published(entries, "t1", {"a": {"text": "x"}, "b": {"text": "y"}})
     assert before.changed(entries, "t1", {"a": {"text": "x"}, "b": {"text": "z"}}) == ["b"]
     assert before.changed(entries, "t1", {"a": {"text": "x"}, "b": {"text": "y"}}) == []
@@ -86,10 +86,13 @@ def test_only_changed_sentences_are_rendered_alone():
     assert before.changed(entries, "t2", {"a": {"text": "x"}, "b": {"text": "y"}}) is None  # the template
     # another group or contrast pair changes the overview's sections and the links
     # between sentence pages, not one page: everything is rendered again
-    regrouped = (("a", "", ""), ("b", "double negation", "a"))
+    regrouped = (("a", "A", "", ""), ("b", "B", "double negation", "a"))
     assert before.changed(regrouped, "t1", {"a": {"text": "x"}, "b": {"text": "y"}}) is None
-    uncontrasted = (("a", "", ""), ("b", "negation", ""))
+    uncontrasted = (("a", "A", "", ""), ("b", "B", "negation", ""))
     assert before.changed(uncontrasted, "t1", {"a": {"text": "x"}, "b": {"text": "y"}}) is None
+    # a page's title is in every page's navigation: a new title renders everything
+    retitled = (("a", "A", "", ""), ("b", "B, now longer", "negation", "a"))
+    assert before.changed(retitled, "t1", {"a": {"text": "x"}, "b": {"text": "z"}}) is None
 
 
 def test_served_pages_carry_the_banner_only_while_the_source_is_broken():
@@ -180,7 +183,10 @@ def _alive(pid: int) -> bool:
 def test_watch_follows_the_file_shows_a_banner_and_stops_cleanly(tiny_registry, tmp_path):
     from attention_gallery.gallery.build import build
 
-    rows = [("one-good", "A good film", "positive"), ("two-bad", "A bad film", "negative")]
+    # long sentences: an edit past the title's 40 columns leaves every page's navigation
+    # as it was, so the changed page alone is rendered (an edit of a title renders all)
+    good_text, bad_text = "A good film, and one that I would gladly see", "A bad film, and one that I would never want to see"
+    rows = [("one-good", good_text, "positive"), ("two-bad", bad_text, "negative")]
     sentences = write_set(tmp_path / "s.yaml", rows)
     site, cache, port = tmp_path / "site", tmp_path / "cache", free_port()
     base = f"http://127.0.0.1:{port}/"
@@ -193,7 +199,7 @@ def test_watch_follows_the_file_shows_a_banner_and_stops_cleanly(tiny_registry, 
             return json.loads(body) if status == 200 else None
 
         wait_for(lambda: (s := state()) and s["version"] >= 1, 300, "the first build")
-        assert "A bad film" in get(base + "gallery/two-bad/")[1]
+        assert bad_text in get(base + "gallery/two-bad/")[1]
         kernels = _kernel_pids(proc.pid)
         assert kernels and all(_alive(k) for k in kernels)
         helpers = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
@@ -206,12 +212,12 @@ def test_watch_follows_the_file_shows_a_banner_and_stops_cleanly(tiny_registry, 
         assert other.returncode == 2 and "another build" in other.stderr
 
         # a changed sentence is served, rendered alone, and the site is the full build's
-        write_set(sentences, [rows[0], ("two-bad", "A truly dreadful film", "negative")])
-        wait_for(lambda: "A truly dreadful film" in get(base + "gallery/two-bad/")[1], SERVED_WITHIN_S,
+        write_set(sentences, [rows[0], ("two-bad", bad_text + ", truly dreadful", "negative")])
+        wait_for(lambda: "truly dreadful" in get(base + "gallery/two-bad/")[1], SERVED_WITHIN_S,
                  "the changed sentence served")
         last = wait_for(lambda: (s := state()) and s["version"] >= 2 and s["last"], 10, "the state")  # set after the swap
         assert last["pages"] == "changed" and last["executed"] == ["two-bad"], _read(log)
-        assert "A truly dreadful film" in get(base + "gallery/")[1]  # the overview too
+        assert "truly dreadful" in get(base + "gallery/")[1]  # the overview too
         build(sentences, "tiny", tmp_path / "full", cache, quiet=True, progress=False)
         files = sorted(p.relative_to(site) for p in site.rglob("*") if p.is_file())
         assert files == sorted(p.relative_to(tmp_path / "full") for p in (tmp_path / "full").rglob("*") if p.is_file())
@@ -223,9 +229,9 @@ def test_watch_follows_the_file_shows_a_banner_and_stops_cleanly(tiny_registry, 
         sentences.write_text(good.replace("slug: two-bad", "slug: Two Bad"))
         wait_for(lambda: serve.BANNER_ID in get(base + "gallery/two-bad/")[1], SERVED_WITHIN_S, "the banner")
         page = get(base + "gallery/two-bad/")[1]
-        assert "older than its source" in page and "A truly dreadful film" in page and "Two Bad" in page
+        assert "older than its source" in page and "truly dreadful" in page and "Two Bad" in page
         assert serve.BANNER_ID in get(base)[1]  # every page says so
-        assert outdir.has_marker(site) and "A truly dreadful film" in (site / "gallery/two-bad/index.html").read_text()
+        assert outdir.has_marker(site) and "truly dreadful" in (site / "gallery/two-bad/index.html").read_text()
 
         # fixed: the banner goes
         sentences.write_text(good)
@@ -237,15 +243,15 @@ def test_watch_follows_the_file_shows_a_banner_and_stops_cleanly(tiny_registry, 
         staging = tmp_path / ".site.staging"
         staging.mkdir()
         (staging / "notes.txt").write_text("mine")
-        write_set(sentences, [rows[0], ("two-bad", "A truly dreadful film, refused", "negative")])
+        write_set(sentences, [rows[0], ("two-bad", bad_text + ", truly dreadful, refused", "negative")])
         wait_for(lambda: "notes.txt" in get(base + "gallery/two-bad/")[1], SERVED_WITHIN_S, "the refusal shown")
         assert (staging / "notes.txt").read_text() == "mine"
-        assert "film, refused" not in (site / "gallery/two-bad/index.html").read_text()
+        assert "dreadful, refused" not in (site / "gallery/two-bad/index.html").read_text()
         (staging / "notes.txt").unlink()
         staging.rmdir()
         # (both sentences this time: the first is the one "How to read the views" draws)
-        write_set(sentences, [("one-good", "A good film, I mean it", "positive"),
-                              ("two-bad", "A truly dreadful film, once more", "negative")])
+        write_set(sentences, [("one-good", good_text + ", I mean it", "positive"),
+                              ("two-bad", bad_text + ", truly dreadful, once more", "negative")])
         wait_for(lambda: "once more" in (page := get(base + "gallery/two-bad/")[1]) and serve.BANNER_ID not in page,
                  SERVED_WITHIN_S, "served again, without the banner")
         # after many rebuilds in one process, still the full build's site

@@ -322,8 +322,9 @@ def show_faithfulness(ex: Explanation) -> None:
                f"p(positive) {untrained.probs[-1]:.3f} here, and removing any one word moves its "
                f"probability by at most {loo:.4f} (leave-one-out above), so its figures would "
                f"measure noise.")
-    header = ("method (fine-tuned model)", "comprehensiveness ↑ (top 1-3)", "sufficiency ↓ (top 1-3)",
-              "AOPC comprehensiveness ↑", "AOPC sufficiency ↓", "tau-LOO", "verdict")
+    # a soft hyphen: the longest word may break, so the table fits a 1,280 px page
+    header = ("method (fine-tuned model)", "compre\u00adhensiveness ↑ (top 1-3)", "sufficiency ↓ (top 1-3)",
+              "AOPC compre\u00adhensiveness ↑", "AOPC sufficiency ↓", "tau-LOO", "verdict")
     said = "".join(c.html("li") for c in verdicts)
     display(HTML(views.simple_table(header, rows, "deletion test of each explanation", raw=True)
                  + f'<ul class="gallery-verdicts">{said}</ul>'

@@ -5,7 +5,8 @@ every page of the set (seconds, and more with every sentence). When only some
 sentences' notebooks changed (same slugs in the same order, same template and docs:
 the navigation is the same), the pages that can differ are those sentences' pages,
 "How to read the views" when its figures show one of them (:mod:`.figures`), the
-generated pages (overview, pair, set figures, ``metrics.json``: rendered unless their
+written pages that state the set's claims (``{{claim:…}}``, filled from every record:
+the home page, "How to read the views"), the generated pages (overview, pair, set figures, ``metrics.json``: rendered unless their
 source is the one the live site was built from, :func:`generated`),
 the search index, and the theme's own pages (404, sitemap: always rendered).
 
@@ -42,6 +43,7 @@ from pathlib import Path
 
 from . import figures, outdir
 from .mkdocs_run import mkdocs_build
+from .pages import CLAIM
 from .offline import ASSET_DIR, classes_in
 
 PAST = 1  # the modification time given to every unchanged source: older than any page
@@ -67,6 +69,7 @@ def build_pages(docs: Path, site: Path, live: Path, changed, quiet: bool = False
     slugs = [p.stem for p in (docs / "gallery").glob("*.ipynb")]
     if figures.may_show(slugs, changed):  # "How to read the views" draws a gallery sentence
         sources.add(figures.PAGE)
+    sources |= claim_pages(docs)  # their claims are made from every record, the changed ones too
     date_sources(docs, sources)
     with theme_listed_once(), _live_sources(generated_before or {}):
         mkdocs_build(docs, site, quiet=quiet, dirty=True)
@@ -103,6 +106,12 @@ def copy_site(source: Path, target: Path) -> None:
 
 _MADE: dict[str, str] = {}  # generated file -> hash of its source, in this process's last build
 _LIVE: dict[str, str] = {}  # the same, of the live site, during a dirty build on it
+
+
+def claim_pages(docs: Path) -> set[str]:
+    """The written pages (``docs/**/*.md``) that state a claim of the set."""
+    return {p.relative_to(docs).as_posix() for p in docs.rglob("*.md")
+            if CLAIM.search(p.read_text(encoding="utf-8"))}
 
 
 def new_build() -> None:

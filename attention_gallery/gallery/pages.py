@@ -20,7 +20,7 @@ from ..models import architecture
 from ..pairs import PairSpec, get_pair
 from ..record import RANDOM, SentenceRecord
 from . import teaching
-from .teaching import _pct, grouped_tables, heads_to_sentences, verdict_cell
+from .teaching import _pct, grouped_tables, heads_to_sentences, sentence_cell, verdict_cell
 
 
 def cite(key: str, prefix: str = "../../") -> str:
@@ -42,8 +42,7 @@ def sentence_rows(records: list[SentenceRecord], prefix: str) -> str:
     rows = []
     for r in records:
         rows.append(
-            f'<tr><td><a href="{prefix}{views.esc(r.slug)}/">{views.esc(r.title)}</a></td>'
-            f'<td class="gallery-text-cell" dir="auto">{views.esc(r.text)}</td>'
+            f"<tr>{sentence_cell(r, prefix)}"
             f'<td><span class="gallery-label gallery-{views.esc(r.label)}">{views.esc(r.label)}</span></td>'
             f"{verdict_cell(r, 'trained')}{verdict_cell(r, 'untrained')}</tr>"
         )
@@ -55,7 +54,7 @@ def sentence_table(records: list[SentenceRecord], prefix: str = "../") -> str:
     body = sentence_rows(records, prefix)
     return views.scroll_frame(
         '<table class="gallery-table gallery-index"><thead><tr>'
-        f"<th>page</th><th>sentence</th><th>gold</th><th>{views.esc(views.model_name('trained'))}</th>"
+        f"<th>sentence (its page)</th><th>gold</th><th>{views.esc(views.model_name('trained'))}</th>"
         f"<th>{views.esc(views.model_name('untrained'))}</th></tr></thead>"
         f"<tbody>{body}</tbody></table>", "sentences")
 
@@ -509,8 +508,7 @@ def disagreements_page(records: list[SentenceRecord]) -> str:
     gap = sorted(records, key=lambda r: -abs(r.trained.p_positive - r.untrained.p_positive))[:8]
     wrong_html = sentence_table(wrong) if wrong else "<p>The trained model gets every sentence right.</p>"
     gap_rows = "".join(
-        f'<tr><td><a href="../{views.esc(r.slug)}/">{views.esc(r.title)}</a></td>'
-        f'<td dir="auto">{views.esc(r.text)}</td><td>{r.trained.p_positive:.2f}</td>'
+        f'<tr>{sentence_cell(r, "../")}<td>{r.trained.p_positive:.2f}</td>'
         f'<td>{r.untrained.p_positive:.2f}</td>'
         f'<td>{abs(r.trained.p_positive - r.untrained.p_positive):.2f}</td></tr>'
         for r in gap)
@@ -526,7 +524,7 @@ Ranked by the gap between the two models' probability of *positive*. The untrain
 head's probability is always within a hair of 0.5 (chance), so the gap mostly
 measures how sure the fine-tuned model is.
 
-<div class="gallery-scroll" tabindex="0" role="region" aria-label="sentences by gap"><table class="gallery-table"><thead><tr><th>page</th><th>sentence</th><th>fine-tuned p(positive)</th><th>{views.esc(config.UNTRAINED_SHORT)} p(positive)</th><th>gap</th></tr></thead><tbody>{gap_rows}</tbody></table></div>
+<div class="gallery-scroll" tabindex="0" role="region" aria-label="sentences by gap"><table class="gallery-table"><thead><tr><th>sentence (its page)</th><th>fine-tuned p(positive)</th><th>{views.esc(config.UNTRAINED_SHORT)} p(positive)</th><th>gap</th></tr></thead><tbody>{gap_rows}</tbody></table></div>
 """
 
 
@@ -609,6 +607,7 @@ def site_claims(records: list[SentenceRecord], metrics: dict) -> dict[str, claim
 
 
 PLACEHOLDER = re.compile(r"\{\{\s*(claim|cite|methods)(?::([a-z0-9-]+))?\s*\}\}")
+CLAIM = re.compile(r"\{\{\s*claim:")  # a placeholder filled from the records
 
 
 def fill(markdown: str, found: dict[str, claims.Claim], root: str) -> str:

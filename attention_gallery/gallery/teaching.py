@@ -82,6 +82,15 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
+def sentence_cell(r: SentenceRecord, prefix: str, note: bool = False) -> str:
+    """A table's sentence: its whole text, the link to its page (a page's title is
+    the sentence cut short, so a separate title column would say it twice), with
+    what it teaches under it when ``note``."""
+    more = f'<br><span class="gallery-note-inline">{views.esc(r.note)}</span>' if note and r.note else ""
+    return (f'<td class="gallery-text-cell"><a href="{prefix}{views.esc(r.slug)}/" dir="auto">'
+            f'{views.esc(r.text)}</a>{more}</td>')
+
+
 def verdict_cell(r: SentenceRecord, which: str) -> str:
     m = getattr(r, which)
     if which == "untrained":  # a random head: chance, never right or wrong
@@ -99,7 +108,7 @@ def grouped_tables(records: list[SentenceRecord], entries: list[dict], prefix: s
     """The sentences group by group, each with its note; a switch shows only the
     sentences the fine-tuned model gets wrong (CSS only: no script needed)."""
     by_slug = {r.slug: r for r in records}
-    head = (f"<thead><tr><th>page</th><th>sentence and what it teaches</th><th>gold</th>"
+    head = (f"<thead><tr><th>sentence (its page) and what it teaches</th><th>gold</th>"
             f"<th>{views.esc(views.model_name('trained'))}</th>"
             f"<th>{views.esc(views.model_name('untrained'))}</th></tr></thead>")
     sections = []
@@ -109,11 +118,9 @@ def grouped_tables(records: list[SentenceRecord], entries: list[dict], prefix: s
             if e.get("group", "") != group or e["slug"] not in by_slug:
                 continue
             r = by_slug[e["slug"]]
-            note = f'<br><span class="gallery-note-inline">{views.esc(r.note)}</span>' if r.note else ""
             rows.append(
                 f'<tr class="{"gallery-row-right" if r.trained.correct else "gallery-row-wrong"}">'
-                f'<td><a href="{prefix}{views.esc(r.slug)}/">{views.esc(r.title)}</a></td>'
-                f'<td class="gallery-text-cell"><span dir="auto">{views.esc(r.text)}</span>{note}</td>'
+                f"{sentence_cell(r, prefix, note=True)}"
                 f'<td><span class="gallery-label gallery-{views.esc(r.label)}">{views.esc(r.label)}</span></td>'
                 f"{verdict_cell(r, 'trained')}{verdict_cell(r, 'untrained')}</tr>")
         title = group or "other sentences"

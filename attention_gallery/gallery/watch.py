@@ -144,18 +144,18 @@ class _Copy(threading.Thread):
 class Published:
     """What the live site was built from: decides what the next rebuild renders."""
 
-    entries: tuple  # (slug, group, contrast) of each sentence, in order
+    entries: tuple  # (slug, title, group, contrast) of each sentence, in order: what the nav and links show
     template: str  # hash of the template's bytes
     params: dict  # slug -> notebook parameters
     generated: dict = field(default_factory=dict)  # generated file -> hash of its source
 
     def changed(self, entries, template: str, params: dict):
         """The slugs whose pages alone changed, or None when the site must be built whole
-        (other slugs or order, so another navigation; other groups or contrast pairs,
-        so other links between pages; another template)."""
+        (other slugs, titles or order, so another navigation on every page; other groups
+        or contrast pairs, so other links between pages; another template)."""
         if tuple(entries) != self.entries or template != self.template:
             return None
-        return [slug for slug, _, _ in entries if params[slug] != self.params[slug]]
+        return [slug for slug, *_ in entries if params[slug] != self.params[slug]]
 
 
 class Session:
@@ -194,7 +194,7 @@ class Session:
         sentences = load_sentences(self.sentences_path, tokenizer=self.tokenizer)
         cache, digest = self._cache(notebook.read_template(self.template_path))
         params = {s.slug: notebook.parameters(s, self.pair.slug) for s in sentences}
-        entries = tuple((s.slug, s.group, s.contrast) for s in sentences)
+        entries = tuple((s.slug, notebook.title_of(s.text), s.group, s.contrast) for s in sentences)
         self.warm_params = params[sentences[0].slug]
         only = self.published.changed(entries, digest, params) if self.published else None
         if only == [] and rehearse:

@@ -877,8 +877,8 @@
       var skipped = "Only the fine-tuned model is tested: the " + modelName("untrained") + " gives p(" + C.labels[C.labels.length - 1] + ") " +
         u.probs[u.probs.length - 1].toFixed(3) + " here, and removing any one word moves its probability by at most " +
         looMax.toFixed(4) + " (leave-one-out above), so its figures would measure noise.";
-      el.innerHTML = simpleTable(["method (fine-tuned model)", "comprehensiveness ↑ (top 1-3)", "sufficiency ↓ (top 1-3)",
-                                  "AOPC comprehensiveness ↑", "AOPC sufficiency ↓", "tau-LOO", "verdict"], rows) +
+      el.innerHTML = simpleTable(["method (fine-tuned model)", "compre\u00adhensiveness ↑ (top 1-3)", "sufficiency ↓ (top 1-3)",
+                                  "AOPC compre\u00adhensiveness ↑", "AOPC sufficiency ↓", "tau-LOO", "verdict"], rows) +
         '<p class="gallery-caption">' + esc(D.reading + " " + D.removal + " " + note + " " + skipped) + "</p>";
     }
     var loo = s.scores.trained.loo, lw = words.map(function (i) { return loo[i]; });
