@@ -24,9 +24,9 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 setup: $(STAMP)
-	@command -v npm >/dev/null || { echo "== installing npm (fetches d3, jQuery, require.js)"; \
+	@command -v npm >/dev/null || { echo "== installing npm (fetches the live page's runtime and tokenizer, ESLint)"; \
 	  apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
-	@test node_modules/.installed -nt package-lock.json || { echo "== npm ci (ESLint for the site's JavaScript, pinned in package-lock.json)"; \
+	@test node_modules/.installed -nt package-lock.json || { echo "== npm ci (ESLint and esbuild for the site's JavaScript, pinned in package-lock.json)"; \
 	  npm ci --no-audit --no-fund --silent && touch node_modules/.installed; }
 
 browser:

@@ -70,6 +70,8 @@ def pct_range(values: Sequence[float]) -> str:
 
 
 def signed(value: float, digits: int = 3) -> str:
+    """``value`` with its sign and ``digits`` decimals; a value that rounds to zero
+    reads +0.000, never -0.000."""
     return f"{round(float(value), digits) + 0.0:+.{digits}f}"
 
 
@@ -381,6 +383,34 @@ def evenness(scores: Sequence[float]) -> float:
         return 0.0
     h = -sum((v / total) * math.log(v / total) for v in values if v > 0)
     return h / math.log(len(values))
+
+
+NORMS = RULES["norms"]
+
+
+def special_share(scores: Sequence[float], special: Sequence[bool]) -> float:
+    """The share of a row of non-negative scores that lands on the special tokens."""
+    scores = [float(x) for x in scores]
+    total = sum(scores)
+    return sum(x for x, s in zip(scores, special) if s) / total if total > 0 else 0.0
+
+
+def norms_claim(weights: Sequence[float], norms: Sequence[float], special: Sequence[bool]) -> Claim:
+    """Do norm-based attention and the attention weights agree on how much of the last
+    layer's [CLS] attention goes to the special tokens? (Kobayashi et al. 2020: the
+    tokens with the largest weights often carry the smallest vectors.)"""
+    w, n = special_share(weights, special), special_share(norms, special)
+    floor = NORMS["min_difference"]
+    said = (f"In the last layer, {pct(w)} of [CLS]'s attention weight lands on [CLS] and [SEP]; "
+            f"weighted by the norm of what is moved, {pct(n)}")
+    if n <= w - floor:
+        outcome, text = "less-on-specials", (f"{said}: by norms the words matter more than the weights "
+                                             "suggest (the special tokens carry small vectors).")
+    elif n >= w + floor:
+        outcome, text = "more-on-specials", f"{said}: by norms the special tokens matter more than the weights suggest."
+    else:
+        outcome, text = "agree", f"{said}: on this, norms and weights tell the same story."
+    return Claim("norms", "norms", outcome, text, {"weights": round(w, 4), "norms": round(n, 4)})
 
 
 def concentration_claim(title: str, group: Sequence[float], rest: Sequence[float]) -> Claim:

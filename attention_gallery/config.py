@@ -30,11 +30,15 @@ MAX_TOKENS = 128  # longer sentences are refused (see sentences.py)
 # --- outputs --------------------------------------------------------------
 DOCS_DIR = REPO_ROOT / "docs"
 GALLERY_DIR = DOCS_DIR / "gallery"  # generated: executed notebooks + index
-# A sentence's page is gallery/<slug>; these names are taken. GENERATED_PAGES are the
-# pages the gallery plugin (gallery/pages.py) writes beside the sentences; RESERVED_SLUGS adds the names
-# pages planned for later will take (refusing them now keeps today's sets valid then).
-GENERATED_PAGES = ("index", "pair", "heads", "faithfulness", "disagreements", "lesson")
-RESERVED_SLUGS = GENERATED_PAGES + ("contrast", "live", "assets", "search", "downloads")
+# A sentence's page is gallery/<slug>; these names are taken, so no sentence file can
+# hold them: the generated pages (gallery/pages.py PAGES, which refuses a page whose
+# name is not here), the folders the build writes beside the sentences, and the names
+# of the pages the open issues add (training runs, findings, references, per-head
+# pages, the dev-set gallery, how to change the code): reserving them now keeps
+# today's sentence files valid when those pages come.
+RESERVED_SLUGS = ("index", "pair", "heads", "faithfulness", "disagreements", "lesson", "live",
+                  "contrast", "assets", "search", "downloads",
+                  "training", "findings", "references", "head", "dev", "sst2-dev", "shards", "how-to")
 SITE_DIR = REPO_ROOT / "site"
 CACHE_DIR = REPO_ROOT / ".cache" / "gallery"
 # Every page carries the site's navigation: a set of up to this many sentences is

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 SCHEMA_VERSION = 4
@@ -93,6 +94,14 @@ class LayerChange(_Strict):
     inherited: list[float]
 
 
+def toward_last_label(scores, target: int, n_labels: int) -> np.ndarray:
+    """Signed token scores explaining class ``target``, pointing toward the last label
+    (positive): scores explaining another class are negated (two labels), so a colour
+    or a sign means the same class in every row."""
+    scores = np.asarray(scores, dtype=float)
+    return scores if int(target) == n_labels - 1 else -scores
+
+
 class Scores(_Strict):
     """One method's token scores (special tokens included) and the class explained."""
 
@@ -163,6 +172,21 @@ class SentenceRecord(_Strict):
             if not (0 <= layer < layers and 0 <= head < heads):
                 raise ValueError(f"top head ({layer}, {head}) is outside the {layers} x {heads} heads")
         return self
+
+    @property
+    def words(self) -> list[int]:
+        """Positions of the word tokens (the ones an explanation ranks): every token
+        but the special tokens a single sentence is wrapped in, the first and the
+        last ([CLS] ... [SEP] in both model families). The kernel asks the tokenizer
+        (``explain.encode.special_mask``); the record keeps no mask of its own, so a
+        special token typed inside a sentence counts as a word here."""
+        return list(range(1, self.n_tokens - 1))
+
+    @property
+    def special(self) -> list[bool]:
+        """Per token: True for the special tokens :attr:`words` leaves out."""
+        words = set(self.words)
+        return [i not in words for i in range(self.n_tokens)]
 
     def missing(self, methods) -> list[str]:
         """What this record lacks against the method names ``methods``: the

@@ -227,7 +227,7 @@ def stock_site(site: Path, out: Path) -> Path:
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(site, out)
-    vendor = assets.ensure_vendor(quiet=True)
+    vendor = assets.ensure_bench_vendor(quiet=True)  # stock bertviz's scripts, outside the site
     shutil.copytree(vendor, out / "assets" / "vendor", dirs_exist_ok=True)
     shutil.copy(STOCK_JS, out / "assets" / "javascripts" / "gallery-views-stock.js")
     blob = re.compile(r'(<script[^>]*class="gallery-attention-data"[^>]*>)(.*?)(</script>)', re.DOTALL)

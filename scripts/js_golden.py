@@ -206,12 +206,13 @@ def markup_golden() -> dict:
                                                  np.asarray(muted), full, signed_scores)})
     scale = views.colour_scale([[0.0, 0.3, 0.1, 0.0]], [True, False, False, True])
     item = views.scale_item("Attention <rollout>", scale, "of [CLS]'s attention", False)
-    share = f"{100 * views.full_share():.0f}%"
+    share = views.pct(views.full_share())
     cases.append({"fn": "legend", "args": [["negative", "positive"], share, "IG, leave-one-out", [item]],
                   "html": views.attribution_legend(("negative", "positive"),
-                                                   {"Attention <rollout>": (scale, "of [CLS]'s attention", False)})})
+                                                   {"Attention <rollout>": (scale, "of [CLS]'s attention", False)},
+                                                   signed_titles=("IG", "leave-one-out"))})
     cases.append({"fn": "legend", "args": [["neg", "pos"], share, "IG, leave-one-out", []],
-                  "html": views.attribution_legend(("neg", "pos"))})
+                  "html": views.attribution_legend(("neg", "pos"), signed_titles=("IG", "leave-one-out"))})
     cases.append({"fn": "simpleTable", "args": [["a", "<b>"], [["1", "<2>"], ["x & y", "it's"]], "a <table>", False],
                   "html": views.simple_table(["a", "<b>"], [["1", "<2>"], ["x & y", "it's"]], "a <table>")})
     cases.append({"fn": "simpleTable", "args": [["m"], [["<em>raw</em>"]], "raw cells", True],

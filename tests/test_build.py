@@ -14,11 +14,12 @@ import time
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 import yaml
 
 from attention_gallery import config, record
-from attention_gallery.gallery import download, notebook
+from attention_gallery.gallery import download, notebook, pages
 from attention_gallery.gallery.build import BuildError, build
 from attention_gallery.explain.methods import REGISTRY
 from attention_gallery.gallery.sentences import SentenceSetError
@@ -127,13 +128,62 @@ def test_big_sets_are_listed_on_the_overview_not_in_every_page(tiny_registry, tm
     # the gallery folder holds the sentences' pages and exactly the generated ones (reserved
     # slugs: the set pages, the live page and the notebooks' downloads)
     folders = {p.name for p in (site / "gallery").iterdir() if p.is_dir()}
-    assert folders == {"one-good", "two-bad", "three-fine"} | set(config.GENERATED_PAGES) - {"index"} \
-        | {"live", "downloads"}
+    assert folders == {"one-good", "two-bad", "three-fine"} | {p.name for p in pages.PAGES} - {"index"} \
+        | {"downloads"}
     assert folders - {"one-good", "two-bad", "three-fine"} <= set(config.RESERVED_SLUGS)
     overview = (site / "gallery" / "index.html").read_text()
     for slug in ("one-good", "two-bad", "three-fine"):  # the overview still links them all
         assert f'href="{slug}/"' in overview
         assert (site / "gallery" / slug / "index.html").is_file()
+
+
+def test_downloads_and_figures_are_made_from_the_stored_data_and_no_unused_library_is_published(
+        tiny_registry, tmp_path):
+    from attention_gallery.explain import views
+
+    _build(tmp_path, write_sentences(tmp_path / "s.yaml", THREE[:1]))
+    site = tmp_path / "site"
+    nb = nbformat.read(str(tmp_path / "cache" / "tiny" / next(
+        p.name for p in (tmp_path / "cache" / "tiny").glob("*.ipynb"))), as_version=4)
+    rec = record.read(nb, list(REGISTRY))
+    source, payload = views.attention_output(nb)
+    trained, untrained = views.attention_weights(payload)
+    assert trained.shape == untrained.shape == (2, 2, rec.n_tokens, rec.n_tokens)  # the tiny models
+    assert np.allclose(trained.sum(-1), 1, atol=rec.n_tokens / 255)  # rows of attention, to 1/255 a weight
+    assert [v["view"] for _, _, v in views.view_outputs(nb)] == ["head_view", "model_view", "model_view"]
+    def blobs(html: str) -> list[dict]:
+        return [json.loads(m) for m in re.findall(
+            r'<script[^>]*class="gallery-attention-data"[^>]*id="' + source + r'"[^>]*>(.*?)</script>', html, re.DOTALL)]
+
+    # the page carries what the notebook stores
+    assert blobs((site / "gallery" / "one-good" / "index.html").read_text()) == [payload]
+
+    # the download draws every view of the page: the side-by-side block's four head views too
+    down = nbformat.read(str(site / "gallery" / "downloads" / "one-good.ipynb"), as_version=4)
+    outputs = [o for c in down.cells for o in c.get("outputs", [])]
+    scripts = [o["data"]["application/javascript"] for o in outputs if "application/javascript" in o.get("data", {})]
+    assert len(scripts) == 8  # 4 head views (trained, untrained, gained, lost), 4 model views
+    html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    assert list(dict.fromkeys(re.findall(r"bertviz-head-view-([a-z]+)-0", html))) == list(views.COMPARE_ATTENTIONS)
+    assert not [o for o in outputs if {views.ATTENTION_MIME, views.VIEW_MIME} & set(o.get("data", {}))]
+    assert "gallery-attention-data" not in json.dumps(down)
+    params = next(c for c in down.cells if "parameters" in c.metadata.get("tags", []))
+    assert "text = 'A good film'" in params.source and "mode = 'jupyter'" in params.source
+    assert f"title = {rec.title!r}" in params.source and "slug = 'one-good'" in params.source
+
+    # the reading page's figures: the same sentence's blob and its most changed head
+    reading = (site / "reading" / "index.html").read_text()
+    layer, head, _ = rec.top_heads[0]
+    assert f'data-source="{source}" data-layer="{layer}" data-head="{head}" data-sentence="one-good"' in reading
+    assert blobs(reading) == [payload]
+
+    # d3, jQuery, require.js and stock bertviz's scripts draw no page: not published
+    published = {p.name for p in site.rglob("*") if p.is_file()}
+    assert not published & {"d3.min.js", "jquery.min.js", "require.js", "bertviz-head-view.js",
+                            "bertviz-model-view.js"}
+    for path in site.rglob("*.html"):
+        assert not re.search(r'(src|href)="[^"]*(d3\.min|jquery[^"/]*|require|bertviz-(head|model)-view)\.js"',
+                             path.read_text(encoding="utf-8")), path
 
 
 # --- failures keep the previous site and the successes' cache -------------------
@@ -202,6 +252,13 @@ def test_a_template_without_the_record_cell_fails_naming_the_sentence(tiny_regis
 
 
 @pytest.mark.slow
+def ctrl_c_reaches_it() -> None:
+    """In the child before it runs: SIGINT as a terminal's foreground job has it. A test
+    run as a background job (CI, nohup) passes SIGINT ignored to its children, and
+    Python then keeps ignoring it, so the build would never see the Ctrl-C it tests."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_sigint_leaves_no_half_written_page(tiny_registry, tmp_path):
     many = [(f"s-{i}", f"Sentence number {i} is fine", "positive") for i in range(12)]
     sentences = write_sentences(tmp_path / "s.yaml", many[:2])
@@ -211,7 +268,8 @@ def test_sigint_leaves_no_half_written_page(tiny_registry, tmp_path):
     env = {**os.environ, "ATTENTION_GALLERY_PAIRS": os.environ["ATTENTION_GALLERY_PAIRS"]}
     proc = subprocess.Popen([sys.executable, "scripts/build_gallery.py", "--sentences", str(sentences),
                              "--pair", "tiny", "--out", str(tmp_path / "site"), "--cache", str(tmp_path / "cache"),
-                             "--quiet"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--quiet"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ctrl_c_reaches_it)
     deadline = time.time() + 120
     while time.time() < deadline and len(list((tmp_path / "cache" / "tiny").glob("*.ipynb"))) < 4:
         time.sleep(0.2)
@@ -255,7 +313,7 @@ def test_end_to_end_default_pair(tmp_path):
         assert not [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
         scripts = [o["data"]["application/javascript"] for c in nb.cells for o in c.get("outputs", [])
                    if "application/javascript" in o.get("data", {})]
-        assert len(scripts) == 7  # 4 model views, 3 head views (trained, untrained, gained)
+        assert len(scripts) == 8  # 4 model views, 4 head views (trained, untrained, gained, lost)
         assert all('"attention"' in js for js in scripts)
         html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
         assert 'class="gallery-attention-data"' not in html and 'class="gallery-bertviz"' not in html
@@ -282,7 +340,7 @@ def test_end_to_end_default_pair(tmp_path):
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     rerun = [o["data"]["application/javascript"] for c in nb.cells for o in c.get("outputs", [])
              if "application/javascript" in o.get("data", {})]
-    assert len(rerun) == 7
+    assert len(rerun) == 8  # a re-run in Jupyter draws the same views
 
     # determinism: a cold rebuild elsewhere gives byte-identical notebooks and pages
     build(sentences, "minilm-sst2", tmp_path / "site2", tmp_path / "cache2", quiet=True, progress=False)

@@ -80,6 +80,21 @@ def test_a_head_story_needs_a_change_of_at_least_the_threshold():
     assert claims.head_story(0.8, 0.5, 0.2, "“x”", 0.3, 0.1, largest)[0] == "to-cls-rose"
 
 
+def test_norms_are_said_to_differ_from_weights_only_by_the_rule():
+    special = [True, False, False, True]
+    floor = RULES["norms"]["min_difference"]
+    # weights: half on [CLS] and [SEP]; norms: a tenth
+    c = claims.norms_claim([0.25, 0.25, 0.25, 0.25], [0.05, 0.45, 0.45, 0.05], special)
+    assert (c.outcome, c.numbers) == ("less-on-specials", {"weights": 0.5, "norms": 0.1})
+    assert "50%" in c.text and "10%" in c.text and c.rule == "norms"
+    assert claims.norms_claim([1, 1, 1, 1], [3, 1, 1, 3], special).outcome == "more-on-specials"
+    # a difference under the rule's floor is no story
+    just_under = 0.5 - floor + 0.01
+    c = claims.norms_claim([0.25] * 4, [just_under / 2, (1 - just_under) / 2, (1 - just_under) / 2, just_under / 2], special)
+    assert c.outcome == "agree" and "same story" in c.text
+    assert claims.special_share([0, 0, 0, 0], special) == 0.0  # nothing to share: no division by zero
+
+
 def test_a_group_statement_counts_its_sentences():
     c = claims.group_sink_claim(3, 9, [0.89, 0.96, 0.87], [0.24, 0.16, 0.26])
     assert c.outcome == "fell-all" and "In all 3 of these sentences" in c.text and "87–96% to 16–26%" in c.text
@@ -277,6 +292,11 @@ def test_every_sentence_pages_claims_are_what_its_numbers_allow(claim_site):
         if expect == "partly-comprehensive" and table["ig"]["kept_p"][-1] < 0.5:
             assert "on their own read as" in tokens["text"]
         checked["tokens"] += 1
+        # weights and norms on the last layer's [CLS] row, from the two methods' recorded scores
+        (norms,) = by_kind["norms"]
+        again = claims.norms_claim(rec.scores["attention"].scores, rec.scores["norms"].scores, rec.special)
+        assert (norms["outcome"], norms["text"]) == (again.outcome, again.text), slug
+        checked["norms"] = checked.get("norms", 0) + 1
         margin = abs(rec.untrained.logits[0] - rec.untrained.logits[-1])
         (untrained,) = by_kind["untrained"]
         assert untrained["outcome"] == ("chance" if margin < RULES["untrained"]["max_margin"] else "leaning")
@@ -289,7 +309,7 @@ def test_every_sentence_pages_claims_are_what_its_numbers_allow(claim_site):
             if c["text"].strip() not in [claims.VERDICT_LABELS[o] for o in claims.FAITH["outcomes"]]:
                 assert WORDS[c["outcome"]] in c["text"], (slug, c)
         checked["verdicts"] += len(faith)
-    assert checked["tokens"] == len(records) >= 70
+    assert checked["tokens"] == checked["norms"] == len(records) >= 70
 
 
 @pytest.mark.slow

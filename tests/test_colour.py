@@ -152,7 +152,9 @@ def test_the_live_page_gives_the_golden_numbers():
 def test_the_live_page_reads_the_same_constant():
     from attention_gallery.live import page
 
-    assert "colour" in page.SCRIPTS and page.SCRIPTS["colour"].endswith("colour-scale.js")
+    assert '"colour": {"full_share": views.full_share()}' in Path(page.__file__).read_text(encoding="utf-8")
     source = (ROOT / "docs" / "assets" / "javascripts" / "live.js").read_text(encoding="utf-8")
-    assert "C.colour.full_share" in source and "Colour.scale(" in source
+    # the live page's entry imports the one colour scale (lib/colour-scale.js, held to colour.json)
+    assert 'from "./lib/colour-scale.js"' in source
+    assert "C.colour.full_share" in source and "scale(MODELS" in source
     assert "deletion test of both models" not in source  # its table tests the fine-tuned model only

@@ -13,8 +13,10 @@ from attention_gallery import config, record
 from attention_gallery.explain import seeds, views
 from attention_gallery.explain.encode import encode
 from attention_gallery.explain.forward import run_sentence
-from attention_gallery.gallery import pages as site
+from attention_gallery.gallery import pages
 from attention_gallery.explain.methods import REGISTRY
+from attention_gallery.models import architecture
+from attention_gallery.pairs import get_pair
 
 TEXT = "A good film"
 
@@ -47,16 +49,16 @@ def test_the_untrained_head_is_never_right_or_wrong():
 
 def test_index_and_pair_page_show_the_bias_not_right_answers():
     r = record.parse(record_data(), list(REGISTRY))
-    index = site.index_page(site.get_pair("minilm-sst2"), [r])
+    index = pages.index_page(get_pair("minilm-sst2"), [r])
     assert config.UNTRAINED_NAME in index and "chance" in index
     assert "predicts negative on\n**1 of 1**" in index
-    assert "✓" not in site.verdict_cell(r, "untrained")
+    assert "✓" not in pages.verdict_cell(r, "untrained")
     evaluation = {"n": 872, "trained_accuracy": 0.89, "untrained_accuracy": 0.53,
                   "trained_predicts_negative_fraction": 0.49, "untrained_predicts_negative_fraction": 0.8,
                   "untrained_head_seeds": list(range(10)), "untrained_seed_accuracy": [0.5] * 9 + [0.6],
                   "untrained_seed_accuracy_mean": 0.51, "untrained_seed_accuracy_sd": 0.03,
                   "untrained_seed_predicts_negative_fraction": [0.2, 0.9]}
-    pair = site.pair_page(site.get_pair("minilm-sst2"), evaluation, site.architecture(site.get_pair("minilm-sst2").untrained), [r])
+    pair = pages.pair_page(get_pair("minilm-sst2"), evaluation, architecture(get_pair("minilm-sst2").untrained), [r])
     assert "predicts negative on **80%**" in pair and "51.0% ± 3.0%" in pair
     assert "on the 1 gallery sentences it predicts negative" in pair.lower()
 
@@ -133,13 +135,13 @@ def test_set_figures_split_by_predicted_class():
     a = record.parse(record_data(), list(REGISTRY))
     neg = record_data(slug="b", trained={**record_data()["trained"], "predicted": "negative"})
     b = record.parse(neg, list(REGISTRY))
-    m = site.aggregate([a, b])
+    m = pages.aggregate([a, b])
     assert m["random_baseline"] == "exact"
     ig = m["faithfulness"]["ig"]
     assert set(ig["by_predicted_class"]) == {"negative", "positive"}
     assert ig["by_predicted_class"]["negative"]["n"] == 1
     assert set(ig) >= {"comprehensiveness", "sufficiency", "aopc_comprehensiveness", "aopc_sufficiency", "tau_loo"}
-    assert "By predicted class" in site.faithfulness_page(m)
+    assert "By predicted class" in pages.faithfulness_page(m)
 
 
 # --- IG you can trust --------------------------------------------------------------------
@@ -185,7 +187,8 @@ def test_signed_scores_are_coloured_by_class_and_unsigned_in_one_hue(default_pai
     ex = page.explain("I hated it.", "negative", pair="minilm-sst2", mode="gallery")
     ig = ex.attributions["trained"]["ig"]
     assert ig.target == 0  # explaining "negative": its scores are turned toward positive
-    assert np.allclose(page.class_scores(ig, 2), -ig.scores)
+    assert np.allclose(record.toward_last_label(ig.scores, ig.target, 2), -ig.scores)
+    assert np.allclose(record.toward_last_label(ig.scores, 1, 2), ig.scores)  # toward the last label: kept
     scales = page.attribution_scales(ex)
     assert set(scales) == set(REGISTRY)
     html = views.token_scores(["[CLS]", "a", "[SEP]"], [0, 0.5, 0], "Raw attention",
@@ -228,9 +231,9 @@ def test_layer_change_on_the_default_pair_adds_back_to_the_trained_model(default
 
 def test_heads_page_shows_the_three_parts_and_cites():
     r = record.parse(record_data(), list(REGISTRY))
-    m = site.aggregate([r])
+    m = pages.aggregate([r])
     assert m["layer_change"] == {"total": [0.1, 0.3], "direct": [0.1, 0.2], "inherited": [0.0, 0.15]}
-    page_md = site.heads_page(m)
+    page_md = pages.heads_page(m)
     assert "| 1 | 0.300 | 0.200 | 0.150 |" in page_md
     for key, cite in (("kovaleva-2019", "Kovaleva et al. 2019"), ("hao-2020", "Hao et al. 2020")):
         assert f'data-ref="{key}" href="../../references/#ref-{key}">{cite}</a>' in page_md

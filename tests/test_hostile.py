@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from attention_gallery import config, pairs
-from attention_gallery.gallery import outdir, serve
+from attention_gallery.gallery import build, outdir, serve
 from attention_gallery.gallery.sentences import SentenceSetError, check_text, parse_sentences
 
 REPO = config.REPO_ROOT
@@ -204,20 +204,26 @@ NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
 JS = REPO / "docs" / "assets" / "javascripts"
 
-# live.js run as the page runs it, on a stub of the few DOM calls it makes before a sentence
-# is accepted: the refusal is said in #live-status; an accepted text disables the button
+# live.js (the live page's entry, an ES module) run as the page runs it, on a stub of the few
+# DOM calls it makes before a sentence is accepted: the refusal is said in #live-status; an
+# accepted text disables the button
 _LIVE_HARNESS = r"""
 const fs = require("fs");
+const { pathToFileURL } = require("url");
 const [file, config, search, texts] = JSON.parse(fs.readFileSync(0, "utf8"));
 const nodes = {};
 function node() { return { value: "", textContent: "", disabled: false, hidden: false, style: {}, error: false,
   classList: { toggle(name, on) { if (name === "live-error") this.owner.error = !!on; }, add() {}, remove() {} },
-  addEventListener() {}, setAttribute() {} }; }
-global.document = { getElementById(id) {
-  if (id === "live-config") return { textContent: config };
-  if (!nodes[id]) { nodes[id] = node(); nodes[id].classList.owner = nodes[id]; }
-  return nodes[id]; } };
+  addEventListener() {}, setAttribute() {}, getAttribute() { return null; } }; }
+global.document = { readyState: "complete", body: node(), addEventListener() {}, querySelectorAll() { return []; },
+  querySelector() { return null; },
+  getElementById(id) {
+    if (id === "live-config") return { textContent: config };
+    if (!nodes[id]) { nodes[id] = node(); nodes[id].classList.owner = nodes[id]; }
+    return nodes[id]; } };
 global.window = global;
+global.addEventListener = () => {};
+global.MutationObserver = class { observe() {} };
 global.location = { search: search, hash: "", href: "http://127.0.0.1/gallery/live/" };
 global.history = { replaceState() {} };
 function outcome() {
@@ -227,10 +233,13 @@ function outcome() {
   return r;
 }
 function attempt(f) { try { f(); } catch (e) { /* an accepted text goes on to load the models: none here */ } }
-attempt(() => eval(fs.readFileSync(file, "utf8")));
-const shared = outcome();
-const results = texts.map(t => { attempt(() => window.LiveGallery.run(t)); return outcome(); });
-process.stdout.write(JSON.stringify({ shared: shared, results: results, box: (nodes["live-text"] || {}).value }));
+(async () => {
+  try { await import(pathToFileURL(file).href); } catch (e) { /* a shared text goes on to load the models */ }
+  const shared = outcome();
+  const results = texts.map(t => { attempt(() => window.LiveGallery.run(t)); return outcome(); });
+  process.stdout.write(JSON.stringify({ shared: shared, results: results, box: (nodes["live-text"] || {}).value }));
+  process.exit(0);
+})();
 """
 
 TEXTS = ["A good film", "tab\tok", "emoji 😀 東京 ok", "\x00 after NUL", "a\uffff", "a\ufffe b", "\ufdd0 x",
@@ -257,10 +266,10 @@ def _what(message: str) -> str:
 def test_the_live_page_refuses_exactly_what_the_build_refuses():
     results = _live("", TEXTS)["results"]
     for text, js in zip(TEXTS, results):
-        build = check_text(text)
-        assert (js is None) == (not build), (text[:20], js, build)
-        if build:
-            assert not js.startswith("not refused") and _what(js) == _what(build[0]), (js, build[0])
+        accepted = check_text(text)
+        assert (js is None) == (not accepted), (text[:20], js, accepted)
+        if accepted:
+            assert not js.startswith("not refused") and _what(js) == _what(accepted[0]), (js, accepted[0])
 
 
 @needs_node
@@ -299,13 +308,12 @@ def test_the_text_rules_are_one_set_of_data():
 def test_svg_export_drops_what_xml_cannot_carry():
     import xml.etree.ElementTree as ET
 
-    script = (JS / "gallery-compare.js").read_text()
-    start = script.index("  function palette(node)")
-    start = script.index("\n  }\n", start) + 4
-    region = script[start:script.index("/* ------------------------------------------------------------ pictures */")]
+    # the exports' own function (lib/export.js), imported as the pages' bundle imports it
+    module = (JS / "lib" / "export.js").as_uri()
     tokens = ["ok\uffff", "\ufffe", "c\x01d", "half \ud800", "<&\">", "東京 😀", "tab\tline"]
-    run = subprocess.run([NODE, "-e", region + "\nprocess.stdout.write(JSON.stringify(JSON.parse("
-                          "require('fs').readFileSync(0, 'utf8')).map(xml)))"],
+    run = subprocess.run([NODE, "--input-type=module", "-e",
+                          f"import {{ xml }} from {json.dumps(module)};\nimport fs from 'node:fs';\n"
+                          "process.stdout.write(JSON.stringify(JSON.parse(fs.readFileSync(0, 'utf8')).map(xml)));"],
                          input=json.dumps(tokens), capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     shown = json.loads(run.stdout)
@@ -329,24 +337,23 @@ def _enospc(*args, **kwargs):
 
 @pytest.mark.parametrize("where", ["copytree", "copyfile"])
 def test_a_full_disk_while_staging_the_site_is_one_line_and_the_site_survives(tmp_path, monkeypatch, where, tiny_spec):
-    from attention_gallery.gallery import build as build_mod
     from attention_gallery.gallery.errors import BuildError
     from attention_gallery.gallery.sentences import Sentence
 
     out = tmp_path / "site"
     before = _old_site(out)
     plan = outdir.plan(out, tmp_path / "cache")
-    build_mod.prepare_staging(plan)
+    build.prepare_staging(plan)
     entry = tmp_path / "entry.ipynb"
     entry.write_text("{}")
-    ex = build_mod.Execution({"a": None}, [], files={"a": entry})
+    ex = build.Execution({"a": None}, [], files={"a": entry})
     if where == "copytree":  # the docs copied into the staging folder
         monkeypatch.setattr(shutil, "copytree", _enospc)
     else:  # a notebook copied from the cache; then writing it out fails as well
         monkeypatch.setattr(shutil, "copyfile", _enospc)
-        monkeypatch.setattr(build_mod.notebook, "write", _enospc)
+        monkeypatch.setattr(build.notebook, "write", _enospc)
     with pytest.raises(BuildError) as info:
-        build_mod.publish(plan, [Sentence("a", "A film", "positive")], ex, tiny_spec)
+        build.publish(plan, [Sentence("a", "A film", "positive")], ex, tiny_spec)
     message = str(info.value)
     assert "\n" not in message and "No space left on device (ENOSPC)" in message, message
     assert str(plan.staging) in message and f"the site in {out} was not changed" in message
@@ -380,12 +387,10 @@ def test_dev_full_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
     """A real one-file write: the build's --timings file, pointed at /dev/full."""
     import importlib.util
 
-    from attention_gallery.gallery import build as build_mod
-
     spec = importlib.util.spec_from_file_location("build_gallery_cli", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    monkeypatch.setattr(build_mod, "build", lambda *a, **k: build_mod.BuildReport(site_dir=tmp_path / "site"))
+    monkeypatch.setattr(build, "build", lambda *a, **k: build.BuildReport(site_dir=tmp_path / "site"))
     code = module.main(["--quiet", "--out", str(tmp_path / "site"), "--timings", "/dev/full"])
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err

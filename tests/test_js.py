@@ -51,10 +51,41 @@ def test_eslint_passes():
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
 
 
+@needs_node
+def test_each_page_kind_loads_one_classic_script_bundled_from_the_modules(tmp_path):
+    """The pages load their entry bundled by esbuild (the gallery plugin runs
+    scripts/bundle_js.mjs at every build): one classic script each (it parses as a
+    script: no import or export left, so it also runs opened from file://), the same
+    bytes for the same sources, the raster worker inside it, and no global but the
+    entry's own."""
+    import re
+
+    from attention_gallery.gallery.plugin import bundle_scripts
+
+    src = ROOT / "docs" / "assets" / "javascripts"
+    bundles = bundle_scripts(src)
+    assert bundles == bundle_scripts(src)
+    assert set(bundles) == {"gallery.js", "live.js"}
+    globals_ = {"gallery.js": {"GalleryViews"}, "live.js": {"LiveGallery"}}
+    for name, text in bundles.items():
+        script = tmp_path / (name[:-3] + ".cjs")
+        script.write_text(text, encoding="utf-8")
+        checked = subprocess.run([NODE, "--check", str(script)], capture_output=True, text=True, timeout=60)
+        assert checked.returncode == 0, (name, checked.stderr[-2000:])
+        assert "RASTER_WORKER" not in text and "createCore(out, taskQueue())" in text, name
+        assert set(re.findall(r"\bwindow\.([A-Za-z_$][\w$]*)\s*=[^=]", text)) == globals_[name], name
+    # the live page's entry writes its markup and computes its numbers with the modules
+    # the golden files hold to Python's (no copy of its own)
+    live = (src / "live.js").read_text(encoding="utf-8")
+    for module in ("markup", "maths", "deletion", "claims", "colour-scale", "text-rules", "blob", "page"):
+        assert f'from "./lib/{module}.js"' in live, module
+    assert not re.search(r"function (esc|signed|softmax|rollout|tauB|headChange|levels)\b", live)
+
+
 def test_node_modules_are_installed_not_committed():
     assert "/node_modules/" in (ROOT / ".gitignore").read_text().split()
     lock = json.loads((ROOT / "package-lock.json").read_text())
-    assert {"eslint", "globals", "@eslint/js"} <= set(lock["packages"][""]["devDependencies"])
+    assert {"eslint", "globals", "@eslint/js", "esbuild"} <= set(lock["packages"][""]["devDependencies"])
 
 
 def test_python_still_writes_the_blob_and_markup_golden_files():

@@ -130,6 +130,32 @@ def test_registry_names_titles_and_descriptions():
     assert len(set(titles)) == len(titles)
 
 
+def test_methods_declare_what_they_need_and_consumers_ask(tiny_pair, monkeypatch):
+    from attention_gallery.explain import methods
+    from attention_gallery.live import page as live
+
+    assert all(m.needs and m.needs <= methods.NEEDS.keys() for m in REGISTRY.values())
+    assert [m.name for m in REGISTRY.values() if m.reference] == [methods.reference().name] == ["loo"]
+    assert [n for n in REGISTRY if not methods.runs_in_browser(n)] == ["ig", "norms"]  # no JS of theirs
+    assert not any(m.browser and "gradients" in m.needs for m in REGISTRY.values())
+    assert not methods.ranked_against_reference("loo") and not methods.ranked_against_reference("random")
+
+    # a method added to the registry reaches the live page when it needs no gradients,
+    # and leaves it when it does: the live page asks, it names no method
+    class Norms(methods.Method):
+        name, title, description, needs = "norms", "Norms", "a test method.", frozenset({"attention"})
+        browser = True
+
+    facts = {"layers": 2, "heads": 2, "special_ids": [0], "sizes": {k: 1 for k in live.DOWNLOAD},
+             "regions": {}, "model_bytes": 1}
+    site = live.LiveSite(markdown="", facts=facts)
+    monkeypatch.setitem(REGISTRY, "norms", Norms())
+    assert "norms" in live.settings(tiny_pair.spec, site, {})["methods"]
+    monkeypatch.setattr(Norms, "browser", False)
+    assert "norms" not in live.settings(tiny_pair.spec, site, {})["methods"]
+    assert methods.ranked_against_reference("norms")
+
+
 @pytest.mark.parametrize("name", list(REGISTRY))
 @pytest.mark.parametrize("which", ["trained", "untrained"])
 def test_every_method_scores_every_token_of_both_models(tiny_pair, name, which):
@@ -366,12 +392,20 @@ def test_good_first_ranking_beats_random(toy):
     assert faithfulness.comprehensiveness(run, -scores) == pytest.approx(0.0)
 
 
+# the toy model has no value projections: the methods that need them are left out
+TOY_METHODS = [name for name, m in REGISTRY.items() if "values" not in m.needs]
+
+
+def toy_attributions(run):
+    return {name: REGISTRY[name].attribute(run.sentence, run) for name in TOY_METHODS}
+
+
 def test_faithfulness_table_on_toy_model(toy):
     run = run_sentence(toy, TEXT).trained
-    table = faithfulness.faithfulness(run, methods.attribute_all(run.sentence, run))
-    assert list(table) == [*REGISTRY, "random"]
+    table = faithfulness.faithfulness(run, toy_attributions(run))
+    assert list(table) == [*TOY_METHODS, "random"] and len(TOY_METHODS) == len(REGISTRY) - 1
     drop = round(_sig(2) - _sig(-1), 4)
-    for method in REGISTRY:  # every method finds 'good' here
+    for method in TOY_METHODS:  # every method finds 'good' here
         on_p = {k: table[method][k] for k in (*faithfulness.FIGURES, "tau_loo")}
         assert on_p == {"comprehensiveness": drop, "sufficiency": 0.0, "tau_loo": table[method]["tau_loo"],
                         "aopc_comprehensiveness": drop, "aopc_sufficiency": 0.0}
@@ -385,7 +419,7 @@ def test_faithfulness_table_on_toy_model(toy):
     assert all(isinstance(v, float) or all(isinstance(x, float) for x in v)
                for row in table.values() for v in row.values())
     fresh = run_sentence(toy, TEXT).trained
-    assert faithfulness.faithfulness(fresh, methods.attribute_all(fresh.sentence, fresh)) == table
+    assert faithfulness.faithfulness(fresh, toy_attributions(fresh)) == table
 
 
 def test_ks_are_capped_and_specials_never_ranked(toy):
@@ -411,7 +445,7 @@ def test_faithfulness_deterministic_on_tiny_distilbert(tiny_pair):
 
 def test_each_distinct_variant_runs_once(toy):
     run = run_sentence(toy, TEXT).trained
-    attributions = methods.attribute_all(run.sentence, run)
+    attributions = toy_attributions(run)
     toy.trained.calls.clear()
     table = faithfulness.faithfulness(run, attributions, draws=10, seed=0)
     rows = [row for call in toy.trained.calls for row in call]
@@ -424,3 +458,50 @@ def test_each_distinct_variant_runs_once(toy):
     alone = faithfulness.random_baseline(run_sentence(toy, TEXT).trained, draws=10, seed=0)
     assert table["random"] == {**{k: [round(x, 4) for x in v] if isinstance(v, list) else round(v, 4)
                                   for k, v in alone.items()}, "tau_loo": 0.0}
+
+
+def test_norm_based_attention_adds_up_to_the_attention_block_output(tiny_pair):
+    """Σ_h Σ_j α_ij f_h(x_j) + b_O is what the attention block's output projection
+    gives (captured from the model itself): the value norms are of the vectors the
+    heads really move."""
+    import torch
+
+    from attention_gallery import family
+    from attention_gallery.explain.call import hidden_states
+    from attention_gallery.explain.forward import run_model
+
+    model = tiny_pair.trained
+    sentence = encode(tiny_pair.tokenizer, "not bad at all, a fine film")
+    run = run_model(model, sentence)
+    captured = {}
+
+    def keep(layer):
+        def hook(module, inputs, output):  # returns None: the model's output stays its own
+            captured[layer] = output[0].detach().double()
+        return hook
+
+    hooks = [family.output_projection(model, layer).register_forward_hook(keep(layer))
+             for layer in range(run.attention.shape[0])]
+    try:
+        with torch.no_grad():
+            states = hidden_states(model, sentence.input_ids, sentence.attention_mask)
+    finally:
+        for h in hooks:
+            h.remove()
+    heads = family.n_heads(model)
+    for layer in range(run.attention.shape[0]):
+        with torch.no_grad():
+            v = family.value_projection(model, layer)(states[layer][0]).double()
+        proj = family.output_projection(model, layer)
+        w = proj.weight.detach().double()
+        t, d = v.shape[0], v.shape[1] // heads
+        f = torch.einsum("thd,ohd->hto", v.reshape(t, heads, d), w.reshape(w.shape[0], heads, d))
+        alpha = torch.from_numpy(run.attention[layer]).double()
+        moved = torch.einsum("hij,hjo->io", alpha, f) + proj.bias.detach().double()
+        assert torch.allclose(moved, captured[layer], atol=1e-4)
+        assert np.allclose(run.value_norms[layer], f.norm(dim=-1).numpy(), atol=1e-5)
+    assert np.allclose(run.norm_attention, run.attention * run.value_norms[:, :, None, :])
+    scores = REGISTRY["norms"].attribute(sentence, run).scores
+    assert np.allclose(scores, run.norm_attention[-1, :, 0, :].sum(axis=0))
+    assert (scores >= 0).all() and not np.allclose(scores / scores.sum(),
+                                                    run.attention[-1, :, 0, :].mean(0))  # another picture

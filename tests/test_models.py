@@ -175,3 +175,40 @@ def test_pair_page_is_written_from_the_pairs_own_facts(tiny_spec):
     page = pair_page(default, None, architecture(default.untrained))
     assert "a `bert` encoder of 6 layers × 12\nheads (hidden size 384)" in page
     assert "on 2 CPU cores, 2 torch threads" in page and "ordinary bert classifier" in page
+
+
+def test_model_family_facts_reach_the_head_and_the_projections(tiny_pair):
+    import torch
+
+    from attention_gallery import family
+
+    model = tiny_pair.trained
+    fam = family.family_of(model)
+    assert fam.name == model.config.model_type
+    ids = torch.tensor([[101, 2204, 3185, 102]])
+    mask = torch.ones_like(ids)
+    with torch.no_grad():
+        hidden = family.encoder(model)(input_ids=ids, attention_mask=mask)[0]
+        # the head, found by the family's facts, gives the model's own logits
+        assert torch.allclose(family.head_logits(model, hidden), model(input_ids=ids, attention_mask=mask).logits,
+                              atol=1e-6)
+    layers = family.encoder_layers(model)
+    assert len(layers) == model.config.num_hidden_layers
+    h = model.config.hidden_size if hasattr(model.config, "hidden_size") else model.config.dim
+    for layer in range(len(layers)):
+        assert isinstance(family.value_projection(model, layer), torch.nn.Linear)
+        assert family.value_projection(model, layer).out_features == h
+        assert family.output_projection(model, layer).in_features == h
+    assert h % family.n_heads(model) == 0
+    # every LoRA module name the family declares is a linear layer of the model
+    names = {n.rsplit(".", 1)[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+    assert set(fam.lora_modules) <= names
+
+
+def test_an_unknown_model_family_is_one_clear_error():
+    import types
+
+    from attention_gallery import family
+
+    with pytest.raises(NotImplementedError, match="'gpt2' are not supported.*family.py"):
+        family.family_of(types.SimpleNamespace(config=types.SimpleNamespace(model_type="gpt2")))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from attention_gallery.gallery import cache as build_mod
+from attention_gallery.gallery import cache
 from attention_gallery import config, pairs
 from attention_gallery.gallery import outdir, runs
 from attention_gallery.gallery.build import build
@@ -214,12 +214,12 @@ def test_weights_content_decides_the_key(tiny_dirs, tmp_path):
     copy = tmp_path / "clf"
     shutil.copytree(tiny_dirs[1], copy)
     source = pairs.ModelSource(path=str(copy))
-    before = build_mod.weights_fingerprint(source)
+    before = cache.weights_fingerprint(source)
     weights = next(p for p in copy.iterdir() if p.suffix == ".safetensors")
     data = bytearray(weights.read_bytes())
     data[-1] ^= 1
     weights.write_bytes(bytes(data))
-    assert build_mod.weights_fingerprint(source) != before
+    assert cache.weights_fingerprint(source) != before
 
 
 def test_every_package_file_decides_the_key_subpackages_included(tmp_path, monkeypatch, tiny_spec):
@@ -228,15 +228,15 @@ def test_every_package_file_decides_the_key_subpackages_included(tmp_path, monke
     (package / "__init__.py").write_text("")
     (package / "explain" / "methods.py").write_text("SCALE = 1\n")
     monkeypatch.setattr(config, "PACKAGE_DIR", package)
-    first = build_mod.code_version(tiny_spec)
+    first = cache.code_version(tiny_spec)
     (package / "explain" / "methods.py").write_text("SCALE = 2\n")
-    assert build_mod.code_version(tiny_spec) != first
+    assert cache.code_version(tiny_spec) != first
 
 
 def test_pair_definition_decides_the_key(tiny_spec):
     import dataclasses
 
-    assert build_mod.code_version(tiny_spec) != build_mod.code_version(dataclasses.replace(tiny_spec, head_seed=7))
+    assert cache.code_version(tiny_spec) != cache.code_version(dataclasses.replace(tiny_spec, head_seed=7))
 
 
 def _predictions(site: Path, slug: str) -> str:
@@ -384,7 +384,9 @@ def test_broken_pairs_file_is_one_line(tmp_path):
                    str(bad), "missing key 'trained'")
 
 
-def test_npm_that_hangs_or_is_missing_is_one_clear_error(tmp_path, monkeypatch):
+@pytest.mark.parametrize("ensure, first", [("ensure_vendor", "onnxruntime-web@1.30.0"),
+                                            ("ensure_bench_vendor", "requirejs@2.3.6")])
+def test_npm_that_hangs_or_is_missing_is_one_clear_error(tmp_path, monkeypatch, ensure, first):
     from attention_gallery.gallery import assets
 
     bin_dir = tmp_path / "bin"
@@ -394,12 +396,12 @@ def test_npm_that_hangs_or_is_missing_is_one_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.setattr(assets, "NPM_TIMEOUT", 1)
     start = time.time()
-    with pytest.raises(assets.AssetError, match="npm pack requirejs@2.3.6 got no answer in 1 s"):
-        assets.ensure_vendor(tmp_path / "vendor", quiet=True)
+    with pytest.raises(assets.AssetError, match=f"npm pack {first} got no answer in 1 s"):
+        getattr(assets, ensure)(tmp_path / "vendor", quiet=True)
     assert time.time() - start < 10
     (bin_dir / "npm").unlink()
     with pytest.raises(assets.AssetError, match="npm is not installed"):
-        assets.ensure_vendor(tmp_path / "vendor2", quiet=True)
+        getattr(assets, ensure)(tmp_path / "vendor2", quiet=True)
 
 
 def test_a_missing_or_broken_template_is_one_line(tmp_path):
@@ -420,18 +422,16 @@ def test_site_only_files_do_not_decide_the_key_and_the_kernel_never_imports_them
     which is only safe if nothing that runs in a kernel imports those modules."""
     import ast
 
-    from attention_gallery.gallery import cache
-
     package = tmp_path / "pkg"
     (package / "gallery").mkdir(parents=True)
     (package / "gallery" / "pages.py").write_text("A = 1\n")
     (package / "gallery" / "notebook.py").write_text("B = 1\n")
     monkeypatch.setattr(config, "PACKAGE_DIR", package)
-    first = build_mod.code_version(tiny_spec)
+    first = cache.code_version(tiny_spec)
     (package / "gallery" / "pages.py").write_text("A = 2\n")
-    assert build_mod.code_version(tiny_spec) == first
+    assert cache.code_version(tiny_spec) == first
     (package / "gallery" / "notebook.py").write_text("B = 2\n")  # it writes the notebook: it counts
-    assert build_mod.code_version(tiny_spec) != first
+    assert cache.code_version(tiny_spec) != first
     monkeypatch.undo()
     site_modules = {f"attention_gallery.{p[:-3].replace('/', '.')}" for p in cache.SITE_ONLY}
     kernel_side = [*(config.PACKAGE_DIR / "explain").glob("*.py"), config.PACKAGE_DIR / "record.py",

@@ -11,10 +11,10 @@ from conftest import record_data
 from pydantic import ValidationError
 
 from attention_gallery import record
-from attention_gallery.gallery import pages as site
+from attention_gallery.gallery import pages
 from attention_gallery.gallery.errors import BuildError
 from attention_gallery.gallery.records import read_record
-from attention_gallery.explain import page
+from attention_gallery.explain import page, views
 from attention_gallery.explain.methods import REGISTRY, Attribution, Method
 from attention_gallery.record import RecordError, SentenceRecord
 
@@ -37,6 +37,9 @@ def test_a_complete_record_parses_and_round_trips():
     assert r.top_heads[0] == (1, 1, 0.4)
     assert SentenceRecord.model_validate_json(r.model_dump_json()) == r
     assert r.missing(ALL) == []
+    # the word tokens: all but [CLS] and [SEP], the positions the kernel ranks
+    assert r.words == [1, 2, 3] and r.special == [True, False, False, False, True]
+    assert list(record.toward_last_label(r.scores["ig"].scores, 0, 2)) == [-x for x in r.scores["ig"].scores]
 
 
 @pytest.mark.parametrize("field", sorted(SentenceRecord.model_fields))
@@ -105,9 +108,20 @@ def test_the_build_names_the_sentence_and_what_is_missing():
 
 @pytest.fixture()
 def shown(monkeypatch):
-    """What the page helpers display, as a list of HTML strings / raw bundles."""
-    out = []
-    monkeypatch.setattr(page, "display", lambda obj, raw=False: out.append(obj if raw else obj.data))
+    """What the page helpers display, as a list of HTML strings / raw bundles without
+    HTML (``.bundles``: every raw bundle)."""
+    class Shown(list):
+        bundles: list
+
+    out = Shown()
+    out.bundles = []
+
+    def display(obj, raw=False):
+        if raw:
+            out.bundles.append(obj)
+        out.append(obj["text/html"] if raw and "text/html" in obj else obj if raw else obj.data)
+
+    monkeypatch.setattr(page, "display", display)
     return out
 
 
@@ -138,8 +152,12 @@ def test_record_is_complete_when_no_other_cell_ran(tiny_pair, tiny_spec, shown):
 def test_mode_decides_the_views(tiny_pair, tiny_spec, shown):
     page.show_sentence(_explain(tiny_spec, mode="gallery"))
     assert 'class="gallery-attention-data"' in shown[-1]
-    page.model_view(_explain(tiny_spec, mode="gallery"))
+    stored = shown.bundles[-1][views.ATTENTION_MIME]  # what the build reads: the element's own data
+    assert stored["id"] == "attention-a-good-film" and views.blob_element(stored["id"], stored["blob"]) in shown[-1]
+    assert shown.bundles[-1]["text/plain"] == "<IPython.core.display.HTML object>"  # as HTML(markup) shows it
+    page.model_view(_explain(tiny_spec, mode="gallery"), "gained", "lost")
     assert 'class="gallery-bertviz"' in shown[-1]
+    assert shown.bundles[-1][views.VIEW_MIME] == {"view": "model_view", "attentions": ["gained", "lost"]}
     page.show_sentence(_explain(tiny_spec, mode="jupyter"))
     assert "gallery-attention-data" not in shown[-1]
     with pytest.raises(ValueError, match="mode must be one of"):
@@ -163,6 +181,6 @@ def test_a_registered_method_reaches_the_page_the_record_and_the_set_pages(tiny_
     assert "<td>First word</td>" in shown[-1]
     r = record.parse(page.build_record(ex).model_dump(mode="json"), list(REGISTRY))
     assert r.methods[-1] == "first" and "first" in r.faithfulness.trained
-    metrics = site.aggregate([r])
+    metrics = pages.aggregate([r])
     assert list(metrics["faithfulness"]) == [*REGISTRY, "random"]
-    assert "| First word |" in site.faithfulness_page(metrics)
+    assert "| First word |" in pages.faithfulness_page(metrics)

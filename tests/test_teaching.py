@@ -9,6 +9,7 @@ from conftest import record_data
 from attention_gallery import record
 from attention_gallery.explain.methods import REGISTRY
 from attention_gallery.gallery import pages, teaching
+from attention_gallery.pairs import get_pair
 
 
 def _records():
@@ -42,7 +43,7 @@ def _records():
 
 def test_overview_is_grouped_in_order_with_notes_and_an_only_wrong_switch():
     recs, entries = _records()
-    page = pages.index_page(pages.get_pair("minilm-sst2"), recs, entries)
+    page = pages.index_page(get_pair("minilm-sst2"), recs, entries)
     sections = re.findall(r'<section class="gallery-group" id="([^"]+)"', page)
     assert sections == ["group-the-originals", "group-minimal-pairs", "group-other"]
     assert 'id="gallery-only-wrong"' in page and "Show only the 1 sentence the fine-tuned model gets wrong" in page
@@ -84,6 +85,6 @@ def test_heads_page_links_each_head_to_its_sentences():
 def test_rank_reads_scores_toward_the_explained_class():
     import numpy as np
 
-    tokens = ["[CLS]", "it", "was", "not", "good", "[SEP]"]
+    words = [1, 2, 3, 4]  # [CLS] it was not good [SEP]
     scores = np.array([0.0, 0.1, -0.2, 4.8, 0.3, 0.0])  # IG explains its target: highest first
-    assert teaching._rank(scores, tokens, 3) == 1 and teaching._rank(scores, tokens, 2) == 4
+    assert teaching._rank(scores, words, 3) == 1 and teaching._rank(scores, words, 2) == 4

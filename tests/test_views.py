@@ -15,8 +15,7 @@ import pytest
 from conftest import record_data
 
 from attention_gallery.explain import views
-from attention_gallery.gallery import assets
-from attention_gallery.gallery import pages as site
+from attention_gallery.gallery import assets, pages
 from attention_gallery.gallery.offline import OfflinePages
 from attention_gallery.gallery.templates import shared_bytecode
 from attention_gallery.record import SentenceRecord
@@ -51,6 +50,30 @@ def test_attention_blob_is_inert_and_round_trips():
     assert np.abs(untrained / 255 - att[::-1]).max() <= 0.5 / 255 + 1e-12
 
 
+def test_the_build_reads_the_blob_and_the_views_as_the_kernel_stores_them():
+    rng = np.random.default_rng(2)
+    att = rng.random((2, 3, 4, 4))
+    att /= att.sum(-1, keepdims=True)
+    payload = views.attention_payload(["[CLS]", EVIL, "a", "[SEP]"], att, att[::-1])
+    element = views.blob_element("attention-x", payload)
+    assert element == views.attention_blob("attention-x", ["[CLS]", EVIL, "a", "[SEP]"], att, att[::-1])
+    view = views.view_data("head_view", views.COMPARE_ATTENTIONS, 1, [2])
+    nb = {"cells": [{"outputs": [{"data": {"text/html": "<p>card</p>" + element,
+                                           views.ATTENTION_MIME: {"id": "attention-x", "blob": payload}}}]},
+                    {"outputs": [{"data": {"text/html": "<div></div>", views.VIEW_MIME: view}}]}]}
+    source, stored = views.attention_output(nb)
+    assert source == "attention-x" and views.blob_element(source, stored) == element
+    assert views.blob_element(source, dict(sorted(stored.items()))) == element  # as a notebook stores it
+    trained, untrained = views.attention_weights(stored)
+    raw_trained, raw_untrained = _weights(_blob_payload(element), att.shape)  # as the browser reads the element
+    assert np.array_equal(trained, raw_trained / 255) and np.array_equal(untrained, raw_untrained / 255)
+    assert [(i, v) for _, i, v in views.view_outputs(nb)] == [
+        (0, {"view": "head_view", "attentions": ["trained", "untrained", "gained", "lost"], "layer": 1, "heads": [2]})]
+    assert views.attention_output({"cells": [{"outputs": [{"data": {"text/html": element}}]}]}) is None
+    with pytest.raises(ValueError, match="unknown attention encoding"):
+        views.attention_weights({**stored, "encoding": "float32"})
+
+
 def test_blob_is_compact():
     rng = np.random.default_rng(1)
     att = rng.random((6, 12, 20, 20)) ** 8  # peaked, as attention is
@@ -65,7 +88,7 @@ def test_everything_from_a_sentence_is_escaped():
     card = views.sentence_card(EVIL, ["[CLS]", EVIL], "positive", note=EVIL)
     scores = views.token_scores([EVIL, "b"], [0.5, -1.0], EVIL)
     record = SentenceRecord.model_validate(record_data(text=EVIL, title=EVIL))
-    table = site.sentence_table([record])
+    table = pages.sentence_table([record])
     for html in (card, scores, table):
         assert "<script>" not in html and "<img" not in html
         assert "&lt;img src=x onerror=alert(1)&gt;" in html

@@ -192,7 +192,8 @@ def test_watch_follows_the_file_shows_a_banner_and_stops_cleanly(tiny_registry, 
     base = f"http://127.0.0.1:{port}/"
     log = open(tmp_path / "watch.log", "w+")
     proc = subprocess.Popen(_watch_cmd(sentences, site, cache, port), cwd=REPO, env=dict(os.environ),
-                            stdout=log, stderr=subprocess.STDOUT, text=True)
+                            stdout=log, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # Ctrl-C reaches it
     try:
         def state():
             status, body = get(base + serve.STATE_PATH.lstrip("/"))

@@ -1,6 +1,7 @@
 """The one model call: every stage that runs a model goes through :func:`forward`
 (the runs of :mod:`.forward`, Integrated Gradients under Captum, the removal
-variants of :mod:`.removal`)."""
+variants of :mod:`.removal`), or :func:`hidden_states` where it needs what each
+layer receives (norm-based attention's value vectors)."""
 
 from __future__ import annotations
 
@@ -19,3 +20,10 @@ def forward(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
     kwargs = {"output_attentions": True} if attentions else {}
     out = model(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
     return out.logits, (out.attentions if attentions else None)
+
+
+def hidden_states(model, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple:
+    """The hidden states of ``model`` on a batch: the input of every layer, then the
+    last layer's output (layers + 1 tensors of (N, T, hidden))."""
+    out = model(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
+    return out.hidden_states

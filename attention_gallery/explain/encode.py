@@ -35,13 +35,19 @@ class EncodedSentence:
         return len(self.tokens)
 
 
-def special_mask(tokenizer, ids) -> np.ndarray:
-    """True where ``ids`` holds a special token ([CLS], [SEP], [PAD], [MASK]...).
+def special_ids(tokenizer) -> set[int]:
+    """The ids of the tokenizer's special tokens ([CLS], [SEP], [PAD], [MASK]...).
 
     [UNK] is a word the tokenizer did not know, not a special token.
     """
-    specials = set(getattr(tokenizer, "all_special_ids", ()) or ())
+    specials = {int(i) for i in getattr(tokenizer, "all_special_ids", ()) or ()}
     specials.discard(getattr(tokenizer, "unk_token_id", None))
+    return specials
+
+
+def special_mask(tokenizer, ids) -> np.ndarray:
+    """True where ``ids`` holds a special token (:func:`special_ids`)."""
+    specials = special_ids(tokenizer)
     return np.array([int(i) in specials for i in ids], dtype=bool)
 
 

@@ -40,7 +40,7 @@ from ..claims import FAITH
 from ..record import RANDOM  # the random baseline's key beside the methods' names
 from . import removal
 from .forward import ModelRun
-from .methods import Attribution
+from .methods import Attribution, reference
 
 RULE = FAITH["rule"]
 KS = (1, 2, 3)
@@ -133,10 +133,6 @@ def _needed(weights) -> list[int]:
     return sorted({k for w in weights.values() for k in w})
 
 
-def _target(run: ModelRun, target: int | None) -> int:
-    return run.predicted if target is None else int(target)
-
-
 def _rankings(run: ModelRun, orders: Mapping[str, np.ndarray], ks, target) -> dict[str, dict[str, float]]:
     """The four figures of each order (positions, best first)."""
     sentence = run.sentence
@@ -150,7 +146,7 @@ def _rankings(run: ModelRun, orders: Mapping[str, np.ndarray], ks, target) -> di
         order = np.asarray(order)
         batch.extend(removal.remove(sentence, order[:k]) for k in need)
         batch.extend(removal.keep_only(sentence, order[:k]) for k in need)
-    t = _target(run, target)
+    t = run.explained(target)
     p = run.removals.probs(batch)[:, t]
     lo = run.removals.log_odds(batch, t)
     top = capped_ks(ks, n_words)
@@ -186,7 +182,7 @@ def random_expectation(run: ModelRun, ks: Sequence[int] = KS, draws: int = DRAWS
     n_words = len(words)
     if n_words == 0:
         raise ValueError(f"no word tokens to remove in {sentence.text!r}")
-    t = _target(run, target)
+    t = run.explained(target)
     weights = _weights(ks, n_words)
     need = _needed(weights)
     exact = [k for k in need if math.comb(n_words, k) <= exact_limit]
@@ -285,11 +281,9 @@ def deletion_test(run: ModelRun, attributions: Mapping[str, Attribution], ks: Se
     special = run.sentence.special
     orders = {name: rank_tokens(a.scores, special) for name, a in attributions.items()}
     table = _rankings(run, orders, ks, target)
-    loo = attributions.get("loo")
+    loo = attributions.get(reference().name)
     if loo is None or (target is not None and loo.target != int(target)):
-        from .methods import LeaveOneOut
-
-        loo = LeaveOneOut().attribute(run.sentence, run, target)
+        loo = reference().attribute(run.sentence, run, target)
     for name, a in attributions.items():
         table[name]["tau_loo"] = tau_loo(a.scores, loo.scores, special)
     rnd = random_expectation(run, ks, draws, seed, target)

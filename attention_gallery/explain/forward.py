@@ -15,7 +15,8 @@ from functools import cached_property
 import numpy as np
 import torch
 
-from .call import forward
+from .. import family
+from .call import forward, hidden_states
 from .encode import EncodedSentence, encode
 from .removal import Removals
 
@@ -34,11 +35,47 @@ class ModelRun:
     def predicted(self) -> int:
         return int(self.logits.argmax())
 
+    def explained(self, target: int | None = None) -> int:
+        """The class an explanation of this run explains: ``target``, else the predicted one."""
+        return self.predicted if target is None else int(target)
+
+    @cached_property
+    def value_norms(self) -> np.ndarray:
+        """(layers, heads, tokens): ``‖f_h(x_j)‖``, token j's value vector through head
+        h's slice of the layer's output projection (:func:`value_norms`)."""
+        return value_norms(self.model, self.sentence)
+
+    @cached_property
+    def norm_attention(self) -> np.ndarray:
+        """(layers, heads, tokens, tokens): ``‖α_ij f_h(x_j)‖ = α_ij ‖f_h(x_j)‖``, how much
+        each head moves from token j to token i (Kobayashi et al. 2020)."""
+        return self.attention * self.value_norms[:, :, None, :]
+
     @cached_property
     def removals(self):
         """This model's predictions on the sentence with tokens removed, each
         distinct variant run once (shared by leave-one-out and the deletion test)."""
         return Removals(self.model, self.sentence)
+
+
+@torch.inference_mode()
+def value_norms(model, sentence: EncodedSentence) -> np.ndarray:
+    """``‖f_h(x_j)‖`` for every layer l, head h and token j (layers, heads, tokens), with
+    ``f_h(x_j) = (x_j W_V^h + b_V^h) W_O^h``: the value vector of token j (x_j: what
+    layer l receives) through head h's slice of the attention output projection. A
+    head's output at token i is then ``Σ_j α_ij f_h(x_j)``, and the heads' outputs
+    plus W_O's bias are the attention block's output (before the residual)."""
+    states = hidden_states(model, sentence.input_ids, sentence.attention_mask)
+    heads = family.n_heads(model)
+    out = []
+    for layer in range(len(states) - 1):
+        x = states[layer][0]  # (T, hidden): the layer's input
+        v = family.value_projection(model, layer)(x)  # (T, heads * d)
+        w = family.output_projection(model, layer).weight  # (hidden, heads * d)
+        t, d = v.shape[0], v.shape[1] // heads
+        f = torch.einsum("thd,ohd->hto", v.reshape(t, heads, d), w.reshape(w.shape[0], heads, d))
+        out.append(f.norm(dim=-1))
+    return torch.stack(out).float().numpy()
 
 
 @torch.inference_mode()

@@ -25,6 +25,7 @@ import contextlib
 import numpy as np
 import torch
 
+from ..family import encoder_layers
 from .encode import EncodedSentence
 from .call import forward
 from .headchange import head_change
@@ -36,19 +37,6 @@ MEANING = (
     "untouched and only its input changed. Each is measured separately (they need not "
     "add up)."
 )
-
-
-def encoder_layers(model) -> torch.nn.ModuleList:
-    base = model.base_model
-    for path in ("encoder.layer", "transformer.layer"):
-        obj = base
-        try:
-            for part in path.split("."):
-                obj = getattr(obj, part)
-        except AttributeError:
-            continue
-        return obj
-    raise NotImplementedError(f"no encoder layer list in {type(model).__name__}")
 
 
 @contextlib.contextmanager

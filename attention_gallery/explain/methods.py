@@ -8,10 +8,19 @@ special tokens included. ``target`` defaults to the model's predicted class.
 Pages, the deletion test, the set pages and ``metrics.json`` iterate over
 :data:`REGISTRY`; adding a method is one class and one line in it.
 
+A method declares what it needs (``needs``: a subset of :data:`NEEDS`) and whether
+it is the deletion test's reference ranking (``reference``); every consumer asks
+(:func:`runs_in_browser`, :func:`reference`, :func:`ranked_against_reference`)
+instead of naming methods: the live page runs the methods marked ``browser`` (its
+graph has no gradients), the tau-LOO column compares every other method with the
+reference.
+
 * ``ig`` - Integrated Gradients (Sundararajan et al. 2017) on the input (word)
   embeddings, with Captum's ``LayerIntegratedGradients``.
 * ``rollout`` - attention rollout (Abnar & Zuidema 2020) of the [CLS] token.
 * ``attention`` - the raw last-layer attention of [CLS], averaged over heads.
+* ``norms`` - norm-based attention (Kobayashi et al. 2020): the last-layer
+  attention of [CLS] with each head's weights scaled by the norm of what it moves.
 * ``loo`` - leave-one-out occlusion: the drop in the target class's
   probability when one token is removed (forward passes only).
 """
@@ -40,14 +49,29 @@ class Attribution:
     info: dict = field(default_factory=dict)
 
 
+NEEDS = {
+    "attention": "the attention weights of one forward pass",
+    "gradients": "gradients through the model (the live page's graph has none)",
+    "removals": "extra forward passes of the sentence with tokens removed",
+    "values": "each layer's value vectors through its output projection (what each head moves)",
+}
+
+
 class Method:
-    """An explanation method: subclasses set the three names and ``attribute``."""
+    """An explanation method: subclasses set the three names, what they need and
+    ``attribute``."""
 
     name: str
     title: str
     description: str
     signed: bool = True  # scores push toward (+) or away from (-) the target class
     unit: str = "score"  # what a score is measured in (for the colour legend)
+    needs: frozenset[str] = frozenset()  # keys of NEEDS
+    reference: bool = False  # the ranking tau-LOO compares the others with (one method)
+    # the live page computes it too (docs/assets/javascripts/lib/maths.js, tested number
+    # for number against tests/golden/live.json, which scripts/js_golden.py writes);
+    # never a method that needs gradients
+    browser: bool = False
 
     def attribute(self, sentence: EncodedSentence, run: ModelRun,
                   target: int | None = None) -> Attribution:
@@ -60,10 +84,6 @@ class Method:
     def _result(self, sentence: EncodedSentence, scores, target: int, info: dict) -> Attribution:
         return Attribution(method=self.name, tokens=sentence.tokens,
                            scores=np.asarray(scores, dtype=np.float64), target=int(target), info=info)
-
-
-def _target(run: ModelRun, target: int | None) -> int:
-    return run.predicted if target is None else int(target)
 
 
 # --- attention-based scores (pure functions of an attention tensor) ----------
@@ -110,9 +130,11 @@ class AttentionRollout(Method):
     residual = 0.5
     signed = False
     unit = "of [CLS]'s rolled-out attention"
+    needs = frozenset({"attention"})
+    browser = True
 
     def attribute(self, sentence, run, target=None):
-        return self._result(sentence, rollout(run.attention, self.residual), _target(run, target), {
+        return self._result(sentence, rollout(run.attention, self.residual), run.explained(target), {
             "row": "[CLS]", "residual": self.residual,
             "attention": "heads averaged; 0.5*A + 0.5*I, rows renormalised; "
                          "layers multiplied from the first to the last"})
@@ -125,11 +147,36 @@ class RawAttention(Method):
                    "heads; it ignores every earlier layer.")
     signed = False
     unit = "of [CLS]'s attention (probability mass)"
+    needs = frozenset({"attention"})
+    browser = True
 
     def attribute(self, sentence, run, target=None):
-        return self._result(sentence, cls_attention(run.attention), _target(run, target), {
+        return self._result(sentence, cls_attention(run.attention), run.explained(target), {
             "row": "[CLS]", "layer": int(np.asarray(run.attention).shape[0]) - 1,
             "attention": "last layer, heads averaged"})
+
+
+class NormAttention(Method):
+    """Kobayashi et al. (2020): attention weights say where a head looks, not how much
+    it moves. ``‖α_ij f_h(x_j)‖`` weights each head's attention by the norm of token
+    j's value vector through the head's slice of the output projection
+    (:attr:`.forward.ModelRun.norm_attention`); a token that receives much weight
+    but carries a small vector (often [CLS], [SEP], punctuation) scores less."""
+
+    name = "norms"
+    title = "Norm-based attention"
+    description = ("how much [CLS] receives from each token in the last layer, each head's "
+                   "attention weighted by the norm of the vector it moves, ‖αf(x)‖, summed "
+                   "over heads; it ignores every earlier layer.")
+    signed = False
+    unit = "of the norm [CLS] receives (‖αf(x)‖, summed over heads)"
+    needs = frozenset({"attention", "values"})
+
+    def attribute(self, sentence, run, target=None):
+        norms = np.asarray(run.norm_attention, dtype=np.float64)
+        return self._result(sentence, norms[-1, :, 0, :].sum(axis=0), run.explained(target), {
+            "row": "[CLS]", "layer": int(norms.shape[0]) - 1,
+            "attention": "last layer, ‖α f(x)‖ summed over heads"})
 
 
 # --- Integrated Gradients ----------------------------------------------------
@@ -160,6 +207,7 @@ class IntegratedGradients(Method):
                 "([CLS], [SEP] and positions kept, attention mask unchanged)")
     output = "logit of the target class (before softmax)"
     unit = "logit"
+    needs = frozenset({"gradients"})
 
     # steps: start at n_steps, double until the completeness error is at most
     # max(rel_tol * |logit change|, abs_tol), up to max_steps. For the fine-tuned
@@ -196,7 +244,7 @@ class IntegratedGradients(Method):
     def attribute(self, sentence, run, target=None):
         from captum.attr import LayerIntegratedGradients
 
-        target = _target(run, target)
+        target = run.explained(target)
         model = run.model
         lig = LayerIntegratedGradients(lambda ids, mask: forward(model, ids, mask)[0],
                                        model.get_input_embeddings())
@@ -247,13 +295,16 @@ class LeaveOneOut(Method):
 
     name = "loo"
     unit = "probability"
+    needs = frozenset({"removals"})
+    reference = True
+    browser = True
     title = "Leave-one-out occlusion"
     description = ("how much the predicted class's probability drops when the token "
                    "alone is removed (removed as in the deletion test); positive scores "
                    "support the prediction, negative ones oppose it.")
 
     def attribute(self, sentence, run, target=None):
-        target = _target(run, target)
+        target = run.explained(target)
         words = sentence.words
         variants = [removal.remove(sentence, [])] + [removal.remove(sentence, [i]) for i in words]
         p = run.removals.probs(variants)[:, target]
@@ -270,8 +321,35 @@ REGISTRY: dict[str, Method] = {m.name: m for m in (
     IntegratedGradients(),
     AttentionRollout(),
     RawAttention(),
+    NormAttention(),
     LeaveOneOut(),
 )}
+
+
+_unknown = {m.name: sorted(m.needs - NEEDS.keys()) for m in REGISTRY.values() if m.needs - NEEDS.keys()}
+if _unknown:  # a method's needs are declared in NEEDS, in words a page can show
+    raise ImportError(f"methods declare needs that NEEDS does not name: {_unknown}")
+_no_graph = [m.name for m in REGISTRY.values() if m.browser and "gradients" in m.needs]
+if _no_graph:
+    raise ImportError(f"methods {_no_graph} need gradients, which the live page's graph has not")
+if sum(m.reference for m in REGISTRY.values()) != 1:
+    raise ImportError("exactly one registered method is the deletion test's reference ranking")
+
+
+def runs_in_browser(name: str) -> bool:
+    """Whether the live page runs the method (see ``Method.browser``)."""
+    return REGISTRY[name].browser
+
+
+def reference() -> Method:
+    """The method every other ranking is compared with (tau-LOO)."""
+    return next(m for m in REGISTRY.values() if m.reference)
+
+
+def ranked_against_reference(name: str) -> bool:
+    """Whether a table row has a tau against the reference ranking (the random
+    baseline and the reference itself have none)."""
+    return name in REGISTRY and not REGISTRY[name].reference
 
 
 def attribute_all(sentence: EncodedSentence, run: ModelRun,

@@ -10,6 +10,8 @@ rule that allows it and the outcome that chose its wording):
   [CLS]'s attention to one word, or else the largest single change;
 * the fine-tuned model's top tokens by Integrated Gradients (toward its
   prediction) and the faithfulness verdict on that ranking (rule ``faithfulness``);
+* whether norm-based attention and the attention weights agree on how much of the
+  last layer's [CLS] attention lands on [CLS] and [SEP] (rule ``norms``);
 * whether the untrained head's margin is chance (rule ``untrained``).
 
 The record keeps each claim (text, rule, outcome, numbers), so the site's set
@@ -50,10 +52,6 @@ def token_name(tokens: list[str], i: int) -> str:
         return _quote(tokens[i])
     n = same.index(i)
     return f"the {ORDINALS[n] if n < len(ORDINALS) else f'{n + 1}th'} {_quote(tokens[i])}"
-
-
-def _percent(p: float) -> str:
-    return f"{100 * p:.0f}%"
 
 
 def p_text(p: float) -> str:
@@ -152,6 +150,16 @@ def top_tokens(ex) -> Claim:
                  {**verdict.numbers, "top": ranked[:TOP_TOKENS], "positive_top": best})
 
 
+def norms(ex) -> Claim | None:
+    """Weights and norms on the fine-tuned model's last-layer [CLS] row, from the two
+    methods' token scores as the record keeps them (4 decimals)."""
+    a = ex.attributions["trained"]
+    if not {"attention", "norms"} <= a.keys():  # a registry without one of them: nothing to compare
+        return None
+    kept = {name: [round(float(x), 4) for x in a[name].scores] for name in ("attention", "norms")}
+    return claims.norms_claim(kept["attention"], kept["norms"], ex.sentence.special)
+
+
 def untrained(ex) -> Claim:
     run = ex.run.untrained
     margin = abs(float(run.logits[0]) - float(run.logits[-1]))
@@ -169,7 +177,8 @@ def untrained(ex) -> Claim:
 
 def notice(ex) -> list[Claim]:
     """The points of a sentence page's "What to notice", in reading order."""
-    return [verdict(ex), top_head(ex), top_tokens(ex), untrained(ex)]
+    points = [verdict(ex), top_head(ex), top_tokens(ex), norms(ex), untrained(ex)]
+    return [p for p in points if p is not None]
 
 
 def notice_html(points: list[Claim]) -> str:

@@ -19,14 +19,21 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from IPython.core.formatters import format_display_data
 from IPython.display import HTML, display
 
 from .. import claims, config
 from ..models import LoadedPair, load_pair
-from ..record import MIME, SCHEMA_VERSION, SentenceRecord
-from . import views
+from ..record import MIME, SCHEMA_VERSION, SentenceRecord, toward_last_label
+from . import methods, views
 from .encode import EncodedSentence, encode
 from .forward import SentenceRun, run_sentence
+from .faithfulness import FIGURES, RANDOM_TITLE, READING, deletion_test
+from .headchange import MEASURE, head_change, sink_facts, top_heads
+from .layerchange import layer_change
+from .notice import head_anchor, notice, notice_html
+from .removal import REMOVAL
+from .seeds import p_positive, seeds_of
 
 MODELS = ("trained", "untrained")
 MODES = ("jupyter", "gallery")
@@ -54,56 +61,40 @@ class Explanation:
 
     @cached_property
     def head_change(self) -> np.ndarray:
-        from .headchange import head_change
-
         return head_change(self.run.untrained.attention, self.run.trained.attention)
 
     @cached_property
     def sink(self) -> dict:
         """Each head's attention to and from [CLS], both models (:func:`.headchange.sink_facts`)."""
-        from .headchange import sink_facts
-
         return sink_facts(self.run.trained.attention, self.run.untrained.attention, self.sentence.words)
 
     @cached_property
     def layer_change(self) -> dict:
         """Mean head change per layer: total, direct (own adapter), inherited."""
-        from .layerchange import layer_change
-
         return layer_change(self.pair, self.sentence, self.run.untrained.attention,
                             self.run.trained.attention)
 
     @cached_property
     def top_heads(self) -> list[tuple[int, int, float]]:
-        from .headchange import top_heads
-
         return top_heads(self.head_change, k=3)
 
     @cached_property
     def attributions(self) -> dict:
         """{model: {method name: Attribution}} for every registered method."""
-        from .methods import attribute_all
-
-        return {w: attribute_all(self.sentence, self.run.run(w)) for w in MODELS}
+        return {w: methods.attribute_all(self.sentence, self.run.run(w)) for w in MODELS}
 
     @cached_property
     def seed_p_positive(self) -> list[float]:
         """p(positive) of the untrained head drawn with each of config.HEAD_SEEDS seeds."""
-        from .seeds import p_positive
-
         return p_positive(self.pair.untrained, self.sentence, self.pair.spec.head_seed)
 
     @property
     def seed_seeds(self) -> list[int]:
-        from .seeds import seeds_of
-
         return seeds_of(self.pair.spec.head_seed)
 
     @cached_property
     def notice(self) -> list:
         """What to notice on the page (:func:`.notice.notice`)."""
-        from .notice import notice
-
         return notice(self)
 
     @cached_property
@@ -112,7 +103,6 @@ class Explanation:
         model only. The untrained head's probabilities stay within about 1% of 0.5
         whatever is removed, so its figures would measure noise; they were also half
         of the test's cost (the random baseline's hundreds of forward passes)."""
-        from .faithfulness import deletion_test
 
         return {"trained": deletion_test(self.run.trained, self.attributions["trained"])}
 
@@ -141,15 +131,22 @@ def explain(text: str, label: str, *, note: str = "", pair: str = config.DEFAULT
 def show_sentence(ex: Explanation) -> None:
     """The sentence, its gold label and its tokens as the tokenizer sees them."""
     markup = views.sentence_card(ex.sentence.text, ex.sentence.tokens, ex.label, ex.note)
-    if ex.mode == "gallery":
-        markup += views.attention_blob(ex.source_id, ex.sentence.tokens, ex.run.trained.attention,
-                                       ex.run.untrained.attention)
-    display(HTML(markup))
+    if ex.mode != "gallery":
+        return display(HTML(markup))
+    payload = views.attention_payload(ex.sentence.tokens, ex.run.trained.attention, ex.run.untrained.attention)
+    _display_html(markup + views.blob_element(ex.source_id, payload),
+                  {views.ATTENTION_MIME: {"id": ex.source_id, "blob": payload}})
+
+
+def _display_html(markup: str, data: dict) -> None:
+    """``markup`` displayed as ``HTML(markup)`` displays it (what the page renders), with
+    ``data`` beside it: what the build reads of the output (:mod:`.views`)."""
+    bundle, _ = format_display_data(HTML(markup))  # HTML has no metadata
+    display({**bundle, **data}, raw=True)
 
 
 def show_notice(ex: Explanation) -> None:
     """"What to notice": the page's lesson in plain sentences, from its numbers."""
-    from .notice import notice_html
 
     display(HTML(notice_html(ex.notice)))
 
@@ -173,6 +170,8 @@ def show_predictions(ex: Explanation) -> None:
 
 
 def _bertviz_live(ex: Explanation, view: str, attention: str, layer=None, heads=None) -> None:
+    # bertviz only where the notebook runs in Jupyter mode (bertviz's own views); the
+    # build's kernels never import it
     import torch
     from bertviz import head_view, model_view
 
@@ -194,7 +193,8 @@ def model_view(ex: Explanation, *attentions: str) -> None:
             _bertviz_live(ex, "model_view", attention)
         return
     markup = [views.bertviz_view(ex.source_id, "model_view", a, ex.view_id("model_view", a)) for a in attentions]
-    display(HTML(views.side_by_side(markup) if len(markup) > 1 else markup[0]))
+    _display_html(views.side_by_side(markup) if len(markup) > 1 else markup[0],
+                  {views.VIEW_MIME: views.view_data("model_view", attentions)})
 
 
 def head_view(ex: Explanation, attention: str = "trained") -> None:
@@ -202,26 +202,27 @@ def head_view(ex: Explanation, attention: str = "trained") -> None:
     layer, head, _ = ex.top_heads[0]
     if ex.mode == "jupyter":
         return _bertviz_live(ex, "head_view", attention, layer=layer, heads=[head])
-    display(HTML(views.bertviz_view(ex.source_id, "head_view", attention,
-                                    ex.view_id("head_view", attention), layer=layer, heads=[head])))
+    _display_html(views.bertviz_view(ex.source_id, "head_view", attention,
+                                     ex.view_id("head_view", attention), layer=layer, heads=[head]),
+                  {views.VIEW_MIME: views.view_data("head_view", [attention], layer, [head])})
 
 
 def compare(ex: Explanation) -> None:
     """Side by side: the head view of one layer for the fine-tuned model, the
     pretrained encoder, and the attention gained and lost, opened on the head
-    fine-tuning changed most (in Jupyter: bertviz's head views, one per model)."""
+    fine-tuning changed most (in Jupyter: bertviz's head views, one for each of
+    :data:`views.COMPARE_ATTENTIONS`)."""
     layer, head, _ = ex.top_heads[0]
     if ex.mode == "jupyter":
-        for attention in ("trained", "untrained", "gained"):
+        for attention in views.COMPARE_ATTENTIONS:
             _bertviz_live(ex, "head_view", attention, layer=layer, heads=[head])
         return
-    display(HTML(views.compare_block(ex.source_id, layer, head)))
+    _display_html(views.compare_block(ex.source_id, layer, head),
+                  {views.VIEW_MIME: views.view_data("head_view", views.COMPARE_ATTENTIONS, layer, [head])})
 
 
 def show_head_change(ex: Explanation) -> None:
     """Layers x heads map of how much each head's attention changed, top 3 named."""
-    from .headchange import MEASURE
-    from .notice import head_anchor
 
     targets = " ".join(ex.view_id("head_view", w) for w in MODELS)
     links = ", ".join(
@@ -238,42 +239,32 @@ def show_head_change(ex: Explanation) -> None:
     ))
 
 
-def class_scores(attribution, n_labels: int) -> np.ndarray:
-    """A signed attribution's scores pointing toward the last label (positive):
-    scores explaining another target are negated (two labels), so a colour means
-    the same class in every row."""
-    scores = np.asarray(attribution.scores, dtype=float)
-    return scores if attribution.target == n_labels - 1 else -scores
-
-
 def attribution_scales(ex: Explanation) -> dict:
     """{method name: :class:`views.Scale`}: one colour scale per method over both
     models (a token's share of the larger model's total |score|)."""
-    from .methods import REGISTRY
-
     n = len(ex.run.labels)
-    return {name: views.colour_scale([class_scores(ex.attributions[w][name], n) for w in MODELS],
-                                     ex.sentence.special) for name in REGISTRY}
+    return {name: views.colour_scale([toward_last_label(a.scores, a.target, n)
+                                      for a in (ex.attributions[w][name] for w in MODELS)],
+                                     ex.sentence.special) for name in methods.REGISTRY}
 
 
 def show_attributions(ex: Explanation) -> None:
     """Token scores of each registered method, for both models, one colour scale
     per method shared by the two rows; signed methods coloured by class."""
-    from .methods import REGISTRY
-
     n = len(ex.run.labels)
     scales = attribution_scales(ex)
     parts = [views.attribution_legend(ex.run.labels, {
-        m.title: (scales[name], m.unit, m.signed) for name, m in REGISTRY.items()})]
+        m.title: (scales[name], m.unit, m.signed) for name, m in methods.REGISTRY.items()})]
     for which in MODELS:
         run = ex.run.run(which)
         parts.append(f"<h3>{views.esc(views.model_name(which))} — explaining "
                      f"“{views.esc(ex.run.labels[run.predicted])}” "
                      f"(p = {run.probs[run.predicted]:.2f})</h3>")
         captions = []
-        for name, method in REGISTRY.items():
+        for name, method in methods.REGISTRY.items():
             attribution = ex.attributions[which][name]
-            scores = class_scores(attribution, n) if method.signed else attribution.scores
+            scores = (toward_last_label(attribution.scores, attribution.target, n) if method.signed
+                      else attribution.scores)
             parts.append(views.token_scores(attribution.tokens, scores, method.title,
                                             ex.sentence.special, vmax=scales[name].full,
                                             signed_scores=method.signed))
@@ -281,18 +272,15 @@ def show_attributions(ex: Explanation) -> None:
         parts += [f'<p class="gallery-caption">{views.esc(c)}</p>' for c in captions if c]
     parts.append(f'<p class="gallery-caption">{views.esc(ig_baseline_note(ex))}</p>')
     parts.append("<ul class=\"gallery-caption\">" + "".join(
-        f"<li>{views.esc(f'{m.title}: {m.description}')}</li>" for m in REGISTRY.values()) + "</ul>")
+        f"<li>{views.esc(f'{m.title}: {m.description}')}</li>" for m in methods.REGISTRY.values()) + "</ul>")
     display(HTML("".join(parts)))
 
 
 def show_faithfulness(ex: Explanation) -> None:
     """ERASER's deletion test of each method (top-k and AOPC) against the random
     ranking's expectation, and each method's agreement with leave-one-out."""
-    from .faithfulness import FIGURES, RANDOM_TITLE, READING
-    from .methods import REGISTRY
-    from .removal import REMOVAL
 
-    titles = {**{n: m.title for n, m in REGISTRY.items()}, "random": RANDOM_TITLE}
+    titles = {**{n: m.title for n, m in methods.REGISTRY.items()}, "random": RANDOM_TITLE}
     rows = []
     table, rnd = ex.deletion["trained"]
     target = ex.run.trained.predicted
@@ -304,7 +292,7 @@ def show_faithfulness(ex: Explanation) -> None:
         cells = [views.esc(views.signed(scores[f])) for f in FIGURES]
         if method == "random" and rnd.mode != "exact":
             cells = [f"{c} ± {rnd.se[f]:.3f}" for c, f in zip(cells, FIGURES)]
-        tau = "—" if method in ("random", "loo") else views.signed(scores["tau_loo"], 2)
+        tau = views.signed(scores["tau_loo"], 2) if methods.ranked_against_reference(method) else "—"
         verdict = "—"
         if method != "random":
             claim = claims.faithfulness_claim(titles[method], scores, table["random"], recorded_se, p0,
@@ -317,7 +305,7 @@ def show_faithfulness(ex: Explanation) -> None:
             f"The random baseline is estimated from {rnd.mode.split(':')[1]} random orders "
             f"(± one standard error).")
     untrained = ex.run.untrained
-    loo = float(np.max(np.abs(ex.attributions["untrained"]["loo"].scores)))
+    loo = float(np.max(np.abs(ex.attributions["untrained"][methods.reference().name].scores)))
     skipped = (f"Only the fine-tuned model is tested: the {views.model_name('untrained')} gives "
                f"p(positive) {untrained.probs[-1]:.3f} here, and removing any one word moves its "
                f"probability by at most {loo:.4f} (leave-one-out above), so its figures would "
@@ -360,7 +348,7 @@ def ig_baseline_note(ex: Explanation) -> str:
     for which in MODELS:
         info = ex.attributions[which]["ig"].info
         parts.append(f"to the {views.model_name(which)} it reads as "
-                     f"{100 * info['baseline_p_last']:.0f}% {positive}")
+                     f"{claims.pct(info['baseline_p_last'])} {positive}")
     trained = ex.attributions["trained"]["ig"].info["baseline_p_last"]
     leaning = positive if trained >= 0.5 else ex.run.labels[0]
     return (f"IG's baseline is this sentence with every word replaced by [PAD], an empty "
@@ -374,8 +362,6 @@ def ig_baseline_note(ex: Explanation) -> str:
 
 def build_record(ex: Explanation) -> SentenceRecord:
     """The sentence's record, complete: computes whatever was not computed yet."""
-    from .methods import REGISTRY
-
     return SentenceRecord(
         schema_version=SCHEMA_VERSION,
         slug=ex.slug,
@@ -388,7 +374,7 @@ def build_record(ex: Explanation) -> SentenceRecord:
         n_tokens=len(ex.sentence),
         trained=_outcome(ex, "trained"),
         untrained=_outcome(ex, "untrained"),
-        methods=list(REGISTRY),
+        methods=list(methods.REGISTRY),
         head_change=np.round(ex.head_change, 4).tolist(),
         top_heads=[(l, h, round(v, 4)) for l, h, v in ex.top_heads],
         faithfulness=ex.faithfulness,

@@ -13,7 +13,7 @@ import copy
 
 import torch
 
-from .. import config
+from .. import config, family
 from ..models import seeded_head
 
 _COPIES: dict[int, torch.nn.Module] = {}
@@ -28,28 +28,16 @@ def head_keys(model) -> tuple[str, ...]:
     return tuple(getattr(model, "gallery_head_keys", ()))
 
 
-def _family(model) -> str:
-    if hasattr(model, "bert") and hasattr(model, "classifier"):
-        return "bert"
-    if hasattr(model, "distilbert") and hasattr(model, "pre_classifier"):
-        return "distilbert"
-    raise NotImplementedError(f"seeded heads of {type(model).__name__} are not supported")
-
-
 @torch.inference_mode()
 def encoder_output(model, input_ids, attention_mask) -> torch.Tensor:
     """The encoder's last hidden states (N, T, H): everything before the head."""
-    return model.base_model(input_ids=input_ids, attention_mask=attention_mask)[0]
+    return family.encoder(model)(input_ids=input_ids, attention_mask=attention_mask)[0]
 
 
 @torch.inference_mode()
 def head_logits(model, hidden: torch.Tensor) -> torch.Tensor:
     """The classification head of ``model`` on encoder output ``hidden`` (eval mode)."""
-    if _family(model) == "bert":
-        pooled = model.bert.pooler(hidden) if model.bert.pooler is not None else hidden[:, 0]
-        return model.classifier(pooled)
-    x = torch.relu(model.pre_classifier(hidden[:, 0]))
-    return model.classifier(x)
+    return family.head_logits(model, hidden)
 
 
 def _copy(model) -> torch.nn.Module:

@@ -2,9 +2,15 @@
 
 Everything a sentence contributes (its text, its tokens) is escaped here, so a
 sentence is always shown as text and never runs as markup or script. Attention
-views are placeholders drawn in the browser by ``docs/assets/javascripts/gallery-views.js``
-(bertviz's layout, drawn on canvas) from one compact attention blob per page (see
-``attention_blob``).
+views are placeholders drawn in the browser by the site's view script
+(``docs/assets/javascripts/``: bertviz's layout, drawn on canvas) from one compact
+attention blob per page (see :func:`attention_blob`).
+
+The blob's format lives here, both ways: the kernel stores it in the sentence card's
+output twice, as markup the page carries and as data (:data:`ATTENTION_MIME`), and
+every view's output names its view as data (:data:`VIEW_MIME`), so the build reads
+them (:func:`attention_output`, :func:`attention_weights`, :func:`view_outputs`)
+without parsing a page or a template cell.
 """
 
 from __future__ import annotations
@@ -18,18 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import config
+from ..claims import pct, signed
 
 SCALE = config.ATTENTION_LEVELS
 
 
 def esc(text: str) -> str:
     return html.escape(str(text), quote=True)
-
-
-def signed(value: float, digits: int = 3) -> str:
-    """``value`` with its sign and ``digits`` decimals; a value that rounds to zero
-    reads +0.000, never -0.000."""
-    return f"{round(float(value), digits) + 0.0:+.{digits}f}"
 
 
 def safe_json(obj) -> str:
@@ -51,25 +52,89 @@ def quantize(attention: np.ndarray) -> str:
     return base64.b64encode(levels(attention).tobytes()).decode("ascii")
 
 
-def attention_blob(source_id: str, tokens, trained: np.ndarray, untrained: np.ndarray) -> str:
-    """One inert JSON script element holding both models' attention for the page:
-    one byte per weight, the trained model's then the untrained's (layer, head,
-    query, key order), zlib-deflated (the browser inflates it with
-    DecompressionStream) and base64-encoded: about half a byte a weight."""
+ATTENTION_MIME = "application/vnd.attention-gallery.attention+json"  # {"id": element id, "blob": payload}
+VIEW_MIME = "application/vnd.attention-gallery.view+json"  # what a view output draws (see view_data)
+ENCODING = "uint8-deflate-base64"
+
+
+def attention_payload(tokens, trained: np.ndarray, untrained: np.ndarray) -> dict:
+    """Both models' attention for a page: one byte per weight, the trained model's
+    then the untrained's (layer, head, query, key order), zlib-deflated (the browser
+    inflates it with DecompressionStream) and base64-encoded: about half a byte a
+    weight."""
+    # bertviz: only where a blob is made (the kernel); the site reads blobs without it
     from bertviz.util import format_special_chars
 
-    layers, heads, n, _ = trained.shape
+    layers, heads = trained.shape[:2]
     packed = zlib.compress(levels(trained).tobytes() + levels(untrained).tobytes(), 9)
-    payload = {
+    return {
         "tokens": format_special_chars(tokens),
         "layers": int(layers),
         "heads": int(heads),
-        "encoding": "uint8-deflate-base64",
+        "encoding": ENCODING,
         "scale": SCALE,
         "weights": base64.b64encode(packed).decode("ascii"),
     }
+
+
+BLOB_KEYS = ("tokens", "layers", "heads", "encoding", "scale", "weights")  # in the page's order
+
+
+def blob_element(source_id: str, payload: dict) -> str:
+    """The inert JSON script element that carries ``payload`` on a page (its keys in
+    :data:`BLOB_KEYS`' order, whatever order a stored copy has them in: a notebook
+    sorts them)."""
+    ordered = {k: payload[k] for k in BLOB_KEYS}
     return (f'<script type="application/json" class="gallery-attention-data" id="{esc(source_id)}">'
-            f"{safe_json(payload)}</script>")
+            f"{safe_json(ordered)}</script>")
+
+
+def attention_blob(source_id: str, tokens, trained: np.ndarray, untrained: np.ndarray) -> str:
+    """One inert JSON script element holding both models' attention for the page
+    (:func:`attention_payload`)."""
+    return blob_element(source_id, attention_payload(tokens, trained, untrained))
+
+
+def attention_weights(payload: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The (trained, untrained) attention a payload holds, (layers, heads, n, n) each,
+    as the page draws it (rounded to 1/:data:`SCALE`)."""
+    if payload.get("encoding") != ENCODING:
+        raise ValueError(f"unknown attention encoding {payload.get('encoding')!r} (expected {ENCODING!r})")
+    layers, heads, n = payload["layers"], payload["heads"], len(payload["tokens"])
+    raw = zlib.decompress(base64.b64decode(payload["weights"]))
+    both = np.frombuffer(raw, dtype=np.uint8).astype(np.float64) / payload["scale"]
+    both = both.reshape(2, layers, heads, n, n)
+    return both[0], both[1]
+
+
+def attention_output(nb) -> tuple[str, dict] | None:
+    """(element id, payload) of the attention an executed notebook stores
+    (:data:`ATTENTION_MIME`), or None: a notebook run in Jupyter mode stores none."""
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {}).get(ATTENTION_MIME)
+            if data is not None:
+                return data["id"], dict(data["blob"])
+    return None
+
+
+def view_data(view: str, attentions, layer: int | None = None, heads: list[int] | None = None) -> dict:
+    """What a view output draws, as data (:data:`VIEW_MIME`): a bertviz ``view``
+    (``model_view`` or ``head_view``) of each of ``attentions``, a head view opened on
+    ``layer`` and ``heads``."""
+    data = {"view": view, "attentions": list(attentions)}
+    if layer is not None:
+        data.update(layer=int(layer), heads=[int(h) for h in heads])
+    return data
+
+
+def view_outputs(nb):
+    """(cell, output index, view data) of every view output of an executed notebook."""
+    for cell in nb.get("cells", []):
+        for i, out in enumerate(cell.get("outputs", [])):
+            data = out.get("data", {}).get(VIEW_MIME)
+            if data is not None:
+                yield cell, i, dict(data)
 
 
 VIEW_TITLES = {
@@ -82,7 +147,7 @@ VIEW_TITLES = {
 
 def bertviz_view(source_id: str, view: str, attention: str, view_id: str,
                  layer: int | None = None, heads: list[int] | None = None) -> str:
-    """A placeholder that gallery-views.js turns into a bertviz-style view."""
+    """A placeholder that the site's view script turns into a bertviz-style view."""
     if view not in ("model_view", "head_view"):
         raise ValueError(f"view must be model_view or head_view, not {view!r}")
     if attention not in VIEW_TITLES:
@@ -117,7 +182,7 @@ COMPARE_ATTENTIONS = ("trained", "untrained", "gained", "lost")
 
 
 def compare_block(source_id: str, layer: int, head: int) -> str:
-    """A placeholder that gallery-views.js turns into the side-by-side block: the
+    """A placeholder that the site's view script turns into the side-by-side block: the
     head view of one layer for each of :data:`COMPARE_ATTENTIONS`, in one row, with
     one set of controls (layer, head) driving all of them. ``data-layer`` and
     ``data-head`` say what it shows (the script keeps them current); the page
@@ -283,10 +348,6 @@ def token_scores(tokens, scores, caption: str, muted=None, vmax: float | None = 
             f'<span class="gallery-attr-tokens" dir="ltr">{"".join(spans)}</span></div>')
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
 def scale_item(title: str, scale: Scale, unit: str, is_signed: bool) -> str:
     """What one method's colours span, in numbers: the score at full colour, the
     share of the total it is, and the largest token's share (so a reader sees how
@@ -294,16 +355,20 @@ def scale_item(title: str, scale: Scale, unit: str, is_signed: bool) -> str:
     sign = "±" if is_signed else ""
     if scale.total <= 0:
         return f"{title}: every score is 0 (no colour)"
-    return (f"{title}: full colour = {_pct(scale.share)} of the total |score| "
-            f"({sign}{scale.full:.3g} {unit}); the largest token has {_pct(scale.largest / scale.total)} "
+    return (f"{title}: full colour = {pct(scale.share)} of the total |score| "
+            f"({sign}{scale.full:.3g} {unit}); the largest token has {pct(scale.largest / scale.total)} "
             f"({sign}{scale.largest:.3g} {unit})")
 
 
-def attribution_legend(labels=("negative", "positive"), scales: dict | None = None) -> str:
+def attribution_legend(labels=("negative", "positive"), scales: dict | None = None,
+                       signed_titles=None) -> str:
     """What the colours mean; ``scales`` maps a method title to (:class:`Scale`,
     unit, signed): one scale per method, shared by the rows it colours."""
     neg, pos = labels[0], labels[-1]
-    share = _pct(full_share())
+    share = pct(full_share())
+    if signed_titles is None:  # the methods whose scores are signed, as the scales say
+        signed_titles = [t for t, (_, _, is_signed) in (scales or {}).items() if is_signed]
+    signed_titles = ", ".join(signed_titles) or "none here"  # as the live page says it
     head = (f'<p class="gallery-legend"><span class="gallery-attr gallery-attr-pos" style="--a:0.8">'
             f'toward {esc(pos)}</span> <span class="gallery-attr gallery-attr-neg" '
             f'style="--a:0.8">toward {esc(neg)}</span> <span class="gallery-attr gallery-attr-unsigned" '
@@ -313,7 +378,7 @@ def attribution_legend(labels=("negative", "positive"), scales: dict | None = No
             f"(the total is the larger row's): full colour at {share} of the total, paler in proportion "
             "below it, so scores spread evenly over the words look evenly pale and a row of tiny scores "
             "stays pale. Signed scores "
-            "(IG, leave-one-out) are coloured by the class they push toward, whichever class the "
+            f"({esc(signed_titles)}) are coloured by the class they push toward, whichever class the "
             "model predicts; hover a token for its value (signed: + toward "
             f"{esc(pos)}).</p>")
     if not scales:

@@ -1,12 +1,15 @@
-"""Third-party JavaScript the bertviz views and the live page need, served from the
-site itself.
+"""Third-party JavaScript, served from the site itself or kept for the benchmark.
 
-d3, jQuery and require.js come from the npm registry at set-up, pinned here, and
-bertviz's own view scripts come from the installed bertviz package, wrapped so that
-they take their data as an argument instead of loading it from a CDN. The live page's
-runtime (onnxruntime-web's single-threaded WASM build) and tokenizer library come
-from npm too (``LIVE_NPM_FILES``). Nothing here is committed: ``ensure_vendor()``
-writes ``docs/assets/vendor/`` (ignored by git).
+The live page's runtime (onnxruntime-web's single-threaded WASM build) and tokenizer
+library come from the npm registry at set-up, pinned here (``LIVE_NPM_FILES``):
+:func:`ensure_vendor` writes them into ``docs/assets/vendor/`` (ignored by git), which
+the site publishes. Stock bertviz's views (d3, jQuery and require.js from npm,
+``BENCH_NPM_FILES``, and bertviz's own view scripts from the installed package,
+wrapped so that they take their data as an argument instead of loading it from a
+CDN) draw no page of the site: only ``scripts/bench_pages.py`` compares the gallery's
+views with them, so :func:`ensure_bench_vendor` fetches them for it alone, into the
+build's cache (``.cache/bench-vendor/``), never into the site. Nothing here is
+committed.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from pathlib import Path
 
 from .. import config
 
-# npm package -> (version, file inside the package, name served by the site)
-NPM_FILES = {
-    "requirejs": ("2.3.6", "package/require.js", "require.js"),
-    "d3": ("5.7.0", "package/dist/d3.min.js", "d3.min.js"),
-    "jquery": ("2.2.4", "package/dist/jquery.min.js", "jquery.min.js"),
+# stock bertviz's views, for scripts/bench_pages.py only:
+# npm package -> (version, {file inside the package: name in the bench's vendor folder})
+BENCH_NPM_FILES = {
+    "requirejs": ("2.3.6", {"package/require.js": "require.js"}),
+    "d3": ("5.7.0", {"package/dist/d3.min.js": "d3.min.js"}),
+    "jquery": ("2.2.4", {"package/dist/jquery.min.js": "jquery.min.js"}),
 }
+BENCH_VENDOR_DIR = config.CACHE_DIR.parent / "bench-vendor"
 # the live page (loaded by that page only, when the reader asks):
 # npm package -> (version, {file inside the package: name served under vendor/})
 LIVE_NPM_FILES = {
@@ -70,18 +75,10 @@ def _bertviz_dir() -> Path:
     return Path(bertviz.__file__).parent
 
 
-def _wanted() -> dict:
-    import bertviz  # noqa: F401  (version recorded in the stamp)
-    from importlib.metadata import version
-
-    return {"npm": {k: v[0] for k, v in {**NPM_FILES, **LIVE_NPM_FILES}.items()}, "bertviz": version("bertviz")}
-
-
 def _npm_pack(package: str, version: str, dest: Path) -> Path:
     npm = shutil.which("npm")
     if npm is None:
-        raise AssetError("npm is not installed: it fetches d3, jQuery, require.js, onnxruntime-web and "
-                         "@huggingface/tokenizers (apt-get install npm)")
+        raise AssetError(f"npm is not installed: it fetches {package} (apt-get install npm)")
     try:
         out = subprocess.run(
             [npm, "pack", f"{package}@{version}", "--json", "--pack-destination", str(dest)],
@@ -99,30 +96,62 @@ def _npm_pack(package: str, version: str, dest: Path) -> Path:
                          f"{out.stdout.strip()[:200]!r}") from None
 
 
+def _fetch(folder: Path, packages: dict, extra: dict, quiet: bool) -> dict:
+    """Fetch ``packages`` (npm package -> (version, {member: name})) into ``folder``,
+    unless its stamp says they are there (with the same ``extra`` facts); returns
+    the stamp's versions. A name an earlier stamp listed that is no longer wanted
+    is removed (the folder is this module's alone)."""
+    stamp = folder / _STAMP
+    wanted = {"npm": {k: v[0] for k, v in packages.items()}, **extra}
+    names = {served for _, members in packages.values() for served in members.values()}
+    try:
+        old = json.loads(stamp.read_text())
+    except (OSError, ValueError):
+        old = {}
+    old_npm = old.get("versions", {}).get("npm", {})
+    if (all(old_npm.get(k) == v for k, v in wanted["npm"].items())
+            and all(old.get("versions", {}).get(k) == v for k, v in extra.items())
+            and all((folder / n).is_file() for n in names)):
+        digests = {n: d for n, d in old.get("sha256", {}).items() if n in names}
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        digests = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            for package, (version, members) in packages.items():
+                if not quiet:
+                    print(f"fetching {package}@{version} from the npm registry")
+                tarball = _npm_pack(package, version, Path(tmp))
+                with tarfile.open(tarball) as tar:
+                    for member, served in members.items():
+                        data = tar.extractfile(member).read()
+                        (folder / served).parent.mkdir(parents=True, exist_ok=True)
+                        (folder / served).write_bytes(data)
+                        digests[served] = hashlib.sha256(data).hexdigest()
+                Path(tarball).unlink()
+    for gone in set(old.get("sha256", {})) - names:
+        (folder / gone).unlink(missing_ok=True)
+    if old.get("versions") != wanted or old.get("sha256") != digests:
+        stamp.write_text(json.dumps({"versions": wanted, "sha256": digests}, indent=1, sort_keys=True))
+    return wanted
+
+
 def ensure_vendor(vendor_dir: Path = VENDOR_DIR, quiet: bool = False) -> Path:
-    """Fetch (once) and write the vendor scripts; returns the folder."""
-    stamp = vendor_dir / _STAMP
-    wanted = _wanted()
-    if stamp.exists() and json.loads(stamp.read_text()) .get("versions") == wanted:
-        return vendor_dir
-    vendor_dir.mkdir(parents=True, exist_ok=True)
-    digests = {}
-    wanted_files = {package: (version, {member: served}) for package, (version, member, served) in NPM_FILES.items()}
-    wanted_files.update(LIVE_NPM_FILES)
-    with tempfile.TemporaryDirectory() as tmp:
-        for package, (version, members) in wanted_files.items():
-            if not quiet:
-                print(f"fetching {package}@{version} from the npm registry")
-            tarball = _npm_pack(package, version, Path(tmp))
-            with tarfile.open(tarball) as tar:
-                for member, served in members.items():
-                    data = tar.extractfile(member).read()
-                    (vendor_dir / served).parent.mkdir(parents=True, exist_ok=True)
-                    (vendor_dir / served).write_bytes(data)
-                    digests[served] = hashlib.sha256(data).hexdigest()
-            Path(tarball).unlink()
+    """Fetch (once) the live page's scripts into ``vendor_dir`` (published by the site);
+    returns the folder."""
+    _fetch(vendor_dir, LIVE_NPM_FILES, {}, quiet)
+    for name in BERTVIZ_VIEWS:  # written there by earlier builds; no page loads them
+        (vendor_dir / f"bertviz-{name.replace('_', '-')}.js").unlink(missing_ok=True)
+    return vendor_dir
+
+
+def ensure_bench_vendor(vendor_dir: Path = BENCH_VENDOR_DIR, quiet: bool = False) -> Path:
+    """Fetch (once) what stock bertviz's views need into ``vendor_dir`` (outside the
+    site: only ``scripts/bench_pages.py`` uses it): d3, jQuery, require.js and
+    bertviz's view scripts, wrapped (:func:`wrap_bertviz`); returns the folder."""
+    from importlib.metadata import version
+
+    _fetch(vendor_dir, BENCH_NPM_FILES, {"bertviz": version("bertviz")}, quiet)
     for name in BERTVIZ_VIEWS:
         src = (_bertviz_dir() / f"{name}.js").read_text(encoding="utf-8")
         (vendor_dir / f"bertviz-{name.replace('_', '-')}.js").write_text(wrap_bertviz(src, name), encoding="utf-8")
-    stamp.write_text(json.dumps({"versions": wanted, "sha256": digests}, indent=1, sort_keys=True))
     return vendor_dir

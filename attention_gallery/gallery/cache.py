@@ -61,13 +61,6 @@ def code_version(pair) -> str:
     return h.hexdigest()
 
 
-def cache_key(sentence, pair_slug: str, template_bytes: bytes, code: str) -> str:
-    payload = {"format": CACHE_FORMAT, "slug": sentence.slug, "text": sentence.text,
-               "label": sentence.label, "note": sentence.note, "pair": pair_slug,
-               "template": hashlib.sha256(template_bytes).hexdigest(), "code": code}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
-
-
 class NotebookCache:
     """The entries of one pair and template (a key's fixed parts computed once)."""
 

@@ -4,31 +4,31 @@ A sentence page is rendered from a light notebook whose views are placeholders
 that only the site's scripts fill. The download is a separate file made from it
 (the page's weight does not grow): the same cells, with
 
-* the ``parameters`` cell holding the page's own sentence (papermill's injected
-  cell folded into it), in ``mode = "jupyter"``, so the first thing a reader sees
-  is this sentence and a re-run draws bertviz's interactive views;
+* the ``parameters`` cell holding the page's own sentence, from its record (the
+  build's injected cell removed), in ``mode = "jupyter"``, so the first thing a
+  reader sees is this sentence and a re-run draws bertviz's interactive views;
 * every view saved as bertviz's own output (its HTML and JavaScript with the
   attention data, exactly what ``model_view``/``head_view`` display in Jupyter),
-  so the notebook shows the views when opened, without re-running;
+  so the notebook shows the views when opened, without re-running: each view output
+  says what it draws (``views.VIEW_MIME``), as the side-by-side block's four head views;
 * the site-only attention blob removed (the views carry the data).
 
-Weights come from the page's blob (one byte per weight), so the saved views show
-what the site shows, rounded to 1/255. Deterministic: the same notebook gives the
-same download byte for byte, so :func:`write_download` keeps each in the build's cache,
-keyed on the notebook's bytes and this module's own (a build makes only the downloads
-of notebooks it has not seen; making one costs about as much as rendering its page).
+What it reads of the executed notebook is its record and the data its outputs store
+(:func:`..explain.views.attention_output`, :func:`..explain.views.view_outputs`),
+never a page's markup or a template cell's source. Weights come from the page's blob
+(one byte per weight), so the saved views show what the site shows, rounded to 1/255.
+Deterministic: the same notebook gives the same download byte for byte, so
+:func:`write_download` keeps each in the build's cache, keyed on the notebook's bytes
+and the code that makes it (a build makes only the downloads of notebooks it has not
+seen; making one costs about as much as rendering its page).
 """
 
 from __future__ import annotations
 
-import ast
-import base64
 import copy
 import hashlib
-import json
 import re
 import shutil
-import zlib
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
@@ -36,23 +36,13 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
+from .. import record as record_module
+from ..explain import views
+from . import notebook
 from .notebook import INJECTED_TAG, PARAMETERS_TAG, literal
 
-BLOB = re.compile(r'<script type="application/json" class="gallery-attention-data"[^>]*>(.*?)</script>', re.DOTALL)
-VIEW_CALL = re.compile(r"^page\.(model_view|head_view|compare)\(ex(?:, (.*))?\)$")
 DOWNLOADS = "downloads"  # gallery/downloads/<slug>.ipynb in the site
 STORE = ".downloads"  # in the build's cache: each download made once
-
-
-def _injected(nb) -> tuple[int | None, dict]:
-    for i, cell in enumerate(nb.cells):
-        if INJECTED_TAG in cell.metadata.get("tags", []):
-            values = {}
-            for node in ast.parse(cell.source).body:
-                if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-                    values[node.targets[0].id] = ast.literal_eval(node.value)
-            return i, values
-    return None, {}
 
 
 def _set_parameters(cell, values: dict) -> None:
@@ -69,15 +59,6 @@ def _set_parameters(cell, values: dict) -> None:
             lines.append(line)
     lines += [f"{k} = {literal(v)}" for k, v in values.items() if k not in seen]
     cell.source = "\n".join(lines)
-
-
-def _attention(html: str) -> tuple[dict, np.ndarray, np.ndarray]:
-    payload = json.loads(BLOB.search(html).group(1))
-    layers, heads, n = payload["layers"], payload["heads"], len(payload["tokens"])
-    raw = zlib.decompress(base64.b64decode(payload["weights"]))
-    both = np.frombuffer(raw, dtype=np.uint8).astype(np.float64) / payload["scale"]
-    both = both.reshape(2, layers, heads, n, n)
-    return payload, both[0], both[1]
 
 
 def _bertviz_outputs(view: str, weights: np.ndarray, tokens: list[str], tag: str = "", **kwargs) -> list:
@@ -113,84 +94,93 @@ def _display(data: dict) -> nbformat.NotebookNode:
     return nbformat.from_dict({"output_type": "display_data", "data": data, "metadata": {}})
 
 
-def standalone(nb: nbformat.NotebookNode, tokens: list[str], top_head: tuple[int, int]) -> nbformat.NotebookNode:
-    """The download of an executed gallery notebook (see the module's docstring);
-    ``tokens`` are the record's (unformatted) tokens, ``top_head`` its most changed
-    head (what the side-by-side views open on)."""
+def _without_blob(nb: nbformat.NotebookNode) -> dict[str, np.ndarray]:
+    """Remove the attention blob from ``nb`` (its data and its element in the page's
+    markup); returns the four attentions the views draw."""
+    found = views.attention_output(nb)
+    if found is None:
+        raise ValueError("the notebook carries no attention data (was it executed in gallery mode?)")
+    source_id, payload = found
+    element = views.blob_element(source_id, payload)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if views.ATTENTION_MIME in data:
+                del data[views.ATTENTION_MIME]
+                html = data.get("text/html")
+                html = "".join(html) if isinstance(html, list) else html or ""
+                if element not in html:
+                    raise ValueError("the notebook's attention data and its page's blob differ")
+                data["text/html"] = html.replace(element, "")
+    trained, untrained = views.attention_weights(payload)
+    return {"trained": trained, "untrained": untrained,
+            "gained": np.clip(trained - untrained, 0, None), "lost": np.clip(untrained - trained, 0, None)}
+
+
+def standalone(nb: nbformat.NotebookNode, rec: record_module.SentenceRecord) -> nbformat.NotebookNode:
+    """The download of an executed gallery notebook whose record is ``rec`` (see the
+    module's docstring)."""
     nb = copy.deepcopy(nb)
-    index, values = _injected(nb)
-    if index is None:
+    injected = [i for i, c in enumerate(nb.cells) if INJECTED_TAG in c.metadata.get("tags", [])]
+    if not injected:
         raise ValueError("the notebook has no injected parameters: not an executed gallery notebook")
-    values["mode"] = "jupyter"
-    del nb.cells[index]
+    for index in reversed(injected):
+        del nb.cells[index]
+    values = {**notebook.parameters(rec, rec.pair), "title": rec.title, "mode": "jupyter"}
     for cell in nb.cells:
         if PARAMETERS_TAG in cell.metadata.get("tags", []):
             _set_parameters(cell, values)
             break
-    weights = None
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            html = out.get("data", {}).get("text/html")
-            if html is not None and BLOB.search("".join(html)):
-                html = "".join(html)
-                _, trained, untrained = _attention(html)
-                weights = {"trained": trained, "untrained": untrained,
-                           "gained": np.clip(trained - untrained, 0, None),
-                           "lost": np.clip(untrained - trained, 0, None)}
-                out["data"]["text/html"] = BLOB.sub("", html)
-    if weights is None:
-        raise ValueError("the notebook carries no attention data (was it executed in gallery mode?)")
-    layer, head = top_head
-    for cell in nb.cells:
-        m = VIEW_CALL.match(cell.source.strip()) if cell.cell_type == "code" else None
-        if not m:
-            continue
-        view, args = m.group(1), m.group(2)
-        kinds = [a for a in (ast.literal_eval(f"({args},)") if args else ()) if isinstance(a, str)]
+    weights = _without_blob(nb)
+    drawn = {}
+    for cell, index, view in views.view_outputs(nb):
         outputs = []
-        if view == "model_view":
-            for kind in kinds or ["trained"]:
-                outputs += _bertviz_outputs("model_view", weights[kind], tokens, tag=kind)
-        else:  # head views of one layer, opened on the most changed head
-            for kind in (kinds or ["trained"]) if view == "head_view" else ["trained", "untrained", "gained"]:
-                outputs += _bertviz_outputs("head_view", weights[kind], tokens, tag=kind, layer=layer, heads=[head])
-        cell.outputs = outputs
+        for kind in view["attentions"]:
+            if view["view"] == "model_view":
+                outputs += _bertviz_outputs("model_view", weights[kind], rec.tokens, tag=kind)
+            else:  # head views of one layer, opened on one head
+                outputs += _bertviz_outputs("head_view", weights[kind], rec.tokens, tag=kind,
+                                            layer=view["layer"], heads=view["heads"])
+        drawn.setdefault(id(cell), (cell, {}))[1][index] = outputs
+    for cell, by_index in drawn.values():
+        cell.outputs = [o for i, out in enumerate(cell.outputs) for o in by_index.get(i, [out])]
     nb.metadata["attention_gallery"] = {"download": "views saved as bertviz outputs; re-run with the project installed"}
     return nb
 
 
 @lru_cache(maxsize=1)
 def _maker() -> bytes:
-    """What decides a download besides its notebook: this module and bertviz."""
-    return hashlib.sha256(Path(__file__).read_bytes() + f"bertviz {version('bertviz')}".encode()).digest()
+    """What decides a download besides its notebook: this module, what it reads the
+    notebook with (the views' data, the parameters) and bertviz."""
+    code = b"".join(Path(f).read_bytes() for f in (__file__, views.__file__, notebook.__file__))
+    return hashlib.sha256(code + f"bertviz {version('bertviz')}".encode()).digest()
 
 
-def _entry(data: bytes, tokens: list[str], top_head: tuple[int, int], store: Path) -> Path:
-    key = hashlib.sha256(_maker() + json.dumps([tokens, list(top_head)]).encode() + data).hexdigest()[:32]
-    return Path(store) / f"{key}.ipynb"
+def _entry(data: bytes, store: Path) -> Path:
+    """The notebook's bytes hold its record, so they and :func:`_maker` decide the download."""
+    return Path(store) / f"{hashlib.sha256(_maker() + data).hexdigest()[:32]}.ipynb"
 
 
-def entry_path(source: Path, tokens: list[str], top_head: tuple[int, int], store: Path) -> Path:
+def entry_path(source: Path, store: Path) -> Path:
     """Where ``store`` (a folder of the build's cache) keeps the download of the
     executed notebook ``source``."""
-    return _entry(Path(source).read_bytes(), tokens, top_head, store)
+    return _entry(Path(source).read_bytes(), store)
 
 
-def _made(data: bytes, entry: Path, tokens: list[str], top_head: tuple[int, int]) -> Path:
-    """``entry``, the download of the notebook ``data``, made now unless it is there."""
-    from .notebook import write
-
+def _made(data: bytes, entry: Path, rec: record_module.SentenceRecord) -> Path:
+    """``entry``, the download of the notebook ``data`` (whose record is ``rec``), made
+    now unless it is there."""
     if not entry.is_file():
         nb = nbformat.reads(data.decode("utf-8"), as_version=4)
-        write(standalone(nb, tokens, top_head), entry)
+        notebook.write(standalone(nb, rec), entry)
     return entry
 
 
-def make_entry(source: Path, tokens: list[str], top_head: tuple[int, int], store: Path) -> Path:
-    """The download of the executed notebook ``source`` in ``store``, made now unless
-    a build made it before."""
+def make_entry(source: Path, rec: record_module.SentenceRecord, store: Path) -> Path:
+    """The download of the executed notebook ``source`` (its record ``rec``) in
+    ``store``, made now unless a build made it before."""
     data = Path(source).read_bytes()
-    return _made(data, _entry(data, tokens, top_head, store), tokens, top_head)
+    return _made(data, _entry(data, store), rec)
 
 
 PENDING: dict[Path, object] = {}  # a cache file being made -> the Future making it
@@ -206,13 +196,13 @@ def wait_for(path: Path) -> None:
             pass
 
 
-def write_download(source: Path, tokens: list[str], top_head: tuple[int, int], target: Path, store: Path) -> None:
-    """Write the download of the executed notebook ``source`` to ``target``: from
-    ``store`` when a build made it before or watch mode's worker is making it
-    (:mod:`.worker`: waited for), else made now."""
+def write_download(source: Path, rec: record_module.SentenceRecord, target: Path, store: Path) -> None:
+    """Write the download of the executed notebook ``source`` (its record ``rec``) to
+    ``target``: from ``store`` when a build made it before or watch mode's worker is
+    making it (:mod:`.worker`: waited for), else made now."""
     data = Path(source).read_bytes()
-    entry = _entry(data, tokens, top_head, store)
+    entry = _entry(data, store)
     wait_for(entry)
-    _made(data, entry, tokens, top_head)
+    _made(data, entry, rec)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(entry, target)

@@ -3,14 +3,14 @@
 ``docs/reading.md`` holds placeholders ``<figure class="gallery-figure" data-figure="line|layer|gained">``
 and, for the figures it states about the set, ``<span class="gallery-fact" data-fact="NAME">``
 (:func:`set_facts`: from the build's records, never typed).
-At build this hook gives them one sentence of the gallery being built (the set's
+At build this module gives them one sentence of the gallery being built (the set's
 ``not-really-good`` if it has it, else its first sentence): the attention blob its
-page carries (``<script class="gallery-attention-data">``, both models) and its most
-changed head, from its record (``GalleryPlugin.on_page_content`` calls
-:func:`add_figures`). ``gallery-compare.js`` then draws each figure with the
-site's own view code (gallery-views.js) and annotates it: a line, a head, a layer, a
-gained line. Nothing is a screenshot; a gallery built from another set shows its own
-sentence.
+notebook stores (``views.attention_output``: both models, the element its page
+carries) and its most changed head, from its record (``GalleryPlugin.on_page_content``
+calls :func:`add_figures`). The site's scripts (``docs/assets/javascripts/``) then
+draw each figure with the same view code as every sentence page and annotate it: a
+line, a head, a layer, a gained line. Nothing is a screenshot; a gallery built from
+another set shows its own sentence.
 
 Site-only (``cache.SITE_ONLY``): it changes no notebook, so editing it re-executes none.
 """
@@ -22,29 +22,21 @@ import json
 import re
 from pathlib import Path
 
+import nbformat
 import numpy as np
+
+from .. import claims
+from ..explain import views
+from .records import read_record_file
 
 PAGE = "reading.md"
 PREFERRED = "not-really-good"  # the sentence the gallery grew from
-BLOB = re.compile(r'<script type="application/json" class="gallery-attention-data" id="([^"]+)">.*?</script>', re.DOTALL)
 FIGURE = re.compile(r'<figure class="gallery-figure"')
 
 
-def _outputs_html(nb: dict):
-    for cell in nb.get("cells", []):
-        for out in cell.get("outputs", []):
-            text = out.get("data", {}).get("text/html")
-            if text:
-                yield "".join(text) if isinstance(text, list) else text
-
-
 def _sentence(gallery: Path):
-    """(slug, title, text, blob element, source id, (layer, head)) of the sentence the
-    figures show, or None when there is no gallery to draw from."""
-    import nbformat
-
-    from attention_gallery.gallery.records import read_record
-
+    """(record, blob element, source id) of the sentence the figures show, or None
+    when there is no gallery to draw from."""
     try:
         manifest = json.loads((gallery / "gallery.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -54,13 +46,11 @@ def _sentence(gallery: Path):
         path = gallery / f"{slug}.ipynb"
         if not path.is_file():
             continue
-        nb = nbformat.read(str(path), as_version=4)
-        blob = next((m for h in _outputs_html(nb) for m in [BLOB.search(h)] if m), None)
-        if blob is None:
+        found = views.attention_output(nbformat.read(str(path), as_version=4))
+        if found is None:
             continue
-        rec = read_record(nb, slug)
-        layer, head, _ = rec.top_heads[0]
-        return slug, rec.title, rec.text, blob.group(0), blob.group(1), (int(layer), int(head))
+        source, payload = found
+        return read_record_file(path, slug), views.blob_element(source, payload), source
     return None
 
 
@@ -77,9 +67,7 @@ FACT = re.compile(r'<span class="gallery-fact" data-fact="([a-z-]+)"></span>')
 def set_facts(records) -> dict[str, str]:
     """The figures ``docs/reading.md`` states about the gallery being built, by name
     (``<span class="gallery-fact" data-fact="NAME"></span>`` there): never typed."""
-    from ..explain import views
-
-    facts = {"full-share": f"{100 * views.full_share():.0f}%"}
+    facts = {"full-share": claims.pct(views.full_share())}
     n = len(records)
     facts["n-sentences"] = f"{n} sentence{'' if n == 1 else 's'}"
     pad = sorted(r.ig["trained"].baseline_p_positive for r in records if "trained" in r.ig)
@@ -109,7 +97,9 @@ def add_figures(html_text: str, src_uri: str, gallery: Path, records=()) -> str:
     found = _sentence(gallery)
     if found is None:
         return html_text
-    slug, title, text, blob, source, (layer, head) = found
+    rec, blob, source = found
+    slug, title, text = rec.slug, rec.title, rec.text
+    layer, head, _ = rec.top_heads[0]
     attrs = (f'<figure class="gallery-figure" data-source="{html.escape(source)}" data-layer="{layer}" '
              f'data-head="{head}" data-sentence="{html.escape(slug)}"')
     html_text = FIGURE.sub(attrs, html_text)

@@ -23,7 +23,8 @@ build gets wrong are put right here:
   when the notebook pages together use the same classes as before.
 
 When either cannot be made exact (a page the live index lacks, a new stylesheet, a
-class no page used before) it returns False and the caller builds everything.
+class no page used before) it returns why, and the caller builds everything (None:
+the site is done).
 
 What a dirty build still does for every page is cheap but for one thing: listing the
 theme's files (Material ships some 14,000, its icons), which :func:`theme_listed_once`

@@ -84,7 +84,7 @@ def looks_prebuilt(folder: Path, kind: str) -> bool:
     if kind == "site":
         return _SITE_REQUIRED <= names <= _site_names() and (folder / "gallery" / "index.html").is_file()
     if kind == "gallery-sources":  # docs/gallery: executed notebooks (+ generated pages, before the plugin)
-        generated = {f"{name}.md" for name in config.GENERATED_PAGES} | {"gallery.json"}
+        generated = {f"{name}.md" for name in config.RESERVED_SLUGS} | {"gallery.json"}  # no sentence's name
         return bool(names & {"index.md", "gallery.json"}) and all(
             (folder / n).is_file() and (n in generated or n.endswith(".ipynb")) for n in names)
     return False

@@ -10,17 +10,21 @@ from __future__ import annotations
 import json
 import re
 import string
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .. import claims, config
 from ..explain import views
+from ..explain.faithfulness import RANDOM_TITLE
+from ..explain.methods import REGISTRY, ranked_against_reference
 from ..models import architecture
 from ..pairs import PairSpec, get_pair
 from ..record import RANDOM, SentenceRecord
 from . import teaching
-from .teaching import _pct, grouped_tables, heads_to_sentences, sentence_cell, verdict_cell
+from .teaching import grouped_tables, heads_to_sentences, sentence_cell, verdict_cell
 
 
 def cite(key: str, prefix: str = "../../") -> str:
@@ -32,9 +36,6 @@ def cite(key: str, prefix: str = "../../") -> str:
 
 def method_titles() -> dict[str, str]:
     """The title of every registered method, in registry order, then the random baseline's."""
-    from ..explain.faithfulness import RANDOM_TITLE
-    from ..explain.methods import REGISTRY
-
     return {**{name: m.title for name, m in REGISTRY.items()}, RANDOM: RANDOM_TITLE}
 
 
@@ -95,10 +96,10 @@ The fine-tuned model gets **{right} of {n}** right. The head of the other model 
 never trained, so its verdicts are chance, not judgements: its two logits differ by at
 most {u['margin_max']:.3f}, yet it is not a coin flip either: it predicts negative on
 **{u['predicts_negative']} of {n}** sentences, a bias of this one random head (see
-[the model pair](pair.md)). On average {_pct(u['seed_positive_fraction_mean'])} of
+[the model pair](pair.md)). On average {claims.pct(u['seed_positive_fraction_mean'])} of
 {config.HEAD_SEEDS} heads drawn with other seeds predict positive on a sentence, and
-those heads get {_pct(u['accuracy_mean'])} of this set right on average (standard deviation
-{_pct(u['accuracy_sd'])} over seeds): whatever share of the set happens to carry the label
+those heads get {claims.pct(u['accuracy_mean'])} of this set right on average (standard deviation
+{claims.pct(u['accuracy_sd'])} over seeds): whatever share of the set happens to carry the label
 each head leans to.
 Each row links to the sentence's page: predictions, bertviz views of both models,
 what fine-tuning changed, token attributions and how faithful they are.
@@ -138,7 +139,7 @@ def _bias(evaluation: dict, records: list[SentenceRecord]) -> str:
             f"On the {u['n']} gallery sentences it predicts negative on "
             f"**{u['predicts_negative']} of {u['n']}** ({u['predicts_negative_fraction']:.0%}); "
             f"its two logits never differ by more than {u['margin_max']:.3f}, and on average "
-            f"{_pct(u['seed_positive_fraction_mean'])} of the {config.HEAD_SEEDS} seeded heads "
+            f"{claims.pct(u['seed_positive_fraction_mean'])} of the {config.HEAD_SEEDS} seeded heads "
             "predict positive on a sentence.")
     return "\n\n".join(parts)
 
@@ -266,7 +267,7 @@ def agreement(records: list[SentenceRecord]) -> dict:
     """Each method's tau-LOO over the set: mean and 95% interval."""
     out = {}
     for m in method_titles():
-        if m in (RANDOM, "loo"):
+        if not ranked_against_reference(m):
             continue
         mean, lo, hi = claims.mean_interval([r.faithfulness.trained[m].tau_loo for r in records])
         out[m] = {"mean": round(mean, 4), "low": round(lo, 4), "high": round(hi, 4),
@@ -397,7 +398,7 @@ def _faith_rows(faith: dict, titles: dict, se: dict | None = None) -> str:
         cells = [views.signed(faith[m][f]) for f in FIGURES[:4]]
         if m == RANDOM and se and any(se.get(f) for f in FIGURES[:4]):
             cells = [f"{c} ± {se[f]:.3f}" for c, f in zip(cells, FIGURES[:4])]
-        tau = "—" if m in (RANDOM, "loo") else views.signed(faith[m]["tau_loo"], 2)
+        tau = views.signed(faith[m]["tau_loo"], 2) if ranked_against_reference(m) else "—"
         rows.append(f"| {titles[m]} | " + " | ".join(cells) + f" | {tau} |")
     return "\n".join(rows)
 
@@ -535,30 +536,84 @@ def load_records(gallery_dir: Path, manifest: dict) -> list:
     return [read_record_file(gallery_dir / f"{entry['slug']}.ipynb", entry["slug"]) for entry in manifest["sentences"]]
 
 
+@dataclass(frozen=True)
+class SiteInputs:
+    """What a generated page is made from: the records and what the build derived
+    from them (no page reads anything else)."""
+
+    pair: PairSpec
+    records: list
+    entries: list[dict]  # the manifest's sentences: slug, title, group, contrast, in order
+    metrics: dict
+    evaluation: dict | None  # the pair's weights/<pair>/evaluation.json, when there is one
+    contrasts: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class SitePage:
+    """A page the plugin writes beside the sentences, ``gallery/<name>.md``.
+
+    ``nav``: its title in the navigation (None: reached by links only); ``section``:
+    listed inside the gallery's own section (else after it, at the top level);
+    ``make``: its Markdown from the build's :class:`SiteInputs` (None: written by
+    another module, the live page)."""
+
+    name: str
+    nav: str | None
+    make: Callable[[SiteInputs], str] | None
+    section: bool = False
+
+
+# Every generated page, in navigation order: adding a page is one entry here (its
+# name must be one config.RESERVED_SLUGS holds, so no sentence file has it already).
+PAGES: tuple[SitePage, ...] = (
+    SitePage("index", "Overview", lambda d: index_page(d.pair, d.records, d.entries), section=True),
+    SitePage("lesson", "A guided lesson", lambda d: teaching.lesson_page(d.records, d.entries, d.contrasts),
+             section=True),
+    SitePage("live", "Try your own sentence", None),
+    SitePage("pair", "Model pair",
+             lambda d: pair_page(d.pair, d.evaluation, architecture(d.pair.untrained), d.records)),
+    SitePage("heads", "Heads fine-tuning changed", lambda d: heads_page(d.metrics, d.records)),
+    SitePage("faithfulness", "Faithful explanations", lambda d: faithfulness_page(d.metrics)),
+    SitePage("disagreements", "Where the models disagree", lambda d: disagreements_page(d.records)),
+)
+
+
+def check_reserved(registered=PAGES) -> None:
+    """Refuse a generated page whose name a sentence could have (it would make a
+    valid sentence file invalid): every name must be in ``config.RESERVED_SLUGS``."""
+    unreserved = [page.name for page in registered if page.name not in config.RESERVED_SLUGS]
+    if unreserved:
+        raise ValueError(f"generated pages {unreserved} are not in config.RESERVED_SLUGS: a sentence "
+                         "file may use those slugs; reserve the names there first")
+
+
+check_reserved()
+
+
 def generate(pair_slug: str, records: list, entries: list[dict] | None = None,
              metrics: dict | None = None) -> dict[str, str]:
-    """``{page name: Markdown}`` for every name of ``config.GENERATED_PAGES``, and
-    one ``contrast/<a>--<b>`` page per contrast pair of ``entries`` (the manifest's
-    sentences: slug, group, contrast)."""
+    """``{page name: Markdown}`` for every page of :data:`PAGES` that this module
+    makes, and one ``contrast/<a>--<b>`` page per contrast pair of ``entries``."""
     entries = entries if entries is not None else [{"slug": r.slug} for r in records]
     pair = get_pair(pair_slug)
-    metrics = aggregate(records) if metrics is None else metrics
     eval_file = config.WEIGHTS_DIR / pair.slug / "evaluation.json"
-    evaluation = json.loads(eval_file.read_text()) if eval_file.exists() else None
-    pairs = teaching.contrast_pairs(entries)
-    generated = {
-        "index": index_page(pair, records, entries),
-        "pair": pair_page(pair, evaluation, architecture(pair.untrained), records),
-        "heads": heads_page(metrics, records),
-        "faithfulness": faithfulness_page(metrics),
-        "disagreements": disagreements_page(records),
-        "lesson": teaching.lesson_page(records, entries, pairs),
-    }
-    assert tuple(generated) == config.GENERATED_PAGES  # the names sentence slugs may not take
+    inputs = SiteInputs(pair, records, entries, aggregate(records) if metrics is None else metrics,
+                        json.loads(eval_file.read_text()) if eval_file.exists() else None,
+                        teaching.contrast_pairs(entries))
+    generated = {page.name: page.make(inputs) for page in PAGES if page.make is not None}
     by_slug = {r.slug: r for r in records}
-    for p in pairs:
-        generated[teaching.contrast_page_name(p)] = teaching.contrast_page(by_slug[p[0]], by_slug[p[1]])
+    for a, b in inputs.contrasts:
+        generated[teaching.contrast_page_name((a, b))] = teaching.contrast_page(by_slug[a], by_slug[b])
     return generated
+
+
+def nav(gallery_dir: str, overview: str, sentences: list[tuple[str, str]]) -> tuple[list, list]:
+    """The navigation the registry gives: (the gallery's section: its pages, then the
+    ``sentences`` as (title, path); the pages listed after it)."""
+    section = [{page.nav: f"{gallery_dir}/{page.name}.md"} for page in PAGES if page.nav and page.section]
+    after = [{page.nav: f"{gallery_dir}/{page.name}.md"} for page in PAGES if page.nav and not page.section]
+    return section + [{title: path} for title, path in sentences], after
 
 
 def metrics_json(metrics: dict) -> str:

@@ -1,7 +1,11 @@
 """The gallery as a MkDocs plugin (``plugins: [attention-gallery]`` in mkdocs.yml).
 
 Modelled on mkdocs-gallery's ``GalleryPlugin``: the plugin owns what the gallery adds
-to a site, inside MkDocs' own build, with no state outside the build:
+to a site, inside MkDocs' own build. What outlives one build, in a process that builds
+again and again (watch mode), only saves work and is keyed on content: nbconvert's and
+the theme's compiled templates (:mod:`.templates`), the records read (by the notebook's
+bytes: :func:`.records.read_record_file`) and the sources of the generated pages the
+last build wrote (:func:`.incremental.generated`, which a dirty build compares):
 
 * ``on_startup``: notes a ``--dirty`` build (watch mode's incremental builds);
 * ``on_config``: reads the gallery's manifest (``<gallery_dir>/gallery.json``, written
@@ -16,6 +20,10 @@ to a site, inside MkDocs' own build, with no state outside the build:
   the manifest from the site; adds
   the live page (``gallery/live/``) and the files it serves (the pair's graph, exported
   once into the build's cache, and its tokenizer: :mod:`attention_gallery.live`);
+  replaces the site's own JavaScript (ES modules) with its page entries bundled
+  (:func:`bundle_scripts`);
+* ``on_env``: gives the theme the views' settings (``attention_gallery/views.json``),
+  which it writes into every page (``#gallery-settings``, read by lib/settings.js);
 * ``on_page_content``: keeps notebook code cells out of the search index; gives each
   sentence page a link that opens the live page on its text;
 * ``on_post_page``: makes notebook pages light and offline (:mod:`.offline`);
@@ -28,7 +36,10 @@ build script, from the last gallery it executed into ``docs/gallery``.
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
 from contextlib import ExitStack
 from html import escape
 from importlib.metadata import version
@@ -44,12 +55,43 @@ from mkdocs.utils import get_relative_url
 
 from .. import config as settings
 from ..live import page as live
+from ..explain.views import safe_json
 from . import download, incremental, pages, references
 from .manifest import MANIFEST, read_manifest
 from .figures import add_figures
 from .offline import OfflinePages, exclude_code_from_search
 from .teaching import CONTRAST_DIR
 from .templates import shared_bytecode
+
+# The site's own scripts: docs/assets/javascripts/, ES modules (lib/) and one entry per
+# kind of page. A page loads its entry bundled by esbuild into one classic script
+# (scripts/bundle_js.mjs), so it also works opened from disk (file://), where Chromium
+# loads neither module scripts nor worker files. The live page's inference worker is
+# a classic script already (it loads onnxruntime-web with importScripts): served as it is.
+SCRIPTS = "assets/javascripts"
+UNBUNDLED = ("live-worker.js",)
+BUNDLER = settings.REPO_ROOT / "scripts" / "bundle_js.mjs"
+BUNDLE_TIMEOUT = 120  # seconds (esbuild takes well under one)
+
+
+def bundle_scripts(src: Path) -> dict[str, str]:
+    """The page entries of ``src`` (docs/assets/javascripts, or a build's copy of it)
+    bundled by esbuild: {file name: text}, the same bytes for the same sources."""
+    node = shutil.which("node")
+    if node is None:
+        raise PluginError("node is not installed: it bundles the site's JavaScript (apt-get install npm)")
+    if not (settings.REPO_ROOT / "node_modules" / "esbuild" / "package.json").is_file():
+        raise PluginError("esbuild is not installed: it bundles the site's JavaScript; run `make setup` "
+                          "(npm ci, from package-lock.json)")
+    try:
+        out = subprocess.run([node, str(BUNDLER), "--src", str(src)], capture_output=True, text=True,
+                             cwd=settings.REPO_ROOT, timeout=BUNDLE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise PluginError(f"bundling the site's JavaScript took over {BUNDLE_TIMEOUT} s") from None
+    if out.returncode != 0:
+        raise PluginError(f"bundling the site's JavaScript failed: {out.stderr.strip()[-2000:]}")
+    return json.loads(out.stdout)
+
 
 _SENTENCE_TEXT = re.compile(r'<p class="gallery-text" dir="auto">.*?</p>', re.DOTALL)
 
@@ -80,14 +122,16 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         sentences = self.manifest["sentences"]
         self.listed = len(sentences) <= settings.NAV_SENTENCES_MAX
         overview = f"{self.config.gallery_dir}/index.md"
-        if config["nav"]:
-            lesson = {"A guided lesson": f"{self.config.gallery_dir}/lesson.md"}
+        if config["nav"]:  # the gallery's entry becomes its section, then the pages listed after it
             # a title is the sentence's own text, and MkDocs writes nav titles unescaped
-            listed = [{escape(s["title"]): f"{self.config.gallery_dir}/{s['slug']}.ipynb"} for s in sentences]
-            config["nav"] = [
-                {self.config.nav_title: [{"Overview": overview}, lesson] + (listed if self.listed else [])}
-                if item == {self.config.nav_title: overview} else item
-                for item in config["nav"]]
+            listed = [(escape(s["title"]), f"{self.config.gallery_dir}/{s['slug']}.ipynb") for s in sentences]
+            section, after = pages.nav(self.config.gallery_dir, overview, listed if self.listed else [])
+            at = config["nav"].index({self.config.nav_title: overview}) if \
+                {self.config.nav_title: overview} in config["nav"] else None
+            if at is None:
+                raise PluginError(f"mkdocs.yml: the nav has no entry '{self.config.nav_title}: {overview}' "
+                                  "for the gallery plugin to expand; add it")
+            config["nav"] = config["nav"][:at] + [{self.config.nav_title: section}] + after + config["nav"][at + 1:]
         jupyter = config.plugins.get("mkdocs-jupyter")
         if jupyter is not None:  # its cache key covers neither its version nor nbconvert's
             renderer = f"{version('mkdocs-jupyter')}-nbconvert-{version('nbconvert')}"
@@ -113,6 +157,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         files.append(incremental.generated(File.generated(config, f"{references.PAGE}.md", content=references.page())))
         self.claims = pages.site_claims(records, metrics)
         self.add_live(files, config, records)
+        self.add_scripts(files, config)
         if not self.listed:  # pages left out of the nav on purpose are not "omitted files"
             for s in self.manifest["sentences"]:
                 file = files.get_file_from_path(f"{self.config.gallery_dir}/{s['slug']}.ipynb")
@@ -152,6 +197,27 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         files.append(incremental.generated(File.generated(config, page_path, content=site.markdown)))
         for site_path, source in site.files.items():
             files.append(File.generated(config, site_path, abs_src_path=str(source)))
+
+    def add_scripts(self, files, config) -> None:
+        """The pages load their entry bundled (gallery.js, live.js): the modules it is
+        made of stay out of the site."""
+        src = Path(config["docs_dir"]) / SCRIPTS
+        bundles = bundle_scripts(src)
+        keep = {f"{SCRIPTS}/{name}" for name in UNBUNDLED}
+        for file in list(files):  # the docs' modules and entries (the theme's own scripts stay)
+            if file.src_uri.startswith(f"{SCRIPTS}/") and file.src_uri.endswith((".js", ".mjs")) \
+                    and file.src_uri not in keep and file.abs_src_path \
+                    and Path(file.abs_src_path).resolve().is_relative_to(src.resolve()):
+                files.remove(file)
+        for name, text in sorted(bundles.items()):
+            files.append(incremental.generated(File.generated(config, f"{SCRIPTS}/{name}", content=text)))
+
+    def on_env(self, env, config, files):
+        """The views' palette, titles and labels, for the theme to write into every page."""
+        views = json.loads((settings.PACKAGE_DIR / "views.json").read_text(encoding="utf-8"))
+        views.pop("about", None)
+        env.globals["gallery_settings"] = safe_json(views)
+        return env
 
     def on_page_markdown(self, markdown, page, config, files):
         """A Markdown page's placeholders filled from the build (claims, citations)."""
@@ -193,7 +259,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
             source, target = self.dir / f"{r.slug}.ipynb", folder / f"{r.slug}.ipynb"
             if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
                 continue
-            download.write_download(source, r.tokens, tuple(r.top_heads[0][:2]), target, store)
+            download.write_download(source, r, target, store)
         self.stack.close()
 
     def on_build_error(self, error):

@@ -39,11 +39,11 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from .. import config, rules
 from . import yamlinput
 from .errors import capped
-from ..names import MAX_SLUG_CHARS, SLUG_PATTERN, WINDOWS_DEVICE_NAMES, codepoint, show, slug_form_problems  # noqa: F401
+from ..names import SLUG_PATTERN, codepoint, show, slug_form_problems
 
 __all__ = ["Sentence", "SentenceSetError", "Entry", "SentenceSet", "load_sentences",
-           "parse_sentences", "check_text", "slug_form_problems", "SLUG_PATTERN", "MAX_SLUG_CHARS",
-           "MAX_TEXT_CHARS", "MAX_NOTE_CHARS", "MAX_FILE_CHARS", "contrast_pairs"]
+           "parse_sentences", "check_text", "MAX_TEXT_CHARS", "MAX_NOTE_CHARS", "MAX_FILE_CHARS",
+           "contrast_pairs"]
 
 MAX_NOTE_CHARS = 2_000
 MAX_FILE_CHARS = 1_000_000  # a sentence set is a few kilobytes; also the byte limit of a file

@@ -15,10 +15,9 @@ import numpy as np
 from .. import claims, config
 from ..explain import views
 from ..explain.notice import head_anchor, p_text, token_name
-from ..record import SentenceRecord
+from ..record import SentenceRecord, toward_last_label
 from .sentences import contrast_slug
 
-SPECIAL = ("[CLS]", "[SEP]")
 CONTRAST_DIR = "contrast"  # gallery/contrast/<a>--<b>/: no sentence slug has "--"
 LESSON = "lesson"
 
@@ -78,10 +77,6 @@ def contrast_page_name(pair: tuple[str, str]) -> str:
 
 # --- the overview, grouped -------------------------------------------------------
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
 def sentence_cell(r: SentenceRecord, prefix: str, note: bool = False) -> str:
     """A table's sentence: its whole text, the link to its page (a page's title is
     the sentence cut short, so a separate title column would say it twice), with
@@ -97,11 +92,11 @@ def verdict_cell(r: SentenceRecord, which: str) -> str:
         margin = abs(m.logits[0] - m.logits[-1])
         return (f'<td class="gallery-chance">≈ chance: {views.esc(m.predicted)} '
                 f'<span class="gallery-conf">margin {margin:.3f}; '
-                f'{_pct(r.untrained_seeds.positive_fraction)} of seeds positive</span></td>')
+                f'{claims.pct(r.untrained_seeds.positive_fraction)} of seeds positive</span></td>')
     cls = "gallery-right" if m.correct else "gallery-wrong"
     mark = "✓" if m.correct else "✗"
     return (f'<td class="{cls}">{mark} {views.esc(m.predicted)} '
-            f'<span class="gallery-conf">{_pct(m.confidence)}</span></td>')
+            f'<span class="gallery-conf">{claims.pct(m.confidence)}</span></td>')
 
 
 def grouped_tables(records: list[SentenceRecord], entries: list[dict], prefix: str = "") -> str:
@@ -139,10 +134,11 @@ def grouped_tables(records: list[SentenceRecord], entries: list[dict], prefix: s
 
 # --- contrast pages ----------------------------------------------------------------
 
-def _token_diff(a: list[str], b: list[str]) -> tuple[list[str], list[int], list[int]]:
-    """What differs between two token lists: a sentence per change, and the
-    positions in ``a`` and in ``b`` that differ."""
-    words_a, words_b = a[1:-1], b[1:-1]  # [CLS] ... [SEP]
+def _token_diff(a: SentenceRecord, b: SentenceRecord) -> tuple[list[str], list[int], list[int]]:
+    """What differs between two sentences' word tokens: a sentence per change, and
+    the token positions in ``a`` and in ``b`` that differ."""
+    pos_a, pos_b = a.words, b.words
+    words_a, words_b = [a.tokens[i] for i in pos_a], [b.tokens[j] for j in pos_b]
     said, in_a, in_b = [], [], []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=words_a, b=words_b, autojunk=False).get_opcodes():
         old = " ".join(words_a[i1:i2])
@@ -154,21 +150,19 @@ def _token_diff(a: list[str], b: list[str]) -> tuple[list[str], list[int], list[
         elif op == "replace":
             said.append(f"has “{new}” where the first has “{old}”")
         if op != "equal":
-            in_a += [i + 1 for i in range(i1, i2)]
-            in_b += [j + 1 for j in range(j1, j2)]
+            in_a += pos_a[i1:i2]
+            in_b += pos_b[j1:j2]
     return said, in_a, in_b
 
 
 def _class_scores(r: SentenceRecord, method: str) -> np.ndarray:
     s = r.scores[method]
-    scores = np.asarray(s.scores, float)
-    return scores if s.target == 1 else -scores  # toward positive (two labels)
+    return toward_last_label(s.scores, s.target, len(r.trained.probs))
 
 
-def _rank(scores: np.ndarray, tokens: list[str], i: int) -> int:
-    """1-based rank of token ``i`` among the word tokens by score (scores explain
-    the target class: the highest pushes hardest toward it)."""
-    words = list(range(1, len(tokens) - 1))
+def _rank(scores: np.ndarray, words: list[int], i: int) -> int:
+    """1-based rank of token ``i`` among the ``words`` (token positions) by score
+    (scores explain the target class: the highest pushes hardest toward it)."""
     order = sorted(words, key=lambda j: (-scores[j], j))
     return order.index(i) + 1
 
@@ -178,7 +172,7 @@ def ig_token_claim(r: SentenceRecord, scores: np.ndarray, i: int) -> claims.Clai
     its score toward the predicted class) and its rank among the words."""
     labels = (r.trained.predicted, r.label if r.label != r.trained.predicted else
               ("negative" if r.trained.predicted == "positive" else "positive"))
-    rank, n = _rank(scores, r.tokens, i), len(r.tokens) - 2
+    rank, n = _rank(scores, r.words, i), len(r.words)
     value = float(scores[i])
     name = token_name(r.tokens, i)
     if abs(value) < 0.005:
@@ -199,7 +193,7 @@ def contrast_page(a: SentenceRecord, b: SentenceRecord, prefix: str = "../../") 
     token scores on one scale per method, and what differs."""
     from ..explain.methods import REGISTRY
 
-    said, in_a, in_b = _token_diff(a.tokens, b.tokens)
+    said, in_a, in_b = _token_diff(a, b)
     C = claims.Claim
     facts = []
     if said:
@@ -249,8 +243,7 @@ def contrast_page(a: SentenceRecord, b: SentenceRecord, prefix: str = "../../") 
     for name, method in REGISTRY.items():
         sa = _class_scores(a, name) if method.signed else np.asarray(a.scores[name].scores, float)
         sb = _class_scores(b, name) if method.signed else np.asarray(b.scores[name].scores, float)
-        muted_a = np.array([t in ("[CLS]", "[SEP]") for t in a.tokens])
-        muted_b = np.array([t in ("[CLS]", "[SEP]") for t in b.tokens])
+        muted_a, muted_b = np.array(a.special), np.array(b.special)
         scale = views.colour_scale([sa, sb], [muted_a, muted_b])
         scales[method.title] = (scale, method.unit, method.signed)
         rows.append(views.token_scores(a.tokens, sa, f"{method.title} (1st)", muted_a, scale.full, method.signed))
@@ -313,7 +306,7 @@ def clearest(rs: list[SentenceRecord], layer: int, head: int) -> SentenceRecord:
 
 def evenness(r: SentenceRecord, method: str) -> float:
     """How evenly a method spreads its |score| over the sentence's words (claims.evenness)."""
-    return claims.evenness([s for s, t in zip(r.scores[method].scores, r.tokens) if t not in SPECIAL])
+    return claims.evenness([r.scores[method].scores[i] for i in r.words])
 
 
 def contrast_step(rs: list[SentenceRecord]) -> claims.Claim | None:
@@ -325,8 +318,7 @@ def contrast_step(rs: list[SentenceRecord]) -> claims.Claim | None:
             continue
         n += 1
         scores = np.asarray(r.scores["ig"].scores, float)
-        words = [i for i, t in enumerate(r.tokens) if t not in SPECIAL]
-        top = max(words, key=lambda i: (scores[i], -i))
+        top = max(r.words, key=lambda i: (scores[i], -i))
         after += top > at
     if not n:
         return None
@@ -341,7 +333,7 @@ def _group_facts(rs: list[SentenceRecord]) -> str:
     right = sum(r.trained.correct for r in rs)
     (layer, head), members = _common_head(rs)
     text = (f"The fine-tuned model gets {right} of {len(rs)} right "
-            f"({', '.join(f'{_sentence_link(r)} {_pct(r.trained.confidence)} {r.trained.predicted}' for r in rs)}).")
+            f"({', '.join(f'{_sentence_link(r)} {claims.pct(r.trained.confidence)} {r.trained.predicted}' for r in rs)}).")
     if len(members) > 1:
         text += (f" Layer {layer}, head {head} is the most changed head in {len(members)} of them: "
                  f"open it in {_head_link(clearest(members, layer, head), layer, head)}.")
@@ -385,7 +377,7 @@ def lesson_page(records: list[SentenceRecord], entries: list[dict], pairs: list[
     if wrong:
         items = "".join(
             f"<li>{_sentence_link(r)} (gold {views.esc(r.label)}, predicted {views.esc(r.trained.predicted)} "
-            f"at {_pct(r.trained.confidence)}): {views.esc(next((p.text for p in r.notice if p.kind == 'tokens'), ''))}</li>"
+            f"at {claims.pct(r.trained.confidence)}): {views.esc(next((p.text for p in r.notice if p.kind == 'tokens'), ''))}</li>"
             for r in wrong)
         parts.append(f"## {len(order) + 1}. {WRONG[0].upper() + WRONG[1:]}\n\n"
                      "<p>A model that is right on most sentences is still wrong on some; its explanations "

@@ -214,7 +214,7 @@ class Session:
             if self.worker is not None:  # the downloads, made beside the pages
                 for slug in ex.executed:
                     record = read_record(ex.notebooks[slug], slug)
-                    self.worker.start(ex.files[slug], record.tokens, tuple(record.top_heads[0][:2]))
+                    self.worker.start(ex.files[slug], record)
             cache.keep_only(params.values())
             copied = copy is not None and copy.join()
             mkdocs_s, pages = publish(self.plan, sentences, ex, self.pair, quiet=True, only=only, copied=copied,

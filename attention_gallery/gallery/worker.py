@@ -53,10 +53,8 @@ class Worker:
         download.PENDING.clear()
         self.pool.shutdown(wait=True, cancel_futures=True)  # the one download under way, at most
 
-    def start(self, notebook: Path, tokens: list[str], top_head: tuple[int, int]) -> None:
-        """Make the download of the executed ``notebook`` (its record's ``tokens`` and
-        most changed head)."""
-        entry = download.entry_path(notebook, tokens, top_head, self.store)
+    def start(self, notebook: Path, rec) -> None:
+        """Make the download of the executed ``notebook`` (its record ``rec``)."""
+        entry = download.entry_path(notebook, self.store)
         if not entry.exists() and entry not in download.PENDING:
-            download.PENDING[entry] = self.pool.submit(download.make_entry, Path(notebook), tokens, tuple(top_head),
-                                               self.store)
+            download.PENDING[entry] = self.pool.submit(download.make_entry, Path(notebook), rec, self.store)

@@ -18,7 +18,7 @@ import stat
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from ..names import codepoint, show  # noqa: F401  (messages quote untrusted text so)
+from ..names import show  # how a message quotes untrusted text
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_KINDS = {"bool": "a boolean", "int": "a number", "float": "a number",

@@ -383,6 +383,8 @@ def ensure_graph(spec, cache_dir: Path, quiet: bool = False) -> tuple[dict[str, 
     import sys
     import time
 
+    # torch, only when the graph is exported (the site imports this module)
+    from ..explain.encode import special_ids
     from ..models import load_pair
 
     if not quiet:
@@ -406,8 +408,7 @@ def ensure_graph(spec, cache_dir: Path, quiet: bool = False) -> tuple[dict[str, 
                 f"(at most {MAX_PROB_DIFF}), max |d attention| {diffs['attention']} (at most "
                 f"{MAX_ATTENTION_DIFF})")
         digests = {k: _digest(t) for k, t in tmp.items()}
-        specials = set(pair.tokenizer.all_special_ids) - {pair.tokenizer.unk_token_id}  # as encode.special_mask
-        facts.update({"pair": spec.slug, "key": key, "special_ids": sorted(int(i) for i in specials),
+        facts.update({"pair": spec.slug, "key": key, "special_ids": sorted(special_ids(pair.tokenizer)),
                       "files": digests, "bytes": sum(d["bytes"] for d in digests.values()), "opset": OPSET,
                       "weights": "float16", "check": diffs, "check_sentences": len(CHECK_SENTENCES),
                       "export_seconds": round(seconds, 1)})

@@ -1,8 +1,10 @@
 """The "Try your own sentence" page (``gallery/live/``) and the files it serves.
 
 The page is Markdown with one HTML block: a text box, a run button, a progress bar
-and the place the results go. ``docs/assets/javascripts/live.js`` does the rest in
-the browser, lazily: nothing is downloaded until the reader runs a sentence. It reads
+and the place the results go. Its front matter (``gallery_entry: live``) makes the
+theme load the live page's entry (``docs/assets/javascripts/live.js``, bundled with
+the gallery's modules) instead of the gallery pages' one; it does the rest in the
+browser, lazily: nothing is downloaded until the reader runs a sentence. It reads
 its settings from one inert JSON element (``#live-config``) written here: the files'
 addresses and sizes, the pair's labels and names, the sentence limit and its
 message, the rules of what a text may contain (``rules.json`` "text": the build's own)
@@ -28,8 +30,8 @@ RUNTIME = {  # what the page loads from the vendor folder (gallery/assets.py fet
     "wasm": "onnxruntime-web/ort-wasm-simd-threaded.wasm",
     "tokenizers": "tokenizers/tokenizers.min.mjs",
 }
-SCRIPTS = {"claims": "assets/javascripts/claims.js", "live": "assets/javascripts/live.js", "worker": "assets/javascripts/live-worker.js",
-           "colour": "assets/javascripts/colour-scale.js", "css": "assets/stylesheets/live.css"}
+# the inference worker (the page itself loads its entry from the theme) and the page's styles
+SCRIPTS = {"worker": "assets/javascripts/live-worker.js", "css": "assets/stylesheets/live.css"}
 # The random baseline of the deletion test: the gallery draws 200 orders where a k has
 # more than EXACT_LIMIT subsets; the browser draws fewer (one forward pass per order
 # and k costs about as much there as ten in the build) and says so, with its error.
@@ -92,17 +94,16 @@ def settings(spec, site: LiveSite, urls: dict[str, str]) -> dict:
     """The page's #live-config: everything live.js needs, nothing it must guess."""
     from ..explain.faithfulness import BINS, EXACT_LIMIT, KS, RANDOM_TITLE, READING
     from ..explain.headchange import MEASURE
-    from ..explain.methods import REGISTRY
+    from ..explain.methods import REGISTRY, runs_in_browser
     from ..explain.removal import REMOVAL
 
     facts = site.facts
     methods = {name: {"title": m.title, "description": m.description, "unit": m.unit, "signed": m.signed}
-               for name, m in REGISTRY.items() if name != "ig"}
+               for name, m in REGISTRY.items() if runs_in_browser(name)}
     return {
         "pair": spec.slug, "labels": list(spec.labels), "layers": facts["layers"], "heads": facts["heads"],
         "names": {"trained": views.model_name("trained"), "untrained": views.model_name("untrained")},
         "untrained_name": config.UNTRAINED_NAME,
-        "view_titles": views.VIEW_TITLES,
         # the gallery pages' side-by-side block, as they write it (live.js sets its
         # source, layer and head for each sentence)
         "compare_block": views.compare_block("", 0, 0),
@@ -116,7 +117,7 @@ def settings(spec, site: LiveSite, urls: dict[str, str]) -> dict:
         "deletion": {"ks": list(KS), "bins": list(BINS), "exact_limit": EXACT_LIMIT, "draws": LIVE_DRAWS,
                      "reading": READING, "removal": REMOVAL, "random_title": RANDOM_TITLE},
         "head_measure": MEASURE,
-        # the faithfulness verdict: the gallery's rule, as data (claims.js applies it)
+        # the faithfulness verdict: the gallery's rule, as data (lib/claims.js applies it)
         "claims": rules.section("claims")["faithfulness"],
         # token colours: a share of the method's total |score| (rules.json, as views.colour_scale)
         "colour": {"full_share": views.full_share()},
@@ -131,7 +132,11 @@ def page_markdown(spec, site: LiveSite, urls: dict[str, str]) -> str:
     download = sum(sizes[k] for k in DOWNLOAD)
     check = facts["check"]
     cfg = views.safe_json(settings(spec, site, urls))
-    return f"""# Try your own sentence
+    return f"""---
+gallery_entry: live
+---
+
+# Try your own sentence
 
 Type a sentence and run it: both models of the gallery run **live, in your browser**,
 on your sentence, and this page shows what a gallery page shows (except Integrated
@@ -185,9 +190,6 @@ your browser.
 
 <script type="application/json" id="live-config">{cfg}</script>
 <link rel="stylesheet" href="{urls['css']}">
-<script src="{urls['colour']}"></script>
-<script src="{urls['claims']}"></script>
-<script src="{urls['live']}"></script>
 """
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import config
+from .. import config, family
 from ..pairs import get_pair
 from . import data, heldout
 from .evaluate import predict
@@ -237,7 +237,7 @@ def probes(out_dir: Path, out_json: Path) -> dict:
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     for name, xtr, xdv in (("pooler", tr_pooled, dv_pooled), ("mean", tr_mean, dv_mean)):
         t0 = time.perf_counter()
-        head = fit_head(xtr, y, model.classifier)
+        head = fit_head(xtr, y, family.classifier(model))
         with torch.no_grad():
             acc = float((head(torch.from_numpy(xdv)).argmax(-1).numpy() == ydev).mean())
             train_acc = float((head(torch.from_numpy(xtr)).argmax(-1).numpy() == y).mean())

@@ -9,6 +9,8 @@ import { peek } from "./blob.js";
 import { createCore } from "./core.js";
 import { taskQueue } from "./tasks.js";
 
+/* global RASTER_WORKER */
+
 var listeners = {}, metas = {}, nextReq = 1, pool = null, mainWeights = {};
 
 function receive(msg) {
@@ -33,9 +35,14 @@ function workers() {
   if (typeof Worker === "undefined") return pool;
   var count = Math.max(1, Math.min(2, (navigator.hardwareConcurrency || 1) - 1));
   try {
-    var url = new URL("../raster-worker.js", import.meta.url);
+    /* bundled (scripts/bundle_js.mjs defines RASTER_WORKER, the worker bundled as one
+       classic script): a worker made from that text, so the page needs no second
+       file and works from file:// too; as modules: the module worker next to lib/ */
+    var bundled = typeof RASTER_WORKER === "string", url = bundled
+      ? URL.createObjectURL(new Blob([RASTER_WORKER], { type: "text/javascript" }))
+      : new URL("../raster-worker.js", import.meta.url);
     for (var k = 0; k < count; k++) {
-      var w = new Worker(url, { type: "module" });
+      var w = bundled ? new Worker(url) : new Worker(url, { type: "module" });
       w.onmessage = function (event) { receive(event.data); };
       w.onerror = function (event) { console.error("gallery views worker: " + (event.message || event)); };
       pool.push(w);

@@ -66,7 +66,7 @@ export function headView(el, meta, source, kind, options) {
   hoverCanvas.style.visibility = "hidden";
   var hctx = hoverCanvas.getContext("2d");
   var over = svg("svg", { width: "100%", height: height, "class": "gv-layer gv-over" }, stage);
-  if (options.fit) {  /* gallery-compare: scale with the frame's width, text too (up to fit x) */
+  if (options.fit) {  /* the side-by-side block (lib/compare.js): scale with the frame's width, text too (up to fit x) */
     stage.style.height = "";
     stage.style.aspectRatio = width + " / " + height;
     stage.style.maxWidth = (options.fit === true ? 1 : options.fit) * width + "px";
@@ -130,7 +130,7 @@ export function headView(el, meta, source, kind, options) {
 
   function shown() { return range(H).filter(function (h) { return active[h]; }); }
 
-  /* draw, then tell gallery-compare what is shown */
+  /* draw, then tell the side-by-side block what is shown */
   function draw() {
     var done = paint();
     if (options.onDrawn) done.then(function () { options.onDrawn(layer, shown()); }, function () {});
@@ -242,7 +242,7 @@ export function headView(el, meta, source, kind, options) {
   });
   paintChecks();
   el._gvForget = function () { if (channel !== null) channel.forget(); };
-  el.gvHead = {  /* gallery-compare drives a view drawn without its own controls */
+  el.gvHead = {  /* the side-by-side block drives a view drawn without its own controls */
     show: function (l, heads) {
       layer = Math.min(L - 1, Math.max(0, l));
       select.value = layer;

@@ -1,5 +1,5 @@
 /* Rasterising attention lines: every line that does not round to zero,
- * anti-aliased, overlapping lines composed as SVG strokes are (gallery-views' pictures,
+ * anti-aliased, overlapping lines composed as SVG strokes are (the views' pictures,
  * drawn in the raster worker, or on the main thread for hover and the detail panel;
  * the PNG export's thumbnails). Pure: typed arrays in, typed arrays out. */
 
