@@ -3,7 +3,7 @@
 A :class:`Claim` is a statement, the numbers it cites, the rule under which it may
 be said and the rule's outcome, which chooses the wording. The rules' thresholds
 and their plain-words statement live in ``rules.json`` (section ``claims``), which
-the live page's JavaScript reads too (``docs/assets/javascripts/claims.js``; one
+the live page's JavaScript reads too (``docs/assets/javascripts/lib/claims.js``; one
 golden file, ``tests/golden/claims.json``, tests both). This module is pure:
 numbers in, claims out; it imports no torch, so the kernel, the site and the
 tests share it.

@@ -163,6 +163,8 @@ def test_downloads_and_figures_are_made_from_the_stored_data_and_no_unused_libra
     outputs = [o for c in down.cells for o in c.get("outputs", [])]
     scripts = [o["data"]["application/javascript"] for o in outputs if "application/javascript" in o.get("data", {})]
     assert len(scripts) == 8  # 4 head views (trained, untrained, gained, lost), 4 model views
+    # drawn in the site's palette (views.json), not bertviz's own
+    assert all(json.dumps(list(views.PALETTE)) in js and "schemeCategory10" not in js for js in scripts)
     html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
     assert list(dict.fromkeys(re.findall(r"bertviz-head-view-([a-z]+)-0", html))) == list(views.COMPARE_ATTENTIONS)
     assert not [o for o in outputs if {views.ATTENTION_MIME, views.VIEW_MIME} & set(o.get("data", {}))]

@@ -1,4 +1,4 @@
-"""Token colours that do not invent contrast (explain/views.py, colour-scale.js).
+"""Token colours that do not invent contrast (explain/views.py, lib/colour-scale.js).
 
 A token's colour strength is its share of the method's total |score| over the word
 tokens, the total being the larger of the rows sharing the scale, full at
@@ -128,7 +128,7 @@ def test_python_gives_the_golden_numbers():
     share = views.full_share()
     cases = [{**c, "share": share, "expected": _python(c, share)} for c in _cases()]
     if os.environ.get("UPDATE_GOLDEN"):
-        about = ("Token colours: the numbers explain/views.py and docs/assets/javascripts/colour-scale.js "
+        about = ("Token colours: the numbers explain/views.py and docs/assets/javascripts/lib/colour-scale.js "
                  "must both give (tests/test_colour.py, tests/js/colour.test.js). UPDATE_GOLDEN=1 rewrites it.")
         lines = ",\n  ".join(json.dumps(c, ensure_ascii=False) for c in cases)
         GOLDEN.write_text(f'{{"about": {json.dumps(about)},\n "full_share": {share},\n "cases": [\n  {lines}\n ]}}\n',

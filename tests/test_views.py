@@ -30,7 +30,7 @@ def _blob_payload(html: str) -> dict:
 
 
 def _weights(data: dict, shape) -> tuple[np.ndarray, np.ndarray]:
-    """The blob's two models' weights, as gallery-views.js reads them."""
+    """The blob's two models' weights, as lib/blob.js reads them."""
     raw = np.frombuffer(zlib.decompress(base64.b64decode(data["weights"])), np.uint8)
     assert raw.size == 2 * int(np.prod(shape))
     return raw[:raw.size // 2].reshape(shape), raw[raw.size // 2:].reshape(shape)

@@ -137,12 +137,14 @@ def view_outputs(nb):
                 yield cell, i, dict(data)
 
 
-VIEW_TITLES = {
-    "trained": "fine-tuned model",
-    "untrained": config.UNTRAINED_SHORT,
-    "gained": "attention gained by fine-tuning (trained − untrained, positive part)",
-    "lost": "attention lost by fine-tuning (untrained − trained, positive part)",
-}
+# The views' palette, titles and labels: one file for this module (captions, the
+# downloads' bertviz views) and the site's JavaScript (the theme writes it into pages)
+VIEW_SETTINGS = json.loads((config.PACKAGE_DIR / "views.json").read_text(encoding="utf-8"))
+VIEW_TITLES: dict[str, str] = dict(VIEW_SETTINGS["titles"])
+PALETTE: tuple[str, ...] = tuple(VIEW_SETTINGS["palette"])  # one colour per head or layer, in turn
+if VIEW_TITLES["untrained"] != config.UNTRAINED_SHORT:
+    raise ImportError("views.json: titles.untrained must be config.UNTRAINED_SHORT "
+                      f"({config.UNTRAINED_SHORT!r}), the name every page uses")
 
 
 def bertviz_view(source_id: str, view: str, attention: str, view_id: str,

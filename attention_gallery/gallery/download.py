@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import re
 import shutil
 from functools import lru_cache
@@ -78,6 +79,12 @@ def _bertviz_outputs(view: str, weights: np.ndarray, tokens: list[str], tag: str
     ids = list(dict.fromkeys(re.findall(r"bertviz-[0-9a-f]{32}", html)))
     for k, old in enumerate(ids):
         html = html.replace(old, f"bertviz-{view.replace('_', '-')}-{tag}-{k}")
+    # bertviz colours heads and layers with d3's schemeCategory10: the site's palette instead
+    # (attention_gallery/views.json), so a download draws the colours its page does
+    if html.count("d3.schemeCategory10") != 1:
+        raise RuntimeError(f"bertviz {version('bertviz')}'s {view} no longer names its palette once "
+                           "(d3.schemeCategory10): update attention_gallery/gallery/download.py")
+    html = html.replace("d3.schemeCategory10", json.dumps(list(views.PALETTE)))
     tag_end = html.index("</script>") + len("</script>")
     js_start = html.rindex('\n<script type="text/javascript">\n')
     require, body = html[:tag_end], html[tag_end:js_start]

@@ -55,7 +55,7 @@ from mkdocs.utils import get_relative_url
 
 from .. import config as settings
 from ..live import page as live
-from ..explain.views import safe_json
+from ..explain.views import VIEW_SETTINGS, safe_json
 from . import download, incremental, pages, references
 from .manifest import MANIFEST, read_manifest
 from .figures import add_figures
@@ -214,9 +214,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
 
     def on_env(self, env, config, files):
         """The views' palette, titles and labels, for the theme to write into every page."""
-        views = json.loads((settings.PACKAGE_DIR / "views.json").read_text(encoding="utf-8"))
-        views.pop("about", None)
-        env.globals["gallery_settings"] = safe_json(views)
+        env.globals["gallery_settings"] = safe_json({k: v for k, v in VIEW_SETTINGS.items() if k != "about"})
         return env
 
     def on_page_markdown(self, markdown, page, config, files):
