@@ -13,7 +13,7 @@ SENTENCES ?= sentences/gallery.yaml
 PAIR ?= minilm-sst2
 OUT ?= site
 
-.PHONY: setup browser gallery serve watch test test-fast bench bench-scale bench-pages bench-live train evaluate clean
+.PHONY: setup browser gallery serve watch test test-fast bench bench-scale bench-pages bench-live bench-method train evaluate clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@echo "== setting up $(VENV) (Python packages, pinned in requirements.txt)"
@@ -54,6 +54,9 @@ bench: setup
 
 bench-scale: setup
 	$(PY) scripts/bench.py --scale $(SCALE)
+
+bench-method: setup
+	$(PY) scripts/bench_method.py --method $(or $(METHOD),norms)
 
 bench-pages: setup browser
 	$(PY) scripts/bench_pages.py
