@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MIME = "application/vnd.attention-gallery.record+json"
 RANDOM = "random"  # the random baseline's key beside the methods in ``faithfulness``
 
@@ -130,15 +130,17 @@ class Sink(_Strict):
 
 
 class SentenceRecord(_Strict):
-    schema_version: Literal[4]
+    schema_version: Literal[5]
     slug: str
     title: str
     text: str
     label: str
     note: str
     pair: str
+    labels: list[str]  # the pair's labels, by class index (the last is the "positive" one)
     tokens: list[str]
     n_tokens: int
+    special_tokens: list[bool]  # per token: a special token of the tokenizer ([CLS], [SEP], ...)
     trained: Outcome
     untrained: Outcome
     methods: list[str]  # registry names, in registry order
@@ -156,6 +158,14 @@ class SentenceRecord(_Strict):
     def _consistent(self) -> "SentenceRecord":
         if self.n_tokens != len(self.tokens):
             raise ValueError(f"n_tokens is {self.n_tokens} but there are {len(self.tokens)} tokens")
+        if len(self.special_tokens) != self.n_tokens:
+            raise ValueError(f"special_tokens has {len(self.special_tokens)} entries for {self.n_tokens} tokens")
+        if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
+            raise ValueError(f"labels must be two or more distinct names: {self.labels}")
+        for where, name in (("label", self.label), ("trained.predicted", self.trained.predicted),
+                            ("untrained.predicted", self.untrained.predicted)):
+            if name not in self.labels:
+                raise ValueError(f"{where} {name!r} is not one of the labels {self.labels}")
         if len(set(self.methods)) != len(self.methods) or RANDOM in self.methods:
             raise ValueError(f"methods must be distinct names other than {RANDOM!r}: {self.methods}")
         widths = {len(row) for row in self.head_change}
@@ -176,17 +186,19 @@ class SentenceRecord(_Strict):
     @property
     def words(self) -> list[int]:
         """Positions of the word tokens (the ones an explanation ranks): every token
-        but the special tokens a single sentence is wrapped in, the first and the
-        last ([CLS] ... [SEP] in both model families). The kernel asks the tokenizer
-        (``explain.encode.special_mask``); the record keeps no mask of its own, so a
-        special token typed inside a sentence counts as a word here."""
-        return list(range(1, self.n_tokens - 1))
+        the tokenizer did not mark as special, as the kernel decided
+        (``explain.encode.special_mask``)."""
+        return [i for i, special in enumerate(self.special_tokens) if not special]
 
     @property
     def special(self) -> list[bool]:
         """Per token: True for the special tokens :attr:`words` leaves out."""
-        words = set(self.words)
-        return [i not in words for i in range(self.n_tokens)]
+        return list(self.special_tokens)
+
+    @property
+    def positive(self) -> str:
+        """The last label: the class ``p_positive`` and signed scores point toward."""
+        return self.labels[-1]
 
     def missing(self, methods) -> list[str]:
         """What this record lacks against the method names ``methods``: the

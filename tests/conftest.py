@@ -108,9 +108,10 @@ def record_data(**changes) -> dict:
     random_info = {"mode": "exact", "se": {f + s: 0.0 for f in figures for s in ("", "_logodds")}}
     methods = list(REGISTRY)
     data = {
-        "schema_version": 4, "slug": "a-good-film", "title": "A good film", "text": "A good film",
-        "label": "positive", "note": "", "pair": "tiny",
+        "schema_version": 5, "slug": "a-good-film", "title": "A good film", "text": "A good film",
+        "label": "positive", "note": "", "pair": "tiny", "labels": ["negative", "positive"],
         "tokens": ["[CLS]", "a", "good", "film", "[SEP]"], "n_tokens": 5,
+        "special_tokens": [True, False, False, False, True],
         "trained": outcome, "untrained": {**outcome, "predicted": "negative", "confidence": 0.6,
                                            "p_positive": 0.4, "probs": [0.6, 0.4], "correct": False},
         "methods": methods,
@@ -129,4 +130,6 @@ def record_data(**changes) -> dict:
         "untrained_seeds": {"seeds": [0, 1, 2], "p_positive": [0.4, 0.51, 0.45], "positive_fraction": 0.3333},
     }
     data.update(changes)
+    if "tokens" in changes and "special_tokens" not in changes:  # [CLS] ... [SEP], as the tokenizer wraps one sentence
+        data["special_tokens"] = [i in (0, len(data["tokens"]) - 1) for i in range(len(data["tokens"]))]
     return data

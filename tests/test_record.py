@@ -78,10 +78,21 @@ def test_a_record_without_the_random_baseline_is_rejected():
     ({"head_change": [[0.1, 0.2], [0.3]]}, "layers x heads"),
     ({"top_heads": [[2, 0, 0.5]]}, r"top head \(2, 0\) is outside the 2 x 2 heads"),
     ({"methods": ["ig", "ig"]}, "distinct"),
+    ({"special_tokens": [True, False, True]}, "special_tokens has 3 entries for 5 tokens"),
+    ({"labels": ["positive"]}, "two or more distinct"),
+    ({"label": "neutral"}, "label 'neutral' is not one of the labels"),
 ])
 def test_malformed_records_are_rejected(changes, message):
     with pytest.raises(RecordError, match=message):
         record.parse(record_data(**changes), ALL)
+
+
+def test_the_words_are_the_tokens_the_kernel_did_not_mark_special():
+    # a [SEP] typed inside the sentence is special for the tokenizer, so for the site too
+    r = record.parse(record_data(tokens=["[CLS]", "a", "[SEP]", "film", "[SEP]"],
+                                 special_tokens=[True, False, True, False, True]), ALL)
+    assert r.words == [1, 3] and r.special == [True, False, True, False, True]
+    assert r.labels == ["negative", "positive"] and r.positive == "positive"
 
 
 def test_outcome_fields_are_required_too():

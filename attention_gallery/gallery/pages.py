@@ -69,7 +69,7 @@ def untrained_set_figures(records: list[SentenceRecord]) -> dict:
     per_seed = []
     if n:
         for j in range(len(records[0].untrained_seeds.p_positive)):
-            per_seed.append(float(np.mean([(r.untrained_seeds.p_positive[j] > 0.5) == (r.label == "positive")
+            per_seed.append(float(np.mean([(r.untrained_seeds.p_positive[j] > 0.5) == (r.label == r.positive)
                                            for r in records])))
     return {"n": n, "predicts_negative": negative,
             "seed_accuracy": [round(a, 4) for a in per_seed],

@@ -170,8 +170,8 @@ def _rank(scores: np.ndarray, words: list[int], i: int) -> int:
 def ig_token_claim(r: SentenceRecord, scores: np.ndarray, i: int) -> claims.Claim:
     """What IG says of one changed token: which class it pushes toward (the sign of
     its score toward the predicted class) and its rank among the words."""
-    labels = (r.trained.predicted, r.label if r.label != r.trained.predicted else
-              ("negative" if r.trained.predicted == "positive" else "positive"))
+    other = next((lab for lab in r.labels if lab != r.trained.predicted), r.trained.predicted)
+    labels = (r.trained.predicted, r.label if r.label != r.trained.predicted else other)
     rank, n = _rank(scores, r.words, i), len(r.words)
     value = float(scores[i])
     name = token_name(r.tokens, i)
