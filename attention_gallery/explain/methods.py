@@ -48,6 +48,10 @@ class Attribution:
     target: int  # the class explained
     info: dict = field(default_factory=dict)
 
+    def recorded(self) -> list[float]:
+        """The scores as the record keeps them (4 decimals): what the site re-derives from."""
+        return [round(float(x), 4) for x in self.scores]
+
 
 NEEDS = {
     "attention": "the attention weights of one forward pass",

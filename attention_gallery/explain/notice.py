@@ -156,8 +156,7 @@ def norms(ex) -> Claim | None:
     a = ex.attributions["trained"]
     if not {"attention", "norms"} <= a.keys():  # a registry without one of them: nothing to compare
         return None
-    kept = {name: [round(float(x), 4) for x in a[name].scores] for name in ("attention", "norms")}
-    return claims.norms_claim(kept["attention"], kept["norms"], ex.sentence.special)
+    return claims.norms_claim(a["attention"].recorded(), a["norms"].recorded(), ex.sentence.special)
 
 
 def untrained(ex) -> Claim:

@@ -382,7 +382,7 @@ def build_record(ex: Explanation) -> SentenceRecord:
         faithfulness=ex.faithfulness,
         ig={w: _ig_check(ex, w) for w in MODELS},
         layer_change=ex.layer_change,
-        scores={name: {"target": int(a.target), "scores": [round(float(x), 4) for x in a.scores]}
+        scores={name: {"target": int(a.target), "scores": a.recorded()}
                 for name, a in ex.attributions["trained"].items()},
         notice=[{"kind": p.kind, "text": p.text, "head": list(p.head) if p.head else None,
                  "rule": p.rule, "outcome": p.outcome, "numbers": p.numbers} for p in ex.notice],

@@ -608,7 +608,7 @@ def generate(pair_slug: str, records: list, entries: list[dict] | None = None,
     return generated
 
 
-def nav(gallery_dir: str, overview: str, sentences: list[tuple[str, str]]) -> tuple[list, list]:
+def nav(gallery_dir: str, sentences: list[tuple[str, str]]) -> tuple[list, list]:
     """The navigation the registry gives: (the gallery's section: its pages, then the
     ``sentences`` as (title, path); the pages listed after it)."""
     section = [{page.nav: f"{gallery_dir}/{page.name}.md"} for page in PAGES if page.nav and page.section]

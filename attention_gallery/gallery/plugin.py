@@ -125,12 +125,12 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         if config["nav"]:  # the gallery's entry becomes its section, then the pages listed after it
             # a title is the sentence's own text, and MkDocs writes nav titles unescaped
             listed = [(escape(s["title"]), f"{self.config.gallery_dir}/{s['slug']}.ipynb") for s in sentences]
-            section, after = pages.nav(self.config.gallery_dir, overview, listed if self.listed else [])
-            at = config["nav"].index({self.config.nav_title: overview}) if \
-                {self.config.nav_title: overview} in config["nav"] else None
-            if at is None:
+            section, after = pages.nav(self.config.gallery_dir, listed if self.listed else [])
+            entry = {self.config.nav_title: overview}
+            if entry not in config["nav"]:
                 raise PluginError(f"mkdocs.yml: the nav has no entry '{self.config.nav_title}: {overview}' "
                                   "for the gallery plugin to expand; add it")
+            at = config["nav"].index(entry)
             config["nav"] = config["nav"][:at] + [{self.config.nav_title: section}] + after + config["nav"][at + 1:]
         jupyter = config.plugins.get("mkdocs-jupyter")
         if jupyter is not None:  # its cache key covers neither its version nor nbconvert's
