@@ -31,7 +31,7 @@ MAX_TOKENS = 128  # longer sentences are refused (see sentences.py)
 DOCS_DIR = REPO_ROOT / "docs"
 GALLERY_DIR = DOCS_DIR / "gallery"  # generated: executed notebooks + index
 # A sentence's page is gallery/<slug>; these names are taken, so no sentence file can
-# hold them: the generated pages (gallery/pages.py PAGES, which refuses a page whose
+# hold them: the generated pages (web/pages.py PAGES, which refuses a page whose
 # name is not here), the folders the build writes beside the sentences, and the names
 # of the pages the open issues add (training runs, findings, references, per-head
 # pages, the dev-set gallery, how to change the code): reserving them now keeps
@@ -39,6 +39,7 @@ GALLERY_DIR = DOCS_DIR / "gallery"  # generated: executed notebooks + index
 RESERVED_SLUGS = ("index", "pair", "heads", "faithfulness", "disagreements", "lesson", "live",
                   "contrast", "assets", "search", "downloads",
                   "training", "findings", "references", "head", "dev", "sst2-dev", "shards", "how-to")
+DOWNLOADS = "downloads"  # gallery/downloads/<slug>.ipynb in the site: each notebook as a reader downloads it
 SITE_DIR = REPO_ROOT / "site"
 CACHE_DIR = REPO_ROOT / ".cache" / "gallery"
 # Every page carries the site's navigation: a set of up to this many sentences is

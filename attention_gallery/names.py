@@ -52,3 +52,8 @@ def slug_form_problems(slug: str, what: str = "slug") -> list[str]:
         problems.append(f"{what} {slug!r} is reserved: Windows keeps the name for a device, so "
                         f"a file named so cannot be checked out there; pick another {what}")
     return problems
+
+
+def contrast_slug(pair: tuple[str, str]) -> str:
+    """The page name of a contrast pair, ``a--b``: no sentence slug has ``--``."""
+    return f"{pair[0]}--{pair[1]}"

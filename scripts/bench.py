@@ -44,8 +44,8 @@ import psutil
 import yaml
 
 from attention_gallery import config
-from attention_gallery.gallery.notebook import parameters
-from attention_gallery.gallery.sentences import Sentence
+from attention_gallery.build.notebook import parameters
+from attention_gallery.build.sentences import Sentence
 
 REPO = config.REPO_ROOT
 

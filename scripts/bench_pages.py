@@ -222,7 +222,7 @@ def measure(url: str, site: Path, timeout: float, trace: Path | None = None) -> 
 
 def stock_site(site: Path, out: Path) -> Path:
     """A copy of ``site`` whose sentence pages draw their views with stock bertviz."""
-    from attention_gallery.gallery import assets
+    from attention_gallery.build import assets
 
     if out.exists():
         shutil.rmtree(out)
@@ -382,7 +382,7 @@ def main(argv=None) -> int:
     try:
         site = args.site
         if site is None:
-            from attention_gallery.gallery.build import build
+            from attention_gallery.build.build import build
 
             print(f"building {args.sentences} ...", flush=True)
             report = build(args.sentences, config.DEFAULT_PAIR, work / "site", args.cache or config.CACHE_DIR,

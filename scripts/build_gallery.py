@@ -49,14 +49,14 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
 
-    from attention_gallery.gallery.assets import AssetError
-    from attention_gallery.gallery.build import BuildError, BuildInterrupted, build
+    from attention_gallery.build.assets import AssetError
+    from attention_gallery.build.build import BuildError, BuildInterrupted, build
+    from attention_gallery.build.outdir import Refusal
+    from attention_gallery.build.runs import Busy
+    from attention_gallery.build.sentences import SentenceSetError
+    from attention_gallery.build.serve import PortBusy
     from attention_gallery.models import ModelUnavailableError
-    from attention_gallery.gallery.outdir import Refusal
     from attention_gallery.pairs import PairsFileError, UnknownPairError
-    from attention_gallery.gallery.runs import Busy
-    from attention_gallery.gallery.sentences import SentenceSetError
-    from attention_gallery.gallery.serve import PortBusy
 
     def terminate(signum, frame):  # `kill` stops the build as Ctrl-C does: kernels closed, site kept
         raise KeyboardInterrupt
@@ -82,7 +82,7 @@ def main(argv=None) -> int:
         try:
             write_timings(args.timings, report)
         except OSError as exc:
-            from attention_gallery.gallery.errors import disk_error
+            from attention_gallery.errors import disk_error
 
             print(f"error: {disk_error(exc, 'cannot write the timings to', f'the site in {report.site_dir} was built', args.timings)}",
                   file=sys.stderr)
@@ -99,8 +99,8 @@ def main(argv=None) -> int:
 def _watch(args, refusals) -> int:
     """``--watch``: refusals before anything runs are one line (exit 2); Ctrl-C is the
     way to stop, so it exits 0 once the kernels are down."""
-    from attention_gallery.gallery.build import BuildInterrupted
-    from attention_gallery.gallery.watch import watch
+    from attention_gallery.build.build import BuildInterrupted
+    from attention_gallery.build.watch import watch
 
     try:
         watch(args.sentences, args.pair, args.out, args.cache, template=args.template, port=args.port,
@@ -117,7 +117,7 @@ def _watch(args, refusals) -> int:
 
 
 def write_timings(path: Path, report) -> None:
-    """Each executed sentence's kernel time (:class:`~attention_gallery.gallery.execute.Timing`)
+    """Each executed sentence's kernel time (:class:`~attention_gallery.build.execute.Timing`)
     and how many kernels ran side by side: what ``scripts/bench.py`` measures a
     sentence's cost by."""
     import json

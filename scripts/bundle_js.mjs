@@ -4,7 +4,7 @@
  * module script and no worker file). The raster worker (raster-worker.js) is bundled
  * first and handed to the pages' bundles as text (RASTER_WORKER: lib/backend.js makes
  * its workers from it). Run by the gallery's MkDocs plugin at every build
- * (attention_gallery/gallery/plugin.py bundle_scripts); deterministic: the same
+ * (attention_gallery/web/plugin.py bundle_scripts); deterministic: the same
  * sources give the same bytes.
  *
  *   node scripts/bundle_js.mjs [--src DIR]            prints {"gallery.js": text, "live.js": text} (JSON)

@@ -378,7 +378,7 @@ AXE_ALLOWED = {("aria-dialog-name", ".md-search")}
 
 def axe_source(version: str = AXE_VERSION, cache: Path = AXE_CACHE) -> str:
     """axe-core's ``axe.min.js``: fetched once with ``npm pack`` (as the site's vendor
-    scripts are, see attention_gallery/gallery/assets.py) into ``cache``."""
+    scripts are, see attention_gallery/build/assets.py) into ``cache``."""
     import shutil
     import subprocess
     import tarfile

@@ -22,8 +22,12 @@ def build_tiny_distilbert(root: Path) -> tuple[Path, Path]:
     """A 2-layer, 2-head DistilBERT: a bare encoder (untrained) and a classifier
     with its own head (trained), each saved with a DistilBERT tokenizer."""
     import torch
-    from transformers import (DistilBertConfig, DistilBertForSequenceClassification,
-                              DistilBertModel, DistilBertTokenizer)
+    from transformers import (
+        DistilBertConfig,
+        DistilBertForSequenceClassification,
+        DistilBertModel,
+        DistilBertTokenizer,
+    )
 
     torch.manual_seed(0)
     cfg = DistilBertConfig(vocab_size=30522, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
@@ -133,3 +137,24 @@ def record_data(**changes) -> dict:
     if "tokens" in changes and "special_tokens" not in changes:  # [CLS] ... [SEP], as the tokenizer wraps one sentence
         data["special_tokens"] = [i in (0, len(data["tokens"]) - 1) for i in range(len(data["tokens"]))]
     return data
+
+
+def site_manifest(records, entries, pair: str = "minilm-sst2", live: dict | None = None):
+    """The manifest the build would write for ``records`` and their set ``entries``
+    (the pair's architecture and evaluation, the kernel's catalog), without a build."""
+    import json as _json
+
+    from attention_gallery import config
+    from attention_gallery.build.sentences import Sentence, contrast_pairs
+    from attention_gallery.explain.facts import catalog
+    from attention_gallery.manifest import Manifest
+    from attention_gallery.models import architecture
+    from attention_gallery.pairs import get_pair
+
+    spec = get_pair(pair)
+    sentences = [Sentence(slug=e["slug"], text="", label="", contrast=e.get("contrast", "")) for e in entries]
+    evaluation = config.WEIGHTS_DIR / spec.slug / "evaluation.json"
+    return Manifest(pair=spec.slug, sentences=entries, contrasts=contrast_pairs(sentences), cache="",
+                    catalog=catalog(), architecture=architecture(spec.untrained),
+                    evaluation=_json.loads(evaluation.read_text()) if evaluation.is_file() else None,
+                    live=live or {"reason": "not exported in this test"})

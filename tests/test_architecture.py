@@ -1,6 +1,7 @@
 """The package's layers, written down in pyproject.toml ([tool.importlinter]) and
 checked: no upward import, no cycle between sibling modules (function-local
-imports count: grimp sees them)."""
+imports count: grimp sees them), and a site side (web/, the live page's markup, the
+manifest, the records' reader) that imports no torch and no model code."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def _lint(cwd: Path, env=None) -> subprocess.CompletedProcess:
 def test_the_package_keeps_its_layers_and_has_no_cycle():
     out = _lint(ROOT)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
-    assert "2 kept, 0 broken" in out.stdout
+    assert "4 kept, 0 broken" in out.stdout
 
 
 def test_the_contract_catches_a_cycle_hidden_in_a_function(tmp_path):
@@ -51,3 +52,54 @@ def test_the_contract_catches_a_cycle_hidden_in_a_function(tmp_path):
 
     out = _lint(tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)})
     assert out.returncode != 0 and "0 kept, 2 broken" in out.stdout, out.stdout[-3000:]
+
+
+def test_the_site_contract_catches_torch_reached_through_the_kernel(tmp_path):
+    """The real package and contracts, with one page module importing a kernel module
+    that needs torch: the site's contract breaks (and only it), naming the chain."""
+    import os
+
+    shutil.copytree(ROOT / "attention_gallery", tmp_path / "attention_gallery",
+                    ignore=shutil.ignore_patterns("__pycache__", "weights"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    pages = tmp_path / "attention_gallery" / "web" / "teaching.py"
+    pages.write_text(pages.read_text() + "\nfrom ..explain import removal  # noqa\n")
+    out = _lint(tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert out.returncode != 0 and "3 kept, 1 broken" in out.stdout, out.stdout[-3000:]
+    assert "attention_gallery.web is not allowed to import torch" in out.stdout
+    assert "attention_gallery.web.teaching -> attention_gallery.explain.removal" in out.stdout
+
+
+def test_the_manifest_carries_the_kernels_catalog_in_registry_order_and_refuses_an_old_one(tmp_path):
+    """The site learns the methods from the manifest: what the build writes reads back
+    equal, in the registry's order (pages list methods in it); a manifest of another
+    format, or one missing a field, is one error naming the file and the command."""
+    import json
+
+    import pytest
+    from conftest import site_manifest
+    from mkdocs.exceptions import PluginError
+
+    from attention_gallery.explain.methods import REGISTRY
+    from attention_gallery.manifest import MANIFEST, read_manifest, write_manifest
+
+    m = site_manifest([], [{"slug": "a", "title": "A", "group": "", "contrast": "b"},
+                           {"slug": "b", "title": "B", "group": "", "contrast": ""}])
+    write_manifest(tmp_path, m)
+    back = read_manifest(tmp_path)
+    assert back == m and list(back.catalog.methods) == list(REGISTRY) and back.contrasts == [("a", "b")]
+    assert back.catalog.titles()["random"] and back.catalog.in_browser()
+    data = json.loads((tmp_path / MANIFEST).read_text())
+    for broken in ({**data, "format": 2}, {k: v for k, v in data.items() if k != "catalog"}):
+        (tmp_path / MANIFEST).write_text(json.dumps(broken))
+        with pytest.raises(PluginError, match=r"gallery\.json .*make gallery"):
+            read_manifest(tmp_path)
+
+
+def test_the_site_shows_tokens_as_bertviz_does_without_importing_it():
+    from bertviz.util import format_special_chars
+
+    from attention_gallery.explain.views import display_tokens
+
+    tokens = ["[CLS]", "\u0120the", "\u2581film", "good</w>", "##s", "\u0120\u2581</w>x", "[SEP]"]
+    assert display_tokens(tokens) == format_special_chars(tokens)

@@ -75,7 +75,7 @@ def test_the_table_says_whether_the_runs_and_the_watch_targets_agree(bench):
 def test_a_subset_of_the_set_drops_contrasts_to_sentences_left_out(bench, tmp_path):
     """The first N sentences of the gallery's set name contrast partners beyond N: the
     benchmark's file must still be one the build accepts."""
-    from attention_gallery.gallery.sentences import load_sentences
+    from attention_gallery.build.sentences import load_sentences
 
     rows = [{"slug": "a-good-film", "text": "A good film.", "label": "positive", "contrast": "not-a-good-film"},
             {"slug": "fine", "text": "Fine.", "label": "positive", "contrast": "a-good-film"}]

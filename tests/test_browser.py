@@ -86,7 +86,7 @@ def stats(tmp_path_factory):
 @pytest.fixture(scope="module")
 def built_site(tmp_path_factory, stats):
     """A cold build (own cache) of 3 sentences with the real default pair."""
-    from attention_gallery.gallery.build import build
+    from attention_gallery.build.build import build
 
     root = tmp_path_factory.mktemp("browser-gallery")
     sentences = root / "sentences.yaml"

@@ -19,10 +19,11 @@ import pytest
 import yaml
 
 from attention_gallery import config, record
-from attention_gallery.gallery import download, notebook, pages
-from attention_gallery.gallery.build import BuildError, build
+from attention_gallery.build import download, notebook
+from attention_gallery.build.build import BuildError, build
+from attention_gallery.build.sentences import SentenceSetError
 from attention_gallery.explain.methods import REGISTRY
-from attention_gallery.gallery.sentences import SentenceSetError
+from attention_gallery.web import pages
 
 REPO = config.REPO_ROOT
 TRICKY = "<script>alert(1)</script> \"><img src=x onerror=alert(1)> {{ x }} {% if %} ''' \"\"\" \\ \\n café 東京 مرحبا 😀"
@@ -352,8 +353,8 @@ def test_end_to_end_default_pair(tmp_path):
 
 
 def test_warm_kernel_gives_each_notebook_a_clean_namespace():
-    from attention_gallery.gallery.execute import NotebookFailure, WarmKernel
-    from attention_gallery.gallery.runs import Run
+    from attention_gallery.build.execute import NotebookFailure, WarmKernel
+    from attention_gallery.build.runs import Run
 
     first = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("leak = 42\nimport json")])
     second = nbformat.v4.new_notebook(cells=[

@@ -123,10 +123,10 @@ def test_evenness_is_length_adjusted():
 
 
 def test_every_citation_resolves_to_a_reference():
-    from attention_gallery.gallery import references
+    from attention_gallery.web import references
 
     entries = references.entries()
-    for path in [*ROOT.glob("docs/*.md"), *ROOT.glob("attention_gallery/gallery/*.py")]:
+    for path in [*ROOT.glob("docs/*.md"), *ROOT.glob("attention_gallery/web/*.py"), *ROOT.glob("attention_gallery/build/*.py")]:
         for key in re.findall(r"\{\{\s*cite:([a-z0-9-]+)\s*\}\}|cite\(\"([a-z0-9-]+)\"", path.read_text("utf-8")):
             key = next(k for k in key if k)
             assert key in entries, f"{path.name} cites {key!r}, which references.json lacks"
@@ -231,12 +231,13 @@ def claim_site(tmp_path_factory):
     if not DEV.is_file():
         pytest.skip(f"SST-2 dev is not at {DEV} (../shared/data/sst2/dev.tsv beside the checkout)")
     from attention_gallery import config
-    from attention_gallery.gallery import notebook
-    from attention_gallery.gallery.build import build
-    from attention_gallery.gallery.cache import NotebookCache
-    from attention_gallery.gallery.records import read_record
-    from attention_gallery.gallery.sentences import load_sentences
+    from attention_gallery.build import notebook
+    from attention_gallery.build.build import build
+    from attention_gallery.build.cache import NotebookCache
+    from attention_gallery.build.sentences import load_sentences
+    from attention_gallery.explain.methods import REGISTRY
     from attention_gallery.pairs import get_pair
+    from attention_gallery.records import read_record
 
     default = yaml.safe_load((ROOT / "sentences" / "gallery.yaml").read_text("utf-8"))["sentences"]
     entries = default + dev_sample(DEV, SAMPLE_N, SAMPLE_SEED)
@@ -247,7 +248,7 @@ def claim_site(tmp_path_factory):
     # edited during the build changes the key of the next one, not of this one)
     cache = NotebookCache(config.CACHE_DIR, get_pair("minilm-sst2"), notebook.read_template(config.TEMPLATE))
     report = build(path, "minilm-sst2", root / "site", config.CACHE_DIR, quiet=True, progress=False)
-    records = {s.slug: read_record(cache.get(notebook.parameters(s, "minilm-sst2")), s.slug)
+    records = {s.slug: read_record(cache.get(notebook.parameters(s, "minilm-sst2")), s.slug, REGISTRY)
                for s in load_sentences(path)}
     return Path(report.site_dir), records
 
@@ -395,7 +396,7 @@ CITATION = re.compile(r"[A-Z][a-z]+(?: et al\.| & [A-Z][a-z]+),? \(?(?:19|20)\d{
 
 @pytest.mark.slow
 def test_every_citation_on_the_site_links_to_its_reference(claim_site):
-    from attention_gallery.gallery import references
+    from attention_gallery.web import references
 
     site, _ = claim_site
     entries = references.entries()

@@ -12,11 +12,12 @@ from conftest import record_data
 from attention_gallery import config, record
 from attention_gallery.explain import seeds, views
 from attention_gallery.explain.encode import encode
+from attention_gallery.explain.facts import catalog
 from attention_gallery.explain.forward import run_sentence
-from attention_gallery.gallery import pages
 from attention_gallery.explain.methods import REGISTRY
 from attention_gallery.models import architecture
 from attention_gallery.pairs import get_pair
+from attention_gallery.web import pages
 
 TEXT = "A good film"
 
@@ -135,13 +136,13 @@ def test_set_figures_split_by_predicted_class():
     a = record.parse(record_data(), list(REGISTRY))
     neg = record_data(slug="b", trained={**record_data()["trained"], "predicted": "negative"})
     b = record.parse(neg, list(REGISTRY))
-    m = pages.aggregate([a, b])
+    m = pages.aggregate([a, b], catalog())
     assert m["random_baseline"] == "exact"
     ig = m["faithfulness"]["ig"]
     assert set(ig["by_predicted_class"]) == {"negative", "positive"}
     assert ig["by_predicted_class"]["negative"]["n"] == 1
     assert set(ig) >= {"comprehensiveness", "sufficiency", "aopc_comprehensiveness", "aopc_sufficiency", "tau_loo"}
-    assert "By predicted class" in pages.faithfulness_page(m)
+    assert "By predicted class" in pages.faithfulness_page(m, catalog())
 
 
 # --- IG you can trust --------------------------------------------------------------------
@@ -231,9 +232,9 @@ def test_layer_change_on_the_default_pair_adds_back_to_the_trained_model(default
 
 def test_heads_page_shows_the_three_parts_and_cites():
     r = record.parse(record_data(), list(REGISTRY))
-    m = pages.aggregate([r])
+    m = pages.aggregate([r], catalog())
     assert m["layer_change"] == {"total": [0.1, 0.3], "direct": [0.1, 0.2], "inherited": [0.0, 0.15]}
-    page_md = pages.heads_page(m)
+    page_md = pages.heads_page(m, catalog())
     assert "| 1 | 0.300 | 0.200 | 0.150 |" in page_md
     for key, cite in (("kovaleva-2019", "Kovaleva et al. 2019"), ("hao-2020", "Hao et al. 2020")):
         assert f'data-ref="{key}" href="../../references/#ref-{key}">{cite}</a>' in page_md

@@ -12,7 +12,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,8 +20,12 @@ import pytest
 import yaml
 
 from attention_gallery import config, pairs
-from attention_gallery.gallery import build, outdir, serve
-from attention_gallery.gallery.sentences import SentenceSetError, check_text, parse_sentences
+from attention_gallery.build import build, outdir, serve
+from attention_gallery.build.sentences import (
+    SentenceSetError,
+    check_text,
+    parse_sentences,
+)
 
 REPO = config.REPO_ROOT
 SCRIPT = str(REPO / "scripts" / "build_gallery.py")
@@ -96,7 +99,7 @@ class _Tags(HTMLParser):
 
 
 def test_pair_fields_reach_the_pages_as_text_never_as_links(tiny_dirs):
-    from attention_gallery.gallery import pages
+    from attention_gallery.web import pages
 
     untrained, trained = tiny_dirs
     spec = pairs.parse_pairs({"hostile": {
@@ -176,7 +179,7 @@ def test_a_model_path_that_is_no_model_is_one_line(not_models, where, says):
         check_source(pairs.ModelSource(path=path), "the untrained model")
     assert time.perf_counter() - start < 1 and "\n" not in str(info.value)
     # the cache's fingerprint checks first: never a byte of /usr hashed
-    from attention_gallery.gallery.cache import weights_fingerprint
+    from attention_gallery.build.cache import weights_fingerprint
 
     with pytest.raises(ModelUnavailableError):
         weights_fingerprint(pairs.ModelSource(path=path))
@@ -294,7 +297,7 @@ def test_noncharacters_are_refused_in_sentences_and_notes():
 def test_the_text_rules_are_one_set_of_data():
     """The build reads them from rules.json, and the live page gets the same object."""
     from attention_gallery import rules
-    from attention_gallery.gallery import sentences
+    from attention_gallery.build import sentences
 
     text = rules.load()["text"]
     assert sentences.MAX_TEXT_CHARS == text["max_chars"]
@@ -337,8 +340,8 @@ def _enospc(*args, **kwargs):
 
 @pytest.mark.parametrize("where", ["copytree", "copyfile"])
 def test_a_full_disk_while_staging_the_site_is_one_line_and_the_site_survives(tmp_path, monkeypatch, where, tiny_spec):
-    from attention_gallery.gallery.errors import BuildError
-    from attention_gallery.gallery.sentences import Sentence
+    from attention_gallery.build.sentences import Sentence
+    from attention_gallery.errors import BuildError
 
     out = tmp_path / "site"
     before = _old_site(out)
@@ -363,9 +366,9 @@ def test_a_full_disk_while_staging_the_site_is_one_line_and_the_site_survives(tm
 def test_a_full_disk_while_writing_the_cache_is_one_line(tmp_path, monkeypatch, tiny_spec):
     import nbformat
 
-    from attention_gallery.gallery import notebook
-    from attention_gallery.gallery.cache import NotebookCache
-    from attention_gallery.gallery.errors import BuildError
+    from attention_gallery.build import notebook
+    from attention_gallery.build.cache import NotebookCache
+    from attention_gallery.errors import BuildError
 
     cache = NotebookCache(tmp_path / "cache", tiny_spec, notebook.read_template(config.TEMPLATE))
     params = {"slug": "a", "text": "A film"}
@@ -491,14 +494,14 @@ def test_the_watch_server_closes_idle_connections_and_polling_goes_on(served, mo
 
 
 def test_a_copy_of_the_live_site_leaves_planted_links_behind(served, tmp_path):
-    from attention_gallery.gallery import incremental
+    from attention_gallery.build import incremental
 
     site = served[0]
     os.mkfifo(site / "pipe")
     incremental.copy_site(site, tmp_path / "copy")
     names = {p.relative_to(tmp_path / "copy").as_posix() for p in (tmp_path / "copy").rglob("*")}
     assert names == {"index.html", "style.css", "gallery", "gallery/index.html", outdir.MARKER}
-    source = (REPO / "attention_gallery" / "gallery" / "watch.py").read_text()
+    source = (REPO / "attention_gallery" / "build" / "watch.py").read_text()
     assert "copytree" not in source  # the live copy made while the kernels run is the same copy
 
 
@@ -584,7 +587,7 @@ def test_a_file_of_60000_bad_entries_prints_the_first_20_and_a_count(tmp_path):
 def test_the_watch_banner_and_state_carry_the_capped_list(tmp_path, served):
     site, state, port = served
     with pytest.raises(SentenceSetError) as info:
-        from attention_gallery.gallery.sentences import load_sentences
+        from attention_gallery.build.sentences import load_sentences
 
         load_sentences(_bomb(tmp_path / "bomb.yaml"))
     more = f"... and {len(info.value.errors) - 20} more"

@@ -60,7 +60,7 @@ def test_each_page_kind_loads_one_classic_script_bundled_from_the_modules(tmp_pa
     entry's own."""
     import re
 
-    from attention_gallery.gallery.plugin import bundle_scripts
+    from attention_gallery.web.plugin import bundle_scripts
 
     src = ROOT / "docs" / "assets" / "javascripts"
     bundles = bundle_scripts(src)

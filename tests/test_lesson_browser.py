@@ -59,12 +59,13 @@ def entries():
 def built(tmp_path_factory, entries):
     """The small gallery, built with the gallery's own cache; yields (site folder, records)."""
     from attention_gallery import config
-    from attention_gallery.gallery import notebook
-    from attention_gallery.gallery.build import build
-    from attention_gallery.gallery.cache import NotebookCache
-    from attention_gallery.gallery.records import read_record
-    from attention_gallery.gallery.sentences import load_sentences
+    from attention_gallery.build import notebook
+    from attention_gallery.build.build import build
+    from attention_gallery.build.cache import NotebookCache
+    from attention_gallery.build.sentences import load_sentences
+    from attention_gallery.explain.methods import REGISTRY
     from attention_gallery.pairs import get_pair
+    from attention_gallery.records import read_record
 
     root = tmp_path_factory.mktemp("lesson-gallery")
     path = root / "sentences.yaml"
@@ -72,7 +73,7 @@ def built(tmp_path_factory, entries):
     report = build(path, PAIR, root / "site", config.CACHE_DIR, quiet=True, progress=False)
     pair = get_pair(PAIR)
     cache = NotebookCache(config.CACHE_DIR, pair, notebook.read_template(config.TEMPLATE))
-    records = {s.slug: read_record(cache.get(notebook.parameters(s, PAIR)), s.slug)
+    records = {s.slug: read_record(cache.get(notebook.parameters(s, PAIR)), s.slug, REGISTRY)
                for s in load_sentences(path)}
     return report.site_dir, records
 

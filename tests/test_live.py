@@ -25,8 +25,9 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 import yaml
-from attention_gallery.explain.methods import REGISTRY, runs_in_browser
 from browser import is_external, launch, new_context, open_page, serve, wait_for_views
+
+from attention_gallery.explain.methods import REGISTRY, runs_in_browser
 
 PAIR = "minilm-sst2"
 SENTENCE = {"slug": "not-bad-at-all", "text": "The movie was not bad at all, highly recommend", "label": "positive"}
@@ -49,7 +50,7 @@ VIEWS = 8  # the side-by-side block's four head views and four model views
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """(site folder, cache folder) of a cold one-sentence build."""
-    from attention_gallery.gallery.build import build
+    from attention_gallery.build.build import build
 
     root = tmp_path_factory.mktemp("live")
     sentences = root / "sentences.yaml"
@@ -337,8 +338,8 @@ def test_the_live_package_does_not_invalidate_executed_notebooks(tmp_path):
     """Editing the live page's code must not re-run the gallery's notebooks."""
     import hashlib
 
+    from attention_gallery.build.cache import site_only
     from attention_gallery.fingerprint import hash_tree
-    from attention_gallery.gallery.cache import site_only
 
     (tmp_path / "explain").mkdir()
     (tmp_path / "live").mkdir()

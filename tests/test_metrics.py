@@ -13,8 +13,9 @@ import pytest
 import torch
 
 from attention_gallery.explain import faithfulness, headchange, methods, removal
-from attention_gallery.explain.encode import encode
 from attention_gallery.explain.call import forward
+from attention_gallery.explain.encode import encode
+from attention_gallery.explain.facts import catalog
 from attention_gallery.explain.forward import run_sentence
 from attention_gallery.explain.methods import REGISTRY, IntegratedGradients
 from attention_gallery.models import LoadedPair
@@ -150,9 +151,9 @@ def test_methods_declare_what_they_need_and_consumers_ask(tiny_pair, monkeypatch
              "regions": {}, "model_bytes": 1}
     site = live.LiveSite(markdown="", facts=facts)
     monkeypatch.setitem(REGISTRY, "norms", Norms())
-    assert "norms" in live.settings(tiny_pair.spec, site, {})["methods"]
+    assert "norms" in live.settings(tiny_pair.spec, site, {}, catalog())["methods"]
     monkeypatch.setattr(Norms, "browser", False)
-    assert "norms" not in live.settings(tiny_pair.spec, site, {})["methods"]
+    assert "norms" not in live.settings(tiny_pair.spec, site, {}, catalog())["methods"]
     assert methods.ranked_against_reference("norms")
 
 

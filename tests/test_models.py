@@ -163,8 +163,8 @@ def test_training_script_rejects_a_bad_tsv(tmp_path):
 
 
 def test_pair_page_is_written_from_the_pairs_own_facts(tiny_spec):
-    from attention_gallery.gallery.pages import pair_page
     from attention_gallery.models import architecture
+    from attention_gallery.web.pages import pair_page
 
     arch = architecture(tiny_spec.untrained)
     assert (arch["model_type"], arch["layers"], arch["heads"]) == ("distilbert", 2, 2)

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from attention_gallery.gallery import cache
 from attention_gallery import config, pairs
-from attention_gallery.gallery import outdir, runs
-from attention_gallery.gallery.build import build
+from attention_gallery.build import cache, outdir, runs
+from attention_gallery.build.build import build
 
 REPO = config.REPO_ROOT
 SCRIPT = str(REPO / "scripts" / "build_gallery.py")
@@ -387,7 +386,7 @@ def test_broken_pairs_file_is_one_line(tmp_path):
 @pytest.mark.parametrize("ensure, first", [("ensure_vendor", "onnxruntime-web@1.30.0"),
                                             ("ensure_bench_vendor", "requirejs@2.3.6")])
 def test_npm_that_hangs_or_is_missing_is_one_clear_error(tmp_path, monkeypatch, ensure, first):
-    from attention_gallery.gallery import assets
+    from attention_gallery.build import assets
 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -419,30 +418,31 @@ def test_a_missing_or_broken_template_is_one_line(tmp_path):
 
 def test_site_only_files_do_not_decide_the_key_and_the_kernel_never_imports_them(tmp_path, monkeypatch, tiny_spec):
     """Changing a page generator or the plugin re-renders the site, not every sentence;
-    which is only safe if nothing that runs in a kernel imports those modules."""
-    import ast
+    which is only safe if nothing that runs in a kernel imports those modules: the
+    import-linter contract on the kernel forbids every one of them (tests/test_architecture.py
+    runs it)."""
+    import tomllib
 
     package = tmp_path / "pkg"
-    (package / "gallery").mkdir(parents=True)
-    (package / "gallery" / "pages.py").write_text("A = 1\n")
-    (package / "gallery" / "notebook.py").write_text("B = 1\n")
+    for folder in ("web", "build"):
+        (package / folder).mkdir(parents=True)
+    (package / "web" / "pages.py").write_text("A = 1\n")
+    (package / "build" / "watch.py").write_text("W = 1\n")
+    (package / "build" / "notebook.py").write_text("B = 1\n")
     monkeypatch.setattr(config, "PACKAGE_DIR", package)
     first = cache.code_version(tiny_spec)
-    (package / "gallery" / "pages.py").write_text("A = 2\n")
+    (package / "web" / "pages.py").write_text("A = 2\n")
+    (package / "build" / "watch.py").write_text("W = 2\n")
     assert cache.code_version(tiny_spec) == first
-    (package / "gallery" / "notebook.py").write_text("B = 2\n")  # it writes the notebook: it counts
+    (package / "build" / "notebook.py").write_text("B = 2\n")  # it writes the notebook: it counts
     assert cache.code_version(tiny_spec) != first
     monkeypatch.undo()
-    site_modules = {f"attention_gallery.{p[:-3].replace('/', '.')}" for p in cache.SITE_ONLY}
-    kernel_side = [*(config.PACKAGE_DIR / "explain").glob("*.py"), config.PACKAGE_DIR / "record.py",
-                   config.PACKAGE_DIR / "models.py", config.PACKAGE_DIR / "pairs.py"]
-    for path in kernel_side:
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom):
-                base = "attention_gallery." + path.relative_to(config.PACKAGE_DIR).parent.as_posix().replace("/", ".")
-                level = node.level
-                parts = base.rstrip(".").split(".")
-                name = ".".join(parts[:len(parts) - level + 1] if level else []) + ("." if level else "") + (node.module or "")
-                name = name if level else (node.module or "")
-                for alias in node.names:
-                    assert name not in site_modules and f"{name}.{alias.name}" not in site_modules, (path, name)
+    contracts = tomllib.loads((config.REPO_ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    kernel = next(c for c in contracts if c["name"].startswith("The kernel never imports"))
+    assert "attention_gallery.explain" in kernel["source_modules"]
+    forbidden = kernel["forbidden_modules"]
+    site_only = [f"attention_gallery.{p.removesuffix('.py').replace('/', '.')}" for p in cache.SITE_ONLY
+                 if p.endswith(".py")] + [f"attention_gallery.{d.rstrip('/')}" for d in cache.SITE_ONLY_DIRS
+                                          if d != "theme/"]
+    uncovered = [m for m in site_only if not any(m == f or m.startswith(f + ".") for f in forbidden)]
+    assert not uncovered, f"site-only modules the kernel's contract does not forbid: {uncovered}"

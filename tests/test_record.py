@@ -11,12 +11,13 @@ from conftest import record_data
 from pydantic import ValidationError
 
 from attention_gallery import record
-from attention_gallery.gallery import pages
-from attention_gallery.gallery.errors import BuildError
-from attention_gallery.gallery.records import read_record
+from attention_gallery.errors import BuildError
 from attention_gallery.explain import page, views
+from attention_gallery.explain.facts import catalog
 from attention_gallery.explain.methods import REGISTRY, Attribution, Method
 from attention_gallery.record import RecordError, SentenceRecord
+from attention_gallery.records import read_record
+from attention_gallery.web import pages
 
 TEXT = "A good film"
 ALL = list(REGISTRY)
@@ -103,16 +104,16 @@ def test_outcome_fields_are_required_too():
 
 
 def test_the_build_names_the_sentence_and_what_is_missing():
-    assert read_record(_notebook(record_data()), "a-good-film").slug == "a-good-film"
+    assert read_record(_notebook(record_data()), "a-good-film", REGISTRY).slug == "a-good-film"
     data = record_data()
     del data["faithfulness"], data["head_change"]
     with pytest.raises(BuildError, match=r"sentence 'x': its record lacks head_change, faithfulness "
                                          r"\(the notebook's record cell"):
-        read_record(_notebook(data), "x")
+        read_record(_notebook(data), "x", REGISTRY)
     with pytest.raises(BuildError, match=r"sentence 'y': the executed notebook has no record"):
-        read_record(_notebook(None), "y")
+        read_record(_notebook(None), "y", REGISTRY)
     with pytest.raises(BuildError, match=r"sentence 'z': its notebook holds the record of 'a-good-film'"):
-        read_record(_notebook(record_data()), "z")
+        read_record(_notebook(record_data()), "z", REGISTRY)
 
 
 # --- the kernel side: complete whatever ran, and the display mode -----------------------
@@ -192,6 +193,6 @@ def test_a_registered_method_reaches_the_page_the_record_and_the_set_pages(tiny_
     assert "<td>First word</td>" in shown[-1]
     r = record.parse(page.build_record(ex).model_dump(mode="json"), list(REGISTRY))
     assert r.methods[-1] == "first" and "first" in r.faithfulness.trained
-    metrics = pages.aggregate([r])
+    metrics = pages.aggregate([r], catalog())
     assert list(metrics["faithfulness"]) == [*REGISTRY, "random"]
-    assert "| First word |" in pages.faithfulness_page(metrics)
+    assert "| First word |" in pages.faithfulness_page(metrics, catalog())

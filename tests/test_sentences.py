@@ -14,9 +14,8 @@ import pytest
 import yaml
 
 from attention_gallery import config
-from attention_gallery.explain.encode import encode
-from attention_gallery.gallery import yamlinput
-from attention_gallery.gallery.sentences import (
+from attention_gallery.build import yamlinput
+from attention_gallery.build.sentences import (
     MAX_FILE_CHARS,
     SLUG_PATTERN,
     Sentence,
@@ -24,10 +23,11 @@ from attention_gallery.gallery.sentences import (
     SentenceSetError,
     check_text,
     contrast_pairs,
-    contrast_slug,
     load_sentences,
     parse_sentences,
 )
+from attention_gallery.explain.encode import encode
+from attention_gallery.names import contrast_slug
 
 ORIGINALS = {
     "This movie was not really good, I did not enjoy it at all": "negative",
@@ -489,7 +489,7 @@ def test_slugs_of_generated_pages_are_refused(tmp_path, slug):
 
 
 def test_reserved_slugs_cover_the_generated_pages():
-    from attention_gallery.gallery import pages
+    from attention_gallery.web import pages
 
     # the pages a build writes are exactly these: tests/test_build.py
     pages.check_reserved()  # every registered page's name is reserved

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from conftest import record_data
+from conftest import record_data, site_manifest
 
 from attention_gallery import record
 from attention_gallery.explain.methods import REGISTRY
-from attention_gallery.gallery import pages, teaching
 from attention_gallery.pairs import get_pair
+from attention_gallery.web import pages, teaching
 
 
 def _records():
@@ -52,21 +52,21 @@ def test_overview_is_grouped_in_order_with_notes_and_an_only_wrong_switch():
 
 def test_contrast_pages_each_pair_once_under_a_path_no_slug_can_take():
     recs, entries = _records()
-    out = pages.generate("minilm-sst2", recs, entries)
+    out = pages.generate(site_manifest(recs, entries), recs)
     contrast = sorted(k for k in out if k.startswith("contrast/"))
     assert contrast == ["contrast/a-good-film--not-a-good-film", "contrast/not-really-good--not-bad-at-all"]
     page = out["contrast/a-good-film--not-a-good-film"]
     assert "The second sentence adds “not”." in page  # read off the tokens
     assert "verdict stays positive" in page and "It is wrong on the second sentence (gold: negative)." in page
     assert 'href="../../a-good-film/#head-5-4"' in page and 'href="../../not-a-good-film/"' in page
-    links = teaching.sentence_links("not-a-good-film", entries, teaching.contrast_pairs(entries),
+    links = teaching.sentence_links("not-a-good-film", entries, site_manifest(recs, entries).contrasts,
                                     {r.slug: r.title for r in recs})
     assert 'href="../contrast/a-good-film--not-a-good-film/"' in links and 'href="../#group-minimal-pairs"' in links
 
 
 def test_lesson_walks_the_groups_in_teaching_order_and_ends_with_the_failures():
     recs, entries = _records()
-    lesson = pages.generate("minilm-sst2", recs, entries)["lesson"]
+    lesson = pages.generate(site_manifest(recs, entries), recs)["lesson"]
     steps = re.findall(r"^## \d+\. (.+)$", lesson, re.MULTILINE)
     assert steps == ["The originals", "Minimal pairs", "Where the fine-tuned model fails"]
     # the lesson is gallery/lesson/: its links lead up one folder
@@ -77,7 +77,7 @@ def test_lesson_walks_the_groups_in_teaching_order_and_ends_with_the_failures():
 
 def test_heads_page_links_each_head_to_its_sentences():
     recs, entries = _records()
-    heads = pages.generate("minilm-sst2", recs, entries)["heads"]
+    heads = pages.generate(site_manifest(recs, entries), recs)["heads"]
     row = re.search(r'<tr id="head-5-4">(.*?)</tr>', heads).group(1)
     assert "<td>3</td>" in row and 'href="../not-really-good/#head-5-4"' in row
 

@@ -1,4 +1,4 @@
-"""A sentence page's title is made from the sentence's own text (gallery/notebook.py).
+"""A sentence page's title is made from the sentence's own text (build/notebook.py).
 
 The text shortened at a word boundary to about ``TITLE_WIDTH`` columns, "…" when
 cut, no punctuation left before the "…", the first letter as written; and the
@@ -13,8 +13,8 @@ import unicodedata
 
 import pytest
 
-from attention_gallery.gallery import notebook
-from attention_gallery.gallery.notebook import ELLIPSIS, TITLE_WIDTH, title_of
+from attention_gallery.build import notebook
+from attention_gallery.build.notebook import ELLIPSIS, TITLE_WIDTH, title_of
 
 
 @pytest.mark.parametrize("text, title", [

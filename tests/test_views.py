@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 from conftest import record_data
 
+from attention_gallery.build import assets
 from attention_gallery.explain import views
-from attention_gallery.gallery import assets, pages
-from attention_gallery.gallery.offline import OfflinePages
-from attention_gallery.gallery.templates import shared_bytecode
 from attention_gallery.record import SentenceRecord
+from attention_gallery.web import pages
+from attention_gallery.web.offline import OfflinePages
+from attention_gallery.web.templates import shared_bytecode
 
 EVIL = '</script><script>alert(1)</script> "><img src=x onerror=alert(1)> & {{ x }}'
 
@@ -195,7 +196,7 @@ def test_signed_numbers_never_read_minus_zero():
 
 
 def test_trim_css_keeps_what_can_match_and_the_variables_it_uses():
-    from attention_gallery.gallery.offline import trim_css
+    from attention_gallery.web.offline import trim_css
 
     theme = ".jupyter-wrapper{--jp-used:red;--jp-chain:var(--jp-used);--jp-unused:blue}"
     css = ('@charset "UTF-8";'
@@ -220,7 +221,7 @@ def test_trim_css_keeps_what_can_match_and_the_variables_it_uses():
 
 
 def test_code_cells_are_left_out_of_the_search_index():
-    from attention_gallery.gallery.offline import exclude_code_from_search
+    from attention_gallery.web.offline import exclude_code_from_search
 
     html = ('<div class="jp-Cell jp-CodeCell"><div class="jp-InputPrompt jp-InputArea-prompt">In [1]:</div>'
             '<div class="jp-CodeMirrorEditor jp-Editor" data-type="inline"><span class="cell-tag">parameters</span>'

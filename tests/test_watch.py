@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 from attention_gallery import config
-from attention_gallery.gallery import incremental, outdir, runs, serve
-from attention_gallery.gallery.watch import Published, Watcher
+from attention_gallery.build import incremental, outdir, runs, serve
+from attention_gallery.build.watch import Published, Watcher
 
 REPO = config.REPO_ROOT
 SERVED_WITHIN_S = 60.0  # the target is 3 s (scripts/bench.py measures it); generous for a shared machine
@@ -181,7 +181,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.slow
 def test_watch_follows_the_file_shows_a_banner_and_stops_cleanly(tiny_registry, tmp_path):
-    from attention_gallery.gallery.build import build
+    from attention_gallery.build.build import build
 
     # long sentences: an edit past the title's 40 columns leaves every page's navigation
     # as it was, so the changed page alone is rendered (an edit of a title renders all)

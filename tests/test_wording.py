@@ -1,7 +1,7 @@
 """Small wordings that must say what the numbers and the layout show (issue 22).
 
 * the reading page states no typed figure about the set: its facts are filled from
-  the build's records (gallery/figures.py ``set_facts``), whatever the set;
+  the build's records (web/figures.py ``set_facts``), whatever the set;
 * the template's model-view caption says which view comes first (they are stacked,
   not left and right);
 * the live page's status says the deletion test is the fine-tuned model's only
@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import nbformat
 
-from attention_gallery.gallery import figures
+from attention_gallery.web import figures
 
 ROOT = Path(__file__).resolve().parents[1]
 READING = ROOT / "docs" / "reading.md"

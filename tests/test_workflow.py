@@ -75,7 +75,7 @@ def test_gallery_workflow_semantics():
     assert uses["actions/setup-python"]["with"]["python-version"] == "3.11"
     assert uses["actions/setup-python"]["with"]["cache"] == "pip"
     cache = uses["actions/cache"]["with"]
-    # the executed notebooks, with mkdocs-jupyter's render cache inside (gallery/plugin.py)
+    # the executed notebooks, with mkdocs-jupyter's render cache inside (web/plugin.py)
     assert cache["path"].split() == [str(config.CACHE_DIR.relative_to(config.REPO_ROOT))]
     assert "hashFiles(" in cache["key"] and cache["restore-keys"].strip()
     assert uses["actions/upload-pages-artifact"]["with"]["path"].rstrip("/") == "site"

@@ -33,8 +33,8 @@ import numpy as np
 import torch
 
 from . import removal, views
-from .encode import EncodedSentence
 from .call import forward
+from .encode import EncodedSentence
 from .forward import ModelRun
 
 
@@ -76,6 +76,9 @@ class Method:
     # for number against tests/golden/live.json, which scripts/js_golden.py writes);
     # never a method that needs gradients
     browser: bool = False
+    # the attributes a page states about the method (the site reads them from the
+    # manifest's catalog, explain/facts.py: it imports no torch)
+    published: tuple[str, ...] = ()
 
     def attribute(self, sentence: EncodedSentence, run: ModelRun,
                   target: int | None = None) -> Attribution:
@@ -132,6 +135,7 @@ class AttentionRollout(Method):
                    "attention (averaged over heads, with the residual connection added as "
                    "half the weight) from the first layer to the last.")
     residual = 0.5
+    published = ("residual",)
     signed = False
     unit = "of [CLS]'s rolled-out attention"
     needs = frozenset({"attention"})
@@ -209,6 +213,7 @@ class IntegratedGradients(Method):
                    "the scores add up to the change in that logit.")
     baseline = ("the same token sequence with every non-special token replaced by [PAD] "
                 "([CLS], [SEP] and positions kept, attention mask unchanged)")
+    published = ("baseline",)
     output = "logit of the target class (before softmax)"
     unit = "logit"
     needs = frozenset({"gradients"})

@@ -57,18 +57,22 @@ VIEW_MIME = "application/vnd.attention-gallery.view+json"  # what a view output 
 ENCODING = "uint8-deflate-base64"
 
 
+def display_tokens(tokens) -> list[str]:
+    """The tokens as bertviz shows them (``bertviz.util.format_special_chars``, the
+    same replacements: a test holds them equal; bertviz itself imports torch, which
+    the site does not): BPE's word marks become spaces, ``</w>`` goes."""
+    return [t.replace("\u0120", " ").replace("\u2581", " ").replace("</w>", "") for t in tokens]
+
+
 def attention_payload(tokens, trained: np.ndarray, untrained: np.ndarray) -> dict:
     """Both models' attention for a page: one byte per weight, the trained model's
     then the untrained's (layer, head, query, key order), zlib-deflated (the browser
     inflates it with DecompressionStream) and base64-encoded: about half a byte a
     weight."""
-    # bertviz: only where a blob is made (the kernel); the site reads blobs without it
-    from bertviz.util import format_special_chars
-
     layers, heads = trained.shape[:2]
     packed = zlib.compress(levels(trained).tobytes() + levels(untrained).tobytes(), 9)
     return {
-        "tokens": format_special_chars(tokens),
+        "tokens": display_tokens(tokens),
         "layers": int(layers),
         "heads": int(heads),
         "encoding": ENCODING,
@@ -325,14 +329,12 @@ def token_scores(tokens, scores, caption: str, muted=None, vmax: float | None = 
     (negative) when < 0, in the negative colour. Unsigned scores use one hue.
     Strength = |score| / ``vmax``, the |score| at full colour (default: this row's
     own :func:`shared_scale`; special tokens such as [CLS] are shown uncoloured)."""
-    from bertviz.util import format_special_chars
-
     scores = np.asarray(scores, dtype=float)
     muted = np.zeros(len(scores), bool) if muted is None else np.asarray(muted, bool)
     if vmax is None:
         vmax = shared_scale([scores], muted)
     spans = []
-    for tok, s, mute in zip(format_special_chars(tokens), scores, muted):
+    for tok, s, mute in zip(display_tokens(tokens), scores, muted):
         if mute:
             spans.append(f'<span class="gallery-attr gallery-attr-muted" title="{signed(s)}">{esc(tok)}</span>')
             continue

@@ -420,3 +420,16 @@ def ensure_graph(spec, cache_dir: Path, quiet: bool = False) -> tuple[dict[str, 
                 t.unlink()
     facts_path.write_text(json.dumps(facts, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return files, facts
+
+
+def published(spec, cache_dir: Path, quiet: bool = False) -> dict:
+    """What the manifest tells the live page (:mod:`.page`, which imports no torch)
+    of ``spec``: its graph's files (exported now when the cache lacks them), the
+    tokenizer's files and the graph's facts; or why the pair cannot run live."""
+    try:
+        graph, facts = ensure_graph(spec, cache_dir, quiet=quiet)
+        tokenizer = tokenizer_files(spec)
+    except LiveUnavailable as exc:
+        return {"reason": str(exc)}
+    return {"graph": {k: str(p) for k, p in graph.items()}, "tokenizer": {k: str(p) for k, p in tokenizer.items()},
+            "facts": facts}

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config, rules
+from ..catalog import Catalog
 from ..explain import views
-from . import export
 
 PAGE = "live"  # gallery/live.md: a name sentence slugs may not take (config.RESERVED_SLUGS)
 ASSET_DIR = "assets/live"
 VENDOR = "assets/vendor"
-RUNTIME = {  # what the page loads from the vendor folder (gallery/assets.py fetches it)
+RUNTIME = {  # what the page loads from the vendor folder (build/assets.py fetches it)
     "ort": "onnxruntime-web/ort.wasm.min.js",
     "mjs": "onnxruntime-web/ort-wasm-simd-threaded.mjs",
     "wasm": "onnxruntime-web/ort-wasm-simd-threaded.wasm",
@@ -61,13 +61,14 @@ def _named(path: Path, stem: str) -> str:
     return f"{ASSET_DIR}/{stem}-{digest}{''.join(path.suffixes)}"
 
 
-def prepare(spec, cache_dir: Path, vendor_dir: Path, quiet: bool = False) -> LiveSite:
-    """The live page of ``spec``: exports its graph when the cache lacks it."""
-    try:
-        graph, facts = export.ensure_graph(spec, cache_dir, quiet=quiet)
-        tokenizer = export.tokenizer_files(spec)
-    except export.LiveUnavailable as exc:
-        return LiveSite(markdown=unavailable_page(str(exc)), reason=str(exc))
+def prepare(spec, published: dict, vendor_dir: Path) -> LiveSite:
+    """The live page of ``spec`` from what the build exported (the manifest's
+    ``live``: :func:`.export.published`)."""
+    if "reason" in published:
+        return LiveSite(markdown=unavailable_page(published["reason"]), reason=published["reason"])
+    facts = published["facts"]
+    graph = {k: Path(p) for k, p in published["graph"].items()}
+    tokenizer = {k: Path(p) for k, p in published["tokenizer"].items()}
     names = {"model": f"{ASSET_DIR}/{spec.slug}-{facts['files']['model']['sha256'][:16]}.onnx-skeleton",
              "weights": f"{ASSET_DIR}/{spec.slug}-{facts['files']['weights']['sha256'][:16]}.f16",
              "tokenizer": _named(tokenizer["tokenizer.json"], f"{spec.slug}-tokenizer"),
@@ -90,16 +91,11 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
 
 
-def settings(spec, site: LiveSite, urls: dict[str, str]) -> dict:
+def settings(spec, site: LiveSite, urls: dict[str, str], catalog: Catalog) -> dict:
     """The page's #live-config: everything live.js needs, nothing it must guess."""
-    from ..explain.faithfulness import BINS, EXACT_LIMIT, KS, RANDOM_TITLE, READING
-    from ..explain.headchange import MEASURE
-    from ..explain.methods import REGISTRY, runs_in_browser
-    from ..explain.removal import REMOVAL
-
     facts = site.facts
     methods = {name: {"title": m.title, "description": m.description, "unit": m.unit, "signed": m.signed}
-               for name, m in REGISTRY.items() if runs_in_browser(name)}
+               for name, m in catalog.in_browser().items()}
     return {
         "pair": spec.slug, "labels": list(spec.labels), "layers": facts["layers"], "heads": facts["heads"],
         "names": {"trained": views.model_name("trained"), "untrained": views.model_name("untrained")},
@@ -113,10 +109,11 @@ def settings(spec, site: LiveSite, urls: dict[str, str]) -> dict:
         "special_ids": facts["special_ids"], "scale": config.ATTENTION_LEVELS,
         "urls": urls, "sizes": facts["sizes"], "download": list(DOWNLOAD),
         "model": {"regions": facts["regions"], "bytes": facts["model_bytes"]},
-        "methods": methods, "rollout_residual": REGISTRY["rollout"].residual,
-        "deletion": {"ks": list(KS), "bins": list(BINS), "exact_limit": EXACT_LIMIT, "draws": LIVE_DRAWS,
-                     "reading": READING, "removal": REMOVAL, "random_title": RANDOM_TITLE},
-        "head_measure": MEASURE,
+        "methods": methods, "rollout_residual": catalog.methods["rollout"].settings["residual"],
+        "deletion": {"ks": list(catalog.ks), "bins": list(catalog.bins), "exact_limit": catalog.exact_limit,
+                     "draws": LIVE_DRAWS, "reading": catalog.reading, "removal": catalog.removal,
+                     "random_title": catalog.random_title},
+        "head_measure": catalog.head_change,
         # the faithfulness verdict: the gallery's rule, as data (lib/claims.js applies it)
         "claims": rules.section("claims")["faithfulness"],
         # token colours: a share of the method's total |score| (rules.json, as views.colour_scale)
@@ -125,13 +122,13 @@ def settings(spec, site: LiveSite, urls: dict[str, str]) -> dict:
     }
 
 
-def page_markdown(spec, site: LiveSite, urls: dict[str, str]) -> str:
+def page_markdown(spec, site: LiveSite, urls: dict[str, str], catalog: Catalog) -> str:
     """The page: what it does, the form, where results go, and its settings."""
     facts = site.facts
     sizes = facts["sizes"]
     download = sum(sizes[k] for k in DOWNLOAD)
     check = facts["check"]
-    cfg = views.safe_json(settings(spec, site, urls))
+    cfg = views.safe_json(settings(spec, site, urls, catalog))
     return f"""---
 gallery_entry: live
 ---

@@ -23,16 +23,18 @@ from . import data, heldout
 from .evaluate import predict
 from .train import TrainConfig, log_steps, save_adapter, train
 
-# At most four recipes, each tried at a third of its schedule (same data budget:
-# 57,600 phrases for the full schedule). "a" is the recipe of the first default
-# adapter (89.11% on SST-2 dev).
+# At most four recipes, each tried at a third of its schedule on the training file
+# minus the held-out slice. "a" is the recipe of the first default adapter (89.11% on
+# SST-2 dev, 1,800 steps); b-d train three times as long (5,400 steps of 32 phrases,
+# about 2.6 passes over the file). Rank 8 throughout: the committed adapters (final,
+# checkpoints, two more seeds) must stay under 20 MB together.
 RECIPES = {
     "a": TrainConfig(steps=1800, batch_size=32, lr=1e-3, rank=8, alpha=16),
-    "b": TrainConfig(steps=1800, batch_size=32, lr=2e-3, rank=8, alpha=16),
-    "c": TrainConfig(steps=1800, batch_size=32, lr=2e-3, rank=16, alpha=32),
-    "d": TrainConfig(steps=3600, batch_size=16, lr=1e-3, rank=16, alpha=32),
+    "b": TrainConfig(steps=5400, batch_size=32, lr=1e-3, rank=8, alpha=16),
+    "c": TrainConfig(steps=5400, batch_size=32, lr=2e-3, rank=8, alpha=16),
+    "d": TrainConfig(steps=5400, batch_size=32, lr=1e-3, rank=8, alpha=32),
 }
-CHOSEN = "a"  # set from the search (see training.json "search")
+CHOSEN = "b"  # the search: b and d tie on the held-out slice (87.29%); a tie goes to the recipe that changes fewer settings of the earlier default (b: only the steps)
 SEEDS = (0, 1, 2)
 PROBE_L2 = 1e-4
 

@@ -44,7 +44,7 @@ function live(C) {
         bar = $("live-progress"), output = $("live-output"), result = $("live-result");
   const MODELS = ["trained", "untrained"];
   /* What a text may contain: data shared with the build (rules.json "text", passed in
-     #live-config; gallery/sentences.py check_text applies the same). */
+     #live-config; build/sentences.py check_text applies the same). */
   const problems = textChecker(C.text_rules);
   /* one worker call: at most this many tokens / sequences (a new sentence waits for the
      call in flight, a second or so at most) */

@@ -1,5 +1,5 @@
 /* What a text may contain: the build's rules as data (attention_gallery/rules.json,
- * "text"; gallery/sentences.py check_text applies the same), worded as the build
+ * "text"; build/sentences.py check_text applies the same), worded as the build
  * words them. For the live page's box and ?text= alike.
  *
  * textChecker(rules) -> problems(text): the first problem (a message), or null. */

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import download
 
+
 def _preload() -> None:
     import bertviz  # noqa: F401
     import torch  # noqa: F401

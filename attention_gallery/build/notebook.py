@@ -94,7 +94,7 @@ def parameters(sentence, pair_slug: str) -> dict:
 def read_template(path: Path = config.TEMPLATE) -> nbformat.NotebookNode:
     """The template notebook; a missing, unreadable or unfit one raises
     :class:`~.errors.BuildError` naming the file."""
-    from .errors import BuildError
+    from ..errors import BuildError
 
     try:
         nb = nbformat.read(str(path), as_version=4)

@@ -34,12 +34,19 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
 
 from .. import config, rules
-from . import yamlinput
-from .errors import capped
+from ..errors import capped
 from ..names import SLUG_PATTERN, codepoint, show, slug_form_problems
+from . import yamlinput
 
 __all__ = ["Sentence", "SentenceSetError", "Entry", "SentenceSet", "load_sentences",
            "parse_sentences", "check_text", "MAX_TEXT_CHARS", "MAX_NOTE_CHARS", "MAX_FILE_CHARS",
@@ -400,11 +407,6 @@ def contrast_pairs(sentences: list[Sentence]) -> list[tuple[str, str]]:
             if pair not in pairs:
                 pairs.append(pair)
     return pairs
-
-
-def contrast_slug(pair: tuple[str, str]) -> str:
-    """The page name of a contrast pair, ``a--b``: no sentence slug has ``--``."""
-    return f"{pair[0]}--{pair[1]}"
 
 
 def load_sentences(path=config.SENTENCES_FILE, tokenizer=None,

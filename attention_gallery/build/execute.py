@@ -9,7 +9,7 @@ one such kernel per core, each on one thread, and hands notebooks to whichever i
 (one thread per kernel also makes the numbers independent of the pool's size).
 
 Kernels talk over IPC sockets whose absolute paths lie in the build's run folder
-(:mod:`attention_gallery.gallery.runs`), so a build works from any working directory and
+(:mod:`attention_gallery.build.runs`), so a build works from any working directory and
 beside another build; the pool closes its kernels on every exit path, and the next
 build reaps what a killed one left.
 
@@ -181,7 +181,7 @@ class KernelPool:
     """``jobs`` warm kernels executing notebooks in parallel (a context manager)."""
 
     def __init__(self, jobs: int, run, **kernel_kw):
-        """``run``: the build's :class:`~attention_gallery.gallery.runs.Run` (sockets, kernel pids)."""
+        """``run``: the build's :class:`~attention_gallery.build.runs.Run` (sockets, kernel pids)."""
         self.kernels = [WarmKernel(run.connection_file(i), on_start=run.record_kernel, **kernel_kw)
                         for i in range(max(1, jobs))]
 

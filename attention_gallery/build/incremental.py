@@ -7,7 +7,7 @@ the navigation is the same), the pages that can differ are those sentences' page
 "How to read the views" when its figures show one of them (:mod:`.figures`), the
 written pages that state the set's claims (``{{claim:…}}``, filled from every record:
 the home page, "How to read the views"), the generated pages (overview, pair, set figures, ``metrics.json``: rendered unless their
-source is the one the live site was built from, :func:`generated`),
+source is the one the live site was built from, :func:`..web.generated.generated`),
 the search index, and the theme's own pages (404, sitemap: always rendered).
 
 :func:`build_pages` starts from a copy of the live site and runs mkdocs' ``--dirty``
@@ -34,7 +34,6 @@ of watch mode.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -42,10 +41,11 @@ import stat
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import figures, outdir
+from ..web import figures, generated
+from ..web.offline import ASSET_DIR, classes_in
+from ..web.pages import CLAIM
+from . import outdir
 from .mkdocs_run import mkdocs_build
-from .pages import CLAIM
-from .offline import ASSET_DIR, classes_in
 
 PAST = 1  # the modification time given to every unchanged source: older than any page
 INDEX = Path("search") / "search_index.json"
@@ -72,7 +72,7 @@ def build_pages(docs: Path, site: Path, live: Path, changed, quiet: bool = False
         sources.add(figures.PAGE)
     sources |= claim_pages(docs)  # their claims are made from every record, the changed ones too
     date_sources(docs, sources)
-    with theme_listed_once(), _live_sources(generated_before or {}):
+    with theme_listed_once(), generated.live_sources(generated_before or {}):
         mkdocs_build(docs, site, quiet=quiet, dirty=True)
     merged = merge_search_index((live / INDEX).read_text(encoding="utf-8"),
                                 (site / INDEX).read_text(encoding="utf-8"))
@@ -105,44 +105,10 @@ def copy_site(source: Path, target: Path) -> None:
     shutil.copytree(source, target, symlinks=True, ignore=_not_ours)
 
 
-_MADE: dict[str, str] = {}  # generated file -> hash of its source, in this process's last build
-_LIVE: dict[str, str] = {}  # the same, of the live site, during a dirty build on it
-
-
 def claim_pages(docs: Path) -> set[str]:
     """The written pages (``docs/**/*.md``) that state a claim of the set."""
     return {p.relative_to(docs).as_posix() for p in docs.rglob("*.md")
             if CLAIM.search(p.read_text(encoding="utf-8"))}
-
-
-def new_build() -> None:
-    """A build starts (the gallery plugin's ``on_config``)."""
-    _MADE.clear()
-
-
-def generated(file):
-    """The gallery plugin adds ``file`` (made from a string): its source is noted, and
-    in a dirty build on a live site built from the same source it is left as it is
-    (not rendered, not written: the copy of the live site has it)."""
-    digest = hashlib.sha256(file.content_bytes).hexdigest()
-    _MADE[file.src_uri] = digest
-    if _LIVE.get(file.src_uri) == digest:
-        file.is_modified = lambda: False
-    return file
-
-
-def generated_sources() -> dict[str, str]:
-    """What :func:`generated` noted in this process's last build."""
-    return dict(_MADE)
-
-
-@contextmanager
-def _live_sources(sources: dict[str, str]):
-    _LIVE.update(sources)
-    try:
-        yield
-    finally:
-        _LIVE.clear()
 
 
 _LISTED: dict[tuple, list] = {}  # (theme folders, theme templates) -> the theme's static files

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -25,13 +26,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config
+from ..errors import BuildError, BuildInterrupted, capped, disk_error
+from ..explain.facts import catalog
+from ..explain.methods import REGISTRY
+from ..live import export as live_export
+from ..manifest import Manifest, write_manifest
+from ..models import architecture
 from ..pairs import get_pair
-from . import assets, notebook, outdir, runs
-from .manifest import write_manifest
-from .mkdocs_run import mkdocs_build
+from ..records import read_record
+from . import assets, download, incremental, notebook, outdir, runs
 from .cache import NotebookCache
-from .errors import BuildError, BuildInterrupted, capped, disk_error
-from .records import read_record
+from .mkdocs_run import mkdocs_build
+from .sentences import contrast_pairs
 
 __all__ = ["BuildError", "BuildInterrupted", "BuildReport", "build"]
 
@@ -102,7 +108,7 @@ def execute_missing(sentences, pair, cache: NotebookCache, kernels, quiet=False,
             if isinstance(outcome, str):
                 failures.append(f"sentence {s.slug!r} (line {s.line}): {outcome}")
                 continue
-            read_record(outcome, s.slug)  # a notebook without its complete record stops the build
+            read_record(outcome, s.slug, REGISTRY)  # a notebook without its complete record stops the build
             cache.put(params[s.slug], outcome)
             notebooks[s.slug] = outcome
             executed.append(s.slug)
@@ -158,8 +164,23 @@ def stage_docs(stage: Path, sentences, notebooks, pair, cache_dir: Path, files: 
             shutil.copyfile((files or {})[s.slug], gallery / f"{s.slug}.ipynb")
         except (KeyError, OSError):  # no entry (or it went): write the notebook itself
             notebook.write(notebooks[s.slug], gallery / f"{s.slug}.ipynb")
-    write_manifest(gallery, pair.slug, [{"slug": s.slug, "title": notebook.title_of(s.text), "group": s.group,
-                                         "contrast": s.contrast} for s in sentences], cache_dir)
+    write_manifest(gallery, site_manifest(sentences, pair, cache_dir))
+
+
+def site_manifest(sentences, pair, cache_dir: Path) -> Manifest:
+    """What the site is told beyond the records: the set's order and contrasts, the
+    kernel's catalog of methods, the base model's configuration, the pair's
+    evaluation and the live page's files (its graph exported here, once per pair and
+    cached: the site runs no model)."""
+    evaluation = config.WEIGHTS_DIR / pair.slug / "evaluation.json"
+    return Manifest(
+        pair=pair.slug,
+        sentences=[{"slug": s.slug, "title": notebook.title_of(s.text), "group": s.group, "contrast": s.contrast}
+                   for s in sentences],
+        contrasts=contrast_pairs(sentences), cache=str(cache_dir), catalog=catalog(),
+        architecture=architecture(pair.untrained),
+        evaluation=json.loads(evaluation.read_text(encoding="utf-8")) if evaluation.is_file() else None,
+        live=live_export.published(pair, cache_dir))
 
 
 def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.DEFAULT_PAIR,
@@ -170,9 +191,9 @@ def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.
     (``jobs`` warm kernels, default one per core).
 
     Before anything runs, every folder the build would replace is checked
-    (:func:`attention_gallery.gallery.outdir.plan`: it only replaces folders it made), the
+    (:func:`attention_gallery.build.outdir.plan`: it only replaces folders it made), the
     output folder is locked against a second build, and what dead builds left is
-    reaped; a refusal raises :class:`~attention_gallery.gallery.outdir.Refusal`."""
+    reaped; a refusal raises :class:`~attention_gallery.build.outdir.Refusal`."""
     from ..models import check_pair, load_tokenizer
     from .sentences import load_sentences
 
@@ -228,7 +249,6 @@ def publish(plan, sentences, ex: Execution, pair, quiet=False, only=None, copied
     that cannot give the same site as a full build, everything is rendered.
     ``copied``: ``plan.staging / "site"`` already holds a copy of the live site;
     ``generated_before``: the generated files' sources it was built from."""
-    from . import incremental
 
     try:  # a full disk (or any refusing one) while staging or swapping is one line
         stage_docs(plan.staging / "docs", sentences, ex.notebooks, pair, plan.cache, ex.files)
@@ -239,6 +259,8 @@ def publish(plan, sentences, ex: Execution, pair, quiet=False, only=None, copied
         if why:
             shutil.rmtree(plan.staging / "site", ignore_errors=True)
             mkdocs_build(plan.staging / "docs", plan.staging / "site", quiet=quiet)
+        download.write_downloads(plan.staging / "docs" / "gallery", plan.staging / "site" / "gallery",
+                                 plan.cache / download.STORE)
         seconds = time.perf_counter() - start
         if plan.sources is not None:  # the default gallery: keep its sources too
             outdir.swap(plan.staging / "docs" / "gallery", plan.sources, "gallery-sources")

@@ -41,12 +41,14 @@ from pathlib import Path
 import nbformat
 
 from .. import config
+from ..errors import BuildError, BuildInterrupted
+from ..explain.methods import REGISTRY
 from ..pairs import get_pair
+from ..records import read_record
+from ..web.generated import generated_sources
 from . import assets, download, incremental, notebook, outdir, runs
 from .build import execute_missing, prepare_staging, publish
 from .cache import NotebookCache
-from .errors import BuildError, BuildInterrupted
-from .records import read_record
 from .serve import WatchState, serving
 from .worker import Worker
 
@@ -213,13 +215,13 @@ class Session:
                                  progress=False)
             if self.worker is not None:  # the downloads, made beside the pages
                 for slug in ex.executed:
-                    record = read_record(ex.notebooks[slug], slug)
+                    record = read_record(ex.notebooks[slug], slug, REGISTRY)
                     self.worker.start(ex.files[slug], record)
             cache.keep_only(params.values())
             copied = copy is not None and copy.join()
             mkdocs_s, pages = publish(self.plan, sentences, ex, self.pair, quiet=True, only=only, copied=copied,
                                       generated_before=self.published.generated if self.published else None)
-            generated = incremental.generated_sources()
+            generated = generated_sources()
         finally:
             if copy is not None:
                 copy.join()

@@ -13,10 +13,11 @@ import difflib
 import numpy as np
 
 from .. import claims, config
+from ..catalog import Catalog
 from ..explain import views
 from ..explain.notice import head_anchor, p_text, token_name
+from ..names import contrast_slug
 from ..record import SentenceRecord, toward_last_label
-from .sentences import contrast_slug
 
 CONTRAST_DIR = "contrast"  # gallery/contrast/<a>--<b>/: no sentence slug has "--"
 LESSON = "lesson"
@@ -60,15 +61,6 @@ def groups(entries: list[dict]) -> list[str]:
 
 def group_anchor(group: str) -> str:
     return "group-" + (group.replace(" ", "-") if group else "other")
-
-
-def contrast_pairs(entries: list[dict]) -> list[tuple[str, str]]:
-    """Each contrast pair once, in the set's order (see sentences.contrast_pairs)."""
-    from .sentences import Sentence
-    from .sentences import contrast_pairs as pairs_of
-
-    return pairs_of([Sentence(slug=e["slug"], text="", label="", contrast=e.get("contrast", ""))
-                     for e in entries])
 
 
 def contrast_page_name(pair: tuple[str, str]) -> str:
@@ -188,11 +180,9 @@ def ig_token_claim(r: SentenceRecord, scores: np.ndarray, i: int) -> claims.Clai
         {"score": value, "rank": rank})
 
 
-def contrast_page(a: SentenceRecord, b: SentenceRecord, prefix: str = "../../") -> str:
+def contrast_page(a: SentenceRecord, b: SentenceRecord, catalog: Catalog, prefix: str = "../../") -> str:
     """Two sentences side by side: predictions, what to notice, most-changed heads,
-    token scores on one scale per method, and what differs."""
-    from ..explain.methods import REGISTRY
-
+    token scores on one scale per method (every method of ``catalog``), and what differs."""
     said, in_a, in_b = _token_diff(a, b)
     C = claims.Claim
     facts = []
@@ -240,7 +230,7 @@ def contrast_page(a: SentenceRecord, b: SentenceRecord, prefix: str = "../../") 
                 f"<h4>What to notice</h4><ul>{items}</ul><h4>Most changed heads</h4><p>{heads}</p></div>")
 
     rows, scales = [], {}
-    for name, method in REGISTRY.items():
+    for name, method in catalog.methods.items():
         sa = _class_scores(a, name) if method.signed else np.asarray(a.scores[name].scores, float)
         sb = _class_scores(b, name) if method.signed else np.asarray(b.scores[name].scores, float)
         muted_a, muted_b = np.array(a.special), np.array(b.special)
@@ -340,9 +330,8 @@ def _group_facts(rs: list[SentenceRecord]) -> str:
     else:
         text += " Their most changed heads: " + ", ".join(f"{_head_link(r)} in {views.esc(r.title)}" for r in rs) + "."
     return text
-def lesson_page(records: list[SentenceRecord], entries: list[dict], pairs: list[tuple[str, str]]) -> str:
-    from ..explain.methods import REGISTRY
-
+def lesson_page(records: list[SentenceRecord], entries: list[dict], pairs: list[tuple[str, str]],
+                catalog: Catalog) -> str:
     by_slug = {r.slug: r for r in records}
     members: dict[str, list[SentenceRecord]] = {}
     for e in entries:
@@ -367,7 +356,7 @@ def lesson_page(records: list[SentenceRecord], entries: list[dict], pairs: list[
             rest = [r for r in records if r not in rs]
             said += [claims.concentration_claim(method.title, [evenness(r, m) for r in rs],
                                                 [evenness(r, m) for r in rest])
-                     for m, method in REGISTRY.items()]
+                     for m, method in catalog.methods.items()]
         findings = "".join(c.html("li") for c in said if c is not None)
         parts.append(f"## {step}. {views.esc(group[0].upper() + group[1:])}\n\n"
                      f"<p>{views.esc(intro)} {_group_facts(rs)}</p>\n\n"
@@ -440,7 +429,7 @@ def run_it_yourself(slug: str, repo_url: str) -> str:
     how to install the project to re-run it."""
     url = views.esc(repo_url)
     return (f'<h2 id="run-it-yourself">Run it yourself</h2>'
-            f'<p><a href="../downloads/{views.esc(slug)}.ipynb" download>Download this notebook</a>: '
+            f'<p><a href="../{config.DOWNLOADS}/{views.esc(slug)}.ipynb" download>Download this notebook</a>: '
             "it opens with every view drawn (bertviz's own views, saved with their data; Jupyter "
             "may ask you to trust the notebook before it runs their scripts). To re-run it, or to "
             f'change the sentence in its first code cell, install the project from <a href="{url}">'

@@ -18,7 +18,6 @@ Site-only (``cache.SITE_ONLY``): it changes no notebook, so editing it re-execut
 from __future__ import annotations
 
 import html
-import json
 import re
 from pathlib import Path
 
@@ -27,22 +26,17 @@ import numpy as np
 
 from .. import claims
 from ..explain import views
-from .records import read_record_file
 
 PAGE = "reading.md"
 PREFERRED = "not-really-good"  # the sentence the gallery grew from
 FIGURE = re.compile(r'<figure class="gallery-figure"')
 
 
-def _sentence(gallery: Path):
+def _sentence(gallery: Path, records):
     """(record, blob element, source id) of the sentence the figures show, or None
     when there is no gallery to draw from."""
-    try:
-        manifest = json.loads((gallery / "gallery.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    slugs = [s["slug"] for s in manifest.get("sentences", [])]
-    for slug in ([PREFERRED] if PREFERRED in slugs else []) + slugs:
+    by_slug = {r.slug: r for r in records}
+    for slug in ([PREFERRED] if PREFERRED in by_slug else []) + list(by_slug):
         path = gallery / f"{slug}.ipynb"
         if not path.is_file():
             continue
@@ -50,7 +44,7 @@ def _sentence(gallery: Path):
         if found is None:
             continue
         source, payload = found
-        return read_record_file(path, slug), views.blob_element(source, payload), source
+        return by_slug[slug], views.blob_element(source, payload), source
     return None
 
 
@@ -94,7 +88,7 @@ def add_figures(html_text: str, src_uri: str, gallery: Path, records=()) -> str:
     html_text = add_facts(html_text, src_uri, records)
     if src_uri != PAGE or not FIGURE.search(html_text):
         return html_text
-    found = _sentence(gallery)
+    found = _sentence(gallery, records)
     if found is None:
         return html_text
     rec, blob, source = found

@@ -17,26 +17,21 @@ from pathlib import Path
 import numpy as np
 
 from .. import claims, config
+from ..catalog import Catalog
 from ..explain import views
-from ..explain.faithfulness import RANDOM_TITLE
-from ..explain.methods import REGISTRY, ranked_against_reference
-from ..models import architecture
+from ..explain.headchange import top_heads
+from ..manifest import Manifest
 from ..pairs import PairSpec, get_pair
 from ..record import RANDOM, SentenceRecord
+from ..records import read_record_file
 from . import teaching
+from .references import citation
 from .teaching import grouped_tables, heads_to_sentences, sentence_cell, verdict_cell
 
 
 def cite(key: str, prefix: str = "../../") -> str:
     """A citation by its entry in the references table (docs/references.md)."""
-    from .references import citation
-
     return citation(key, prefix)
-
-
-def method_titles() -> dict[str, str]:
-    """The title of every registered method, in registry order, then the random baseline's."""
-    return {**{name: m.title for name, m in REGISTRY.items()}, RANDOM: RANDOM_TITLE}
 
 
 def sentence_rows(records: list[SentenceRecord], prefix: str) -> str:
@@ -235,11 +230,11 @@ def record_outcome(r: SentenceRecord, method: str) -> dict:
                                        r.faithfulness.random_baseline["trained"].se, r.trained.confidence)
 
 
-def verdicts(records: list[SentenceRecord]) -> dict:
+def verdicts(records: list[SentenceRecord], catalog: Catalog) -> dict:
     """Each method's verdicts over the set, pooled and by predicted class."""
     out = {}
     classes = sorted({r.trained.predicted for r in records})
-    for m in method_titles():
+    for m in catalog.titles():
         if m == RANDOM:
             continue
         rows = [(r.trained.predicted, record_outcome(r, m)) for r in records]
@@ -263,11 +258,11 @@ def sink_figures(records: list[SentenceRecord]) -> dict:
             "after_median": round(float(np.median(after)), 4) if after else 0.0}
 
 
-def agreement(records: list[SentenceRecord]) -> dict:
+def agreement(records: list[SentenceRecord], catalog: Catalog) -> dict:
     """Each method's tau-LOO over the set: mean and 95% interval."""
     out = {}
-    for m in method_titles():
-        if not ranked_against_reference(m):
+    for m in catalog.titles():
+        if not catalog.ranked_against_reference(m):
             continue
         mean, lo, hi = claims.mean_interval([r.faithfulness.trained[m].tau_loo for r in records])
         out[m] = {"mean": round(mean, 4), "low": round(lo, 4), "high": round(hi, 4),
@@ -275,14 +270,14 @@ def agreement(records: list[SentenceRecord]) -> dict:
     return out
 
 
-def aggregate(records: list[SentenceRecord]) -> dict:
+def aggregate(records: list[SentenceRecord], catalog: Catalog) -> dict:
     """Set-level figures (``metrics.json``): the fine-tuned model's mean deletion-test
     results per method and for random order, pooled and by predicted class; how the
     random baseline was obtained; the untrained head's bias; the mean head change."""
     faith, random_mode, random_se = {}, "exact", {}
     if records:
         classes = sorted({r.trained.predicted for r in records})
-        for m in method_titles():
+        for m in catalog.titles():
             faith[m] = _mean_figures([r.faithfulness.trained[m] for r in records])
             faith[m]["by_predicted_class"] = {
                 c: {**_mean_figures([r.faithfulness.trained[m] for r in records if r.trained.predicted == c]),
@@ -303,9 +298,7 @@ def aggregate(records: list[SentenceRecord]) -> dict:
                  "seed_accuracy": u["seed_accuracy"],
                  "seed_positive_fraction_mean": u["seed_positive_fraction_mean"],
                  "margin_max": u["margin_max"]}
-    from ..explain.methods import IntegratedGradients
-
-    ig = {"baseline": IntegratedGradients.baseline,
+    ig = {"baseline": catalog.methods["ig"].settings["baseline"],
           "baseline_p_positive_median": round(float(np.median([r.ig["trained"].baseline_p_positive
                                                                for r in records])), 4) if records else 0.0,
           "baseline_p_positive_range": [min((r.ig["trained"].baseline_p_positive for r in records), default=0.0),
@@ -318,21 +311,18 @@ def aggregate(records: list[SentenceRecord]) -> dict:
                            if records else []) for part in ("total", "direct", "inherited")}
     return {"faithfulness": faith, "random_baseline": random_mode, "random_baseline_se": random_se,
             "ig": ig, "untrained": untrained, "layer_change": layer_change, "head_change": head,
-            "verdicts": verdicts(records) if records else {}, "sink": sink_figures(records),
-            "agreement": agreement(records) if records else {},
+            "verdicts": verdicts(records, catalog) if records else {}, "sink": sink_figures(records),
+            "agreement": agreement(records, catalog) if records else {},
             "right": sum(r.trained.correct for r in records), "n": len(records)}
 
 
-def heads_page(metrics: dict, records: list[SentenceRecord] | None = None) -> str:
-    from ..explain.headchange import MEASURE, top_heads
+def heads_page(metrics: dict, catalog: Catalog, records: list[SentenceRecord] | None = None) -> str:
     change = np.asarray(metrics["head_change"])
     if change.size == 0:
         return "# Heads fine-tuning changed\n\nNo sentences yet.\n"
     per_layer = change.sum(axis=1)
     top = top_heads(change, k=3)
     layer_rows = "\n".join(f"| {l} | {v:.3f} | {change[l].mean():.3f} |" for l, v in enumerate(per_layer))
-    from ..explain.layerchange import MEANING as LAYER_MEANING
-
     lc = metrics.get("layer_change", {})
     split_rows = "\n".join(f"| {l} | {t:.3f} | {d:.3f} | {i:.3f} |" for l, (t, d, i) in enumerate(
         zip(lc.get("total", []), lc.get("direct", []), lc.get("inherited", []))))
@@ -353,7 +343,7 @@ def heads_page(metrics: dict, records: list[SentenceRecord] | None = None) -> st
             "measured the total only.")
     return f"""# Heads fine-tuning changed
 
-{MEASURE} Here it is averaged over all {metrics['n']} sentences of the gallery: one
+{catalog.head_change} Here it is averaged over all {metrics['n']} sentences of the gallery: one
 cell per head, darker = changed more.
 
 {views.heatmap(change, f"Mean change of attention per head over {metrics['n']} sentences", highlight=[(l, h) for l, h, _ in top])}
@@ -380,7 +370,7 @@ A layer's attention can change because its own weights changed (its LoRA adapter
 because the hidden states it receives from the layers below changed. To tell them apart,
 the build runs hybrid models: the untrained model with only layer L's adapter applied
 (**direct**), and with only the adapters of the layers below L applied (**inherited**).
-{LAYER_MEANING} Mean head change per layer over the {metrics['n']} sentences:
+{catalog.layer_change} Mean head change per layer over the {metrics['n']} sentences:
 
 | layer | total | direct (own adapter only) | inherited (adapters below only) |
 |---|---|---|---|
@@ -390,7 +380,8 @@ the build runs hybrid models: the untrained model with only layer L's adapter ap
 """
 
 
-def _faith_rows(faith: dict, titles: dict, se: dict | None = None) -> str:
+def _faith_rows(faith: dict, catalog: Catalog, se: dict | None = None) -> str:
+    titles = catalog.titles()
     rows = []
     for m in titles:
         if m not in faith:
@@ -398,7 +389,7 @@ def _faith_rows(faith: dict, titles: dict, se: dict | None = None) -> str:
         cells = [views.signed(faith[m][f]) for f in FIGURES[:4]]
         if m == RANDOM and se and any(se.get(f) for f in FIGURES[:4]):
             cells = [f"{c} ± {se[f]:.3f}" for c, f in zip(cells, FIGURES[:4])]
-        tau = views.signed(faith[m]["tau_loo"], 2) if ranked_against_reference(m) else "—"
+        tau = views.signed(faith[m]["tau_loo"], 2) if catalog.ranked_against_reference(m) else "—"
         rows.append(f"| {titles[m]} | " + " | ".join(cells) + f" | {tau} |")
     return "\n".join(rows)
 
@@ -407,10 +398,10 @@ HEADER = ("| method | comprehensiveness ↑ (top 1-3) | sufficiency ↓ (top 1-3
           "| AOPC sufficiency ↓ | tau-LOO |\n|---|---|---|---|---|---|")
 
 
-def verdict_shares(metrics: dict, predicted: str | None = None) -> str:
+def verdict_shares(metrics: dict, catalog: Catalog, predicted: str | None = None) -> str:
     """A table: each method's share of sentences in each verdict, and its mean gap
     to random with the 95% interval, pooled or for one predicted class."""
-    titles = method_titles()
+    titles = catalog.titles()
     head = "".join(f"<th>{views.esc(claims.VERDICT_LABELS[o])}</th>" for o in claims.FAITH["outcomes"])
     rows = []
     for m, v in metrics.get("verdicts", {}).items():
@@ -430,12 +421,9 @@ def verdict_shares(metrics: dict, predicted: str | None = None) -> str:
         + "".join(rows) + "</tbody></table>", "verdicts" + (f" ({predicted})" if predicted else ""))
 
 
-def faithfulness_page(metrics: dict) -> str:
-    from ..explain.faithfulness import DRAWS, EXACT_LIMIT, READING
-    from ..explain.removal import REMOVAL
-
+def faithfulness_page(metrics: dict, catalog: Catalog) -> str:
     faith = metrics["faithfulness"]
-    titles = method_titles()
+    titles = catalog.titles()
     se = metrics.get("random_baseline_se", {})
     verdict = "".join(
         f"<li>{claims.set_verdict_claim(titles[m], v['pooled'], 'the gallery sentences').html()}</li>"
@@ -447,7 +435,7 @@ def faithfulness_page(metrics: dict) -> str:
                        "size was run.")
     else:
         random_note = (f"The random order's figures are expectations, exact for every size k with at "
-                       f"most {EXACT_LIMIT} subsets and otherwise estimated from {DRAWS} seeded random "
+                       f"most {catalog.exact_limit} subsets and otherwise estimated from {catalog.draws} seeded random "
                        f"orders ({metrics['random_baseline']}; exact on {se.get('exact_sentences', 0)} "
                        f"of {metrics['n']} sentences); ± is the standard error of the set mean.")
     by_class = []
@@ -457,8 +445,8 @@ def faithfulness_page(metrics: dict) -> str:
         said = "".join(f"<li>{claims.set_verdict_claim(titles[m], v['by_predicted_class'][c], f'the sentences predicted {c}').html()}</li>"
                        for m, v in metrics.get("verdicts", {}).items() if c in v["by_predicted_class"])
         by_class.append(f"### Sentences the model predicts {views.esc(c)} (n = {numbers['n']})\n\n"
-                        f"{HEADER}\n{_faith_rows(sub, titles)}\n\n<ul class=\"gallery-notice\">{said}</ul>\n\n"
-                        + verdict_shares(metrics, c))
+                        f"{HEADER}\n{_faith_rows(sub, catalog)}\n\n<ul class=\"gallery-notice\">{said}</ul>\n\n"
+                        + verdict_shares(metrics, catalog, c))
     by_class_text = "\n".join(by_class)
     ig = metrics.get("ig", {})
     ig_steps, ig_err = ig.get("steps_max", 0), ig.get("completeness_error_max", 0.0)
@@ -467,12 +455,12 @@ def faithfulness_page(metrics: dict) -> str:
     return f"""# Which explanation is faithful here?
 
 ERASER's deletion tests ({cite('deyoung-2020')}) of the fine-tuned model's prediction,
-averaged over the {metrics['n']} sentences of the gallery. {READING} {REMOVAL}
+averaged over the {metrics['n']} sentences of the gallery. {catalog.reading} {catalog.removal}
 
 {HEADER}
-{_faith_rows(faith, titles, se)}
+{_faith_rows(faith, catalog, se)}
 
-{verdict_shares(metrics)}
+{verdict_shares(metrics, catalog)}
 
 {verdict}
 
@@ -529,17 +517,18 @@ measures how sure the fine-tuned model is.
 """
 
 
-def load_records(gallery_dir: Path, manifest: dict) -> list:
-    """The record of each sentence listed in ``manifest``, in its order."""
-    from .records import read_record_file
-
-    return [read_record_file(gallery_dir / f"{entry['slug']}.ipynb", entry["slug"]) for entry in manifest["sentences"]]
+def load_records(gallery_dir: Path, manifest: Manifest) -> list:
+    """The record of each sentence listed in ``manifest``, in its order, each holding
+    every method of its catalog."""
+    methods = list(manifest.catalog.methods)
+    return [read_record_file(gallery_dir / f"{entry['slug']}.ipynb", entry["slug"], methods)
+            for entry in manifest.sentences]
 
 
 @dataclass(frozen=True)
 class SiteInputs:
-    """What a generated page is made from: the records and what the build derived
-    from them (no page reads anything else)."""
+    """What a generated page is made from: the records and the build's manifest
+    (no page reads anything else)."""
 
     pair: PairSpec
     records: list
@@ -547,6 +536,8 @@ class SiteInputs:
     metrics: dict
     evaluation: dict | None  # the pair's weights/<pair>/evaluation.json, when there is one
     contrasts: list[tuple[str, str]]
+    catalog: Catalog
+    architecture: dict  # the base model's configuration
 
 
 @dataclass(frozen=True)
@@ -568,13 +559,13 @@ class SitePage:
 # name must be one config.RESERVED_SLUGS holds, so no sentence file has it already).
 PAGES: tuple[SitePage, ...] = (
     SitePage("index", "Overview", lambda d: index_page(d.pair, d.records, d.entries), section=True),
-    SitePage("lesson", "A guided lesson", lambda d: teaching.lesson_page(d.records, d.entries, d.contrasts),
+    SitePage("lesson", "A guided lesson", lambda d: teaching.lesson_page(d.records, d.entries, d.contrasts, d.catalog),
              section=True),
     SitePage("live", "Try your own sentence", None),
     SitePage("pair", "Model pair",
-             lambda d: pair_page(d.pair, d.evaluation, architecture(d.pair.untrained), d.records)),
-    SitePage("heads", "Heads fine-tuning changed", lambda d: heads_page(d.metrics, d.records)),
-    SitePage("faithfulness", "Faithful explanations", lambda d: faithfulness_page(d.metrics)),
+             lambda d: pair_page(d.pair, d.evaluation, d.architecture, d.records)),
+    SitePage("heads", "Heads fine-tuning changed", lambda d: heads_page(d.metrics, d.catalog, d.records)),
+    SitePage("faithfulness", "Faithful explanations", lambda d: faithfulness_page(d.metrics, d.catalog)),
     SitePage("disagreements", "Where the models disagree", lambda d: disagreements_page(d.records)),
 )
 
@@ -591,20 +582,17 @@ def check_reserved(registered=PAGES) -> None:
 check_reserved()
 
 
-def generate(pair_slug: str, records: list, entries: list[dict] | None = None,
-             metrics: dict | None = None) -> dict[str, str]:
+def generate(manifest: Manifest, records: list, metrics: dict | None = None) -> dict[str, str]:
     """``{page name: Markdown}`` for every page of :data:`PAGES` that this module
-    makes, and one ``contrast/<a>--<b>`` page per contrast pair of ``entries``."""
-    entries = entries if entries is not None else [{"slug": r.slug} for r in records]
-    pair = get_pair(pair_slug)
-    eval_file = config.WEIGHTS_DIR / pair.slug / "evaluation.json"
-    inputs = SiteInputs(pair, records, entries, aggregate(records) if metrics is None else metrics,
-                        json.loads(eval_file.read_text()) if eval_file.exists() else None,
-                        teaching.contrast_pairs(entries))
+    makes, and one ``contrast/<a>--<b>`` page per contrast pair of the manifest."""
+    inputs = SiteInputs(get_pair(manifest.pair), records, manifest.sentences,
+                        aggregate(records, manifest.catalog) if metrics is None else metrics,
+                        manifest.evaluation, manifest.contrasts, manifest.catalog, manifest.architecture)
     generated = {page.name: page.make(inputs) for page in PAGES if page.make is not None}
     by_slug = {r.slug: r for r in records}
     for a, b in inputs.contrasts:
-        generated[teaching.contrast_page_name((a, b))] = teaching.contrast_page(by_slug[a], by_slug[b])
+        generated[teaching.contrast_page_name((a, b))] = teaching.contrast_page(by_slug[a], by_slug[b],
+                                                                                manifest.catalog)
     return generated
 
 
@@ -621,7 +609,7 @@ def metrics_json(metrics: dict) -> str:
     return json.dumps(metrics, indent=1, sort_keys=True) + "\n"
 
 
-def site_claims(records: list[SentenceRecord], metrics: dict) -> dict[str, claims.Claim]:
+def site_claims(records: list[SentenceRecord], metrics: dict, catalog: Catalog) -> dict[str, claims.Claim]:
     """The statements the site's Markdown pages make about the whole set, by name:
     a page writes ``{{claim:NAME}}`` and the plugin puts the claim there (so no
     figure on those pages is typed by hand)."""
@@ -639,14 +627,14 @@ def site_claims(records: list[SentenceRecord], metrics: dict) -> dict[str, claim
         f"to {claims.pct(s['after_median'])})", "gallery sentences")
     agree = metrics.get("agreement", {})
     if "rollout" in agree and "attention" in agree:
-        titles = method_titles()
+        titles = catalog.titles()
         out["rollout-agreement"] = claims.agreement_claim(
             titles["rollout"], titles["attention"], agree["rollout"]["values"], agree["attention"]["values"],
             "the gallery sentences")
     v = metrics.get("verdicts", {})
     if "rollout" in v:
         out["rollout-faithfulness"] = claims.set_verdict_claim(
-            method_titles()["rollout"], v["rollout"]["pooled"], "the gallery sentences")
+            catalog.titles()["rollout"], v["rollout"]["pooled"], "the gallery sentences")
     lc = metrics.get("layer_change", {})
     if lc.get("total"):
         out["depth"] = claims.depth_claim(lc["total"])
@@ -665,7 +653,7 @@ PLACEHOLDER = re.compile(r"\{\{\s*(claim|cite|methods)(?::([a-z0-9-]+))?\s*\}\}"
 CLAIM = re.compile(r"\{\{\s*claim:")  # a placeholder filled from the records
 
 
-def fill(markdown: str, found: dict[str, claims.Claim], root: str) -> str:
+def fill(markdown: str, found: dict[str, claims.Claim], root: str, catalog: Catalog) -> str:
     """A Markdown page with its placeholders filled: ``{{claim:NAME}}`` (a set
     claim, :func:`site_claims`), ``{{cite:KEY}}`` (a citation; ``root`` leads to
     the site's root) and ``{{methods}}`` (the registered methods, named)."""
@@ -674,7 +662,7 @@ def fill(markdown: str, found: dict[str, claims.Claim], root: str) -> str:
         if what == "cite":
             return cite(name, root)
         if what == "methods":
-            titles = [t for k, t in method_titles().items() if k != RANDOM]
+            titles = [m.title for m in catalog.methods.values()]
             return f"{len(titles)} methods: {claims.join(titles)}"
         if name not in found:
             raise KeyError(f"no claim named {name!r} (pages.site_claims has {sorted(found)})")

@@ -5,7 +5,7 @@ to a site, inside MkDocs' own build. What outlives one build, in a process that 
 again and again (watch mode), only saves work and is keyed on content: nbconvert's and
 the theme's compiled templates (:mod:`.templates`), the records read (by the notebook's
 bytes: :func:`.records.read_record_file`) and the sources of the generated pages the
-last build wrote (:func:`.incremental.generated`, which a dirty build compares):
+last build wrote (:func:`.generated.generated`, which a dirty build compares):
 
 * ``on_startup``: notes a ``--dirty`` build (watch mode's incremental builds);
 * ``on_config``: reads the gallery's manifest (``<gallery_dir>/gallery.json``, written
@@ -16,10 +16,10 @@ last build wrote (:func:`.incremental.generated`, which a dirty build compares):
   process (first among the plugins, so Material's search plugin gets them too);
 * ``on_files``: reads each notebook's record and adds the generated pages (overview,
   model pair, set pages) and ``metrics.json`` (in watch mode's dirty builds, one whose
-  source is the live site's is left as it is: :func:`.incremental.generated`); drops
+  source is the live site's is left as it is: :func:`.generated.generated`); drops
   the manifest from the site; adds
-  the live page (``gallery/live/``) and the files it serves (the pair's graph, exported
-  once into the build's cache, and its tokenizer: :mod:`attention_gallery.live`);
+  the live page (``gallery/live/``) and the files it serves (the pair's graph, which
+  the build exported into its cache, and its tokenizer: the manifest's ``live``);
   replaces the site's own JavaScript (ES modules) with its page entries bundled
   (:func:`bundle_scripts`);
 * ``on_env``: gives the theme the views' settings (``attention_gallery/views.json``),
@@ -29,6 +29,9 @@ last build wrote (:func:`.incremental.generated`, which a dirty build compares):
 * ``on_post_page``: makes notebook pages light and offline (:mod:`.offline`);
 * ``on_post_build`` / ``on_build_error``: writes the shared files and undoes the
   template sharing.
+
+The downloadable notebooks are not the plugin's: the build writes them into the
+built site after MkDocs (:func:`attention_gallery.build.download.write_downloads`).
 
 ``mkdocs build`` and ``mkdocs serve`` in the repository give the same site as the
 build script, from the last gallery it executed into ``docs/gallery``.
@@ -54,13 +57,16 @@ from mkdocs.structure.files import File, InclusionLevel
 from mkdocs.utils import get_relative_url
 
 from .. import config as settings
-from ..live import page as live
 from ..explain.views import VIEW_SETTINGS, safe_json
-from . import download, incremental, pages, references
-from .manifest import MANIFEST, read_manifest
+from ..live import page as live
+from ..manifest import MANIFEST, read_manifest
+from ..pairs import get_pair
+from . import pages, references
 from .figures import add_figures
+from .generated import generated as noted
+from .generated import new_build
 from .offline import OfflinePages, exclude_code_from_search
-from .teaching import CONTRAST_DIR
+from .teaching import CONTRAST_DIR, run_it_yourself, sentence_links
 from .templates import shared_bytecode
 
 # The site's own scripts: docs/assets/javascripts/, ES modules (lib/) and one entry per
@@ -113,13 +119,13 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
 
     @event_priority(100)
     def on_config(self, config):
-        incremental.new_build()
+        new_build()
         self.stack = ExitStack()
         self.offline = OfflinePages()
         self.dir = Path(config["docs_dir"]) / self.config.gallery_dir
         self.manifest = read_manifest(self.dir)
         self.texts, self.live_url = {}, None  # sentence texts, for the links to the live page
-        sentences = self.manifest["sentences"]
+        sentences = self.manifest.sentences
         self.listed = len(sentences) <= settings.NAV_SENTENCES_MAX
         overview = f"{self.config.gallery_dir}/index.md"
         if config["nav"]:  # the gallery's entry becomes its section, then the pages listed after it
@@ -135,7 +141,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         jupyter = config.plugins.get("mkdocs-jupyter")
         if jupyter is not None:  # its cache key covers neither its version nor nbconvert's
             renderer = f"{version('mkdocs-jupyter')}-nbconvert-{version('nbconvert')}"
-            jupyter.config["cache_dir"] = str(Path(self.manifest["cache"]) / ".mkdocs-jupyter" / renderer)
+            jupyter.config["cache_dir"] = str(Path(self.manifest.cache) / ".mkdocs-jupyter" / renderer)
         self.stack.enter_context(shared_bytecode())
         return config
 
@@ -145,21 +151,21 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
             files.remove(manifest)
         records = pages.load_records(self.dir, self.manifest)
         self.records = records
-        metrics = pages.aggregate(records)
-        generated = pages.generate(self.manifest["pair"], records, self.manifest["sentences"], metrics)
+        metrics = pages.aggregate(records, self.manifest.catalog)
+        generated = pages.generate(self.manifest, records, metrics)
         self.links = self._sentence_links(records)
         for name, text in generated.items():
-            file = incremental.generated(File.generated(config, f"{self.config.gallery_dir}/{name}.md", content=text))
+            file = noted(File.generated(config, f"{self.config.gallery_dir}/{name}.md", content=text))
             if name.startswith(f"{CONTRAST_DIR}/"):  # reached from their sentences and the lesson
                 file.inclusion = InclusionLevel.NOT_IN_NAV
             files.append(file)
-        files.append(incremental.generated(File.generated(config, "metrics.json", content=pages.metrics_json(metrics))))
-        files.append(incremental.generated(File.generated(config, f"{references.PAGE}.md", content=references.page())))
-        self.claims = pages.site_claims(records, metrics)
+        files.append(noted(File.generated(config, "metrics.json", content=pages.metrics_json(metrics))))
+        files.append(noted(File.generated(config, f"{references.PAGE}.md", content=references.page())))
+        self.claims = pages.site_claims(records, metrics, self.manifest.catalog)
         self.add_live(files, config, records)
         self.add_scripts(files, config)
         if not self.listed:  # pages left out of the nav on purpose are not "omitted files"
-            for s in self.manifest["sentences"]:
+            for s in self.manifest.sentences:
                 file = files.get_file_from_path(f"{self.config.gallery_dir}/{s['slug']}.ipynb")
                 if file is not None:
                     file.inclusion = InclusionLevel.NOT_IN_NAV
@@ -167,25 +173,19 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
 
     def _sentence_links(self, records) -> dict[str, str]:
         """{notebook path: the links box of that sentence page}."""
-        from .teaching import contrast_pairs, sentence_links
-
-        entries = self.manifest["sentences"]
-        pairs = contrast_pairs(entries)
+        entries = self.manifest.sentences
+        pairs = self.manifest.contrasts
         titles = {r.slug: r.title for r in records}
         return {f"{self.config.gallery_dir}/{e['slug']}.ipynb": sentence_links(e["slug"], entries, pairs, titles)
                 for e in entries}
 
     def _run_it_yourself(self, slug: str) -> str:
-        from .teaching import run_it_yourself
-
         return run_it_yourself(slug, self.config.repo_url)
 
     def add_live(self, files, config, records) -> None:
         """The live page and its files; sentence pages link to it (``self.live_link``)."""
-        from ..pairs import get_pair
-
-        spec = get_pair(self.manifest["pair"])
-        site = live.prepare(spec, Path(self.manifest["cache"]), Path(config["docs_dir"]) / live.VENDOR)
+        spec = get_pair(self.manifest.pair)
+        site = live.prepare(spec, self.manifest.live, Path(config["docs_dir"]) / live.VENDOR)
         page_path = f"{self.config.gallery_dir}/{live.PAGE}.md"
         self.live_url = f"{self.config.gallery_dir}/{live.PAGE}/" if config["use_directory_urls"] else \
             f"{self.config.gallery_dir}/{live.PAGE}.html"
@@ -193,8 +193,8 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         if site.reason is None:
             urls = {key: get_relative_url(path, self.live_url)
                     for key, path in {**site.facts["names"], **live.SCRIPTS}.items()}
-            site.markdown = live.page_markdown(spec, site, urls)
-        files.append(incremental.generated(File.generated(config, page_path, content=site.markdown)))
+            site.markdown = live.page_markdown(spec, site, urls, self.manifest.catalog)
+        files.append(noted(File.generated(config, page_path, content=site.markdown)))
         for site_path, source in site.files.items():
             files.append(File.generated(config, site_path, abs_src_path=str(source)))
 
@@ -210,7 +210,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
                     and Path(file.abs_src_path).resolve().is_relative_to(src.resolve()):
                 files.remove(file)
         for name, text in sorted(bundles.items()):
-            files.append(incremental.generated(File.generated(config, f"{SCRIPTS}/{name}", content=text)))
+            files.append(noted(File.generated(config, f"{SCRIPTS}/{name}", content=text)))
 
     def on_env(self, env, config, files):
         """The views' palette, titles and labels, for the theme to write into every page."""
@@ -222,7 +222,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         if "{{" not in markdown:
             return markdown
         try:  # raw HTML links are not rewritten: lead from the page's address to the root
-            return pages.fill(markdown, self.claims, "../" * page.url.count("/"))
+            return pages.fill(markdown, self.claims, "../" * page.url.count("/"), self.manifest.catalog)
         except KeyError as exc:
             raise PluginError(f"{page.file.src_uri}: {exc.args[0]}") from None
 
@@ -246,18 +246,6 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
 
     def on_post_build(self, config):
         self.offline.write(Path(config["site_dir"]), keep_existing=self.dirty)
-        self._write_downloads(Path(config["site_dir"]) / self.config.gallery_dir / download.DOWNLOADS)
-
-    def _write_downloads(self, folder: Path) -> None:
-        """Each sentence's notebook as a reader downloads it (see :mod:`.download`),
-        made once per notebook and kept in the build's cache; one already newer than
-        its notebook is kept (watch mode renders again and again)."""
-        store = Path(self.manifest["cache"]) / download.STORE
-        for r in self.records:
-            source, target = self.dir / f"{r.slug}.ipynb", folder / f"{r.slug}.ipynb"
-            if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
-                continue
-            download.write_download(source, r, target, store)
         self.stack.close()
 
     def on_build_error(self, error):

@@ -14,7 +14,7 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, MkDocsException
 
 from .. import config
-from .errors import BuildError
+from ..errors import BuildError
 
 
 @contextmanager

@@ -19,27 +19,27 @@ from pathlib import Path
 import nbformat
 
 from .. import config
+from ..explain.methods import REGISTRY
 from ..fingerprint import hash_tree, weights_fingerprint
+from ..records import read_record
 from . import notebook
-from .records import read_record
 
 CACHE_FORMAT = 2
 
 
-# Files of the package that only make the site from executed notebooks (pages, the
-# MkDocs plugin, the theme, downloads, output folders): they never run in a kernel,
-# so changing them must not re-execute every sentence. Everything else counts.
-# (tests/test_never_destroy.py checks that no kernel-side module imports them.)
+# Files of the package that only make the site from executed notebooks (web/: the
+# MkDocs plugin and its pages; the build's orchestration, downloads, output folders;
+# the theme): they never run in a kernel, so changing them must not re-execute every
+# sentence. Everything else counts. (tests/test_never_destroy.py checks that no
+# kernel-side module imports them.)
 SITE_ONLY = frozenset({
-    "gallery/assets.py", "gallery/build.py", "gallery/download.py", "gallery/figures.py",
-    "gallery/incremental.py", "gallery/offline.py", "gallery/outdir.py", "gallery/pages.py", "gallery/plugin.py",
-    "gallery/runs.py", "gallery/serve.py", "gallery/teaching.py", "gallery/templates.py", "gallery/watch.py",
-    "gallery/worker.py", "gallery/references.py", "references.json", "gallery/manifest.py",
-    "gallery/mkdocs_run.py",
+    "build/assets.py", "build/build.py", "build/download.py", "build/incremental.py", "build/outdir.py",
+    "build/runs.py", "build/serve.py", "build/watch.py", "build/worker.py", "build/mkdocs_run.py",
+    "manifest.py", "references.json",
 })
-# live/: the live page; training/: how the committed adapter was made (its weights,
-# hashed as weights, are what a notebook depends on): no notebook imports either
-SITE_ONLY_DIRS = ("theme/", "live/", "training/")
+# web/: the site; live/: the live page; training/: how the committed adapter was made
+# (its weights, hashed as weights, are what a notebook depends on): no notebook imports them
+SITE_ONLY_DIRS = ("theme/", "web/", "live/", "training/")
 
 
 def site_only(relative: str) -> bool:
@@ -83,7 +83,7 @@ class NotebookCache:
             return None
         try:
             nb = nbformat.read(str(path), as_version=4)
-            read_record(nb, params["slug"])
+            read_record(nb, params["slug"], REGISTRY)
         except Exception as exc:  # any unreadable entry is a miss, never a failed build
             print(f"warning: ignoring the unreadable cache entry {path} ({type(exc).__name__}); "
                   "that sentence runs again", file=sys.stderr, flush=True)
@@ -92,7 +92,7 @@ class NotebookCache:
 
     def put(self, params: dict, nb: nbformat.NotebookNode) -> None:
         """Write the entry (atomically); a disk that refuses is one line (BuildError)."""
-        from .errors import disk_error
+        from ..errors import disk_error
 
         path = self.path(params)
         try:

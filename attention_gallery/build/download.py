@@ -37,12 +37,14 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
+from .. import config
 from .. import record as record_module
 from ..explain import views
+from ..explain.methods import REGISTRY
+from ..records import read_record_file
 from . import notebook
 from .notebook import INJECTED_TAG, PARAMETERS_TAG, literal
 
-DOWNLOADS = "downloads"  # gallery/downloads/<slug>.ipynb in the site
 STORE = ".downloads"  # in the build's cache: each download made once
 
 
@@ -83,7 +85,7 @@ def _bertviz_outputs(view: str, weights: np.ndarray, tokens: list[str], tag: str
     # (attention_gallery/views.json), so a download draws the colours its page does
     if html.count("d3.schemeCategory10") != 1:
         raise RuntimeError(f"bertviz {version('bertviz')}'s {view} no longer names its palette once "
-                           "(d3.schemeCategory10): update attention_gallery/gallery/download.py")
+                           "(d3.schemeCategory10): update attention_gallery/build/download.py")
     html = html.replace("d3.schemeCategory10", json.dumps(list(views.PALETTE)))
     tag_end = html.index("</script>") + len("</script>")
     js_start = html.rindex('\n<script type="text/javascript">\n')
@@ -213,3 +215,16 @@ def write_download(source: Path, rec: record_module.SentenceRecord, target: Path
     _made(data, entry, rec)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(entry, target)
+
+
+def write_downloads(gallery: Path, site_gallery: Path, store: Path) -> None:
+    """Each executed notebook of ``gallery`` (the staged docs' folder) as a reader
+    downloads it, into ``site_gallery/downloads`` of the built site: made once per
+    notebook and kept in ``store``; one already newer than its notebook is kept (a
+    watch-mode rebuild starts from a copy of the live site)."""
+    folder = Path(site_gallery) / config.DOWNLOADS
+    for source in sorted(Path(gallery).glob("*.ipynb")):
+        target = folder / source.name
+        if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+            continue
+        write_download(source, read_record_file(source, source.stem, REGISTRY), target, store)

@@ -63,7 +63,7 @@ def wrap_bertviz(source: str, name: str) -> str:
     if n != 1 or "PYTHON_PARAMS" not in stripped or "cdnjs" in stripped:
         raise AssetError(f"bertviz {name}.js does not have the expected layout; check the bertviz version")
     return (
-        f"/* bertviz {name}.js (installed bertviz package), wrapped by attention_gallery.gallery.assets */\n"
+        f"/* bertviz {name}.js (installed bertviz package), wrapped by attention_gallery.build.assets */\n"
         "window.bertvizViews = window.bertvizViews || {};\n"
         f"window.bertvizViews[{json.dumps(name)}] = function (PYTHON_PARAMS) {{\n{stripped}\n}};\n"
     )
