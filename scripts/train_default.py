@@ -9,6 +9,10 @@ held-out slice of the training file, see attention_gallery/training/runs.py).
                                                      # scored on the held-out slice
     python scripts/train_default.py --seed 1         # another seed (final adapter only)
     python scripts/train_default.py --probes         # the linear probes on the frozen encoder
+    python scripts/train_default.py --old-predictions # the committed adapter's dev predictions
+                                                     # (before it is replaced: the paired test)
+    python scripts/train_default.py --checks          # float16 vs float32 adapter; a seeded prefix
+                                                     # run against seed 0's checkpoints
     python scripts/train_default.py --collect        # gather the results into training.json
     python scripts/train_default.py --steps 3 --limit 48 --out DIR   # a plain short run
 
@@ -69,6 +73,11 @@ def main(argv=None) -> int:
     ap.add_argument("--search", choices=sorted(runs.RECIPES), help="try a recipe at a third of its schedule")
     ap.add_argument("--probes", action="store_true", help="train the linear probes")
     ap.add_argument("--collect", action="store_true", help="gather the results into training.json")
+    ap.add_argument("--old-predictions", action="store_true",
+                    help="the committed adapter's dev predictions, for the paired test against a new one")
+    ap.add_argument("--checks", action="store_true",
+                    help="float16 against float32 attention, and a seeded prefix run against seed 0's checkpoints")
+    ap.add_argument("--seed0", type=Path, default=WEIGHTS, help="where seed 0's adapter and checkpoints are")
     ap.add_argument("--stop-at", type=int, default=None, help="stop a seeded run after N steps (reproducibility check)")
     ap.add_argument("--work", type=Path, default=WORK, help="where each run's result goes")
     ap.add_argument("--data", type=Path, default=config.SST2_TRAIN, help="label<TAB>sentence TSV with a header row")
@@ -84,6 +93,12 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     if args.collect:
         return collect(args.work)
+    if args.old_predictions:
+        r = runs.predictions(WEIGHTS, args.work / "old-predictions.json", "the committed adapter before this run")
+        print(f"committed adapter: dev {r['dev_accuracy']:.2%}")
+        return 0
+    if args.checks:
+        return checks(args)
     if args.search:
         r = runs.search_run(args.search, args.work / f"search-{args.search}.json")
         print(f"recipe {args.search}: held-out {r['heldout_accuracy']:.2%}, dev {r['dev_accuracy']:.2%}, {r['seconds']} s")
@@ -108,6 +123,27 @@ def main(argv=None) -> int:
     if seed == 0 and args.out is None:
         return collect(args.work)
     return 0
+
+
+def checks(args) -> int:
+    """The float16 adapter's attention against the float32 one of the same run, and a
+    seeded prefix of seed 0's run (to step PREFIX) against seed 0's checkpoints."""
+    half = runs.half_error(args.work / "seed-0-fp32", args.seed0, args.work / "half_error.json")
+    print(f"float16 adapter: max |attention - float32| {half['max_attention_abs_diff']:.2e} "
+          f"(limit 1/255), {half['prediction_flips']} prediction flips")
+    prefix = args.work / f"prefix-seed-0-{PREFIX}"
+    runs.full_run(runs.CHOSEN, 0, prefix, args.work / f"prefix-seed-0-{PREFIX}.json", save_checkpoints=True,
+                  stop_at=PREFIX)
+    same = runs.same_files(prefix / "checkpoints", Path(args.seed0) / "checkpoints")
+    result = {"what": f"seed 0 trained again to step {PREFIX} on the same machine; each checkpoint adapter's "
+                      "sha256 against seed 0's", "stop_at": PREFIX, "checkpoints": same,
+              "identical": all(v["identical"] for v in same.values())}
+    (args.work / "reproducibility.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(f"prefix run to step {PREFIX}: {'identical' if result['identical'] else 'DIFFERENT'} checkpoints")
+    return 0
+
+
+PREFIX = 200  # steps of the reproducibility check
 
 
 def collect(work: Path) -> int:
