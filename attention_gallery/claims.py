@@ -19,6 +19,7 @@ import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 from . import rules
 
@@ -221,7 +222,8 @@ def mean_interval(values: Sequence[float], level: float = SET["interval"]) -> tu
     if n < 2:
         return mean, mean, mean
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    from scipy.stats import t as student_t  # only where an interval is asked for (scipy loads slowly)
+    # only where an interval is asked for (scipy loads slowly)
+    from scipy.stats import t as student_t
 
     half = float(student_t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
     return mean, mean - half, mean + half
@@ -231,8 +233,6 @@ def wilson(k: int, n: int, level: float = SET["interval"]) -> tuple[float, float
     """Wilson score interval of a share k/n."""
     if n == 0:
         return 0.0, 0.0
-    from statistics import NormalDist
-
     z = NormalDist().inv_cdf(0.5 + level / 2)
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)

@@ -24,7 +24,8 @@ def hash_tree(h, folder: Path, label: str, skip=lambda relative: False) -> None:
 
 def hub_revision(source) -> str:
     """The commit a hub model resolves to in the local Hugging Face cache."""
-    from huggingface_hub import snapshot_download  # only for hub models (slow to import)
+    # only for hub models (slow to import)
+    from huggingface_hub import snapshot_download
 
     try:
         path = snapshot_download(source.hub, revision=source.revision, local_files_only=True)

@@ -17,6 +17,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import torch
+from huggingface_hub import constants
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+from transformers.utils import logging as hf_logging
 
 from . import config
 from .pairs import ModelSource, PairSpec, get_pair
@@ -46,8 +49,6 @@ _LOADED: dict[object, LoadedPair] = {}
 @contextlib.contextmanager
 def quiet():
     """Silence transformers' load reports, warnings and progress bars."""
-    from transformers.utils import logging as hf_logging
-
     previous = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
@@ -71,8 +72,6 @@ def quiet():
 def _hub_reachable(timeout: float = 3.0) -> bool:
     if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on"):
         return False
-    from huggingface_hub import constants
-
     url = urlparse(constants.ENDPOINT)
     try:
         with socket.create_connection((url.hostname, url.port or 443), timeout=timeout):
@@ -144,8 +143,6 @@ def seeded_head(model: torch.nn.Module, missing_keys, seed: int) -> None:
 
 def load_classifier(source: ModelSource, labels, head_seed: int) -> torch.nn.Module:
     """A sequence classifier from ``source``; missing head weights are seeded."""
-    from transformers import AutoModelForSequenceClassification
-
     model, info = _from_pretrained(
         AutoModelForSequenceClassification,
         source,
@@ -164,20 +161,17 @@ def load_classifier(source: ModelSource, labels, head_seed: int) -> torch.nn.Mod
 def architecture(source: ModelSource) -> dict:
     """What a model is, from its own configuration (no weights loaded): its type,
     layers, heads, hidden size and the std its fresh weights are drawn with."""
-    from transformers import AutoConfig
-
     cfg = _from_pretrained(AutoConfig, source)
     return {"model_type": cfg.model_type, "layers": cfg.num_hidden_layers, "heads": cfg.num_attention_heads,
             "hidden": cfg.hidden_size, "init_std": getattr(cfg, "initializer_range", 0.02)}
 
 
 def load_tokenizer(source: ModelSource):
-    from transformers import AutoTokenizer
-
     return _from_pretrained(AutoTokenizer, source)
 
 
 def _apply_adapter(base: torch.nn.Module, adapter_dir: Path) -> torch.nn.Module:
+    # peft: only an adapter pair needs it (seconds to import)
     from peft import PeftModel
 
     if not (adapter_dir / "adapter_config.json").exists():

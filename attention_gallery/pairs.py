@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -43,8 +44,6 @@ class ModelSource:
         if self.path:
             return Path(self.path).expanduser()
         if self.package:
-            import importlib
-
             module = importlib.import_module(self.package)
             return Path(module.get_model_path())
         if self.adapter:

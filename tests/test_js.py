@@ -88,9 +88,31 @@ def test_node_modules_are_installed_not_committed():
     assert {"eslint", "globals", "@eslint/js", "esbuild"} <= set(lock["packages"][""]["devDependencies"])
 
 
+def _same_to_the_last_bits(got, want, where="") -> None:
+    """``got == want``, floats to 1e-12 (numpy's vectorised loops differ in the last bit
+    from one CPU to another), everything else exactly."""
+    if isinstance(want, dict):
+        assert got.keys() == want.keys(), where
+        for k in want:
+            _same_to_the_last_bits(got[k], want[k], f"{where}.{k}")
+    elif isinstance(want, list):
+        assert len(got) == len(want), where
+        for i, (x, y) in enumerate(zip(got, want)):
+            _same_to_the_last_bits(x, y, f"{where}[{i}]")
+    elif isinstance(want, float):
+        assert abs(got - want) <= 1e-12, (where, got, want)
+    else:
+        assert got == want, where
+
+
 def test_python_still_writes_the_blob_and_markup_golden_files():
-    assert json.loads((GOLDEN / "blob.json").read_text("utf-8")) == js_golden.blob_golden()
+    _same_to_the_last_bits(js_golden.blob_golden(), json.loads((GOLDEN / "blob.json").read_text("utf-8")), "blob")
     assert json.loads((GOLDEN / "markup.json").read_text("utf-8")) == js_golden.markup_golden()
+    # the check can fail: one level off is a difference
+    wrong = js_golden.blob_golden()
+    wrong["levels"] = wrong["levels"][:-4] + ("AAAA" if wrong["levels"][-4:] != "AAAA" else "AQEB")
+    with pytest.raises(AssertionError):
+        _same_to_the_last_bits(wrong, json.loads((GOLDEN / "blob.json").read_text("utf-8")))
 
 
 def test_the_blob_golden_file_reads_back_in_python():
@@ -133,10 +155,15 @@ def test_python_still_computes_the_live_golden_numbers(default_pair):
                 same(x, y, f"{where}[{i}]")
         elif isinstance(b, float):
             assert abs(a - b) <= want["tolerance"], (where, a, b)
-        elif isinstance(b, str) and b.endswith("=") and len(b) > 64 and "f32" in where:  # float32 attention
+        elif isinstance(b, str) and where.endswith("_f32"):  # float32 model outputs, base64
             x = np.frombuffer(base64.b64decode(a), np.float32)
             y = np.frombuffer(base64.b64decode(b), np.float32)
-            assert np.abs(x - y).max() <= want["tolerance"], where
+            assert x.shape == y.shape and np.abs(x - y).max() <= want["tolerance"], where
+        elif isinstance(b, str) and where.endswith("levels"):  # bytes of 0..255 from those outputs
+            x = np.frombuffer(base64.b64decode(a), np.uint8).astype(int)
+            y = np.frombuffer(base64.b64decode(b), np.uint8).astype(int)
+            # another CPU's float32 may land a weight on the other side of a rounding edge
+            assert x.shape == y.shape and np.abs(x - y).max() <= 1 and (x != y).mean() < 1e-3, where
         else:
             assert a == b, where
 

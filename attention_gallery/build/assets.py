@@ -21,7 +21,10 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from importlib.metadata import version
 from pathlib import Path
+
+import bertviz
 
 from .. import config
 
@@ -70,8 +73,6 @@ def wrap_bertviz(source: str, name: str) -> str:
 
 
 def _bertviz_dir() -> Path:
-    import bertviz
-
     return Path(bertviz.__file__).parent
 
 
@@ -148,8 +149,6 @@ def ensure_bench_vendor(vendor_dir: Path = BENCH_VENDOR_DIR, quiet: bool = False
     """Fetch (once) what stock bertviz's views need into ``vendor_dir`` (outside the
     site: only ``scripts/bench_pages.py`` uses it): d3, jQuery, require.js and
     bertviz's view scripts, wrapped (:func:`wrap_bertviz`); returns the folder."""
-    from importlib.metadata import version
-
     _fetch(vendor_dir, BENCH_NPM_FILES, {"bertviz": version("bertviz")}, quiet)
     for name in BERTVIZ_VIEWS:
         src = (_bertviz_dir() / f"{name}.js").read_text(encoding="utf-8")

@@ -25,19 +25,22 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tqdm.auto import tqdm
+
 from .. import config
 from ..errors import BuildError, BuildInterrupted, capped, disk_error
 from ..explain.facts import catalog
 from ..explain.methods import REGISTRY
 from ..live import export as live_export
 from ..manifest import Manifest, write_manifest
-from ..models import architecture
+from ..models import architecture, check_pair, load_tokenizer
 from ..pairs import get_pair
 from ..records import read_record
 from . import assets, download, incremental, notebook, outdir, runs
 from .cache import NotebookCache
+from .execute import KernelPool, KernelStopped, NotebookFailure
 from .mkdocs_run import mkdocs_build
-from .sentences import contrast_pairs
+from .sentences import contrast_pairs, load_sentences
 
 __all__ = ["BuildError", "BuildInterrupted", "BuildReport", "build"]
 
@@ -78,8 +81,6 @@ def fresh_kernels(run, jobs: int | None = None):
     """``kernels(n)`` for :func:`execute_missing`: a new pool of warm kernels (``jobs``,
     default one per core, never more than ``n``) whose sockets live in ``run``."""
     def kernels(n: int):
-        from .execute import KernelPool
-
         return KernelPool(max(1, min(jobs or os.cpu_count() or 1, n)), run)
     return kernels
 
@@ -126,10 +127,6 @@ def _run(items, pool, progress: bool):
     """Execute ``(sentence, notebook)`` items in ``pool``; yield ``(sentence,
     normalised notebook or why it failed, Timing)`` as each ends. A kernel that stops
     (Ctrl-C, a crash) stops the build."""
-    from tqdm.auto import tqdm
-
-    from .execute import KernelStopped, NotebookFailure
-
     done = 0
     results = pool.run_all(items)
     for s, result, timing in tqdm(results, total=len(items), desc="sentences", unit="sentence",
@@ -194,9 +191,6 @@ def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.
     (:func:`attention_gallery.build.outdir.plan`: it only replaces folders it made), the
     output folder is locked against a second build, and what dead builds left is
     reaped; a refusal raises :class:`~attention_gallery.build.outdir.Refusal`."""
-    from ..models import check_pair, load_tokenizer
-    from .sentences import load_sentences
-
     start = time.perf_counter()
     report = BuildReport()
     plan = outdir.plan(out_dir, cache_dir, Path(sentences_path), Path(template))

@@ -19,6 +19,7 @@ from pathlib import Path
 import nbformat
 
 from .. import config
+from ..errors import disk_error
 from ..explain.methods import REGISTRY
 from ..fingerprint import hash_tree, weights_fingerprint
 from ..records import read_record
@@ -92,8 +93,6 @@ class NotebookCache:
 
     def put(self, params: dict, nb: nbformat.NotebookNode) -> None:
         """Write the entry (atomically); a disk that refuses is one line (BuildError)."""
-        from ..errors import disk_error
-
         path = self.path(params)
         try:
             notebook.write(nb, path)

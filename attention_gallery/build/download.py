@@ -36,6 +36,8 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
+import torch
+from bertviz import head_view, model_view
 
 from .. import config
 from .. import record as record_module
@@ -68,9 +70,6 @@ def _bertviz_outputs(view: str, weights: np.ndarray, tokens: list[str], tag: str
     """What bertviz's view displays in a Jupyter cell, as saved outputs: its
     require.js tag, its HTML and its JavaScript (``html_action='view'`` shows these
     three; ``'return'`` joins them, which works without an IPython shell)."""
-    import torch
-    from bertviz import head_view, model_view
-
     tensors = [torch.tensor(np.round(w[None], 3), dtype=torch.float64) for w in weights]
     if view == "model_view":
         html = model_view(tensors, tokens, display_mode="light", html_action="return").data

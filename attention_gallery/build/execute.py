@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+import psutil
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
@@ -134,8 +135,6 @@ class WarmKernel:
 
     def cpu_seconds(self) -> float | None:
         """CPU time the kernel process has used so far (user + system), or None."""
-        import psutil
-
         try:
             times = psutil.Process(self.km.provisioner.pid).cpu_times()
         except (psutil.Error, AttributeError):

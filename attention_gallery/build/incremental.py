@@ -41,6 +41,8 @@ import stat
 from contextlib import contextmanager
 from pathlib import Path
 
+from mkdocs.structure.files import Files
+
 from ..web import figures, generated
 from ..web.offline import ASSET_DIR, classes_in
 from ..web.pages import CLAIM
@@ -130,8 +132,6 @@ class _ListedOnce:
 def theme_listed_once():
     """Inside the block, mkdocs lists the theme's static files from what the first
     listing of this process found (the same theme folders and templates)."""
-    from mkdocs.structure.files import Files
-
     original = Files.__dict__["add_files_from_theme"]
 
     def add_files_from_theme(self, env, config):

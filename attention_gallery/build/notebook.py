@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 
 from .. import config
+from ..errors import BuildError
 
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"  # papermill's convention
@@ -94,8 +95,6 @@ def parameters(sentence, pair_slug: str) -> dict:
 def read_template(path: Path = config.TEMPLATE) -> nbformat.NotebookNode:
     """The template notebook; a missing, unreadable or unfit one raises
     :class:`~.errors.BuildError` naming the file."""
-    from ..errors import BuildError
-
     try:
         nb = nbformat.read(str(path), as_version=4)
     except OSError as exc:

@@ -45,6 +45,7 @@ from pydantic import (
 
 from .. import config, rules
 from ..errors import capped
+from ..explain.encode import SentenceTooLongError, encode
 from ..names import SLUG_PATTERN, codepoint, show, slug_form_problems
 from . import yamlinput
 
@@ -211,8 +212,6 @@ def check_text(text: str, tokenizer=None, max_tokens: int = config.MAX_TOKENS) -
     if found := _first(text, _noncharacter):
         problems.append(_noncharacter_problem("text", found))
     if tokenizer is not None and not problems:
-        from ..explain.encode import SentenceTooLongError, encode
-
         try:
             encoded = encode(tokenizer, text, max_tokens)
         except SentenceTooLongError as exc:

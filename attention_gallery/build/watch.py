@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import shutil
 import sys
 import threading
@@ -43,12 +44,15 @@ import nbformat
 from .. import config
 from ..errors import BuildError, BuildInterrupted
 from ..explain.methods import REGISTRY
+from ..models import check_pair, load_tokenizer
 from ..pairs import get_pair
 from ..records import read_record
 from ..web.generated import generated_sources
 from . import assets, download, incremental, notebook, outdir, runs
 from .build import execute_missing, prepare_staging, publish
 from .cache import NotebookCache
+from .execute import KernelPool
+from .sentences import SentenceSetError, load_sentences
 from .serve import WatchState, serving
 from .worker import Worker
 
@@ -188,8 +192,6 @@ class Session:
         had, and publish the same site again: the first real edit then finds what a
         rebuild of one page needs (listings, trimmed stylesheets, compiled templates)
         ready, and costs what the later ones do."""
-        from .sentences import load_sentences
-
         if rehearse and self.published is None:
             return None
         start = time.perf_counter()
@@ -267,14 +269,11 @@ class Session:
             gc.enable()
 
     def _step(self) -> None:
-        from .assets import AssetError
-        from .sentences import SentenceSetError
-
         try:
             figures = self.rebuild()
         except BuildInterrupted:
             raise
-        except (SentenceSetError, BuildError, outdir.Refusal, AssetError) as exc:
+        except (SentenceSetError, BuildError, outdir.Refusal, assets.AssetError) as exc:
             self._failed(str(exc))
             return
         except Exception as exc:  # noqa: BLE001  (a bug: said in full, and the session goes on)
@@ -299,11 +298,6 @@ def watch(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.
 
     Refuses, before anything runs, what a build refuses (:func:`outdir.plan`, the lock
     on the output folder, an unknown pair or missing model, a port in use)."""
-    import os
-
-    from ..models import check_pair, load_tokenizer
-    from .execute import KernelPool
-
     plan = outdir.plan(out_dir, cache_dir, Path(sentences_path), Path(template))
     with runs.out_lock(plan.out):
         for line in runs.reap() + plan.notes + outdir.recover(plan):

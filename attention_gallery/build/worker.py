@@ -18,19 +18,20 @@ done, so it only waited for the worker instead of rendering it itself.)
 
 from __future__ import annotations
 
+import multiprocessing
+import signal
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from . import download
 
 
 def _preload() -> None:
-    import bertviz  # noqa: F401
-    import torch  # noqa: F401
+    """Nothing to do: the worker imports this module to run it, and with it
+    :mod:`.download`'s torch and bertviz, while the build goes on."""
 
 
 def _started() -> None:
-    import signal
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the watch, which shuts this down
 
 
@@ -39,9 +40,6 @@ class Worker:
     folder of the build's cache). It starts importing what it needs at once."""
 
     def __init__(self, store: Path):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         self.store = Path(store)
         self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                         initializer=_started)

@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import kendalltau
 
 from ..claims import FAITH
 from ..record import RANDOM  # the random baseline's key beside the methods' names
@@ -263,8 +264,6 @@ def random_baseline(run: ModelRun, ks: Sequence[int] = KS, draws: int = DRAWS,
 def tau_loo(scores, loo_scores, special: np.ndarray) -> float:
     """Kendall's tau-b of ``scores`` against leave-one-out's over the word tokens
     (1 for a single word; 0 where either ranking is constant)."""
-    from scipy.stats import kendalltau
-
     words = np.flatnonzero(~np.asarray(special, bool))
     if len(words) < 2:
         return 1.0

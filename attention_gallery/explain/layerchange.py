@@ -26,8 +26,8 @@ import numpy as np
 import torch
 
 from ..family import encoder_layers
-from .encode import EncodedSentence
 from .call import forward
+from .encode import EncodedSentence
 from .headchange import head_change
 
 MEANING = (

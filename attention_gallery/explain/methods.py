@@ -251,6 +251,7 @@ class IntegratedGradients(Method):
         return scores, float(delta.detach().reshape(-1)[0])
 
     def attribute(self, sentence, run, target=None):
+        # captum: only when IG runs (half a second to import; the build reads this registry without running it)
         from captum.attr import LayerIntegratedGradients
 
         target = run.explained(target)

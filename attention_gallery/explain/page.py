@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+import torch
 from IPython.core.formatters import format_display_data
 from IPython.display import HTML, display
 
@@ -27,8 +28,8 @@ from ..models import LoadedPair, load_pair
 from ..record import MIME, SCHEMA_VERSION, SentenceRecord, toward_last_label
 from . import methods, views
 from .encode import EncodedSentence, encode
-from .forward import SentenceRun, run_sentence
 from .faithfulness import FIGURES, RANDOM_TITLE, READING, deletion_test
+from .forward import SentenceRun, run_sentence
 from .headchange import MEASURE, head_change, sink_facts, top_heads
 from .layerchange import layer_change
 from .notice import head_anchor, notice, notice_html
@@ -172,7 +173,6 @@ def show_predictions(ex: Explanation) -> None:
 def _bertviz_live(ex: Explanation, view: str, attention: str, layer=None, heads=None) -> None:
     # bertviz only where the notebook runs in Jupyter mode (bertviz's own views); the
     # build's kernels never import it
-    import torch
     from bertviz import head_view, model_view
 
     weights = {"trained": ex.run.trained.attention, "untrained": ex.run.untrained.attention,

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from .encode import EncodedSentence
 from .call import forward
+from .encode import EncodedSentence
 
 REMOVAL = (
     "A removed token is deleted from the input (ERASER's definition): the sequence "

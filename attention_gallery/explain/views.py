@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import config
+from .. import config, rules
 from ..claims import pct, signed
 
 SCALE = config.ATTENTION_LEVELS
@@ -270,8 +270,6 @@ UNSIGNED_RGB = "124, 77, 255"  # one hue for unsigned scores (attention, rollout
 def full_share() -> float:
     """The share of a method's total |score| that is full colour (``rules.json``,
     ``colour.full_share``; the live page reads the same number)."""
-    from .. import rules
-
     return float(rules.section("colour")["full_share"])
 
 

@@ -46,13 +46,21 @@ import dataclasses
 import hashlib
 import json
 import os
+import sys
 import tempfile
+import time
 from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
+import torch
 
+from ..explain.encode import encode, special_ids
+from ..explain.forward import run_model
 from ..fingerprint import weights_fingerprint
+from ..models import load_classifier, load_pair
+from ..models import quiet as quiet_libraries  # `quiet` is ensure_graph's flag
 
 GRAPH_FORMAT = 2
 MIN_SIZE = 16  # initializers of fewer values stay in the skeleton, in float32
@@ -104,12 +112,12 @@ def tokenizer_files(spec) -> dict[str, Path]:
 def _switched(spec):
     """(module, layers, heads, labels): the pair's PEFT model with its LoRA layers and
     its head switched by one shared gate, and a forward(input_ids, trained)."""
-    import torch
+    # peft: only an adapter pair has a switched graph (and peft takes seconds to import)
     from peft import PeftModel
     from peft.tuners.lora.layer import Linear as LoraLinear
     from peft.utils.other import ModulesToSaveWrapper
 
-    from ..models import load_classifier, quiet
+
 
     class Gate:
         value = None
@@ -137,7 +145,7 @@ def _switched(spec):
             return self.trained(x) * gate.value + self.untrained(x) * (1.0 - gate.value)
 
     base = load_classifier(spec.untrained, spec.labels, spec.head_seed)
-    with quiet():
+    with quiet_libraries():
         peft = PeftModel.from_pretrained(base, str(spec.trained.local_dir())).eval()
     model = peft.base_model.model
     swaps = []
@@ -172,16 +180,14 @@ def _switched(spec):
 
 
 def _export_fp32(spec, path: Path) -> dict:
-    import torch
 
     live, layers, heads, labels = _switched(spec)
     ids = torch.tensor([[101, 1996, 3185, 2001, 2025, 2919, 102]], dtype=torch.long)
     outputs = ["logits"] + [f"attention_{l}" for l in range(layers)]
     axes = {"input_ids": {0: "batch", 1: "tokens"}, "logits": {0: "batch"}}
     axes.update({f"attention_{l}": {0: "batch", 2: "tokens", 3: "tokens"} for l in range(layers)})
-    from ..models import quiet
 
-    with torch.no_grad(), quiet():  # the tracer's warnings are about paths a batch never takes
+    with torch.no_grad(), quiet_libraries():  # the tracer's warnings are about paths a batch never takes
         torch.onnx.export(live, (ids, torch.ones(1)), str(path), input_names=["input_ids", "trained"],
                           output_names=outputs, dynamic_axes=axes, opset_version=OPSET, dynamo=False,
                           do_constant_folding=True)
@@ -191,7 +197,9 @@ def _export_fp32(spec, path: Path) -> dict:
 def half_round(model, min_size: int = MIN_SIZE):
     """Round every float32 initializer of ``model`` with at least ``min_size`` values
     to the nearest float16 (kept as float32)."""
+    # onnx: only to export (a second to import; a build whose graph is cached never does)
     from onnx import TensorProto, numpy_helper
+
 
     for init in model.graph.initializer:
         if init.data_type == TensorProto.FLOAT and int(np.prod(init.dims)) >= min_size:
@@ -202,8 +210,9 @@ def half_round(model, min_size: int = MIN_SIZE):
 
 def optimise(model):
     """``model`` optimised by onnxruntime at the basic level (hardware-independent)."""
+    # onnx: only to export (a second to import; a build whose graph is cached never does)
     import onnx
-    import onnxruntime as ort
+
 
     with tempfile.TemporaryDirectory() as tmp:
         source, target = Path(tmp) / "in.onnx", Path(tmp) / "out.onnx"
@@ -219,7 +228,9 @@ def split(model, min_size: int = MIN_SIZE) -> tuple[bytes, bytes, list[list[int]
     """(skeleton, float16 weights, regions) of ``model``, whose large initializers
     must hold float16 values. ``assemble(skeleton, weights, regions)`` gives back
     ``model.SerializeToString()``."""
+    # onnx: only to export (a second to import; a build whose graph is cached never does)
     from onnx import TensorProto, numpy_helper
+
 
     data = model.SerializeToString()
     regions, halves, skeleton, at = [], [], [], 0
@@ -256,7 +267,9 @@ def assemble(skeleton: bytes, weights: bytes, regions) -> bytes:
 def export_graph(spec, skeleton: Path, weights: Path) -> dict:
     """Export ``spec``'s switched model: its skeleton to ``skeleton``, its float16
     weights to ``weights``; returns its facts (shape, regions, the model's size and hash)."""
+    # onnx: only to export (a second to import; a build whose graph is cached never does)
     import onnx
+
 
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "fp32.onnx"
@@ -279,7 +292,6 @@ def export_graph(spec, skeleton: Path, weights: Path) -> dict:
 
 def session(skeleton: Path, weights: Path, regions, threads: int = 1):
     """An onnxruntime session of the model assembled from its two files, as the page makes it."""
-    import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
@@ -301,10 +313,7 @@ def run_onnx(session, ids: np.ndarray, trained: bool):
 def check_graph(skeleton: Path, weights: Path, regions, pair, sentences=CHECK_SENTENCES) -> dict:
     """Largest differences between the graph (onnxruntime, CPU) and the pair's PyTorch
     models on ``sentences``: logits, probabilities, attention weights."""
-    import torch
 
-    from ..explain.encode import encode
-    from ..explain.forward import run_model
 
     onnx_session = session(skeleton, weights, regions)
     worst = {"logits": 0.0, "probs": 0.0, "attention": 0.0}
@@ -380,12 +389,7 @@ def ensure_graph(spec, cache_dir: Path, quiet: bool = False) -> tuple[dict[str, 
                 return files, facts
         except (OSError, ValueError, KeyError, TypeError):
             pass
-    import sys
-    import time
 
-    # torch, only when the graph is exported (the site imports this module)
-    from ..explain.encode import special_ids
-    from ..models import load_pair
 
     if not quiet:
         print(f"exporting the live page's graph of {spec.slug} (once; cached in {folder})",

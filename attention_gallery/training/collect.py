@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .runs import CHOSEN, RECIPES, SEEDS, mcnemar
 from .. import config
 from . import data
+from .runs import CHOSEN, RECIPES, SEEDS, mcnemar
 
 
 def _load(path: Path):

@@ -34,7 +34,7 @@ def read_tsv(path: str | Path) -> list[tuple[int, str]]:
 def hub_sst2(split: str) -> list[tuple[int, str]]:
     """SST-2 from the Hugging Face hub (needs the `datasets` package and the hub)."""
     try:
-        import datasets
+        import datasets  # optional: only to read SST-2 from the hub
     except ImportError:
         raise RuntimeError(
             "reading SST-2 from the hub needs the 'datasets' package: pip install datasets"

@@ -8,6 +8,8 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import config
+from ..explain import seeds as seeding
+from ..explain.seeds import seeds_of
 from ..models import LoadedPair
 
 
@@ -34,8 +36,6 @@ def seeded_predictions(model, tokenizer, texts, seeds, batch_size: int = 64,
                        max_length: int = 128) -> np.ndarray:
     """Predicted label index (seeds, texts) of the untrained head drawn with each
     seed, the encoder run once per batch (see ``explain.seeds``)."""
-    from ..explain import seeds as seeding
-
     preds = np.zeros((len(seeds), len(texts)), dtype=np.int64)
     for idx, enc in _batches(tokenizer, texts, batch_size, max_length):
         hidden = seeding.encoder_output(model, enc["input_ids"], enc["attention_mask"])
@@ -44,8 +44,6 @@ def seeded_predictions(model, tokenizer, texts, seeds, batch_size: int = 64,
 
 
 def accuracy(pair: LoadedPair, rows, progress: bool = True) -> dict:
-    from ..explain.seeds import seeds_of
-
     texts = [t for _, t in rows]
     gold = [y for y, _ in rows]
     result = {"pair": pair.spec.slug, "n": len(rows)}

@@ -16,8 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
+from safetensors.torch import save_file
 
 from .. import config, family
+from ..explain.headchange import head_change
+from ..models import _apply_adapter, load_classifier, load_tokenizer
 from ..pairs import get_pair
 from . import data, heldout
 from .evaluate import predict
@@ -58,8 +62,6 @@ def hardware() -> str:
 def fixed_sentences() -> list[str]:
     """The fixed set head change is measured on during training: the gallery's
     sentences (sentences/gallery.yaml), in order."""
-    import yaml
-
     doc = yaml.safe_load(config.SENTENCES_FILE.read_text(encoding="utf-8"))
     return [str(e["text"]) for e in doc["sentences"]]
 
@@ -91,8 +93,6 @@ class Tracker:
         return out, probs
 
     def __call__(self, step, model, tokenizer):
-        from ..explain.headchange import head_change
-
         start = time.perf_counter()
         att, probs = self._attention(model, tokenizer)
         if self.reference is None:
@@ -132,8 +132,6 @@ def search_run(name: str, out_json: Path) -> dict:
 
 
 def _tokenizer(pair):
-    from ..models import load_tokenizer
-
     return load_tokenizer(pair.untrained)
 
 
@@ -219,10 +217,6 @@ def probes(out_dir: Path, out_json: Path) -> dict:
     """Both probes on the whole training file: heads saved as safetensors in
     ``out_dir`` (``probe-pooler.safetensors``: the classifier's own pooling, loadable
     as the model's ``classifier``; ``probe-mean.safetensors``: on mean-pooled tokens)."""
-    from safetensors.torch import save_file
-
-    from ..models import load_classifier
-
     pair = get_pair(config.DEFAULT_PAIR)
     torch.manual_seed(0)
     model = load_classifier(pair.untrained, pair.labels, pair.head_seed)
@@ -277,8 +271,6 @@ def _write(path: Path, obj) -> None:
 def adapter_model(adapter_dir: Path):
     """The default pair's base (head from its head seed) with the adapter in
     ``adapter_dir`` merged, as the gallery loads it."""
-    from ..models import _apply_adapter, load_classifier
-
     pair = get_pair(config.DEFAULT_PAIR)
     base = load_classifier(pair.untrained, pair.labels, pair.head_seed)
     return _apply_adapter(base, Path(adapter_dir))

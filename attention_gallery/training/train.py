@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import torch
+from peft import LoraConfig, get_peft_model
+from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
 from .. import config
+from ..models import load_classifier, load_tokenizer, quiet
 from ..pairs import PairSpec, get_pair
 
 
@@ -69,10 +72,6 @@ def log_steps(steps: int, first: int = 25) -> list[int]:
 def peft_model(pair: PairSpec, cfg: TrainConfig):
     """The untrained base of ``pair`` (head from the pair's head seed) with a fresh
     LoRA adapter drawn from ``cfg.seed``, and the tokenizer."""
-    from peft import LoraConfig, get_peft_model
-
-    from ..models import load_classifier, load_tokenizer, quiet
-
     tokenizer = load_tokenizer(pair.untrained)
     base = load_classifier(pair.untrained, pair.labels, pair.head_seed)
     torch.manual_seed(cfg.seed)
@@ -93,10 +92,6 @@ def save_adapter(model, out_dir: Path, pair: PairSpec, half: bool = True) -> Pat
     """``save_pretrained`` in safetensors; with ``half`` the LoRA matrices are stored
     as float16 (the head stays float32, so its logits are exact). Loading widens
     them back to float32 (PEFT copies into the model's float32 parameters)."""
-    from safetensors.torch import load_file, save_file
-
-    from ..models import quiet
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     # Record where the base comes from, not this machine's path to it.

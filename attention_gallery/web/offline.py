@@ -22,6 +22,7 @@ import hashlib
 import re
 from pathlib import Path
 
+import tinycss2
 from mkdocs.exceptions import PluginError
 from mkdocs.utils import get_relative_url
 
@@ -173,8 +174,6 @@ def _parsed_css(css: str) -> tuple:
     declarations text), ("statement", head, None), ("nested", head, subtree) or ("keep",
     head, text); parsed once per process (watch mode trims the same stylesheets after
     every save)."""
-    import tinycss2
-
     def tree(rules) -> tuple:
         out = []
         for rule in rules:
@@ -196,8 +195,6 @@ def _parsed_css(css: str) -> tuple:
 
 @functools.cache
 def _declarations(body: str) -> tuple[tuple[str, str], ...]:
-    import tinycss2
-
     parsed = tinycss2.parse_blocks_contents(body, skip_comments=True, skip_whitespace=True)
     return tuple((d.name, tinycss2.serialize(d.value).strip() + (" !important" if d.important else ""))
                  for d in parsed if d.type == "declaration")

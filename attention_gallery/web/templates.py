@@ -19,6 +19,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import jinja2
+from mkdocs.theme import Theme
+from nbconvert.exporters.templateexporter import TemplateExporter
 
 
 class SharedBytecode(jinja2.BytecodeCache):
@@ -47,9 +49,6 @@ def shared_bytecode():
     :data:`THEME_BYTECODE` (the build's own, and those Material's search plugin makes
     to translate its settings, a tenth of a second each build): compiled once per
     process, however many builds."""
-    from mkdocs.theme import Theme
-    from nbconvert.exporters.templateexporter import TemplateExporter
-
     original = TemplateExporter.__dict__["_create_environment"]
     original_theme = Theme.__dict__["get_env"]
     cache = NBCONVERT_BYTECODE
