@@ -40,6 +40,7 @@ RESERVED_SLUGS = ("index", "pair", "heads", "faithfulness", "disagreements", "le
                   "contrast", "assets", "search", "downloads",
                   "training", "findings", "references", "head", "dev", "sst2-dev", "shards", "how-to")
 DOWNLOADS = "downloads"  # gallery/downloads/<slug>.ipynb in the site: each notebook as a reader downloads it
+NORMS = "norms"  # gallery/norms/<blob id>.js in the site: each page's norm-based attention, fetched when asked for
 SITE_DIR = REPO_ROOT / "site"
 CACHE_DIR = REPO_ROOT / ".cache" / "gallery"
 # Every page carries the site's navigation: a set of up to this many sentences is

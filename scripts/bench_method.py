@@ -6,7 +6,9 @@
 Runs the kernel's whole computation of a sentence page (both models, every method,
 the deletion test, what to notice: everything the record holds) on the first N
 sentences of the gallery's set, with the method registered and without it, the two
-interleaved REPEATS times in one process on one thread. Prints the CPU time per
+interleaved REPEATS times in one process on one thread (for ``norms``, a third: with
+what its views' weights / norms switch adds to a page, the norms blob, its file and
+the head-change map on norms). Prints the CPU time per
 sentence of each (each repeat and the median) and the ratio of the medians. The
 spread of the repeats is the noise: a ratio within it is no cost one can measure.
 """
@@ -33,7 +35,7 @@ def main() -> int:
     import torch
     import yaml
 
-    from attention_gallery.explain import methods
+    from attention_gallery.explain import methods, views
     from attention_gallery.explain.encode import encode
     from attention_gallery.explain.forward import run_sentence
     from attention_gallery.explain.page import Explanation, build_record
@@ -48,21 +50,31 @@ def main() -> int:
     everything = dict(methods.REGISTRY)
     without = {k: m for k, m in everything.items() if k != args.method}
 
-    def per_sentence(registry: dict) -> float:
+    def per_sentence(registry: dict, norm_views: bool = False) -> float:
         methods.REGISTRY.clear()
         methods.REGISTRY.update(registry)
         start = time.process_time()
         for e in entries:
             s = encode(pair.tokenizer, e["text"])
-            build_record(Explanation(pair, s, run_sentence(pair, s), e["slug"], e["text"], e["label"], "", "gallery"))
+            ex = Explanation(pair, s, run_sentence(pair, s), e["slug"], e["text"], e["label"], "", "gallery")
+            build_record(ex)
+            if norm_views:  # what the page adds for the weights / norms switch: the blob, its file, the map
+                norms = views.norms_payload(s.tokens, ex.run.trained.norm_attention, ex.run.untrained.norm_attention)
+                views.norms_file(ex.source_id, norms)
+                views.norms_script(ex.source_id, norms)
+                ex.head_change_norms
         return (time.process_time() - start) / len(entries)
 
     try:
         per_sentence(everything)  # warm: the first sentence loads what the others reuse
         got = {"with": [], "without": []}
+        if args.method == "norms":
+            got["with + views"] = []
         for _ in range(args.repeats):
             got["without"].append(per_sentence(without))
             got["with"].append(per_sentence(everything))
+            if "with + views" in got:
+                got["with + views"].append(per_sentence(everything, norm_views=True))
     finally:
         methods.REGISTRY.clear()
         methods.REGISTRY.update(everything)
@@ -71,6 +83,9 @@ def main() -> int:
               f"median {statistics.median(values):.3f}")
     print(f"ratio (with / without): {statistics.median(got['with']) / statistics.median(got['without']):.3f} "
           f"on {len(entries)} sentences, {args.repeats} interleaved repeats, one thread")
+    if "with + views" in got:
+        print(f"ratio (with the method and its views' switch / without): "
+              f"{statistics.median(got['with + views']) / statistics.median(got['without']):.3f}")
     return 0
 
 

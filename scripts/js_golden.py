@@ -6,7 +6,9 @@ What must exist in both languages is tested against files Python writes:
   the real default pair's outputs (both models' attention, float32; the probabilities
   of every variant leave-one-out and the deletion test remove tokens from) and what
   ``attention_gallery.explain`` computes from them: quantised levels, head change and
-  its top heads, attention rollout, raw attention, leave-one-out, the deletion test's
+  its top heads, attention rollout, raw attention, norm-based attention (from the
+  value vectors' norms: the views' levels, the head change on it, the norms
+  method's scores), leave-one-out, the deletion test's
   figures (unrounded) with its random baseline (exact, or from the seeded orders it
   used, which the file holds) and tau-LOO. ``tests/js/live.test.js`` feeds the same
   outputs to lib/maths.js and lib/deletion.js (no ONNX in Node) and compares every
@@ -84,6 +86,8 @@ def live_case(pair, text: str) -> dict:
     change = head_change(run.untrained.attention, run.trained.attention)
     out["head_change"] = [_floats(row) for row in change]
     out["top_heads"] = [[l, h, v] for l, h, v in top_heads(change, 3)]
+    shown = {w: views.row_normalised(run.run(w).norm_attention) for w in ("trained", "untrained")}
+    out["head_change_norms"] = [_floats(row) for row in head_change(shown["untrained"], shown["trained"])]
     attributions = {}
     for which in ("trained", "untrained"):
         r = run.run(which)
@@ -95,6 +99,11 @@ def live_case(pair, text: str) -> dict:
             "rollout": _floats(rollout(r.attention, residual)),
             "attention": _floats(cls_attention(r.attention)),
             "loo": _floats(loo.scores),
+            # norm-based attention: the value vectors' norms the graph gives (norms_<l>), the
+            # levels of the views' norms blob, the norms method's token scores
+            "value_norms_f32": _b64(r.value_norms.astype(np.float32)),
+            "norm_levels": _b64(views.levels(shown[which])),
+            "norms": _floats(REGISTRY["norms"].attribute(sentence, r).scores),
         }
         if which == "trained":
             attributions = {name: REGISTRY[name].attribute(sentence, r) for name in ("rollout", "attention")}
@@ -197,6 +206,8 @@ def markup_golden() -> dict:
                                         href=lambda l, h: f"#head-{l}-{h}")})
     cases.append({"fn": "heatmap", "args": [[_floats(r) for r in change], "No links", [], None],
                   "html": views.heatmap(change, "No links")})
+    cases.append({"fn": "measured", "args": ['<p class="x">on weights</p>', "<p>on norms</p>"],
+                  "html": views.measured('<p class="x">on weights</p>', "<p>on norms</p>")})
     muted = [True, False, False, False, False, True]
     for signed_scores, scores in ((True, [0.0, 0.31, -0.125, 0.0, 1e-4, 0.0]), (False, [0.5, 0.2, 0.05, 0.0, 0.25, 0.01])):
         full = views.shared_scale([scores], np.asarray(muted))

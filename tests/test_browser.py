@@ -361,3 +361,63 @@ def test_pages_load_one_bundled_script_and_draw_from_disk(browser, built_site):
         # Material's search reads its index with a script Chromium refuses from disk: its own limit
         errors = [e for e in watcher.console_errors if "search/search_index.js" not in e]
         assert errors == [], errors
+
+
+_PICTURE = """(el) => Array.from(el.querySelectorAll('canvas')).map(c => c.toDataURL()).join('|')"""
+_SETTLED = """(el) => !el._gvDrawing ? false : el._gvDrawing.then(() => true)"""
+
+
+def _switch_to_norms(page, watcher):
+    """On a sentence page: no norms file fetched before a reader asks; the side-by-side
+    block, a model view and the head-change map each switch to norms (the block's four
+    views and the model view drawn again from the norms blob, another picture) and back."""
+    assert not [u for u in watcher.requests if "/norms/" in u], "the norms blob was fetched before it was asked for"
+    block = page.locator("#compare")
+    block.scroll_into_view_if_needed()
+    views = block.locator(".gc-view")
+    page.wait_for_function("Array.from(document.querySelectorAll('#compare .gc-view'))"
+                           ".every(v => v.hasAttribute('data-drawn'))", timeout=20_000)
+    before = [views.nth(k).evaluate(_PICTURE) for k in range(4)]
+    block.locator(".gallery-measure select").select_option("norms")
+    page.wait_for_function("Array.from(document.querySelectorAll('#compare .gc-view'))"
+                           ".every(v => v.getAttribute('data-measure') === 'norms')", timeout=5_000)
+    for k in range(4):
+        views.nth(k).evaluate(_SETTLED)
+    after = [views.nth(k).evaluate(_PICTURE) for k in range(4)]
+    assert all(a != b and a for a, b in zip(after, before)), "the block drew the same pictures under norms"
+    assert [u for u in watcher.requests if "/norms/" in u], "the norms blob's file was not fetched"
+    model = page.locator('.gallery-bertviz[data-view="model_view"]').first
+    model.scroll_into_view_if_needed()
+    model.evaluate(_SETTLED)
+    weights = model.evaluate(_PICTURE)
+    model.evaluate("el => { const s = el.previousElementSibling.querySelector('select'); s.value = 'norms';"
+                   " s.dispatchEvent(new Event('change')); }")
+    page.wait_for_timeout(100)
+    model.evaluate(_SETTLED)
+    assert model.get_attribute("data-measure") == "norms" and model.evaluate(_PICTURE) != weights
+    # the head-change map: one of its two versions at a time
+    group = page.locator(".gallery-measured").first
+    assert group.locator(".gm-weights").is_visible() and not group.locator(".gm-norms").is_visible()
+    group.locator(".gallery-measure select").select_option("norms")
+    assert group.locator(".gm-norms").is_visible() and not group.locator(".gm-weights").is_visible()
+    assert "norm-based attention" in group.locator(".gm-norms caption").inner_text()
+    block.locator(".gallery-measure select").select_option("weights")
+    page.wait_for_function("Array.from(document.querySelectorAll('#compare .gc-view'))"
+                           ".every(v => v.getAttribute('data-measure') === 'weights')", timeout=5_000)
+    for k in range(4):
+        views.nth(k).evaluate(_SETTLED)
+    assert [views.nth(k).evaluate(_PICTURE) for k in range(4)] == before
+
+
+@pytest.mark.slow
+def test_views_switch_between_weights_and_norms(browser, base_url, built_site):
+    """The weights / norms switch (Kobayashi et al. 2020) on a sentence page, served and
+    opened from disk (the norms blob is a classic script, so file:// loads it too)."""
+    for url in (_sentence_url(base_url, "not-bad-at-all"),
+                (built_site / "gallery" / "not-bad-at-all" / "index.html").as_uri()):
+        with open_page(browser, *DESKTOP) as (page, watcher):
+            page.goto(url, wait_until="load")
+            page.add_style_tag(content=".md-header { display: none !important; }")
+            _switch_to_norms(page, watcher)
+            errors = [e for e in watcher.console_errors if "search/search_index.js" not in e]
+            assert errors == [] and not [f for f in watcher.failed if "search_index" not in f], (errors, watcher.failed)

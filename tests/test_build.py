@@ -157,7 +157,15 @@ def test_downloads_and_figures_are_made_from_the_stored_data_and_no_unused_libra
             r'<script[^>]*class="gallery-attention-data"[^>]*id="' + source + r'"[^>]*>(.*?)</script>', html, re.DOTALL)]
 
     # the page carries what the notebook stores
-    assert blobs((site / "gallery" / "one-good" / "index.html").read_text()) == [payload]
+    page = (site / "gallery" / "one-good" / "index.html").read_text()
+    assert blobs(page) == [payload]
+    # ... and names its norms blob's file, which the build wrote from the notebook
+    norms_source, norms = views.norms_output(nb)
+    assert norms_source == source and views.attention_weights(norms)[0].shape == trained.shape
+    element = re.search(r'<script[^>]*id="' + source + r'"[^>]*>', page).group(0)
+    file = re.search(r'data-norms="([^"?]+)\?v=[0-9a-f]{12}"', element).group(1)
+    assert file == f"gallery/norms/{source}.js"
+    assert (site / file).read_text() == views.norms_script(source, norms)
 
     # the download draws every view of the page: the side-by-side block's four head views too
     down = nbformat.read(str(site / "gallery" / "downloads" / "one-good.ipynb"), as_version=4)
@@ -179,6 +187,7 @@ def test_downloads_and_figures_are_made_from_the_stored_data_and_no_unused_libra
     layer, head, _ = rec.top_heads[0]
     assert f'data-source="{source}" data-layer="{layer}" data-head="{head}" data-sentence="one-good"' in reading
     assert blobs(reading) == [payload]
+    assert views.norms_file(source, norms) in reading  # its views switch to norms too
 
     # d3, jQuery, require.js and stock bertviz's scripts draw no page: not published
     published = {p.name for p in site.rglob("*") if p.is_file()}
@@ -306,7 +315,8 @@ def test_end_to_end_default_pair(tmp_path):
         page = (site / "gallery" / slug / "index.html").read_text()
         assert "logit negative" in page and "p(positive)" in page
         assert page.count('class="gallery-bertviz"') == 4 and page.count('class="gallery-compare"') == 1
-        assert page.count('class="gallery-attention-data"') == 1
+        assert page.count('class="gallery-attention-data"') == 1  # the norms: a file of their own, fetched when asked for
+        assert (site / "gallery" / "norms" / f"attention-{slug}.js").is_file()
         assert len(page.encode()) < 1_000_000
         assert f'href="../downloads/{slug}.ipynb"' in page
         # the download stands alone: the page's own sentence, every view saved with its data

@@ -123,6 +123,8 @@ def test_graph_agrees_with_pytorch(graph, default_pair):
     """onnxruntime on the exported graph vs PyTorch: one sentence at a time and a batch."""
     import torch
 
+    from attention_gallery.explain.encode import encode
+    from attention_gallery.explain.forward import value_norms
     from attention_gallery.live import export
     from attention_gallery.live.export import run_onnx
 
@@ -130,6 +132,7 @@ def test_graph_agrees_with_pytorch(graph, default_pair):
     assert facts["weights"] == "float16" and facts["bytes"] < 50e6
     assert facts["files"]["model"]["bytes"] < 1e6, "the skeleton holds no large weight"
     assert facts["check"]["probs"] <= MAX_DP and facts["check"]["attention"] <= MAX_DATTENTION
+    assert facts["check"]["norms"] <= MAX_DATTENTION  # norm-based attention, as the views draw it
     session = export.session(files["model"], files["weights"], facts["regions"])
     tok = default_pair.tokenizer
     for text in (SENTENCE["text"], TYPED, "bad"):
@@ -142,6 +145,11 @@ def test_graph_agrees_with_pytorch(graph, default_pair):
             p, q = (torch.softmax(torch.as_tensor(x).double(), -1).numpy() for x in (logits, ref.logits))
             assert np.abs(p - q).max() <= MAX_DP
             assert np.abs(attention - np.stack([a.numpy() for a in ref.attentions])).max() <= MAX_DATTENTION
+            # the value vectors' norms ||f_h(x_j)||: the kernel's (explain.forward.value_norms)
+            _, _, norms = run_onnx(session, ids.numpy(), which == "trained", norms=True)
+            want = value_norms(default_pair.model(which), encode(tok, text))
+            assert norms.shape == (want.shape[0], 1, *want.shape[1:])
+            assert np.abs(norms[:, 0] - want).max() <= 0.01 * want.max()
     # a batch of equal-length sequences (leave-one-out's variants), both models
     ids = tok(["a good film indeed", "a bad film really"], return_tensors="pt")["input_ids"]
     for which in ("trained", "untrained"):
@@ -238,10 +246,20 @@ def test_a_typed_sentence_runs_both_models(context, base_url, default_pair):
         loo = result["loo"]["trained"]
         assert len(loo) == len(run.tokens) and loo[0] == 0 and any(abs(v) > 1e-3 for v in loo)
         in_browser = {name for name in REGISTRY if runs_in_browser(name)}  # what the registry says the page runs
-        assert in_browser == set(REGISTRY) - {"ig", "norms"}  # today's registry
+        assert in_browser == set(REGISTRY) - {"ig"}  # today's registry
         assert set(result["deletion"]["figures"]) == in_browser | {"random"}
         assert page.locator("#live-deletion table tbody tr").count() == len(in_browser) + 1
         assert "live" in page.inner_text("#live-status")
+        # the weights / norms switch: the block draws from the norms blob the page made from
+        # the graph's value-vector norms (norm-based attention, as a gallery page's)
+        source = page.get_attribute("#compare", "data-source")
+        assert page.locator(f"#{source}-norms").count() == 1
+        assert page.locator("#live-output .gallery-measure select").count() == 4 + 1 + 1  # model views, block, map
+        page.select_option("#compare .gallery-measure select", "norms")
+        page.wait_for_function("Array.from(document.querySelectorAll('#compare .gc-view')).every("
+                               "v => v.getAttribute('data-measure') === 'norms' && v._gvDrawing)")
+        page.evaluate("Promise.all(Array.from(document.querySelectorAll('#compare .gc-view')).map(v => v._gvDrawing))")
+        assert page.locator("#live-heads .gm-norms caption").inner_text().startswith("Change of norm-based attention")
         assert watcher.console_errors == [] and watcher.failed == []
         # blob: and data: URLs are the page's own memory (a worker, an export), not the network
         assert not [u for u in watcher.requests if is_external(u)]

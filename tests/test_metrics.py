@@ -137,24 +137,24 @@ def test_methods_declare_what_they_need_and_consumers_ask(tiny_pair, monkeypatch
 
     assert all(m.needs and m.needs <= methods.NEEDS.keys() for m in REGISTRY.values())
     assert [m.name for m in REGISTRY.values() if m.reference] == [methods.reference().name] == ["loo"]
-    assert [n for n in REGISTRY if not methods.runs_in_browser(n)] == ["ig", "norms"]  # no JS of theirs
+    assert [n for n in REGISTRY if not methods.runs_in_browser(n)] == ["ig"]  # gradients: no JS of theirs
     assert not any(m.browser and "gradients" in m.needs for m in REGISTRY.values())
     assert not methods.ranked_against_reference("loo") and not methods.ranked_against_reference("random")
 
     # a method added to the registry reaches the live page when it needs no gradients,
     # and leaves it when it does: the live page asks, it names no method
-    class Norms(methods.Method):
-        name, title, description, needs = "norms", "Norms", "a test method.", frozenset({"attention"})
+    class Toy(methods.Method):
+        name, title, description, needs = "toy", "Toy", "a test method.", frozenset({"attention"})
         browser = True
 
     facts = {"layers": 2, "heads": 2, "special_ids": [0], "sizes": {k: 1 for k in live.DOWNLOAD},
              "regions": {}, "model_bytes": 1}
     site = live.LiveSite(markdown="", facts=facts)
-    monkeypatch.setitem(REGISTRY, "norms", Norms())
-    assert "norms" in live.settings(tiny_pair.spec, site, {}, catalog())["methods"]
-    monkeypatch.setattr(Norms, "browser", False)
-    assert "norms" not in live.settings(tiny_pair.spec, site, {}, catalog())["methods"]
-    assert methods.ranked_against_reference("norms")
+    monkeypatch.setitem(REGISTRY, "toy", Toy())
+    assert "toy" in live.settings(tiny_pair.spec, site, {}, catalog())["methods"]
+    monkeypatch.setattr(Toy, "browser", False)
+    assert "toy" not in live.settings(tiny_pair.spec, site, {}, catalog())["methods"]
+    assert methods.ranked_against_reference("toy")
 
 
 @pytest.mark.parametrize("name", list(REGISTRY))

@@ -165,7 +165,8 @@ def test_mode_decides_the_views(tiny_pair, tiny_spec, shown):
     page.show_sentence(_explain(tiny_spec, mode="gallery"))
     assert 'class="gallery-attention-data"' in shown[-1]
     stored = shown.bundles[-1][views.ATTENTION_MIME]  # what the build reads: the element's own data
-    assert stored["id"] == "attention-a-good-film" and views.blob_element(stored["id"], stored["blob"]) in shown[-1]
+    assert stored["id"] == "attention-a-good-film"
+    assert views.blob_element(stored["id"], stored["blob"], stored["norms"]) in shown[-1]  # the norms: their file named
     assert shown.bundles[-1]["text/plain"] == "<IPython.core.display.HTML object>"  # as HTML(markup) shows it
     page.model_view(_explain(tiny_spec, mode="gallery"), "gained", "lost")
     assert 'class="gallery-bertviz"' in shown[-1]

@@ -285,3 +285,36 @@ def test_token_colours_keep_text_readable_at_every_strength():
                 ratio = contrast(shown, text)
                 worst[(palette, kind)] = min(worst.get((palette, kind), 99), ratio)
     assert all(r >= 4.5 for r in worst.values()), worst
+
+
+def test_norms_blob_decodes_to_norm_attention_rows_scaled_to_one(tiny_pair):
+    """The page's norms blob (explain/page.py show_sentence) holds both models'
+    ``ModelRun.norm_attention`` with each query row scaled to sum to 1, in the weights
+    blob's format; the weights blob names its file, whose address changes with it,
+    and that file (a classic script) carries the same text under the norms id."""
+    from attention_gallery.explain.encode import encode
+    from attention_gallery.explain.forward import run_sentence
+
+    sentence = encode(tiny_pair.tokenizer, "not bad at all, a fine film")
+    run = run_sentence(tiny_pair, sentence)
+    weights = views.attention_payload(sentence.tokens, run.trained.attention, run.untrained.attention)
+    norms = views.norms_payload(sentence.tokens, run.trained.norm_attention, run.untrained.norm_attention)
+    html = views.blob_element("attention-x", weights, norms)
+    file = re.search(r'data-norms="([^"]+)"', html).group(1)
+    assert re.fullmatch(r"gallery/norms/attention-x\.js\?v=[0-9a-f]{12}", file)
+    assert _blob_payload(html) == {k: weights[k] for k in views.BLOB_KEYS}  # the weights stay inline
+    script = views.norms_script("attention-x", norms)
+    m = re.fullmatch(r'\(self\.galleryBlobs = self\.galleryBlobs \|\| \{\}\)\["attention-x-norms"\] = (".*");\n',
+                     script, re.DOTALL)
+    assert m and json.loads(json.loads(m.group(1))) == {k: norms[k] for k in views.BLOB_KEYS}
+    trained, untrained = views.attention_weights(norms)
+    for got, model_run in ((trained, run.trained), (untrained, run.untrained)):
+        want = model_run.norm_attention / model_run.norm_attention.sum(-1, keepdims=True)
+        assert got.shape == want.shape == model_run.attention.shape
+        assert np.abs(got - want).max() <= 1 / 255
+        assert not np.allclose(got, model_run.attention, atol=2 / 255)  # another picture than the weights
+    # another sentence's norms: another address
+    other = views.norms_payload(sentence.tokens, run.untrained.norm_attention, run.trained.norm_attention)
+    assert views.norms_file("attention-x", other) != file
+    zero = views.row_normalised(np.zeros((1, 1, 2, 2)))
+    assert (zero == 0).all()

@@ -36,7 +36,7 @@ from ..manifest import Manifest, write_manifest
 from ..models import architecture, check_pair, load_tokenizer
 from ..pairs import get_pair
 from ..records import read_record
-from . import assets, download, incremental, notebook, outdir, runs
+from . import assets, download, incremental, norms, notebook, outdir, runs
 from .cache import NotebookCache
 from .execute import KernelPool, KernelStopped, NotebookFailure
 from .mkdocs_run import mkdocs_build
@@ -255,6 +255,7 @@ def publish(plan, sentences, ex: Execution, pair, quiet=False, only=None, copied
             mkdocs_build(plan.staging / "docs", plan.staging / "site", quiet=quiet)
         download.write_downloads(plan.staging / "docs" / "gallery", plan.staging / "site" / "gallery",
                                  plan.cache / download.STORE)
+        norms.write_norms(plan.staging / "docs" / "gallery", plan.staging / "site" / "gallery")
         seconds = time.perf_counter() - start
         if plan.sources is not None:  # the default gallery: keep its sources too
             outdir.swap(plan.staging / "docs" / "gallery", plan.sources, "gallery-sources")

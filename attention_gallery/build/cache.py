@@ -35,7 +35,7 @@ CACHE_FORMAT = 2
 # kernel-side module imports them.)
 SITE_ONLY = frozenset({
     "build/assets.py", "build/build.py", "build/download.py", "build/incremental.py", "build/outdir.py",
-    "build/runs.py", "build/serve.py", "build/watch.py", "build/worker.py", "build/mkdocs_run.py",
+    "build/norms.py", "build/runs.py", "build/serve.py", "build/watch.py", "build/worker.py", "build/mkdocs_run.py",
     "manifest.py", "references.json",
 })
 # web/: the site; live/: the live page; training/: how the committed adapter was made

@@ -179,6 +179,7 @@ class NormAttention(Method):
     signed = False
     unit = "of the norm [CLS] receives (‖αf(x)‖, summed over heads)"
     needs = frozenset({"attention", "values"})
+    browser = True  # the live page's graph gives the value vectors' norms (live/export.py)
 
     def attribute(self, sentence, run, target=None):
         norms = np.asarray(run.norm_attention, dtype=np.float64)

@@ -55,7 +55,7 @@ class Explanation:
 
     @property
     def source_id(self) -> str:
-        return f"attention-{self.slug}"
+        return views.source_id(self.slug)
 
     def view_id(self, view: str, attention: str) -> str:
         return f"{self.slug}-{view.replace('_', '-')}-{attention}"
@@ -63,6 +63,13 @@ class Explanation:
     @cached_property
     def head_change(self) -> np.ndarray:
         return head_change(self.run.untrained.attention, self.run.trained.attention)
+
+    @cached_property
+    def head_change_norms(self) -> np.ndarray:
+        """:attr:`head_change` on norm-based attention, each row scaled to sum to 1 (as
+        the views draw it)."""
+        return head_change(views.row_normalised(self.run.untrained.norm_attention),
+                           views.row_normalised(self.run.trained.norm_attention))
 
     @cached_property
     def sink(self) -> dict:
@@ -135,8 +142,9 @@ def show_sentence(ex: Explanation) -> None:
     if ex.mode != "gallery":
         return display(HTML(markup))
     payload = views.attention_payload(ex.sentence.tokens, ex.run.trained.attention, ex.run.untrained.attention)
-    _display_html(markup + views.blob_element(ex.source_id, payload),
-                  {views.ATTENTION_MIME: {"id": ex.source_id, "blob": payload}})
+    norms = views.norms_payload(ex.sentence.tokens, ex.run.trained.norm_attention, ex.run.untrained.norm_attention)
+    _display_html(markup + views.blob_element(ex.source_id, payload, norms),
+                  {views.ATTENTION_MIME: {"id": ex.source_id, "blob": payload, "norms": norms}})
 
 
 def _display_html(markup: str, data: dict) -> None:
@@ -222,21 +230,25 @@ def compare(ex: Explanation) -> None:
 
 
 def show_head_change(ex: Explanation) -> None:
-    """Layers x heads map of how much each head's attention changed, top 3 named."""
-
+    """Layers x heads map of how much each head's attention changed, top 3 named;
+    the same map computed on norm-based attention beside it (the page's weights /
+    norms switch shows one at a time, lib/views.js)."""
     targets = " ".join(ex.view_id("head_view", w) for w in MODELS)
-    links = ", ".join(
-        f'<a href="#{head_anchor(l, h)}" class="gallery-head-link" '
-        f'data-targets="{targets}" data-layer="{l}" data-head="{h}">layer {l}, head {h}</a> ({v:.3f})'
-        for l, h, v in ex.top_heads
-    )
-    display(HTML(
-        views.heatmap(ex.head_change, "Change of attention per head (trained vs untrained)",
-                      highlight=[(l, h) for l, h, _ in ex.top_heads],
-                      href=lambda l, h: "#" + head_anchor(l, h))
-        + f'<p class="gallery-caption">{views.esc(MEASURE)} Most changed: {links}. '
-          "Click one, or a cell of the map, to compare the two models on that head.</p>"
-    ))
+
+    def one(change, measure: str, what: str) -> str:
+        top = top_heads(change, k=3)
+        links = ", ".join(
+            f'<a href="#{head_anchor(l, h)}" class="gallery-head-link" '
+            f'data-targets="{targets}" data-layer="{l}" data-head="{h}">layer {l}, head {h}</a> ({v:.3f})'
+            for l, h, v in top)
+        return (f'<div class="gm-{measure}">'
+                + views.heatmap(change, f"Change of {what} per head (trained vs untrained)",
+                                highlight=[(l, h) for l, h, _ in top], href=lambda l, h: "#" + head_anchor(l, h))
+                + f'<p class="gallery-caption">{views.esc(MEASURE)} Most changed: {links}. '
+                  "Click one, or a cell of the map, to compare the two models on that head.</p></div>")
+
+    display(HTML(views.measured(one(ex.head_change, "weights", "attention"),
+                                one(ex.head_change_norms, "norms", "norm-based attention"))))
 
 
 def attribution_scales(ex: Explanation) -> dict:

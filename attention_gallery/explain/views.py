@@ -16,6 +16,7 @@ without parsing a page or a template cell.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import zlib
@@ -52,7 +53,7 @@ def quantize(attention: np.ndarray) -> str:
     return base64.b64encode(levels(attention).tobytes()).decode("ascii")
 
 
-ATTENTION_MIME = "application/vnd.attention-gallery.attention+json"  # {"id": element id, "blob": payload}
+ATTENTION_MIME = "application/vnd.attention-gallery.attention+json"  # {"id": element id, "blob": payload, "norms": payload}
 VIEW_MIME = "application/vnd.attention-gallery.view+json"  # what a view output draws (see view_data)
 ENCODING = "uint8-deflate-base64"
 
@@ -84,13 +85,75 @@ def attention_payload(tokens, trained: np.ndarray, untrained: np.ndarray) -> dic
 BLOB_KEYS = ("tokens", "layers", "heads", "encoding", "scale", "weights")  # in the page's order
 
 
-def blob_element(source_id: str, payload: dict) -> str:
-    """The inert JSON script element that carries ``payload`` on a page (its keys in
-    :data:`BLOB_KEYS`' order, whatever order a stored copy has them in: a notebook
-    sorts them)."""
-    ordered = {k: payload[k] for k in BLOB_KEYS}
-    return (f'<script type="application/json" class="gallery-attention-data" id="{esc(source_id)}">'
-            f"{safe_json(ordered)}</script>")
+def blob_text(payload: dict) -> str:
+    """A payload as its element carries it: JSON, its keys in :data:`BLOB_KEYS`' order
+    (whatever order a stored copy has them in: a notebook sorts them)."""
+    return safe_json({k: payload[k] for k in BLOB_KEYS})
+
+
+def blob_element(source_id: str, payload: dict, norms: dict | None = None) -> str:
+    """The inert JSON script element that carries ``payload`` on a page. With
+    ``norms`` (:func:`norms_payload`), it names the file its views' "norms" setting
+    draws from (``data-norms``, :func:`norms_file`): fetched only when a reader asks
+    for it, so a page weighs what it did."""
+    extra = f' data-norms="{esc(norms_file(source_id, norms))}"' if norms is not None else ""
+    return (f'<script type="application/json" class="gallery-attention-data" id="{esc(source_id)}"{extra}>'
+            f"{blob_text(payload)}</script>")
+
+
+# --------------------------------------------------------------------------- norm-based attention
+# Kobayashi et al. (2020): ||alpha_ij f_h(x_j)||, the weight times the norm of what it
+# moves (explain/forward.py ModelRun.norm_attention). Each query row is scaled to sum
+# to 1, so it quantises and draws as weights do: the views show where a head's output
+# comes from, in shares.
+
+def source_id(slug: str) -> str:
+    """The element id of a sentence page's attention blob."""
+    return f"attention-{slug}"
+
+
+NORMS_SUFFIX = "-norms"  # the norms blob's id: its weights blob's id + this (lib/blob.js sourceFor)
+
+
+def norms_source_id(source_id: str) -> str:
+    """The id of the norm-based blob of the weights blob ``source_id``."""
+    return source_id + NORMS_SUFFIX
+
+
+def row_normalised(norms: np.ndarray) -> np.ndarray:
+    """Norm-based attention (layers, heads, query, key) with each query row scaled to
+    sum to 1 (a row of zeros stays zeros)."""
+    norms = np.asarray(norms, dtype=np.float64)
+    total = norms.sum(axis=-1, keepdims=True)
+    return np.divide(norms, total, out=np.zeros_like(norms), where=total > 0)
+
+
+def norms_payload(tokens, trained_norms: np.ndarray, untrained_norms: np.ndarray) -> dict:
+    """Both models' norm-based attention (``ModelRun.norm_attention``), rows scaled to
+    sum to 1, in the weights blob's format (:func:`attention_payload`)."""
+    return attention_payload(tokens, row_normalised(trained_norms), row_normalised(untrained_norms))
+
+
+def measured(weights_html: str, norms_html: str) -> str:
+    """Two versions of a figure, on attention weights and on norms: the page's script
+    puts a weights / norms switch above them and shows one (lib/views.js); without it,
+    the weights' (gallery.css)."""
+    return f'<div class="gallery-measured" data-measure="weights">{weights_html}{norms_html}</div>'
+
+
+def norms_file(source_id: str, norms: dict) -> str:
+    """Where a page finds the norms blob, from the site's root:
+    ``<gallery>/norms/<id>.js?v=<its hash>`` (a changed sentence gets a new address,
+    so no browser shows an old one). The build writes it (:func:`norms_script`)."""
+    digest = hashlib.sha256(blob_text(norms).encode("utf-8")).hexdigest()[:12]
+    return f"{config.GALLERY_DIR.name}/{config.NORMS}/{source_id}.js?v={digest}"
+
+
+def norms_script(source_id: str, norms: dict) -> str:
+    """The norms blob as a classic script (so a page opened from disk loads it too):
+    it puts the blob's text in ``self.galleryBlobs[<norms id>]`` (lib/backend.js)."""
+    key = json.dumps(norms_source_id(source_id))
+    return f"(self.galleryBlobs = self.galleryBlobs || {{}})[{key}] = {json.dumps(blob_text(norms))};\n"
 
 
 def attention_blob(source_id: str, tokens, trained: np.ndarray, untrained: np.ndarray) -> str:
@@ -119,6 +182,17 @@ def attention_output(nb) -> tuple[str, dict] | None:
             data = out.get("data", {}).get(ATTENTION_MIME)
             if data is not None:
                 return data["id"], dict(data["blob"])
+    return None
+
+
+def norms_output(nb) -> tuple[str, dict] | None:
+    """(weights blob's id, norms payload) an executed notebook stores beside its
+    attention (:data:`ATTENTION_MIME`'s ``"norms"``), or None."""
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {}).get(ATTENTION_MIME)
+            if data is not None and data.get("norms") is not None:
+                return data["id"], dict(data["norms"])
     return None
 
 

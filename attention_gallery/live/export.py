@@ -14,6 +14,10 @@ exactly 0 or 1 keeps each model exact.
     trained    float32 (1,)                1 or 0
     logits     float32 (batch, labels)
     attention_<l>  float32 (batch, heads, tokens, tokens), one per layer
+    norms_<l>      float32 (batch, heads, tokens), one per layer: ||f_h(x_j)||, the
+                                           norm of token j's value vector through head
+                                           h's slice of the output projection (Kobayashi
+                                           et al. 2020; explain.forward.value_norms)
 
 Exported with PyTorch's TorchScript exporter (opset 17) from the eager-attention
 model, its large weights rounded to float16 (every computation stays in float32;
@@ -56,13 +60,15 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
+from .. import family
+from ..explain import views
 from ..explain.encode import encode, special_ids
 from ..explain.forward import run_model
 from ..fingerprint import weights_fingerprint
 from ..models import load_classifier, load_pair
 from ..models import quiet as quiet_libraries  # `quiet` is ensure_graph's flag
 
-GRAPH_FORMAT = 2
+GRAPH_FORMAT = 3  # 3: the value vectors' norms as outputs (norms_<layer>)
 MIN_SIZE = 16  # initializers of fewer values stay in the skeleton, in float32
 OPSET = 17
 # what the build accepts (the live page's targets): probabilities and attention
@@ -117,8 +123,6 @@ def _switched(spec):
     from peft.tuners.lora.layer import Linear as LoraLinear
     from peft.utils.other import ModulesToSaveWrapper
 
-
-
     class Gate:
         value = None
 
@@ -160,6 +164,22 @@ def _switched(spec):
         parent_name, _, child = name.rpartition(".")
         setattr(model.get_submodule(parent_name) if parent_name else model, child, new)
 
+    heads = family.n_heads(model)
+
+    def by_head(weight):
+        """(heads, d, out) of a linear map's weight (out, heads * d)."""
+        return weight.reshape(weight.shape[0], heads, -1).permute(1, 2, 0)
+
+    def through_output(v, module):
+        """f_h = v_h W_O^h for every head: v (B, heads, T, d) through the layer's output
+        projection without its bias; a LoRA one as base + gated delta, never forming
+        B @ A (a product of two weights would be folded into a weight that is not
+        float16, which the split refuses)."""
+        if isinstance(module, SwitchedLoRA):
+            delta = (v @ by_head(module.lora_A.weight)) @ module.lora_B.weight.t()
+            return v @ by_head(module.base.weight) + delta * (gate.value * module.scaling)
+        return v @ by_head(module.weight)
+
     class Live(torch.nn.Module):
         def __init__(self):
             super().__init__()
@@ -168,8 +188,14 @@ def _switched(spec):
         def forward(self, input_ids, trained):
             gate.value = trained
             out = self.model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids),
-                             output_attentions=True)
-            return (out.logits, *out.attentions)
+                             output_attentions=True, output_hidden_states=True)
+            norms = []  # ||f_h(x_j)|| (batch, heads, tokens) per layer, as explain.forward.value_norms
+            for layer in range(len(out.attentions)):
+                v = family.value_projection(model, layer)(out.hidden_states[layer])  # (B, T, heads * d)
+                v = v.reshape(v.shape[0], v.shape[1], heads, -1).permute(0, 2, 1, 3)  # (B, heads, T, d)
+                f = through_output(v, family.output_projection(model, layer))  # (B, heads, T, hidden)
+                norms.append(torch.linalg.vector_norm(f, dim=-1))
+            return (out.logits, *out.attentions, *norms)
 
     live = Live().eval()
     cfg = model.config
@@ -180,12 +206,12 @@ def _switched(spec):
 
 
 def _export_fp32(spec, path: Path) -> dict:
-
     live, layers, heads, labels = _switched(spec)
     ids = torch.tensor([[101, 1996, 3185, 2001, 2025, 2919, 102]], dtype=torch.long)
-    outputs = ["logits"] + [f"attention_{l}" for l in range(layers)]
+    outputs = ["logits"] + [f"attention_{l}" for l in range(layers)] + [f"norms_{l}" for l in range(layers)]
     axes = {"input_ids": {0: "batch", 1: "tokens"}, "logits": {0: "batch"}}
     axes.update({f"attention_{l}": {0: "batch", 2: "tokens", 3: "tokens"} for l in range(layers)})
+    axes.update({f"norms_{l}": {0: "batch", 2: "tokens"} for l in range(layers)})
 
     with torch.no_grad(), quiet_libraries():  # the tracer's warnings are about paths a batch never takes
         torch.onnx.export(live, (ids, torch.ones(1)), str(path), input_names=["input_ids", "trained"],
@@ -303,25 +329,29 @@ def session(skeleton: Path, weights: Path, regions, threads: int = 1):
 # --------------------------------------------------------------------------- check
 
 
-def run_onnx(session, ids: np.ndarray, trained: bool):
-    """(logits (N, labels), attention (layers, N, heads, T, T)) of a session of the graph."""
+def run_onnx(session, ids: np.ndarray, trained: bool, norms: bool = False):
+    """(logits (N, labels), attention (layers, N, heads, T, T)) of a session of the graph;
+    with ``norms``, also the value vectors' norms ||f_h(x_j)|| (layers, N, heads, T)."""
     out = session.run(None, {"input_ids": np.asarray(ids, dtype=np.int64),
                              "trained": np.array([1.0 if trained else 0.0], dtype=np.float32)})
-    return out[0], np.stack(out[1:])
+    layers = (len(out) - 1) // 2
+    attention = np.stack(out[1:1 + layers])
+    return (out[0], attention, np.stack(out[1 + layers:])) if norms else (out[0], attention)
 
 
 def check_graph(skeleton: Path, weights: Path, regions, pair, sentences=CHECK_SENTENCES) -> dict:
     """Largest differences between the graph (onnxruntime, CPU) and the pair's PyTorch
-    models on ``sentences``: logits, probabilities, attention weights."""
-
-
+    models on ``sentences``: logits, probabilities, attention weights and norm-based
+    attention (rows scaled to sum to 1, as the views draw it)."""
     onnx_session = session(skeleton, weights, regions)
-    worst = {"logits": 0.0, "probs": 0.0, "attention": 0.0}
+    worst = {"logits": 0.0, "probs": 0.0, "attention": 0.0, "norms": 0.0}
     for text in sentences:
         sentence = encode(pair.tokenizer, text)
         for which in ("trained", "untrained"):
             ref = run_model(pair.model(which), sentence)
-            logits, attention = run_onnx(onnx_session, sentence.input_ids.numpy(), which == "trained")
+            logits, attention, value = run_onnx(onnx_session, sentence.input_ids.numpy(), which == "trained", True)
+            shown = views.row_normalised(attention[:, 0] * value[:, 0, :, None, :])
+            worst["norms"] = max(worst["norms"], float(np.abs(shown - views.row_normalised(ref.norm_attention)).max()))
             probs = torch.softmax(torch.from_numpy(logits[0]).double(), -1).numpy()
             worst["logits"] = max(worst["logits"], float(np.abs(logits[0] - ref.logits).max()))
             worst["probs"] = max(worst["probs"], float(np.abs(probs - ref.probs).max()))
@@ -355,7 +385,6 @@ def graph_key(spec) -> str:
 
 
 def _graph_key(spec) -> str:
-
     h = hashlib.sha256()
     h.update(f"format {GRAPH_FORMAT} opset {OPSET}\0".encode())
     h.update(Path(__file__).read_bytes())
@@ -406,11 +435,11 @@ def ensure_graph(spec, cache_dir: Path, quiet: bool = False) -> tuple[dict[str, 
         seconds = time.perf_counter() - start
         pair = load_pair(spec)
         diffs = check_graph(tmp["model"], tmp["weights"], facts["regions"], pair)
-        if diffs["probs"] > MAX_PROB_DIFF or diffs["attention"] > MAX_ATTENTION_DIFF:
+        if diffs["probs"] > MAX_PROB_DIFF or max(diffs["attention"], diffs["norms"]) > MAX_ATTENTION_DIFF:
             raise GraphCheckError(
                 f"the live graph of {spec.slug} disagrees with PyTorch: max |dp| {diffs['probs']} "
-                f"(at most {MAX_PROB_DIFF}), max |d attention| {diffs['attention']} (at most "
-                f"{MAX_ATTENTION_DIFF})")
+                f"(at most {MAX_PROB_DIFF}), max |d attention| {diffs['attention']}, max |d norm-based "
+                f"attention| {diffs['norms']} (at most {MAX_ATTENTION_DIFF})")
         digests = {k: _digest(t) for k, t in tmp.items()}
         facts.update({"pair": spec.slug, "key": key, "special_ids": sorted(special_ids(pair.tokenizer)),
                       "files": digests, "bytes": sum(d["bytes"] for d in digests.values()), "opset": OPSET,

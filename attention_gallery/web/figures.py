@@ -40,11 +40,13 @@ def _sentence(gallery: Path, records):
         path = gallery / f"{slug}.ipynb"
         if not path.is_file():
             continue
-        found = views.attention_output(nbformat.read(str(path), as_version=4))
+        nb = nbformat.read(str(path), as_version=4)
+        found = views.attention_output(nb)
         if found is None:
             continue
         source, payload = found
-        return by_slug[slug], views.blob_element(source, payload), source
+        norms = views.norms_output(nb)
+        return by_slug[slug], views.blob_element(source, payload, norms[1] if norms else None), source
     return None
 
 

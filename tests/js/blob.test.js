@@ -51,3 +51,12 @@ test("blob: base64 round trip of every byte", () => {
   const all = new Uint8Array(256 * 300).map((_, i) => i % 256);
   assert.deepStrictEqual(Blob.fromBase64(Blob.toBase64(all)), all);
 });
+
+test("blob: a view draws from the weights blob or the norms blob beside it", () => {
+  assert.deepStrictEqual(Blob.MEASURES, ["weights", "norms"]);
+  assert.strictEqual(Blob.sourceFor(g.id, "weights"), g.id);
+  assert.strictEqual(Blob.sourceFor(g.id, null), g.id);  /* a view without data-measure */
+  assert.strictEqual(Blob.sourceFor(g.id, "norms"), g.id + "-norms");
+  assert.strictEqual(Blob.NORMS_SUFFIX, "-norms");
+  assert.throws(() => Blob.sourceFor(g.id, "rollout"), /unknown attention measure/);
+});

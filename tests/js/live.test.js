@@ -6,7 +6,7 @@ import test from "node:test";
 import assert from "node:assert";
 import { levels } from "../../docs/assets/javascripts/lib/blob.js";
 import { deletionTest, leaveOneOut } from "../../docs/assets/javascripts/lib/deletion.js";
-import { argmax, clsAttention, headChange, rollout, softmax, topHeads } from "../../docs/assets/javascripts/lib/maths.js";
+import { argmax, clsAttention, headChange, normAttention, normScores, rollout, softmax, topHeads } from "../../docs/assets/javascripts/lib/maths.js";
 import { bytes, float32, golden, near } from "./helpers.js";
 
 const g = golden("live.json");
@@ -54,6 +54,20 @@ for (const c of g.cases) {
       near(rollout(att[which], L, H, n, c.rollout_residual), c[which].rollout, TOL, which + " rollout");
       near(clsAttention(att[which], L, H, n), c[which].attention, TOL, which + " raw attention");
     }
+  });
+
+  test("live " + name + ": norm-based attention from the value vectors' norms", () => {
+    const norms = { trained: float32(c.trained.value_norms_f32), untrained: float32(c.untrained.value_norms_f32) };
+    const shown = {};
+    for (const which of ["trained", "untrained"]) {
+      assert.strictEqual(norms[which].length, L * H * n);
+      shown[which] = normAttention(att[which], norms[which], L, H, n);
+      assert.deepStrictEqual(levels(shown[which], g.scale), bytes(c[which].norm_levels), which + " norm levels");
+      near(normScores(att[which], norms[which], L, H, n), c[which].norms, TOL, which + " norms scores");
+    }
+    near(headChange(shown.trained, shown.untrained, L, H, n), c.head_change_norms, TOL, "head change on norms");
+    /* another picture than the weights */
+    assert.notDeepStrictEqual(bytes(c.trained.norm_levels), bytes(c.trained.levels));
   });
 
   test("live " + name + ": leave-one-out of both models", async () => {

@@ -166,17 +166,22 @@ self.onmessage = function (event) {
       trained: new ort.Tensor("float32", new Float32Array([msg.trained]), [1]),
     };
     var names = ["logits"];
-    if (msg.attention) for (var l = 0; l < layers; l++) names.push("attention_" + l);
+    if (msg.attention) {
+      for (var l = 0; l < layers; l++) names.push("attention_" + l);
+      for (l = 0; l < layers; l++) names.push("norms_" + l);  /* ||f_h(x_j)|| (live/export.py) */
+    }
     session.run(feeds, names).then(function (out) {
-      var logits = new Float32Array(out.logits.data), transfer = [logits.buffer], attention = null;
-      if (msg.attention) {
-        attention = names.slice(1).map(function (name) {
-          var a = new Float32Array(out[name].data);
-          transfer.push(a.buffer);
-          return a;
-        });
+      var logits = new Float32Array(out.logits.data), transfer = [logits.buffer], attention = null, norms = null;
+      function take(name) {
+        var a = new Float32Array(out[name].data);
+        transfer.push(a.buffer);
+        return a;
       }
-      self.postMessage({ type: "result", id: msg.id, logits: logits, attention: attention,
+      if (msg.attention) {
+        attention = names.slice(1, 1 + layers).map(take);
+        norms = names.slice(1 + layers).map(take);
+      }
+      self.postMessage({ type: "result", id: msg.id, logits: logits, attention: attention, norms: norms,
                          ms: performance.now() - start }, transfer);
     }, function (err) { fail(msg.id, err); });
   }

@@ -23,13 +23,13 @@
  * leave-one-out and the deletion test are too. Its one global, window.LiveGallery:
  * run(text), timings, last (the last sentence's state), views (lib/page.js's API). */
 
-import { encode } from "./lib/blob.js";
+import { encode, sourceFor } from "./lib/blob.js";
 import { faithfulnessOutcome } from "./lib/claims.js";
 import { item, pct, scale } from "./lib/colour-scale.js";
 import { deletionTest, FIGURES, leaveOneOut } from "./lib/deletion.js";
-import { esc, fixed, heatmap, legend, predictionsTable, sentenceCard, shown, signed, simpleTable, tokenScores,
+import { esc, fixed, heatmap, legend, measured, predictionsTable, sentenceCard, shown, signed, simpleTable, tokenScores,
          view } from "./lib/markup.js";
-import { argmax, clsAttention, headChange, rollout, softmax, topHeads } from "./lib/maths.js";
+import { argmax, clsAttention, headChange, normAttention, normScores, rollout, softmax, topHeads } from "./lib/maths.js";
 import { startGallery } from "./lib/page.js";
 import { settings } from "./lib/settings.js";
 import { textChecker } from "./lib/text-rules.js";
@@ -279,11 +279,15 @@ function live(C) {
           const s = { text, ids, tokens, n, special, words, gen, runs: {}, pressed };
           MODELS.forEach((which, m) => {
             const logits = Array.from(outs[m].logits), att = new Float32Array(C.layers * C.heads * n * n);
+            const norms = new Float32Array(C.layers * C.heads * n);
             outs[m].attention.forEach((a, l) => { att.set(a, l * C.heads * n * n); });
-            s.runs[which] = { logits, probs: softmax(logits), predicted: argmax(logits), attention: att };
+            outs[m].norms.forEach((v, l) => { norms.set(v, l * C.heads * n); });
+            s.runs[which] = { logits, probs: softmax(logits), predicted: argmax(logits), attention: att, norms,
+                              shownNorms: normAttention(att, norms, C.layers, C.heads, n) };
           });
           s.change = headChange(s.runs.trained.attention, s.runs.untrained.attention, C.layers, C.heads, n);
           s.top = topHeads(s.change, 3);
+          s.changeNorms = headChange(s.runs.trained.shownNorms, s.runs.untrained.shownNorms, C.layers, C.heads, n);
           timings.predict_ms = performance.now() - pressed;
           const drawn = showFirst(s);
           timings.shown_ms = performance.now() - pressed;
@@ -326,13 +330,29 @@ function live(C) {
     window.LiveGallery.last = s;
   }
 
+  /* the methods computed from one forward pass of each model (leave-one-out follows),
+     as attention_gallery.explain.methods computes them (lib/maths.js) */
+  const AT_ONCE = {
+    rollout: (r, n) => rollout(r.attention, C.layers, C.heads, n, C.rollout_residual),
+    attention: (r, n) => clsAttention(r.attention, C.layers, C.heads, n),
+    norms: (r, n) => normScores(r.attention, r.norms, C.layers, C.heads, n),
+  };
+
   function showFirst(s) {
     const n = s.n, source = "live-attention-" + s.gen, prefix = "live-" + s.gen + "-";
     const top = s.top[0], t = s.runs.trained, u = s.runs.untrained, titles = settings().titles;
     const id = (v, a) => prefix + v.replace("_", "-") + "-" + a;
     const placeholder = (kind) => view(titles, source, "model_view", kind, id("model_view", kind));
-    const links = s.top.map((c) => '<a href="#head-' + c[0] + "-" + c[1] + '" class="gallery-head-link" data-layer="' + c[0] +
+    const links = (top3) => top3.map((c) => '<a href="#head-' + c[0] + "-" + c[1] + '" class="gallery-head-link" data-layer="' + c[0] +
       '" data-head="' + c[1] + '">layer ' + c[0] + ", head " + c[1] + "</a> (" + fixed(c[2], 3) + ")").join(", ");
+    /* the head-change map on weights and on norms, as a gallery page's (page.show_head_change) */
+    const changeMap = (change, measure, what) => {
+      const top3 = topHeads(change, 3);
+      return '<div class="gm-' + measure + '">' +
+        heatmap(change, "Change of " + what + " per head (trained vs untrained)", top3, (l, h) => "#head-" + l + "-" + h) +
+        '<p class="gallery-caption">' + esc(C.head_measure) + " Most changed: " + links(top3) +
+        ". Click one, or any cell of the map, to open the side-by-side block on it.</p></div>";
+    };
     const rows = MODELS.map((which) => [modelName(which), which, s.runs[which]]);
     output.innerHTML =
       section("live-sentence", "The sentence and its tokens",
@@ -361,9 +381,7 @@ function live(C) {
               placeholder("gained") + placeholder("lost")) +
       section("live-heads", "Which heads changed most", "",
               /* each cell a link that opens the side-by-side block on that head, as on a gallery page */
-              heatmap(s.change, "Change of attention per head (trained vs untrained)", s.top, (l, h) => "#head-" + l + "-" + h) +
-              '<p class="gallery-caption">' + esc(C.head_measure) + " Most changed: " + links +
-              ". Click one, or any cell of the map, to open the side-by-side block on it.</p>") +
+              measured(changeMap(s.change, "weights", "attention"), changeMap(s.changeNorms, "norms", "norm-based attention"))) +
       section("live-tokens", "Which tokens drove the prediction",
               "Attention shows where information flows, not why the model decided. Each row scores every token with one method.",
               '<div id="live-attributions"></div>') +
@@ -377,12 +395,18 @@ function live(C) {
     blob.className = "gallery-attention-data";
     blob.id = source;
     blob.textContent = encode(shown(s.tokens), C.layers, C.heads, C.scale, t.attention, u.attention);
+    /* and the same views on norm-based attention (the views' weights / norms switch) */
+    const normBlob = blob.cloneNode(false);
+    normBlob.id = sourceFor(source, "norms");
+    normBlob.textContent = encode(shown(s.tokens), C.layers, C.heads, C.scale,
+                                  t.shownNorms, u.shownNorms);
+    output.insertBefore(normBlob, output.firstChild);
     output.insertBefore(blob, output.firstChild);
     s.scores = { trained: {}, untrained: {} };
     MODELS.forEach((which) => {
-      const att = s.runs[which].attention;
-      s.scores[which].rollout = rollout(att, C.layers, C.heads, n, C.rollout_residual);
-      s.scores[which].attention = clsAttention(att, C.layers, C.heads, n);
+      Object.keys(C.methods).forEach((name) => {
+        if (AT_ONCE[name]) s.scores[which][name] = AT_ONCE[name](s.runs[which], n);
+      });
     });
     showAttributions(s);
     const block = output.querySelector(".gallery-compare");

@@ -5,7 +5,7 @@
  * step of a job a task of its own. A core runs on the main thread in any case, for
  * hover pictures and the model view's detail panel (backend.local). */
 
-import { peek } from "./blob.js";
+import { NORMS_SUFFIX, peek } from "./blob.js";
 import { createCore } from "./core.js";
 import { taskQueue } from "./tasks.js";
 
@@ -67,6 +67,49 @@ function listen(fn) {
   return req;
 }
 
+/* A blob not on the page: the norms blob (lib/blob.js sourceFor), whose file its
+   weights blob names (data-norms, from the site's root; explain/views.py norms_file).
+   It is a classic script, so a page opened from disk loads it too: it sets
+   self.galleryBlobs[id] to the blob's text. */
+function fileOf(id) {
+  if (!id.endsWith(NORMS_SUFFIX)) return null;
+  var owner = document.getElementById(id.slice(0, -NORMS_SUFFIX.length));
+  return owner ? owner.getAttribute("data-norms") : null;
+}
+
+function siteRoot() {
+  var node = document.getElementById("__config"), base = ".";
+  try { base = (node && JSON.parse(node.textContent).base) || "."; } catch (err) { base = "."; }
+  return base.replace(/\/$/, "") + "/";
+}
+
+var loading = {};
+function load(id) {
+  if (!loading[id]) {
+    loading[id] = new Promise(function (resolve, reject) {
+      var have = self.galleryBlobs && self.galleryBlobs[id];
+      if (have) { resolve(have); return; }
+      var script = document.createElement("script");
+      script.src = new URL(siteRoot() + fileOf(id), document.baseURI).href;
+      script.onload = function () {
+        var text = self.galleryBlobs && self.galleryBlobs[id];
+        if (text) resolve(text); else reject(new Error("gallery: " + script.src + " holds no " + id));
+      };
+      script.onerror = function () {
+        delete loading[id];
+        reject(new Error("gallery: could not load " + script.src));
+      };
+      document.head.appendChild(script);
+    });
+  }
+  return loading[id];
+}
+
+/* whether the blob ``id`` can be drawn: on the page, or in a file it names */
+export function available(id) {
+  return !!(document.getElementById(id) || fileOf(id));
+}
+
 export const backend = {
   /* the page's blob (its meta: tokens, layers, heads, scale, once parsed) */
   source: function (id) {
@@ -74,14 +117,21 @@ export const backend = {
       var node = document.getElementById(id), entry = {};
       entry.promise = new Promise(function (resolve, reject) {
         entry.resolve = resolve;
-        if (!node) reject(new Error("gallery: no attention data with id " + id));
+        entry.reject = reject;
       });
       metas[id] = entry;
+      /* every worker is sent the blob's text, and answers with its meta (the first counts) */
       if (node) {
         var text = node.textContent;
         entry.peek = peek(text);
-        /* every worker is sent it, and answers with its meta (the first counts) */
         send({ type: "blob", id: id, text: text }, -1);
+      } else if (fileOf(id)) {
+        load(id).then(function (loaded) {
+          entry.peek = peek(loaded);
+          send({ type: "blob", id: id, text: loaded }, -1);
+        }, function (err) { delete metas[id]; entry.reject(err); });
+      } else {
+        entry.reject(new Error("gallery: no attention data with id " + id));
       }
     }
     return metas[id].promise;

@@ -85,3 +85,16 @@ export function encode(tokens, layers, heads, scale, trained, untrained) {
   return JSON.stringify({ tokens, layers, heads, encoding: "uint8-base64", scale,
                           trained: toBase64(levels(trained, scale)), untrained: toBase64(levels(untrained, scale)) });
 }
+
+/* What a view's attention is measured by: "weights" (the page's blob) or "norms"
+   (Kobayashi et al. 2020, ‖α_ij f_h(x_j)‖ with each query row scaled to sum to 1:
+   the blob beside it, id + NORMS_SUFFIX, in the same format; explain/views.py). */
+export const MEASURES = ["weights", "norms"];
+export const NORMS_SUFFIX = "-norms";
+
+/* The blob id a view draws from: its data-source for weights, the norms blob's id for norms. */
+export function sourceFor(id, measure) {
+  if (!measure || measure === "weights") return id;
+  if (measure === "norms") return id + NORMS_SUFFIX;
+  throw new Error("gallery: unknown attention measure " + measure);
+}

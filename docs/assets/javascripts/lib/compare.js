@@ -18,7 +18,8 @@ import { element as el } from "./dom.js";
 import { exportButtons, headPicture, paintTitle, palette, savePNG, sentence, slugOf, textWidth, titleBlock } from "./export.js";
 import { HEAD, naturalWidth } from "./head-view.js";
 import { colourOf, panelTitle } from "./settings.js";
-import { attention, observe } from "./views.js";
+import { attention, hasNorms, measureSwitch, observe, redraw } from "./views.js";
+import { sourceFor } from "./blob.js";
 
 var MIN_TEXT_PX = 11;  /* the smallest token text the block shows (CSS px) */
 var GAP = 12;          /* px between the block's views (gallery.css: .gc-grid gap) */
@@ -77,6 +78,15 @@ export function setupCompare(block) {
     buttons.push(b);
   }
   var allBox = el("span", { "class": "gc-all" }, controls);
+  /* weights or norms (lib/blob.js sourceFor): every view of the block draws from that blob */
+  var measure = "weights";
+  function from() { return sourceFor(source, measure); }
+  if (hasNorms(source)) {
+    controls.insertBefore(measureSwitch(measure, function (m) {
+      measure = m;
+      views.forEach(function (view) { view.setAttribute("data-measure", m); redraw(view); });
+    }), allBox);
+  }
 
   var grid = el("div", { "class": "gc-grid" }, block);
   var views = kinds.map(function (kind) {
@@ -91,7 +101,7 @@ export function setupCompare(block) {
                        },
                        onDrawn: function (layer, heads) { view.setAttribute("data-shown", layer + "-" + heads.join(",")); } };
     exportButtons(caption, "head view of the " + panelTitle(kind), function () {
-      return attention(source, kind).then(function (data) {
+      return attention(from(), kind).then(function (data) {
         var s = view.gvHead ? view.gvHead.state() : { layer: state.layer, heads: [state.head], layout: layout };
         return { data: data, state: s, name: slugOf(source) + "-" + kind + "-layer" + s.layer + "-head" + s.heads.join("+"),
                  titles: [panelTitle(kind) + " · layer " + s.layer + ", head " + s.heads.join(", "), sentence()] };
@@ -101,7 +111,7 @@ export function setupCompare(block) {
   });
   el("button", { type: "button", "class": "gallery-export-button", title: "Save the four views in one picture (for slides)" },
      allBox, "PNG of all four").addEventListener("click", function () {
-    Promise.all(kinds.map(function (kind) { return attention(source, kind); })).then(function (datas) {
+    Promise.all(kinds.map(function (kind) { return attention(from(), kind); })).then(function (datas) {
       var s = { layer: state.layer, heads: [state.head], layout: layout };
       var pictures = datas.map(function (data, i) { return headPicture(data, s, [panelTitle(kinds[i])]); });
       var width = pictures.reduce(function (w, p) { return w + p.width; }, 0);

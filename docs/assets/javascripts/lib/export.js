@@ -10,6 +10,7 @@ import { MODEL } from "./model-view.js";
 import { thumbnail } from "./raster.js";
 import { colourOf, title as titleOf } from "./settings.js";
 import { attention } from "./views.js";
+import { sourceFor } from "./blob.js";
 
 export var FONT = '"Helvetica Neue", Helvetica, Arial, sans-serif';
 
@@ -252,9 +253,10 @@ export function addViewExports() {
     var kind = view.getAttribute("data-attention"), isHead = view.getAttribute("data-view") === "head_view";
     var title = caption.textContent.trim();
     exportButtons(caption, (isHead ? "head view" : "model view") + " of the " + titleOf(kind), function () {
-      return attention(view.getAttribute("data-source"), kind).then(function (data) {
+      var measure = view.getAttribute("data-measure") || "weights";
+      return attention(sourceFor(view.getAttribute("data-source"), measure), kind).then(function (data) {
         var state = isHead && view.gvHead ? view.gvHead.state() : null;
-        var name = slugOf(view.getAttribute("data-source")) + "-" + (isHead ? "head" : "model") + "-view-" + kind;
+        var name = slugOf(view.getAttribute("data-source")) + "-" + (isHead ? "head" : "model") + "-view-" + kind + (measure === "weights" ? "" : "-" + measure);
         return { data: data, state: state, titles: [title, sentence()], name: name };
       });
     }, isHead);

@@ -128,6 +128,12 @@ export function heatmap(values, caption, highlight, href, rowLabel, colLabel) {
                      "</tr></thead><tbody>" + rows + "</tbody></table>", caption);
 }
 
+/* views.measured: two versions of a figure, on attention weights and on norms (the
+   page's weights / norms switch shows one) */
+export function measured(weightsHtml, normsHtml) {
+  return '<div class="gallery-measured" data-measure="weights">' + weightsHtml + normsHtml + "</div>";
+}
+
 /* views.token_scores: the sentence with each token coloured by its score (``full``:
    the |score| at full colour); muted tokens ([CLS], [SEP]) uncoloured */
 export function tokenScores(tokens, scores, caption, muted, full, isSigned) {

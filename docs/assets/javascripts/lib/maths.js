@@ -71,6 +71,35 @@ export function rollout(att, L, H, n, residual) {
   }
   return Array.from(R.subarray(0, n));
 }
+/* Norm-based attention (Kobayashi et al. 2020) as the views draw it:
+   views.row_normalised(attention * value_norms[:, :, None, :]), each query row of
+   ||α_ij f_h(x_j)|| scaled to sum to 1; att (L, H, n, n), norms (L, H, n), flat.
+   The products are float32, as ModelRun.norm_attention's; sums in float64, as numpy's. */
+export function normAttention(att, norms, L, H, n) {
+  var out = new Float64Array(L * H * n * n);
+  for (var lh = 0; lh < L * H; lh++) {
+    for (var i = 0; i < n; i++) {
+      var base = (lh * n + i) * n, sum = 0, j;
+      for (j = 0; j < n; j++) { out[base + j] = Math.fround(att[base + j] * norms[lh * n + j]); sum += out[base + j]; }
+      if (sum > 0) for (j = 0; j < n; j++) out[base + j] /= sum;
+    }
+  }
+  return out;
+}
+/* the norms method's token scores (methods.NormAttention): the last layer's [CLS]
+   row of ||α f(x)||, summed over heads */
+export function normScores(att, norms, L, H, n) {
+  var out = [];
+  for (var j = 0; j < n; j++) {
+    var sum = 0;
+    for (var h = 0; h < H; h++) {
+      var lh = (L - 1) * H + h;
+      sum += Math.fround(att[lh * n * n + j] * norms[lh * n + j]);
+    }
+    out.push(sum);
+  }
+  return out;
+}
 /* last-layer attention of [CLS], heads averaged (methods.cls_attention) */
 export function clsAttention(att, L, H, n) {
   var out = new Array(n).fill(0);

@@ -9,12 +9,13 @@
 import { installCompare, openFromHash, parseHash, setupCompare } from "./compare.js";
 import { addViewExports } from "./export.js";
 import { drawFigure, drawFigures } from "./figures.js";
-import { attention, drawAll, drawView, install, observe, onPage } from "./views.js";
+import { addSwitches, attention, drawAll, drawView, install, observe, onPage } from "./views.js";
 
-/* the blocks and export buttons of what the page holds now (again after a page adds
+/* the blocks, weights / norms switches and export buttons of what the page holds now (again after a page adds
    views of its own: the live page) */
 function refresh() {
   document.querySelectorAll(".gallery-compare").forEach(setupCompare);
+  addSwitches();
   addViewExports();
 }
 

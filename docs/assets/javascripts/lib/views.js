@@ -17,7 +17,8 @@
  *   observe(element, draw?): draw it (or call draw(element)) when it nears the viewport
  *   install(): warm the blobs, watch the placeholders, head links and the palette */
 
-import { backend } from "./backend.js";
+import { available, backend } from "./backend.js";
+import { sourceFor } from "./blob.js";
 import { HEAD, headView } from "./head-view.js";
 import { modelHeight, modelLayout, modelView } from "./model-view.js";
 import { taskQueue } from "./tasks.js";
@@ -67,7 +68,8 @@ export function scheme() {
 export function drawPlaceholder(el, rect) {
   if (el._gvDrawing) return el._gvDrawing;
   var heads = el.getAttribute("data-heads"), layer = el.getAttribute("data-layer");
-  el._gvDrawing = drawFrom(el, el.getAttribute("data-source"), el.getAttribute("data-attention"), Object.assign({
+  el._gvDrawing = drawFrom(el, sourceFor(el.getAttribute("data-source"), el.getAttribute("data-measure")),
+                           el.getAttribute("data-attention"), Object.assign({
     view: el.getAttribute("data-view"), layer: layer === null ? 0 : parseInt(layer, 10),
     heads: heads ? JSON.parse(heads) : null }, el.gvOptions), rect)
     .then(function () { el.setAttribute("data-drawn", scheme()); })
@@ -142,6 +144,69 @@ export function observe(el, draw) {
   if (draw) el.gvDraw = draw;
   var watch = el.getAttribute("data-near") === "early" ? earlyObserver : observer;
   if (watch) watch.observe(el); else (draw || drawPlaceholder)(el);
+}
+
+/* The "weights / norms" switch: one before each view whose page carries a norms blob
+   (lib/blob.js sourceFor). It sets data-measure on the view and redraws it from the
+   other blob; the norms blob is fetched and parsed only when first asked for. */
+var MEASURE_TITLE = "weights: attention weights α_ij. norms: ‖α_ij f_h(x_j)‖ (Kobayashi et al. 2020), " +
+  "each row scaled to sum to 1";
+
+export function redraw(el) {
+  unobserve(el);
+  var before = el._gvDrawing || Promise.resolve();
+  return before.then(function () { el._gvDrawing = null; return drawPlaceholder(el); });
+}
+
+function addSwitch(el) {
+  var id = el.getAttribute("data-source");
+  if (el._gvSwitch || !id || el.classList.contains("gc-view") || !hasNorms(id)) return;
+  el._gvSwitch = measureSwitch(el.getAttribute("data-measure"), function (measure) {
+    el.setAttribute("data-measure", measure);
+    redraw(el);
+  });
+  el.parentNode.insertBefore(el._gvSwitch, el);
+}
+
+/* whether the blob ``id`` has a norms blob beside it (on the page or in its file) */
+export function hasNorms(id) {
+  return available(sourceFor(id, "norms"));
+}
+
+/* A <label class="gallery-measure"> with a weights / norms <select>; onChange(measure). */
+export function measureSwitch(measure, onChange) {
+  var label = document.createElement("label");
+  label.className = "gallery-measure";
+  label.title = MEASURE_TITLE;
+  label.appendChild(document.createTextNode("Attention as "));
+  var select = document.createElement("select");
+  [["weights", "weights α"], ["norms", "norms ‖α f(x)‖"]].forEach(function (o) {
+    var opt = document.createElement("option");
+    opt.value = o[0];
+    opt.textContent = o[1];
+    select.appendChild(opt);
+  });
+  select.value = measure || "weights";
+  select.addEventListener("change", function () { onChange(select.value); });
+  label.appendChild(select);
+  return label;
+}
+
+/* A figure given on both measures (explain/views.py measured: the head-change map):
+   the switch shows one of the two. */
+function addFigureSwitch(group) {
+  if (group._gvSwitch) return;
+  group._gvSwitch = measureSwitch(group.getAttribute("data-measure"), function (measure) {
+    group.setAttribute("data-measure", measure);
+  });
+  group.insertBefore(group._gvSwitch, group.firstChild);
+}
+
+/* a weights / norms switch before every view and figure that has both, once (again
+   after a page adds views of its own: lib/page.js refresh) */
+export function addSwitches() {
+  placeholders().forEach(addSwitch);
+  Array.prototype.forEach.call(document.querySelectorAll(".gallery-measured"), addFigureSwitch);
 }
 
 function start() {
