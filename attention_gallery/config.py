@@ -38,9 +38,17 @@ GALLERY_DIR = DOCS_DIR / "gallery"  # generated: executed notebooks + index
 # today's sentence files valid when those pages come.
 RESERVED_SLUGS = ("index", "pair", "heads", "faithfulness", "disagreements", "lesson", "live",
                   "contrast", "assets", "search", "downloads",
-                  "training", "findings", "references", "head", "dev", "sst2-dev", "shards", "how-to")
+                  "training", "findings", "references", "head", "dev", "sst2-dev", "shards", "how-to",
+                  "norms")
 DOWNLOADS = "downloads"  # gallery/downloads/<slug>.ipynb in the site: each notebook as a reader downloads it
 NORMS = "norms"  # gallery/norms/<blob id>.js in the site: each page's norm-based attention, fetched when asked for
+# the findings stage (attention_gallery/findings): the labelled set it measures (default
+# SST-2 dev), its first N rows only where ATTENTION_GALLERY_FINDINGS_LIMIT says (the
+# test suite), and the linear probes of its control
+FINDINGS_SET = Path(os.environ.get("ATTENTION_GALLERY_FINDINGS_SET", SST2_DEV))
+FINDINGS_LIMIT = int(os.environ["ATTENTION_GALLERY_FINDINGS_LIMIT"]) if os.environ.get(
+    "ATTENTION_GALLERY_FINDINGS_LIMIT") else None
+PROBES_DIR = PACKAGE_DIR / "probes"
 SITE_DIR = REPO_ROOT / "site"
 CACHE_DIR = REPO_ROOT / ".cache" / "gallery"
 # Every page carries the site's navigation: a set of up to this many sentences is

@@ -1,6 +1,7 @@
 """Content fingerprints: a hash of the files a model loads (or a hub model's
 resolved commit), and of a folder tree. The notebook cache keys on them
-(``gallery.cache``) and so does the live page's exported graph (``live.export``).
+(``build.cache``), and so do the live page's exported graph (``live.export``) and
+the findings (``findings.stage``).
 """
 
 from __future__ import annotations
@@ -42,3 +43,13 @@ def weights_fingerprint(source) -> str:
     else:  # a folder that holds a model, checked before a byte is hashed (not /usr, not /proc)
         hash_tree(h, check_source(source), "weights")
     return h.hexdigest()
+
+
+def stamp(source) -> tuple:
+    """The names, sizes and times of the files ``source`` loads (what a process may
+    take as unchanged without reading a byte: watch mode asks after every save)."""
+    folder = None if source.hub else source.local_dir()
+    if folder is None or not folder.is_dir():
+        return (repr(source),)
+    return tuple((p.as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.rglob("*"))
+                 if p.is_file())

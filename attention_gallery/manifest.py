@@ -10,6 +10,7 @@ The build writes it (:func:`attention_gallery.build.build.stage_docs`); the plug
 * the base model's configuration and the pair's evaluation, for the pair page;
 * the live page's files (the ONNX graph the build exported, the tokenizer's files)
   and their facts, or why the pair cannot run live;
+* the findings over SST-2 dev (the set, the claim cards, the measurements);
 * where the build keeps its caches.
 
 Its own top-level module, so neither side imports the other to agree on it.
@@ -26,7 +27,7 @@ from mkdocs.exceptions import PluginError
 from .catalog import Catalog
 
 MANIFEST = "gallery.json"
-MANIFEST_FORMAT = 3
+MANIFEST_FORMAT = 4
 ENTRY_KEYS = ("slug", "title", "group", "contrast")
 
 
@@ -42,6 +43,8 @@ class Manifest:
     # the live page: {"graph": {name: path}, "tokenizer": {name: path}, "facts": {...}}
     # or {"reason": why the pair cannot run live}
     live: dict = field(default_factory=dict)
+    # what fine-tuning changed over a whole labelled set (findings.cards.findings), or None
+    findings: dict | None = None
 
     def as_json(self) -> str:
         data = {"format": MANIFEST_FORMAT, **asdict(self), "catalog": self.catalog.as_dict(),

@@ -400,7 +400,7 @@ def _switch_to_norms(page, watcher):
     assert group.locator(".gm-weights").is_visible() and not group.locator(".gm-norms").is_visible()
     group.locator(".gallery-measure select").select_option("norms")
     assert group.locator(".gm-norms").is_visible() and not group.locator(".gm-weights").is_visible()
-    assert "norm-based attention" in group.locator(".gm-norms caption").inner_text()
+    assert "norm-based attention" in group.locator(".gm-norms caption").text_content()
     block.locator(".gallery-measure select").select_option("weights")
     page.wait_for_function("Array.from(document.querySelectorAll('#compare .gc-view'))"
                            ".every(v => v.getAttribute('data-measure') === 'weights')", timeout=5_000)

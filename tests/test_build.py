@@ -130,7 +130,7 @@ def test_big_sets_are_listed_on_the_overview_not_in_every_page(tiny_registry, tm
     # slugs: the set pages, the live page and the notebooks' downloads)
     folders = {p.name for p in (site / "gallery").iterdir() if p.is_dir()}
     assert folders == {"one-good", "two-bad", "three-fine"} | {p.name for p in pages.PAGES} - {"index"} \
-        | {"downloads"}
+        | {"downloads", "norms"}
     assert folders - {"one-good", "two-bad", "three-fine"} <= set(config.RESERVED_SLUGS)
     overview = (site / "gallery" / "index.html").read_text()
     for slug in ("one-good", "two-bad", "three-fine"):  # the overview still links them all
@@ -341,6 +341,19 @@ def test_end_to_end_default_pair(tmp_path):
     metrics = json.loads((site / "metrics.json").read_text())
     assert metrics["n"] == 3 and len(metrics["head_change"]) == 6 and len(metrics["head_change"][0]) == 12
     assert list(metrics["faithfulness"]) == sorted([*REGISTRY, "random"])  # json sorts keys
+    # the findings over SST-2 dev (its first 8 sentences in the suite: conftest), with the probes' control
+    f = metrics["findings"]
+    assert f["set"] == {"name": "SST-2 dev (first 8)", "n": 8}
+    assert [c["id"] for c in f["cards"]] == ["sinks", "sinks_norm", "entropy", "probe"]
+    for c in f["cards"]:
+        assert set(c) == {"id", "claim", "source", "value", "ci95", "runs_sd", "rule", "verdict"}
+        assert c["verdict"] in ("holds", "partly", "not") and c["runs_sd"] is None and c["ci95"][0] <= c["value"] <= c["ci95"][1]
+    assert all(len(f["sinks"][m][k]) == 6 for m in ("trained", "untrained") for k in ("cls", "sep", "punct"))
+    assert len(f["entropy"]["trained"]) == 6 and len(f["sinks_norm"]["untrained"]["cls"]) == 6
+    findings_page = (site / "gallery" / "findings" / "index.html").read_text()
+    for c in f["cards"]:
+        assert f'data-rule="findings.{c["id"]}" data-outcome="{c["verdict"]}"' in findings_page
+    assert "Clark et al. 2019" in findings_page and "Kobayashi et al. 2020" in findings_page
     # the reference sentences are classified correctly by the trained model
     tricky_page = (site / "gallery" / "tricky" / "index.html").read_text()
     assert "&lt;img src=x onerror=alert(1)&gt;" in tricky_page and "<img src=x" not in tricky_page
@@ -358,7 +371,7 @@ def test_end_to_end_default_pair(tmp_path):
     # determinism: a cold rebuild elsewhere gives byte-identical notebooks and pages
     build(sentences, "minilm-sst2", tmp_path / "site2", tmp_path / "cache2", quiet=True, progress=False)
     for rel in ["gallery/downloads/tricky.ipynb", "gallery/tricky/index.html", "gallery/index.html",
-                "metrics.json", "gallery/heads/index.html"]:
+                "metrics.json", "gallery/heads/index.html", "gallery/findings/index.html"]:
         assert (site / rel).read_bytes() == (tmp_path / "site2" / rel).read_bytes(), rel
 
 

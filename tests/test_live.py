@@ -259,7 +259,7 @@ def test_a_typed_sentence_runs_both_models(context, base_url, default_pair):
         page.wait_for_function("Array.from(document.querySelectorAll('#compare .gc-view')).every("
                                "v => v.getAttribute('data-measure') === 'norms' && v._gvDrawing)")
         page.evaluate("Promise.all(Array.from(document.querySelectorAll('#compare .gc-view')).map(v => v._gvDrawing))")
-        assert page.locator("#live-heads .gm-norms caption").inner_text().startswith("Change of norm-based attention")
+        assert page.locator("#live-heads .gm-norms caption").text_content().startswith("Change of norm-based attention")
         assert watcher.console_errors == [] and watcher.failed == []
         # blob: and data: URLs are the page's own memory (a worker, an export), not the network
         assert not [u for u in watcher.requests if is_external(u)]

@@ -31,6 +31,8 @@ from .. import config
 from ..errors import BuildError, BuildInterrupted, capped, disk_error
 from ..explain.facts import catalog
 from ..explain.methods import REGISTRY
+from ..findings import stage as findings_stage
+from ..labelled import LabelledSetError
 from ..live import export as live_export
 from ..manifest import Manifest, write_manifest
 from ..models import architecture, check_pair, load_tokenizer
@@ -167,8 +169,9 @@ def stage_docs(stage: Path, sentences, notebooks, pair, cache_dir: Path, files: 
 def site_manifest(sentences, pair, cache_dir: Path) -> Manifest:
     """What the site is told beyond the records: the set's order and contrasts, the
     kernel's catalog of methods, the base model's configuration, the pair's
-    evaluation and the live page's files (its graph exported here, once per pair and
-    cached: the site runs no model)."""
+    evaluation, the live page's files (its graph exported here, once per pair and
+    cached: the site runs no model) and the findings over SST-2 dev (measured here,
+    cached by content)."""
     evaluation = config.WEIGHTS_DIR / pair.slug / "evaluation.json"
     return Manifest(
         pair=pair.slug,
@@ -177,7 +180,17 @@ def site_manifest(sentences, pair, cache_dir: Path) -> Manifest:
         contrasts=contrast_pairs(sentences), cache=str(cache_dir), catalog=catalog(),
         architecture=architecture(pair.untrained),
         evaluation=json.loads(evaluation.read_text(encoding="utf-8")) if evaluation.is_file() else None,
-        live=live_export.published(pair, cache_dir))
+        live=live_export.published(pair, cache_dir),
+        findings=findings_set(lambda: findings_stage.findings(pair, sentences, cache_dir)))
+
+
+def findings_set(step):
+    """``step()``, a labelled set it cannot read being one line of :class:`BuildError`."""
+    try:
+        return step()
+    except LabelledSetError as exc:
+        raise BuildError(f"the findings' labelled set: {exc} (config.FINDINGS_SET, "
+                         "$ATTENTION_GALLERY_FINDINGS_SET)") from None
 
 
 def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.DEFAULT_PAIR,
@@ -203,6 +216,7 @@ def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.
             check_pair(pair)  # both models' folders, before a kernel starts or a byte is hashed
             tokenizer = load_tokenizer(pair.untrained)
             sentences = load_sentences(sentences_path, tokenizer=tokenizer)
+            findings_set(lambda: findings_stage.check(pair, tokenizer))
             cache = NotebookCache(plan.cache, pair, notebook.read_template(template))
             assets.ensure_vendor(quiet=quiet)
             with runs.Run() as run:

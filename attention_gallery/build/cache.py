@@ -39,8 +39,9 @@ SITE_ONLY = frozenset({
     "manifest.py", "references.json",
 })
 # web/: the site; live/: the live page; training/: how the committed adapter was made
-# (its weights, hashed as weights, are what a notebook depends on): no notebook imports them
-SITE_ONLY_DIRS = ("theme/", "web/", "live/", "training/")
+# (its weights, hashed as weights, are what a notebook depends on); findings/ and
+# probes/: the set-wide findings the build measures itself: no notebook imports them
+SITE_ONLY_DIRS = ("theme/", "web/", "live/", "training/", "findings/", "probes/")
 
 
 def site_only(relative: str) -> bool:

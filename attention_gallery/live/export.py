@@ -64,7 +64,7 @@ from .. import family
 from ..explain import views
 from ..explain.encode import encode, special_ids
 from ..explain.forward import run_model
-from ..fingerprint import weights_fingerprint
+from ..fingerprint import stamp, weights_fingerprint
 from ..models import load_classifier, load_pair
 from ..models import quiet as quiet_libraries  # `quiet` is ensure_graph's flag
 
@@ -365,23 +365,15 @@ def check_graph(skeleton: Path, weights: Path, regions, pair, sentences=CHECK_SE
 _KEYS: dict[tuple, str] = {}  # (pair, files' sizes and times) -> graph_key: a build hashes the weights once
 
 
-def _stamp(source) -> tuple:
-    folder = None if source.hub else source.local_dir()
-    if folder is None or not folder.is_dir():
-        return (repr(source),)
-    return tuple((p.as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.rglob("*"))
-                 if p.is_file())
-
-
 def graph_key(spec) -> str:
     """What decides the graph: this file, the pair, its weights, the library versions
     (remembered by the process while no weight file changes size or time: watch mode
     asks after every save)."""
-    stamp = (json.dumps(dataclasses.asdict(spec), sort_keys=True, default=str), _stamp(spec.untrained),
-             _stamp(spec.trained))
-    if stamp not in _KEYS:
-        _KEYS[stamp] = _graph_key(spec)
-    return _KEYS[stamp]
+    seen = (json.dumps(dataclasses.asdict(spec), sort_keys=True, default=str), stamp(spec.untrained),
+            stamp(spec.trained))
+    if seen not in _KEYS:
+        _KEYS[seen] = _graph_key(spec)
+    return _KEYS[seen]
 
 
 def _graph_key(spec) -> str:

@@ -270,10 +270,11 @@ def agreement(records: list[SentenceRecord], catalog: Catalog) -> dict:
     return out
 
 
-def aggregate(records: list[SentenceRecord], catalog: Catalog) -> dict:
+def aggregate(records: list[SentenceRecord], catalog: Catalog, findings: dict | None = None) -> dict:
     """Set-level figures (``metrics.json``): the fine-tuned model's mean deletion-test
     results per method and for random order, pooled and by predicted class; how the
-    random baseline was obtained; the untrained head's bias; the mean head change."""
+    random baseline was obtained; the untrained head's bias; the mean head change;
+    the findings over SST-2 dev (the manifest's, as the build measured them)."""
     faith, random_mode, random_se = {}, "exact", {}
     if records:
         classes = sorted({r.trained.predicted for r in records})
@@ -313,7 +314,17 @@ def aggregate(records: list[SentenceRecord], catalog: Catalog) -> dict:
             "ig": ig, "untrained": untrained, "layer_change": layer_change, "head_change": head,
             "verdicts": verdicts(records, catalog) if records else {}, "sink": sink_figures(records),
             "agreement": agreement(records, catalog) if records else {},
-            "right": sum(r.trained.correct for r in records), "n": len(records)}
+            "right": sum(r.trained.correct for r in records), "n": len(records),
+            **({"findings": metrics_findings(findings)} if findings else {})}
+
+
+def metrics_findings(findings: dict) -> dict:
+    """``metrics.json``'s ``findings``: the set, each card's claim, source, value,
+    interval, runs' spread, rule and verdict, and the measurements in full."""
+    keep = ("id", "claim", "source", "value", "ci95", "runs_sd", "rule", "verdict")
+    return {"set": {"name": findings["set"]["name"], "n": findings["set"]["n"]},
+            "cards": [{k: c[k] for k in keep} for c in findings["cards"]],
+            "sinks": findings["sinks"], "sinks_norm": findings["sinks_norm"], "entropy": findings["entropy"]}
 
 
 def heads_page(metrics: dict, catalog: Catalog, records: list[SentenceRecord] | None = None) -> str:
@@ -419,6 +430,64 @@ def verdict_shares(metrics: dict, catalog: Catalog, predicted: str | None = None
         "<th>mean gap to random, comprehensiveness (95% interval)</th>"
         "<th>mean gap to random, sufficiency (95% interval)</th></tr></thead><tbody>"
         + "".join(rows) + "</tbody></table>", "verdicts" + (f" ({predicted})" if predicted else ""))
+
+
+def _interval(v: float, ci, unit: str) -> str:
+    return f"{v:.3f}" + (f" (95% interval {ci[0]:.3f} to {ci[1]:.3f})" if ci else "")
+
+
+def _card_table(series: dict) -> str:
+    """Per layer, each series' mean over sentences and its 95% interval."""
+    if not series:
+        return ""
+    names = list(series)
+    head = "| layer | " + " | ".join(views.esc(n) for n in names) + " |\n|---|" + "---|" * len(names)
+    rows = [f"| {row['layer']} | " + " | ".join(
+        f"{series[n][i]['mean']:.3f} [{series[n][i]['ci95'][0]:.3f}, {series[n][i]['ci95'][1]:.3f}]" for n in names)
+        + " |" for i, row in enumerate(series[names[0]])]
+    return head + "\n" + "\n".join(rows) + "\n"
+
+
+def findings_page(findings: dict | None) -> str:
+    """The claim cards over SST-2 dev (findings.cards): each a published claim re-tested
+    on this model, with its interval, its rule and the verdict the rule gives."""
+    title = "# Findings: what fine-tuning changed, measured on a whole data set\n\n"
+    if not findings:
+        return title + "No findings were measured for this build.\n"
+    s, g = findings["set"], findings["gallery"]
+    where = f"**{views.esc(s['name'])}** ({s['n']} sentences, {s['tokens_mean']} tokens on average)"
+    also = f" and, for comparison, on {views.esc(g['name'])} ({g['n']})" if g else \
+        (" (SST-2 dev was not found beside the repository: see `../shared/README.md`, or the GLUE release "
+         "through `datasets` where the hub is reachable)")
+    parts = [title, f"Each card re-tests a published claim on this model pair, measured on {where}{also}. "
+             f"Intervals: {views.esc(findings['bootstrap'])}. "
+             f"One fine-tuning run: the spread over runs is not measured yet, so a card's verdict holds for "
+             f"this run of the model only.\n"]
+    for card in findings["cards"]:
+        verdict = claims.Claim("finding", f"findings.{card['id']}", card["verdict"], card["text"])
+        source = f"{{{{cite:{card['source']}}}}}" if card["source"] else "this site's control (no paper)"
+        on_gallery = ""
+        if card["gallery"]:
+            on_gallery = f"; on {views.esc(g['name'])}: {_interval(card['gallery']['mean'], card['gallery']['ci95'], card['unit'])}"
+        extra = ""
+        if card.get("accuracy"):
+            extra = "\n" + "\n".join(f"| {views.esc(k)} | {claims.pct(v)} |" for k, v in card["accuracy"].items())
+            extra = "\n| model | accuracy |\n|---|---|" + extra + "\n"
+        parts.append(
+            f"## {views.esc(card['claim'])}\n\n"
+            f'<p class="gallery-verdict" data-card="{views.esc(card["id"])}"><strong>{views.esc(card["verdict_words"]).capitalize()}.</strong> '
+            f"{verdict.html()}</p>\n\n"
+            f"- **Source**: {source}\n"
+            f"- **Measured**: {views.esc(card['measured'])}\n"
+            f"- **Value** ({views.esc(card['unit'])}): on {views.esc(s['name'])}: "
+            f"{_interval(card['value'], card['ci95'], card['unit'])}{on_gallery}\n"
+            f"- **Spread over fine-tuning runs**: not measured (one run)\n"
+            f"- **Rule**: {views.esc(card['rule'])}\n\n"
+            + _card_table(card["layers"]) + extra)
+    if findings.get("seconds") is not None:
+        parts.append(f"\nMeasured in {findings['seconds']} s by the build (cached by content: a second build "
+                     "measures nothing); `make findings` runs the stage alone.\n")
+    return "\n".join(parts)
 
 
 def faithfulness_page(metrics: dict, catalog: Catalog) -> str:
@@ -538,6 +607,7 @@ class SiteInputs:
     contrasts: list[tuple[str, str]]
     catalog: Catalog
     architecture: dict  # the base model's configuration
+    findings: dict | None = None  # the manifest's findings over SST-2 dev (findings.cards)
 
 
 @dataclass(frozen=True)
@@ -567,6 +637,7 @@ PAGES: tuple[SitePage, ...] = (
     SitePage("heads", "Heads fine-tuning changed", lambda d: heads_page(d.metrics, d.catalog, d.records)),
     SitePage("faithfulness", "Faithful explanations", lambda d: faithfulness_page(d.metrics, d.catalog)),
     SitePage("disagreements", "Where the models disagree", lambda d: disagreements_page(d.records)),
+    SitePage("findings", "Findings", lambda d: findings_page(d.findings)),
 )
 
 
@@ -586,8 +657,9 @@ def generate(manifest: Manifest, records: list, metrics: dict | None = None) -> 
     """``{page name: Markdown}`` for every page of :data:`PAGES` that this module
     makes, and one ``contrast/<a>--<b>`` page per contrast pair of the manifest."""
     inputs = SiteInputs(get_pair(manifest.pair), records, manifest.sentences,
-                        aggregate(records, manifest.catalog) if metrics is None else metrics,
-                        manifest.evaluation, manifest.contrasts, manifest.catalog, manifest.architecture)
+                        aggregate(records, manifest.catalog, manifest.findings) if metrics is None else metrics,
+                        manifest.evaluation, manifest.contrasts, manifest.catalog, manifest.architecture,
+                        manifest.findings)
     generated = {page.name: page.make(inputs) for page in PAGES if page.make is not None}
     by_slug = {r.slug: r for r in records}
     for a, b in inputs.contrasts:

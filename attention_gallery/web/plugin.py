@@ -151,7 +151,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
             files.remove(manifest)
         records = pages.load_records(self.dir, self.manifest)
         self.records = records
-        metrics = pages.aggregate(records, self.manifest.catalog)
+        metrics = pages.aggregate(records, self.manifest.catalog, self.manifest.findings)
         generated = pages.generate(self.manifest, records, metrics)
         self.links = self._sentence_links(records)
         for name, text in generated.items():

@@ -1,0 +1,214 @@
+"""The findings' claim cards, from the stage's per-sentence numbers: pure numpy.
+
+A card is a published claim re-tested on this model: the claim and its source, what
+was measured, the value on the set with its 95% bootstrap interval over sentences
+(and on the gallery's own sentences), the spread over fine-tuning runs, the rule
+(``rules.json``, ``claims.findings``) and the verdict it gives. Verdicts are
+:class:`~attention_gallery.claims.Claim` outcomes, so a page shows which rule
+decided each one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import claims, rules
+from .measures import KINDS
+
+RULES = rules.section("claims")["findings"]
+LEVEL = RULES["interval"]
+KIND_NAMES = {"cls": "[CLS]", "sep": "[SEP]", "punct": "punctuation"}
+MODELS = ("trained", "untrained")
+
+
+def bootstrap(values, resamples: int = RULES["resamples"], seed: int = RULES["seed"],
+              level: float = LEVEL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mean, low, high) of the mean over the first axis (sentences) of ``values``:
+    the percentile bootstrap, ``resamples`` draws of the sentences with replacement
+    from a generator seeded ``seed`` (so pages are the same from build to build)."""
+    x = np.asarray(values, dtype=np.float64)
+    n = x.shape[0]
+    rng = np.random.default_rng(seed)
+    means = np.empty((resamples,) + x.shape[1:])
+    for start in range(0, resamples, 250):  # 250 resamples at a time: bounded memory on 872 sentences
+        idx = rng.integers(0, n, size=(min(250, resamples - start), n))
+        means[start:start + len(idx)] = x[idx].mean(axis=1)
+    lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2], axis=0)
+    return x.mean(axis=0), lo, hi
+
+
+def _layers_where(lo, hi, side: str) -> list[int]:
+    return [int(l) for l in np.flatnonzero(lo > 0 if side == "above" else hi < 0)]
+
+
+def layer_verdict(lo, hi, side: str) -> str:
+    """``holds`` where every layer's interval lies on ``side`` of 0 ("above" or
+    "below"), ``partly`` where some do, ``not`` where none does."""
+    k = len(_layers_where(np.asarray(lo), np.asarray(hi), side))
+    return "holds" if k == len(lo) else "partly" if k else "not"
+
+
+def in_layers(layers: list[int]) -> str:
+    """'in layers 1, 2 and 4', 'in layer 3', 'in no layer'."""
+    if not layers:
+        return "in no layer"
+    return f"in layer {layers[0]}" if len(layers) == 1 else f"in layers {claims.join([str(l) for l in layers])}"
+
+
+def both_ways(first: str, first_layers: list[int], second: str, second_layers: list[int], neither: str) -> str:
+    """'<first> in layers 1 and 2 and <second> in layer 4', leaving out a side that no
+    layer shows; ``neither`` where no layer shows either."""
+    said = [f"{what} {in_layers(layers)}" for what, layers in ((first, first_layers), (second, second_layers))
+            if layers]
+    return " and ".join(said) if said else neither
+
+
+def _rows(mean, lo, hi) -> list[dict]:
+    return [{"layer": l, "mean": round(float(m), 4), "ci95": [round(float(a), 4), round(float(b), 4)]}
+            for l, (m, a, b) in enumerate(zip(mean, lo, hi))]
+
+
+def _overall(values) -> dict:
+    """The mean over layers of a (sentences, layers) array, with its interval."""
+    m, lo, hi = bootstrap(np.asarray(values, dtype=np.float64).mean(axis=1))
+    return {"mean": round(float(m), 4), "ci95": [round(float(lo), 4), round(float(hi), 4)]}
+
+
+def _card(id_: str, source: str, claim: str, measured: str, outcome: str, text: str, value: dict,
+          gallery: dict | None, rows: dict, unit: str) -> dict:
+    verdict = claims.Claim("finding", f"findings.{id_}", outcome, text)
+    return {"id": id_, "claim": claim, "source": source, "measured": measured, "unit": unit,
+            "value": value["mean"], "ci95": value["ci95"], "gallery": gallery,
+            "runs_sd": None,  # one fine-tuning run: the spread over runs is not measured yet
+            "rule": RULES[id_], "verdict": outcome, "verdict_words": RULES["verdicts"][outcome],
+            "text": verdict.text, "layers": rows}
+
+
+def _special(m: dict, which: str, model: str) -> np.ndarray:
+    """(sentences, layers) share of attention to [CLS], [SEP] and punctuation together."""
+    return sum(np.asarray(m[which][model][k], dtype=np.float64) for k in KINDS)
+
+
+def sinks_card(m: dict, g: dict | None) -> dict:
+    """Clark et al. (2019), §3: much attention goes to [CLS], [SEP] and punctuation."""
+    share = {model: _special(m, "sinks", model) for model in MODELS}
+    positions = sum(np.asarray(m["positions"][k], dtype=np.float64) for k in KINDS)[:, None]
+    excess = bootstrap(share["trained"] - positions)
+    outcome = layer_verdict(excess[1], excess[2], "above")
+    moved = bootstrap(share["trained"] - share["untrained"])
+    off, onto = _layers_where(moved[1], moved[2], "below"), _layers_where(moved[1], moved[2], "above")
+    by_kind = {k: bootstrap(np.asarray(m["sinks"]["trained"][k]))[0] for k in KINDS}
+    top = max(KINDS, key=lambda k: by_kind[k].max())
+    layer = int(by_kind[top].argmax())
+    k, layers = len(_layers_where(excess[1], excess[2], "above")), len(excess[0])
+    text = (f"In the fine-tuned model [CLS], [SEP] and punctuation receive more attention than their share of "
+            f"positions in {f'all {layers}' if k == layers else f'{k} of {layers}'} layers "
+            f"(most: {KIND_NAMES[top]}, {claims.pct(by_kind[top][layer])} of layer {layer}'s attention). "
+            "Fine-tuning "
+            + both_ways("moved attention off them", off, "onto them", onto, "moved no layer's attention off or onto them")
+            + " (95% intervals of the difference excluding 0).")
+    value = _overall(share["trained"])
+    return _card("sinks", "clark-2019", "Much of the attention goes to [CLS], [SEP] and punctuation.",
+                 "per layer, the share of attention mass each kind of token receives, averaged over heads and "
+                 "query positions (special tokens included as queries), then over sentences; compared with the "
+                 "share of positions those tokens hold, and between the two models",
+                 outcome, text, value, _overall(_special(g, "sinks", "trained")) if g else None,
+                 {"trained": _rows(*bootstrap(share["trained"])), "untrained": _rows(*bootstrap(share["untrained"])),
+                  "trained - untrained": _rows(*moved), "trained - positions": _rows(*excess)},
+                 "share of attention")
+
+
+def sinks_norm_card(m: dict, g: dict | None) -> dict:
+    """Kobayashi et al. (2020), §4: attention weights overstate [CLS], [SEP] and punctuation."""
+    weights, norms = _special(m, "sinks", "trained"), _special(m, "sinks_norm", "trained")
+    gap = bootstrap(weights - norms)
+    outcome = layer_verdict(gap[1], gap[2], "above")
+    over = _layers_where(gap[1], gap[2], "above")
+    under = _layers_where(gap[1], gap[2], "below")
+    text = ("Under norm-based attention [CLS], [SEP] and punctuation receive "
+            + both_ways("less than under attention weights", over, "more", under, "as much as under attention weights in every layer")
+            + " (fine-tuned model; 95% intervals "
+            f"of the difference excluding 0); over all layers {claims.pct(float(weights.mean()))} by weights, "
+            f"{claims.pct(float(norms.mean()))} by norms.")
+    value = _overall(weights - norms)
+    return _card("sinks_norm", "kobayashi-2020", "Attention weights overstate [CLS], [SEP] and punctuation: "
+                 "the vectors they move are small.",
+                 "per layer, the share of attention [CLS], [SEP] and punctuation receive under attention weights "
+                 "less their share under norm-based attention (‖αf(x)‖, each row scaled to sum to 1), fine-tuned model",
+                 outcome, text, value,
+                 _overall(_special(g, "sinks", "trained") - _special(g, "sinks_norm", "trained")) if g else None,
+                 {"weights": _rows(*bootstrap(weights)), "norms": _rows(*bootstrap(norms)),
+                  "weights - norms": _rows(*gap)}, "share of attention")
+
+
+def entropy_card(m: dict, g: dict | None) -> dict:
+    """Clark et al. (2019), §3.3 measured how broad each head's attention is (entropy):
+    does fine-tuning make this model's attention sharper, and where?"""
+    t, u = (np.asarray(m["entropy"][model], dtype=np.float64) for model in MODELS)
+    diff = bootstrap(t - u)
+    outcome = layer_verdict(diff[1], diff[2], "below")
+    sharper, broader = _layers_where(diff[1], diff[2], "below"), _layers_where(diff[1], diff[2], "above")
+    text = ("Fine-tuning made attention "
+            + both_ways("sharper (lower entropy)", sharper, "broader", broader, "neither sharper nor broader in any layer")
+            + " (95% intervals of the difference excluding 0); over all layers "
+            f"{claims.signed(float((t - u).mean()), 3)} nats.")
+    gv = None
+    if g:
+        gt, gu = (np.asarray(g["entropy"][model], dtype=np.float64) for model in MODELS)
+        gv = _overall(gt - gu)
+    return _card("entropy", "clark-2019", "Fine-tuning makes attention sharper.",
+                 "per layer, the mean entropy in nats of each attention row (over heads and query positions, then "
+                 "sentences), fine-tuned model less untrained model",
+                 outcome, text, _overall(t - u), gv,
+                 {"trained": _rows(*bootstrap(t)), "untrained": _rows(*bootstrap(u)),
+                  "trained - untrained": _rows(*diff)}, "nats")
+
+
+def probe_card(m: dict, g: dict | None) -> dict | None:
+    """The control: what a linear probe on the frozen encoder (no attention changed)
+    gets, against the fine-tuned model."""
+    if not m["probes"]:
+        return None
+    gold = np.asarray(m["gold"])
+    n = len(gold)
+    acc = {name: int((np.asarray(p) == gold).sum()) for name, p in m["probes"].items()}
+    best = max(acc, key=acc.get)
+    tuned = int((np.asarray(m["predicted"]["trained"]) == gold).sum())
+    p_lo, p_hi = claims.wilson(acc[best], n, LEVEL)
+    t_lo, t_hi = claims.wilson(tuned, n, LEVEL)
+    outcome = "holds" if p_hi >= t_lo else "partly" if p_lo > 0.5 else "not"
+    share = (acc[best] / n - 0.5) / max(tuned / n - 0.5, 1e-9)
+    text = (f"A linear probe on the frozen encoder's {'mean token state' if best == 'mean' else 'pooler output'} "
+            f"gets {claims.pct(acc[best] / n)} right (95% interval {claims.pct(p_lo)}–{claims.pct(p_hi)}), the "
+            f"fine-tuned model {claims.pct(tuned / n)} ({claims.pct(t_lo)}–{claims.pct(t_hi)}): "
+            f"a model that changes no attention reaches {claims.pct(max(share, 0.0))} of the fine-tuned model's "
+            "accuracy above chance.")
+    gv = None
+    if g and g["probes"]:
+        gg = np.asarray(g["gold"])
+        gv = {"mean": round(float((np.asarray(g["probes"][best]) == gg).mean()), 4), "ci95": None}
+    card = _card("probe", "", "Most of the task needs no change of attention.",
+                 "accuracy on the set of linear probes fitted on the frozen untrained encoder's features (the "
+                 "training file, scripts/train_default.py --probes) against the fine-tuned model's; Wilson intervals",
+                 outcome, text, {"mean": round(acc[best] / n, 4), "ci95": [round(p_lo, 4), round(p_hi, 4)]}, gv,
+                 {}, "accuracy")
+    card["accuracy"] = {"fine-tuned": round(tuned / n, 4), **{f"probe ({k})": round(v / n, 4) for k, v in acc.items()}}
+    return card
+
+
+def means(m: dict) -> dict:
+    """``metrics.json``'s measurements in full: per layer, over sentences."""
+    def per_layer(values):
+        return [round(float(v), 4) for v in np.asarray(values, dtype=np.float64).mean(axis=0)]
+    return {"sinks": {model: {k: per_layer(m["sinks"][model][k]) for k in KINDS} for model in MODELS},
+            "sinks_norm": {model: {k: per_layer(m["sinks_norm"][model][k]) for k in KINDS} for model in MODELS},
+            "entropy": {model: per_layer(m["entropy"][model]) for model in MODELS}}
+
+
+def findings(set_name: str, m: dict, gallery_name: str | None, g: dict | None, labels) -> dict:
+    """The manifest's ``findings``: the set, the cards, the measurements."""
+    cards = [c for c in (sinks_card(m, g), sinks_norm_card(m, g), entropy_card(m, g), probe_card(m, g)) if c]
+    return {"set": {"name": set_name, "n": len(m["gold"]), "tokens_mean": round(float(np.mean(m["tokens"])), 1)},
+            "gallery": {"name": gallery_name, "n": len(g["gold"])} if g else None,
+            "runs": 1, "bootstrap": RULES["bootstrap"], "cards": cards, **means(m),
+            "seconds": m.get("seconds")}

@@ -1,0 +1,252 @@
+"""The findings stage: what fine-tuning changed, measured over a whole labelled set.
+
+For every sentence of the set (default: all of SST-2 dev, ``config.FINDINGS_SET``)
+both models run once, one sentence at a time as the gallery runs them (no padding);
+from their attention (:mod:`.measures`) each layer's share of attention to [CLS],
+[SEP] and punctuation under attention weights and under norm-based attention, and
+each layer's attention entropy; and the predictions of the fine-tuned model and of
+the linear probes on the frozen encoder (the control: what a model gets without
+changing any attention). The cards (:mod:`.cards`) turn the per-sentence numbers into
+means, bootstrap intervals and verdicts.
+
+Cached by content (:func:`key`: the set's bytes, the limit, the pair and its weights,
+this package and the kernel code it runs): a second build computes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+from tqdm.auto import tqdm
+
+from .. import config, family
+from ..explain import views
+from ..explain.encode import SentenceTooLongError, encode
+from ..explain.forward import run_sentence
+from ..fingerprint import hash_tree, stamp, weights_fingerprint
+from ..labelled import LabelledSetError, read_tsv
+from ..models import load_pair
+from . import cards, measures
+
+FORMAT = 1
+PROBES = ("mean", "pooler")  # probe-<name>.safetensors in config.PROBES_DIR / <pair>
+
+
+@dataclass(frozen=True)
+class LabelledSet:
+    """A set the stage measures: its name, where it came from and its rows."""
+
+    name: str
+    source: str  # a file, or the sentence set's
+    rows: list[tuple[int, str]]  # (label index, text)
+
+
+def dev_set(labels, path: Path | None = None, limit: int | None = None) -> LabelledSet | None:
+    """SST-2 dev (or ``path``), its first ``limit`` rows; None where it is missing."""
+    path = Path(path or config.FINDINGS_SET)
+    if not path.is_file():
+        return None
+    rows = read_tsv(path, len(labels))
+    name = "SST-2 dev" if path.resolve() == Path(config.SST2_DEV).resolve() else path.name
+    return LabelledSet(name if limit is None or limit >= len(rows) else f"{name} (first {limit})",
+                       str(path), rows[:limit] if limit else rows)
+
+
+def check(spec, tokenizer, set_path: Path | None = None, limit: int | None = None) -> None:
+    """Refuse, before anything runs, a labelled set the stage could not measure: a
+    malformed row, an unknown label, a sentence over ``config.MAX_TOKENS`` tokens
+    (:class:`LabelledSetError`, naming the row). A missing set is no error."""
+    labelled = dev_set(spec.labels, set_path, limit if limit is not None else config.FINDINGS_LIMIT)
+    if labelled is None:
+        return
+    lengths = [len(ids) for ids in tokenizer([t for _, t in labelled.rows])["input_ids"]]
+    for row, n in enumerate(lengths, start=1):
+        if n > config.MAX_TOKENS:
+            raise LabelledSetError(f"{labelled.source}: row {row}: sentence has {n} tokens; the gallery accepts at "
+                                   f"most {config.MAX_TOKENS}")
+
+
+def gallery_set(sentences, labels) -> LabelledSet:
+    """The gallery's own sentences with their gold labels."""
+    return LabelledSet("the gallery's sentences", "sentences", [(labels.index(s.label), s.text) for s in sentences])
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def _probes(pair_slug: str) -> dict[str, torch.nn.Linear]:
+    folder = config.PROBES_DIR / pair_slug
+    heads = {}
+    for name in PROBES:
+        path = folder / f"probe-{name}.safetensors"
+        if path.is_file():
+            state = load_file(str(path))
+            head = torch.nn.Linear(state["weight"].shape[1], state["weight"].shape[0])
+            head.load_state_dict(state)
+            heads[name] = head.eval().requires_grad_(False)
+    return heads
+
+
+@torch.inference_mode()
+def _probe_features(model, sentence) -> dict[str, torch.Tensor]:
+    """The frozen encoder's features of one sentence, as the probes were fitted on
+    (training/runs.py features): the pooler's output and the mean token state."""
+    out = family.encoder(model)(input_ids=sentence.input_ids, attention_mask=sentence.attention_mask)
+    return {"pooler": out.pooler_output[0], "mean": out.last_hidden_state[0].mean(0)}
+
+
+def measure(pair, labelled: LabelledSet, progress: bool = True) -> dict:
+    """Per-sentence numbers of ``labelled`` (lists, one entry per sentence)."""
+    tok = pair.tokenizer
+    cls_id, sep_id = tok.cls_token_id, tok.sep_token_id
+    probes = _probes(pair.spec.slug)
+    models = ("trained", "untrained")
+    out = {"gold": [], "predicted": {m: [] for m in models}, "tokens": [],
+           "sinks": {m: {k: [] for k in measures.KINDS} for m in models},
+           "sinks_norm": {m: {k: [] for k in measures.KINDS} for m in models},
+           "positions": {k: [] for k in measures.KINDS},
+           "entropy": {m: [] for m in models}, "probes": {name: [] for name in probes}}
+    bar = tqdm(labelled.rows, desc=f"findings on {labelled.name}", unit="sentence",
+               disable=None if progress else True, file=sys.stderr)  # None: shown on a terminal only
+    for row, (label, text) in enumerate(bar, start=1):
+        try:
+            sentence = encode(tok, text)
+        except SentenceTooLongError as exc:
+            raise LabelledSetError(f"{labelled.source}: row {row}: {exc}") from None
+        run = run_sentence(pair, sentence)
+        masks = measures.token_kinds(sentence.tokens, sentence.input_ids[0].numpy(), cls_id, sep_id)
+        out["gold"].append(int(label))
+        out["tokens"].append(len(sentence.tokens))
+        for kind, mask in masks.items():
+            out["positions"][kind].append(float(mask.mean()))
+        for m in models:
+            r = run.run(m)
+            out["predicted"][m].append(int(r.predicted))
+            for kind, v in measures.sink_shares(r.attention, masks).items():
+                out["sinks"][m][kind].append(v.tolist())
+            for kind, v in measures.sink_shares(views.row_normalised(r.norm_attention), masks).items():
+                out["sinks_norm"][m][kind].append(v.tolist())
+            out["entropy"][m].append(measures.row_entropy(r.attention).tolist())
+        if probes:
+            feats = _probe_features(pair.model("untrained"), sentence)
+            with torch.inference_mode():
+                for name, head in probes.items():
+                    out["probes"][name].append(int(head(feats[name]).argmax()))
+    return out
+
+
+# --------------------------------------------------------------------------- the stage
+
+
+def key(spec, labelled: LabelledSet, code: str | None = None) -> str:
+    """What decides the measured numbers: the rows, the pair and its weights, the probes,
+    this stage and its measures, the kernel code they run, the libraries (not the
+    cards: they are made from the numbers at every build)."""
+    h = hashlib.sha256((code or _code_key(spec)).encode())
+    h.update(json.dumps([labelled.name, labelled.rows], ensure_ascii=False).encode())
+    return h.hexdigest()[:32]
+
+
+def _code_key(spec) -> str:
+    h = hashlib.sha256(f"findings {FORMAT}\0".encode())
+    h.update(json.dumps([spec.slug, repr(spec)], default=str).encode())
+    for which in ("untrained", "trained"):
+        h.update(_fingerprint(getattr(spec, which)).encode())
+    for name in ("stage.py", "measures.py"):  # what measures; the cards are made from the numbers each build
+        h.update((Path(__file__).parent / name).read_bytes())
+    for folder, label in ((config.PACKAGE_DIR / "explain", "explain"), (config.PROBES_DIR / spec.slug, "probes")):
+        if folder.is_dir():
+            hash_tree(h, folder, label)
+    for name in ("models.py", "family.py", "labelled.py", "config.py"):
+        h.update((config.PACKAGE_DIR / name).read_bytes())
+    h.update(f"torch {torch.__version__}".encode())
+    return h.hexdigest()[:32]
+
+
+_FINGERPRINTS: dict[tuple, str] = {}
+
+
+def _fingerprint(source) -> str:
+    seen = stamp(source)
+    if seen not in _FINGERPRINTS:
+        _FINGERPRINTS[seen] = weights_fingerprint(source)
+    return _FINGERPRINTS[seen]
+
+
+def merge(parts: list[dict]) -> dict:
+    """The per-sentence numbers of several measurements, one after the other."""
+    first = parts[0]
+    if isinstance(first, dict):
+        return {k: merge([p[k] for p in parts]) for k in first}
+    return [v for p in parts for v in p]
+
+
+def _measured(spec, labelled: LabelledSet, folder: Path, progress: bool, pair=None):
+    """(numbers, pair, seconds measuring or None) of ``labelled``: from the cache, or
+    measured and cached. The gallery's sentences are cached one by one (a save in
+    watch mode measures the sentence it changed, not the set); a data set as one."""
+    def cached(path: Path):
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def store(path: Path, numbers: dict) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(numbers), encoding="utf-8")
+        tmp.replace(path)
+
+    start = time.perf_counter()
+    code = _code_key(spec)  # once: the gallery's sentences are keyed one by one
+    if labelled.source != "sentences":
+        path = folder / f"{key(spec, labelled, code)}.json"
+        numbers = cached(path)
+        if numbers is not None:
+            return numbers, pair, numbers.get("seconds")
+        pair = pair or load_pair(spec)
+        numbers = measure(pair, labelled, progress=progress)
+        numbers["seconds"] = round(time.perf_counter() - start, 1)
+        store(path, numbers)
+        return numbers, pair, None
+    parts, ran = [], False
+    for row in labelled.rows:
+        one = dataclasses.replace(labelled, rows=[row])
+        path = folder / f"one-{key(spec, one, code)}.json"
+        numbers = cached(path)
+        if numbers is None:
+            pair = pair or load_pair(spec)
+            numbers = measure(pair, one, progress=False)
+            store(path, numbers)
+            ran = True
+        parts.append(numbers)
+    return merge(parts), pair, round(time.perf_counter() - start, 1) if ran else None
+
+
+def findings(spec, sentences, cache_dir: Path, quiet: bool = False, progress: bool = True,
+             set_path: Path | None = None, limit: int | None = None) -> dict:
+    """The findings the site shows (the manifest's ``findings``): measured on SST-2 dev
+    (``set_path``, its first ``limit`` rows) and on the gallery's sentences, or on the
+    gallery's alone where the dev set is missing (said in one line); cached by content."""
+    limit = limit if limit is not None else config.FINDINGS_LIMIT
+    gallery = gallery_set(sentences, list(spec.labels))
+    dev = dev_set(spec.labels, set_path, limit)
+    if dev is None and not quiet:
+        print(f"findings: no labelled set at {set_path or config.FINDINGS_SET} (SST-2 dev: see ../shared/README.md); "
+              "measured on the gallery's sentences only", file=sys.stderr, flush=True)
+    folder = Path(cache_dir) / "findings"
+    measured, pair = {}, None
+    for labelled in ([dev] if dev else []) + [gallery]:
+        measured[labelled.name], pair, _ = _measured(spec, labelled, folder, progress and not quiet, pair)
+    main = dev or gallery
+    return cards.findings(main.name, measured[main.name], gallery.name if dev else None,
+                          measured[gallery.name] if dev else None, list(spec.labels))
