@@ -13,7 +13,7 @@ SENTENCES ?= sentences/gallery.yaml
 PAIR ?= minilm-sst2
 OUT ?= site
 
-.PHONY: setup browser gallery serve watch test test-fast bench bench-scale bench-pages bench-live bench-method findings train evaluate clean
+.PHONY: setup browser gallery serve watch test test-fast bench bench-scale bench-pages bench-live bench-method bench-against findings train evaluate clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@echo "== setting up $(VENV) (Python packages, pinned in requirements.txt)"
@@ -48,6 +48,9 @@ test: setup browser
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not browser"
+
+bench-against: setup
+	$(PY) scripts/bench_against.py --rev $(or $(REV),HEAD~1) --rounds $(or $(ROUNDS),5)
 
 findings: setup
 	$(PY) scripts/findings.py $(if $(LIMIT),--limit $(LIMIT),)

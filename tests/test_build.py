@@ -344,7 +344,8 @@ def test_end_to_end_default_pair(tmp_path):
     # the findings over SST-2 dev (its first 8 sentences in the suite: conftest), with the probes' control
     f = metrics["findings"]
     assert f["set"] == {"name": "SST-2 dev (first 8)", "n": 8}
-    assert [c["id"] for c in f["cards"]] == ["sinks", "sinks_norm", "entropy", "probe"]
+    assert [c["id"] for c in f["cards"]] == ["depth", "sinks", "sinks_norm", "entropy", "probe"]
+    assert all(len(f["layer_change"][p]) == 6 for p in ("total", "direct", "inherited"))
     for c in f["cards"]:
         assert set(c) == {"id", "claim", "source", "value", "ci95", "runs_sd", "rule", "verdict"}
         assert c["verdict"] in ("holds", "partly", "not") and c["runs_sd"] is None and c["ci95"][0] <= c["value"] <= c["ci95"][1]
@@ -353,7 +354,8 @@ def test_end_to_end_default_pair(tmp_path):
     findings_page = (site / "gallery" / "findings" / "index.html").read_text()
     for c in f["cards"]:
         assert f'data-rule="findings.{c["id"]}" data-outcome="{c["verdict"]}"' in findings_page
-    assert "Clark et al. 2019" in findings_page and "Kobayashi et al. 2020" in findings_page
+    for cited in ("Kovaleva et al. 2019", "Hao et al. 2020", "Clark et al. 2019", "Kobayashi et al. 2020"):
+        assert cited in findings_page
     # the reference sentences are classified correctly by the trained model
     tricky_page = (site / "gallery" / "tricky" / "index.html").read_text()
     assert "&lt;img src=x onerror=alert(1)&gt;" in tricky_page and "<img src=x" not in tricky_page

@@ -4,13 +4,16 @@ refusals and its cache."""
 
 from __future__ import annotations
 
+import copy
 import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
 import torch
+from scipy.spatial.distance import jensenshannon
 
+from attention_gallery import family
 from attention_gallery.findings import cards, measures, stage
 from attention_gallery.labelled import LabelledSetError, read_tsv
 
@@ -67,6 +70,27 @@ def test_the_measures_are_a_plain_forward_pass_by_hand(tiny_pair):
             shown = r.norm_attention / r.norm_attention.sum(-1, keepdims=True)
             cls_share = shown[..., np.asarray(kinds["cls"])].sum(-1).mean(axis=(1, 2))
             assert np.allclose(got["sinks_norm"][which]["cls"][s], cls_share, atol=1e-6)
+        # per-layer change: total, direct (only the layer's own fine-tuned weights) and inherited
+        # (only the layers below fine-tuned), on hybrids made here by copying layers
+        def attention_of(model):
+            with torch.no_grad():
+                return torch.stack(model(**enc, output_attentions=True).attentions)[:, 0].double().numpy()
+
+        def change(a, b):  # mean over heads and queries of the Jensen-Shannon distance (base 2)
+            return [np.mean([jensenshannon(a[l, h, q], b[l, h, q], base=2) for h in range(a.shape[1])
+                             for q in range(a.shape[2])]) for l in range(a.shape[0])]
+
+        untrained, trained = (attention_of(tiny_pair.model(w)) for w in ("untrained", "trained"))
+        assert np.allclose(got["layer_change"]["total"][s], change(untrained, trained), atol=2e-4)
+        layers = len(untrained)
+        for layer in range(layers):
+            for part, swap in (("direct", [layer]), ("inherited", list(range(layer)))):
+                hybrid = copy.deepcopy(tiny_pair.model("untrained"))
+                for k in swap:
+                    family.encoder_layers(hybrid)[k].load_state_dict(family.encoder_layers(tiny_pair.model("trained"))[k].state_dict())
+                want = change(untrained, attention_of(hybrid))[layer] if swap else 0.0
+                assert got["layer_split"]["rows"][s] == s  # a small set: every sentence split
+                assert abs(got["layer_split"][part][s][layer] - want) <= 2e-4, (part, layer)
     assert measures.is_punctuation("...") and measures.is_punctuation(",") and not measures.is_punctuation("##s")
     assert not measures.is_punctuation("[SEP]") and not measures.is_punctuation("")
 
@@ -121,6 +145,29 @@ def test_the_probe_card_follows_its_rule():
     # at chance
     assert cards.probe_card(_measured(gold, right, wrong(100)), None)["verdict"] == "not"
     assert cards.probe_card({**_measured(gold, right, right), "probes": {}}, None) is None
+
+
+def test_the_split_sample_is_fixed_and_covers_a_small_set():
+    assert stage.split_rows(30) == set(range(30))
+    sample = stage.split_rows(872)
+    assert len(sample) == stage.SPLIT_SAMPLE and sample == stage.split_rows(872) and max(sample) < 872
+
+
+def test_the_depth_card_follows_its_rule():
+    """Holds where the last two layers' change exceeds the others' beyond the interval."""
+    gold = [0, 1] * 30
+    rng = np.random.default_rng(3)
+    def with_change(last):
+        base = _measured(gold, gold, gold, n_layers=6)
+        total = rng.normal(0.1, 0.01, size=(60, 6))
+        total[:, -2:] += last
+        split = {"rows": list(range(60)), "direct": (total / 2).tolist(), "inherited": (total / 3).tolist()}
+        return {**base, "layer_change": {"total": total.tolist()}, "layer_split": split}
+    card = cards.depth_card(with_change(0.05), None)
+    assert card["verdict"] == "holds" and card["ci95"][0] > 0 and "mostly the layer’s own adapter" in card["text"]
+    assert cards.depth_card(with_change(0.0), None)["verdict"] == "not"  # within the noise: no finding
+    assert cards.depth_card(with_change(-0.05), None)["verdict"] == "not"
+    assert cards.depth_card(_measured(gold, gold, gold), None) is None  # not measured: no card
 
 
 def test_flat_attention_is_no_sink_and_no_sharpening():

@@ -89,6 +89,49 @@ def _special(m: dict, which: str, model: str) -> np.ndarray:
     return sum(np.asarray(m[which][model][k], dtype=np.float64) for k in KINDS)
 
 
+def depth_card(m: dict, g: dict | None) -> dict | None:
+    """Kovaleva et al. (2019), §4.5; Hao et al. (2020), §4: fine-tuning changes the last
+    layers' attention most."""
+    if "layer_change" not in m:
+        return None
+    total = np.asarray(m["layer_change"]["total"], dtype=np.float64)
+    last = min(2, total.shape[1] - 1)
+
+    def gap(values):  # the last two layers' mean change less the others'
+        v = np.asarray(values, dtype=np.float64)
+        return v[:, -last:].mean(axis=1) - v[:, :-last].mean(axis=1)
+
+    g_mean, g_lo, g_hi = bootstrap(gap(total))
+    outcome = "holds" if g_lo > 0 else "not"
+    per_layer = bootstrap(total)
+    top = int(np.argmax(per_layer[0]))
+    split = m.get("layer_split", {"rows": []})
+    if not split["rows"]:
+        return None
+    direct, inherited = (bootstrap(np.asarray(split[p], dtype=np.float64)) for p in ("direct", "inherited"))
+    mostly = ["direct" if d > i else "inherited" for d, i in zip(direct[0][-last:], inherited[0][-last:])]
+    layers = total.shape[1]
+    text = (f"The last {last} layers' attention changed {claims.signed(float(g_mean), 3)} more than the other "
+            f"layers' (mean head change; 95% interval {claims.signed(float(g_lo), 3)} to {claims.signed(float(g_hi), 3)})"
+            + ("" if outcome == "holds" else ", which is not more")
+            + f"; the largest change is in layer {top} ({per_layer[0][top]:.3f}), and in layers "
+            f"{claims.join([str(layers - last + k) for k in range(last)])} it is mostly "
+            f"{'the layer’s own adapter' if set(mostly) == {'direct'} else 'inherited from the layers below' if set(mostly) == {'inherited'} else 'direct in one and inherited in the other'}"
+            f" (direct against inherited change, on {len(split['rows'])} sentences"
+            + ("" if len(split["rows"]) == total.shape[0] else ", a fixed seeded sample") + ").")
+    gv = _overall(np.asarray(g["layer_change"]["total"], dtype=np.float64)) if g and "layer_change" in g else None
+    card = _card("depth", "kovaleva-2019", "Fine-tuning changes the last layers' attention most.",
+                 "per layer, the mean over heads of the head change (Jensen-Shannon distance between the two models' "
+                 "attention rows, averaged over the sentence's tokens), in the fine-tuned model (total), with only "
+                 "the layer's own adapter (direct) and with only the layers below it fine-tuned (inherited); "
+                 f"direct and inherited on {len(split['rows'])} of the {total.shape[0]} sentences",
+                 outcome, text, {"mean": round(float(g_mean), 4), "ci95": [round(float(g_lo), 4), round(float(g_hi), 4)]},
+                 gv, {"total": _rows(*per_layer), "direct": _rows(*direct), "inherited": _rows(*inherited)},
+                 "head change, last two layers less the others")
+    card["also"] = "hao-2020"
+    return card
+
+
 def sinks_card(m: dict, g: dict | None) -> dict:
     """Clark et al. (2019), §3: much attention goes to [CLS], [SEP] and punctuation."""
     share = {model: _special(m, "sinks", model) for model in MODELS}
@@ -202,12 +245,16 @@ def means(m: dict) -> dict:
         return [round(float(v), 4) for v in np.asarray(values, dtype=np.float64).mean(axis=0)]
     return {"sinks": {model: {k: per_layer(m["sinks"][model][k]) for k in KINDS} for model in MODELS},
             "sinks_norm": {model: {k: per_layer(m["sinks_norm"][model][k]) for k in KINDS} for model in MODELS},
-            "entropy": {model: per_layer(m["entropy"][model]) for model in MODELS}}
+            "entropy": {model: per_layer(m["entropy"][model]) for model in MODELS},
+            **({"layer_change": {"total": per_layer(m["layer_change"]["total"]),
+                                 **{p: per_layer(m["layer_split"][p]) for p in ("direct", "inherited")}}}
+               if m.get("layer_split", {}).get("rows") else {})}
 
 
 def findings(set_name: str, m: dict, gallery_name: str | None, g: dict | None, labels) -> dict:
     """The manifest's ``findings``: the set, the cards, the measurements."""
-    cards = [c for c in (sinks_card(m, g), sinks_norm_card(m, g), entropy_card(m, g), probe_card(m, g)) if c]
+    cards = [c for c in (depth_card(m, g), sinks_card(m, g), sinks_norm_card(m, g), entropy_card(m, g),
+                         probe_card(m, g)) if c]
     return {"set": {"name": set_name, "n": len(m["gold"]), "tokens_mean": round(float(np.mean(m["tokens"])), 1)},
             "gallery": {"name": gallery_name, "n": len(g["gold"])} if g else None,
             "runs": 1, "bootstrap": RULES["bootstrap"], "cards": cards, **means(m),

@@ -4,7 +4,9 @@ For every sentence of the set (default: all of SST-2 dev, ``config.FINDINGS_SET`
 both models run once, one sentence at a time as the gallery runs them (no padding);
 from their attention (:mod:`.measures`) each layer's share of attention to [CLS],
 [SEP] and punctuation under attention weights and under norm-based attention, and
-each layer's attention entropy; and the predictions of the fine-tuned model and of
+each layer's attention entropy; each layer's change of attention in the fine-tuned
+model, total and split into direct and inherited (:mod:`..explain.layerchange`); and
+the predictions of the fine-tuned model and of
 the linear probes on the frozen encoder (the control: what a model gets without
 changing any attention). The cards (:mod:`.cards`) turn the per-sentence numbers into
 means, bootstrap intervals and verdicts.
@@ -24,6 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors.torch import load_file
 from tqdm.auto import tqdm
@@ -32,6 +35,8 @@ from .. import config, family
 from ..explain import views
 from ..explain.encode import SentenceTooLongError, encode
 from ..explain.forward import run_sentence
+from ..explain.headchange import head_change
+from ..explain.layerchange import layer_change
 from ..fingerprint import hash_tree, stamp, weights_fingerprint
 from ..labelled import LabelledSetError, read_tsv
 from ..models import load_pair
@@ -104,6 +109,17 @@ def _probe_features(model, sentence) -> dict[str, torch.Tensor]:
     return {"pooler": out.pooler_output[0], "mean": out.last_hidden_state[0].mean(0)}
 
 
+SPLIT_SAMPLE = 200  # sentences whose change is split into direct and inherited (all of a smaller set)
+
+
+def split_rows(n: int, k: int = SPLIT_SAMPLE) -> set[int]:
+    """The rows (0-based) of a set of ``n`` whose layer change is split: all of them up
+    to ``k``, else ``k`` drawn without replacement by a generator seeded 0."""
+    if n <= k:
+        return set(range(n))
+    return {int(i) for i in np.random.default_rng(0).choice(n, size=k, replace=False)}
+
+
 def measure(pair, labelled: LabelledSet, progress: bool = True) -> dict:
     """Per-sentence numbers of ``labelled`` (lists, one entry per sentence)."""
     tok = pair.tokenizer
@@ -114,7 +130,11 @@ def measure(pair, labelled: LabelledSet, progress: bool = True) -> dict:
            "sinks": {m: {k: [] for k in measures.KINDS} for m in models},
            "sinks_norm": {m: {k: [] for k in measures.KINDS} for m in models},
            "positions": {k: [] for k in measures.KINDS},
-           "entropy": {m: [] for m in models}, "probes": {name: [] for name in probes}}
+           "entropy": {m: [] for m in models}, "probes": {name: [] for name in probes},
+           "layer_change": {"total": []},
+           # direct and inherited change on a fixed, seeded sample (11 more forward passes a sentence)
+           "layer_split": {"rows": [], "direct": [], "inherited": []}}
+    split = split_rows(len(labelled.rows))
     bar = tqdm(labelled.rows, desc=f"findings on {labelled.name}", unit="sentence",
                disable=None if progress else True, file=sys.stderr)  # None: shown on a terminal only
     for row, (label, text) in enumerate(bar, start=1):
@@ -136,6 +156,15 @@ def measure(pair, labelled: LabelledSet, progress: bool = True) -> dict:
             for kind, v in measures.sink_shares(views.row_normalised(r.norm_attention), masks).items():
                 out["sinks_norm"][m][kind].append(v.tolist())
             out["entropy"][m].append(measures.row_entropy(r.attention).tolist())
+        # per layer, the change of attention in the fine-tuned model, and the parts due to the
+        # layer's own adapter and to the layers below (hybrid models: explain.layerchange)
+        out["layer_change"]["total"].append(
+            [round(float(v), 4) for v in head_change(run.untrained.attention, run.trained.attention).mean(axis=1)])
+        if row - 1 in split:
+            parts = layer_change(pair, sentence, run.untrained.attention, run.trained.attention)
+            out["layer_split"]["rows"].append(row - 1)
+            for part in ("direct", "inherited"):
+                out["layer_split"][part].append(parts[part])
         if probes:
             feats = _probe_features(pair.model("untrained"), sentence)
             with torch.inference_mode():

@@ -324,7 +324,7 @@ def metrics_findings(findings: dict) -> dict:
     keep = ("id", "claim", "source", "value", "ci95", "runs_sd", "rule", "verdict")
     return {"set": {"name": findings["set"]["name"], "n": findings["set"]["n"]},
             "cards": [{k: c[k] for k in keep} for c in findings["cards"]],
-            "sinks": findings["sinks"], "sinks_norm": findings["sinks_norm"], "entropy": findings["entropy"]}
+            **{k: findings[k] for k in ("sinks", "sinks_norm", "entropy", "layer_change") if k in findings}}
 
 
 def heads_page(metrics: dict, catalog: Catalog, records: list[SentenceRecord] | None = None) -> str:
@@ -465,7 +465,8 @@ def findings_page(findings: dict | None) -> str:
              f"this run of the model only.\n"]
     for card in findings["cards"]:
         verdict = claims.Claim("finding", f"findings.{card['id']}", card["verdict"], card["text"])
-        source = f"{{{{cite:{card['source']}}}}}" if card["source"] else "this site's control (no paper)"
+        source = " and ".join(f"{{{{cite:{key}}}}}" for key in (card["source"], card.get("also")) if key) \
+            or "this site's control (no paper)"
         on_gallery = ""
         if card["gallery"]:
             on_gallery = f"; on {views.esc(g['name'])}: {_interval(card['gallery']['mean'], card['gallery']['ci95'], card['unit'])}"
@@ -484,9 +485,9 @@ def findings_page(findings: dict | None) -> str:
             f"- **Spread over fine-tuning runs**: not measured (one run)\n"
             f"- **Rule**: {views.esc(card['rule'])}\n\n"
             + _card_table(card["layers"]) + extra)
-    if findings.get("seconds") is not None:
-        parts.append(f"\nMeasured in {findings['seconds']} s by the build (cached by content: a second build "
-                     "measures nothing); `make findings` runs the stage alone.\n")
+    # no time on the page: the same inputs give the same page (the stage prints its time: `make findings`)
+    parts.append("\nMeasured by the build, cached by content (a second build measures nothing); "
+                 "`make findings` runs the stage alone and prints its time.\n")
     return "\n".join(parts)
 
 
