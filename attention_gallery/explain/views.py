@@ -174,26 +174,28 @@ def attention_weights(payload: dict) -> tuple[np.ndarray, np.ndarray]:
     return both[0], both[1]
 
 
-def attention_output(nb) -> tuple[str, dict] | None:
-    """(element id, payload) of the attention an executed notebook stores
-    (:data:`ATTENTION_MIME`), or None: a notebook run in Jupyter mode stores none."""
+def _attention_data(nb) -> dict | None:
+    """The :data:`ATTENTION_MIME` data an executed notebook stores (its sentence card's
+    output), or None: a notebook run in Jupyter mode stores none."""
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
             data = out.get("data", {}).get(ATTENTION_MIME)
             if data is not None:
-                return data["id"], dict(data["blob"])
+                return data
     return None
+
+
+def attention_output(nb) -> tuple[str, dict] | None:
+    """(element id, payload) of the attention an executed notebook stores, or None."""
+    data = _attention_data(nb)
+    return None if data is None else (data["id"], dict(data["blob"]))
 
 
 def norms_output(nb) -> tuple[str, dict] | None:
     """(weights blob's id, norms payload) an executed notebook stores beside its
     attention (:data:`ATTENTION_MIME`'s ``"norms"``), or None."""
-    for cell in nb.get("cells", []):
-        for out in cell.get("outputs", []):
-            data = out.get("data", {}).get(ATTENTION_MIME)
-            if data is not None and data.get("norms") is not None:
-                return data["id"], dict(data["norms"])
-    return None
+    data = _attention_data(nb)
+    return None if data is None or data.get("norms") is None else (data["id"], dict(data["norms"]))
 
 
 def view_data(view: str, attentions, layer: int | None = None, heads: list[int] | None = None) -> dict:
