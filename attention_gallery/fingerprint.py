@@ -35,13 +35,20 @@ def hub_revision(source) -> str:
     return f"{source.hub}@{Path(path).name}"
 
 
+# What PEFT loads from an adapter folder: the rest (how it was trained, its evaluation,
+# other runs and checkpoints kept beside it) decides nothing the adapter computes.
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+
+
 def weights_fingerprint(source) -> str:
-    """A content hash of the weights ``source`` loads (a hub model: its resolved commit)."""
+    """A content hash of the weights ``source`` loads (a hub model: its resolved commit;
+    an adapter: the two files PEFT reads)."""
     h = hashlib.sha256()
     if source.hub:
         h.update(hub_revision(source).encode())
     else:  # a folder that holds a model, checked before a byte is hashed (not /usr, not /proc)
-        hash_tree(h, check_source(source), "weights")
+        skip = (lambda relative: relative not in ADAPTER_FILES) if source.adapter else (lambda relative: False)
+        hash_tree(h, check_source(source), "weights", skip=skip)
     return h.hexdigest()
 
 

@@ -11,6 +11,8 @@ The build writes it (:func:`attention_gallery.build.build.stage_docs`); the plug
 * the live page's files (the ONNX graph the build exported, the tokenizer's files)
   and their facts, or why the pair cannot run live;
 * the findings over SST-2 dev (the set, the claim cards, the measurements);
+* how the trained model was trained (the pair's ``training.json``: recipe, runs,
+  checkpoints, probes), for the pair and training pages;
 * where the build keeps its caches.
 
 Its own top-level module, so neither side imports the other to agree on it.
@@ -27,7 +29,7 @@ from mkdocs.exceptions import PluginError
 from .catalog import Catalog
 
 MANIFEST = "gallery.json"
-MANIFEST_FORMAT = 4
+MANIFEST_FORMAT = 5
 ENTRY_KEYS = ("slug", "title", "group", "contrast")
 
 
@@ -45,6 +47,8 @@ class Manifest:
     live: dict = field(default_factory=dict)
     # what fine-tuning changed over a whole labelled set (findings.cards.findings), or None
     findings: dict | None = None
+    # the trained model's weights/<pair>/training.json (training.collect), or None
+    training: dict | None = None
 
     def as_json(self) -> str:
         data = {"format": MANIFEST_FORMAT, **asdict(self), "catalog": self.catalog.as_dict(),

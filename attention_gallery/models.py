@@ -170,17 +170,64 @@ def load_tokenizer(source: ModelSource):
     return _from_pretrained(AutoTokenizer, source)
 
 
-def _apply_adapter(base: torch.nn.Module, adapter_dir: Path) -> torch.nn.Module:
+def _peft_model():
     # peft: only an adapter pair needs it (seconds to import)
     from peft import PeftModel
 
+    return PeftModel
+
+
+def _apply_adapter(base: torch.nn.Module, adapter_dir: Path) -> torch.nn.Module:
     if not (adapter_dir / "adapter_config.json").exists():
         raise ModelUnavailableError(
             f"adapter {adapter_dir} is missing; train it with scripts/train_default.py"
         )
     with quiet():
-        merged = PeftModel.from_pretrained(base, str(adapter_dir)).merge_and_unload()
+        merged = _peft_model().from_pretrained(base, str(adapter_dir)).merge_and_unload()
     return merged.eval()
+
+
+@dataclass
+class Checkpoints:
+    """The trained adapter's run step by step: one base model with every checkpoint
+    loaded as a named adapter, switched (``at(step)``) rather than loaded per step."""
+
+    steps: tuple[int, ...]
+    model: torch.nn.Module  # a PeftModel
+
+    def at(self, step: int) -> torch.nn.Module:
+        self.model.set_adapter(f"step-{step}")
+        return self.model
+
+
+_CHECKPOINTS: dict[object, Checkpoints] = {}
+
+
+def load_checkpoints(spec: PairSpec) -> Checkpoints | None:
+    """The pair's checkpoints (``spec.checkpoints``) on one loaded base, once per
+    process; None for a pair that declares none."""
+    if not spec.checkpoints:
+        return None
+    if spec not in _CHECKPOINTS:
+        check_pair(spec)
+        base = load_classifier(spec.untrained, spec.labels, spec.head_seed)
+        (first_step, first), *rest = spec.checkpoints
+        with quiet():
+            model = _peft_model().from_pretrained(base, str(config.PACKAGE_DIR / first),
+                                                  adapter_name=f"step-{first_step}")
+            for step, adapter in rest:
+                model.load_adapter(str(config.PACKAGE_DIR / adapter), adapter_name=f"step-{step}")
+        model.requires_grad_(False)
+        _CHECKPOINTS[spec] = Checkpoints(tuple(s for s, _ in spec.checkpoints), model.eval())
+    return _CHECKPOINTS[spec]
+
+
+def adapter_model(spec: PairSpec, adapter_dir: Path) -> torch.nn.Module:
+    """Another adapter of ``spec``'s base (e.g. another fine-tuning run), merged into
+    the untrained base as :func:`load_pair` merges the trained one."""
+    check_source(ModelSource(adapter=str(adapter_dir)), f"an adapter of pair {spec.slug!r}")
+    base = load_classifier(spec.untrained, spec.labels, spec.head_seed)
+    return _apply_adapter(base, Path(adapter_dir)).requires_grad_(False)
 
 
 def load_pair(pair: str | PairSpec = config.DEFAULT_PAIR) -> LoadedPair:

@@ -61,6 +61,9 @@ class PairSpec:
     head_seed: int = config.HEAD_SEED
     offline: bool = False
     description: str = ""
+    # the trained adapter's run step by step: ((step, adapter folder relative to the
+    # package), ...) in increasing order of step; the kernel runs each (a timeline)
+    checkpoints: tuple[tuple[int, str], ...] = ()
 
 
 def _source(data: dict, where: str) -> ModelSource:
@@ -73,7 +76,30 @@ def _source(data: dict, where: str) -> ModelSource:
     return ModelSource(**data)
 
 
-PAIR_KEYS = {"title", "untrained", "trained", "labels", "head_seed", "offline", "description"}
+PAIR_KEYS = {"title", "untrained", "trained", "labels", "head_seed", "offline", "description", "checkpoints"}
+
+
+def _checkpoints(value, where: str, trained: ModelSource) -> tuple[tuple[int, str], ...]:
+    """``checkpoints:``, a list of ``{step, adapter}`` in increasing order of step."""
+    if value is None:
+        return ()
+    if not trained.adapter:
+        raise ValueError(f"{where}: checkpoints are adapters of the trained model's run, so the trained model "
+                         "must be an adapter too")
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"{where}: checkpoints must be a list of {{step, adapter}} entries")
+    out = []
+    for i, entry in enumerate(value, start=1):
+        if not isinstance(entry, dict) or set(entry) != {"step", "adapter"} \
+                or not isinstance(entry["step"], int) or isinstance(entry["step"], bool) or entry["step"] < 0 \
+                or not isinstance(entry["adapter"], str) or not entry["adapter"].strip():
+            raise ValueError(f"{where}: checkpoint {i} must be {{step: a whole number >= 0, adapter: a folder}}, "
+                             f"got {entry!r}")
+        if out and entry["step"] <= out[-1][0]:
+            raise ValueError(f"{where}: checkpoints must be in increasing order of step, but step {entry['step']} "
+                             f"(checkpoint {i}) comes after step {out[-1][0]}")
+        out.append((entry["step"], entry["adapter"]))
+    return tuple(out)
 
 
 def parse_pairs(raw: dict, origin: str = "pairs") -> dict[str, PairSpec]:
@@ -99,6 +125,8 @@ def parse_pairs(raw: dict, origin: str = "pairs") -> dict[str, PairSpec]:
                 head_seed=int(data.get("head_seed", config.HEAD_SEED)),
                 offline=bool(data.get("offline", False)),
                 description=" ".join(str(data.get("description", "")).split()),
+                checkpoints=_checkpoints(data.get("checkpoints"), where,
+                                         _source(data["trained"], f"{where}, trained")),
             )
         except KeyError as exc:
             raise ValueError(f"{where}: missing key {exc.args[0]!r}") from None

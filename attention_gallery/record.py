@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 MIME = "application/vnd.attention-gallery.record+json"
 RANDOM = "random"  # the random baseline's key beside the methods in ``faithfulness``
 
@@ -129,8 +129,26 @@ class Sink(_Strict):
     cls_gain_token: list[list[int]]  # that word's position
 
 
+class Timeline(_Strict):
+    """The trained adapter's run on the sentence, checkpoint by checkpoint (the pair's
+    ``checkpoints``): p(last label) at each step, and how far the sentence's most-changed
+    head (top_heads[0]) had moved from the untrained model (its change, as head_change)."""
+
+    steps: list[int]
+    p_positive: list[float]  # 4 decimals
+    top_head_change: list[float]  # 4 decimals
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Timeline":
+        if not self.steps or sorted(set(self.steps)) != self.steps:
+            raise ValueError(f"timeline steps must be increasing: {self.steps}")
+        if not len(self.p_positive) == len(self.top_head_change) == len(self.steps):
+            raise ValueError("timeline: one p_positive and one top_head_change per step")
+        return self
+
+
 class SentenceRecord(_Strict):
-    schema_version: Literal[5]
+    schema_version: Literal[6]
     slug: str
     title: str
     text: str
@@ -153,6 +171,7 @@ class SentenceRecord(_Strict):
     notice: list[NoticePoint]
     sink: Sink
     scores: dict[str, Scores]  # the fine-tuned model's token scores, by method
+    timeline: Timeline | None  # None: the pair declares no checkpoints
 
     @model_validator(mode="after")
     def _consistent(self) -> "SentenceRecord":

@@ -6,8 +6,10 @@ nothing), so the build checks a pair before any kernel starts or byte is hashed.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from . import config
 from .pairs import ModelSource, PairSpec
 
 
@@ -67,6 +69,53 @@ def check_source(source: ModelSource, what: str = "model") -> Path | None:
 
 
 def check_pair(spec: PairSpec) -> None:
-    """:func:`check_source` for both models of ``spec``: before any kernel starts."""
+    """:func:`check_source` for both models of ``spec`` and its checkpoints: before any
+    kernel starts."""
     for which in ("untrained", "trained"):
         check_source(getattr(spec, which), f"the {which} model of pair {spec.slug!r}")
+    check_checkpoints(spec)
+
+
+# What makes two adapters checkpoints of one run: the same base, the same kind and shape.
+SAME_RUN = ("base_model_name_or_path", "peft_type", "task_type", "r", "lora_alpha", "target_modules",
+            "modules_to_save")
+
+
+def _adapter_config(folder: Path, what: str) -> dict:
+    path = folder / "adapter_config.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelUnavailableError(f"{what}: {path} cannot be read as JSON ({exc}); save the adapter again "
+                                    "with save_pretrained") from None
+    if not isinstance(data, dict):
+        raise ModelUnavailableError(f"{what}: {path} is not an adapter configuration (a JSON object)")
+    return data
+
+
+def check_checkpoints(spec: PairSpec) -> None:
+    """Each checkpoint of ``spec`` is an adapter folder (:func:`check_source`) of the
+    trained adapter's run: the same base model, kind and shape (rank, scale, target
+    modules) as the trained adapter; refused in one line naming the file."""
+    if not spec.checkpoints:
+        return
+    trained = _adapter_config(spec.trained.local_dir(), f"the trained model of pair {spec.slug!r}")
+    fix = "fix the pair's checkpoints in the pairs file, or train the run again (scripts/train_default.py)"
+    for step, adapter in spec.checkpoints:
+        what = f"checkpoint step {step} of pair {spec.slug!r}"
+        folder = check_source(ModelSource(adapter=adapter), what)
+        got = _adapter_config(folder, what)
+        for key in SAME_RUN:
+            a, b = got.get(key), trained.get(key)
+            if isinstance(a, list) and isinstance(b, list):
+                a, b = sorted(map(str, a)), sorted(map(str, b))
+            if a != b:
+                kind = "another base" if key == "base_model_name_or_path" else "another shape"
+                raise ModelUnavailableError(
+                    f"{what}: {folder / 'adapter_config.json'} is an adapter of {kind} ({key} {a!r}, the "
+                    f"trained adapter's is {b!r}); {fix}")
+
+
+def checkpoint_dir(adapter: str) -> Path:
+    """A checkpoint's folder (relative to the package, like an adapter source)."""
+    return config.PACKAGE_DIR / adapter

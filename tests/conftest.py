@@ -114,7 +114,7 @@ def record_data(**changes) -> dict:
     random_info = {"mode": "exact", "se": {f + s: 0.0 for f in figures for s in ("", "_logodds")}}
     methods = list(REGISTRY)
     data = {
-        "schema_version": 5, "slug": "a-good-film", "title": "A good film", "text": "A good film",
+        "schema_version": 6, "slug": "a-good-film", "title": "A good film", "text": "A good film",
         "label": "positive", "note": "", "pair": "tiny", "labels": ["negative", "positive"],
         "tokens": ["[CLS]", "a", "good", "film", "[SEP]"], "n_tokens": 5,
         "special_tokens": [True, False, False, False, True],
@@ -134,6 +134,7 @@ def record_data(**changes) -> dict:
         "sink": {"to_cls_trained": [[0.5, 0.4], [0.3, 0.2]], "to_cls_untrained": [[0.6, 0.5], [0.7, 0.8]],
                  "cls_gain": [[0.01, 0.02], [0.1, 0.0]], "cls_gain_token": [[1, 2], [3, 1]]},
         "untrained_seeds": {"seeds": [0, 1, 2], "p_positive": [0.4, 0.51, 0.45], "positive_fraction": 0.3333},
+        "timeline": None,
     }
     data.update(changes)
     if "tokens" in changes and "special_tokens" not in changes:  # [CLS] ... [SEP], as the tokenizer wraps one sentence

@@ -249,3 +249,71 @@ def test_a_build_refuses_a_findings_set_it_cannot_measure_in_one_line(tmp_path, 
               env={"ATTENTION_GALLERY_FINDINGS_SET": str(bad)})
     refused_line(out, "findings' labelled set", str(bad), *words)
     assert not list((tmp_path / "cache").rglob("*.ipynb")) and not (tmp_path / "site" / "index.html").exists()
+
+
+@pytest.mark.parametrize("which", ["tiny", "default"])
+def test_head_ablation_is_a_forward_pass_with_one_head_zeroed_by_hand(which, tiny_pair, default_pair):
+    """The stage's batched ablation (hidden states cached per layer, the layers above
+    rerun) against a plain forward pass per sentence, unpadded, with the head's slice
+    of the attention output zeroed by hand before the output projection."""
+    from attention_gallery.findings import ablation
+
+    pair = tiny_pair if which == "tiny" else default_pair
+    model, tok = pair.model("trained"), pair.tokenizer
+    rows = [(1, "a fine , warm film ."), (0, "dull , slow and far too long , with a plot that goes nowhere"),
+            (1, "it works")]
+    got = ablation.ablate(model, tok, rows)
+    layers, heads = len(family.encoder_layers(model)), family.n_heads(model)
+    assert np.asarray(got["logodds"]).shape == (3, layers, heads)
+    for layer, head in ((0, 0), (layers - 1, heads - 1), (layers // 2, 1)):
+        proj = family.output_projection(model, layer)
+        width = proj.in_features // heads
+        original = proj.forward
+
+        def masked(x, original=original, head=head, width=width):
+            x = x.clone()
+            x[..., head * width:(head + 1) * width] = 0
+            return original(x)
+
+        proj.forward = masked
+        try:
+            for i, (gold, text) in enumerate(rows):
+                with torch.inference_mode():
+                    logits = model(**tok(text, return_tensors="pt")).logits[0].double()
+                p = torch.softmax(logits, -1)[gold]
+                assert got["logodds"][i][layer][head] == pytest.approx(float(torch.log(p / (1 - p))), abs=2e-4)
+                assert got["correct"][i][layer][head] == int(logits.argmax() == gold)
+        finally:
+            del proj.forward
+    for i, (gold, text) in enumerate(rows):  # unmasked
+        with torch.inference_mode():
+            p = torch.softmax(model(**tok(text, return_tensors="pt")).logits[0].double(), -1)[gold]
+        assert got["base_logodds"][i] == pytest.approx(float(torch.log(p / (1 - p))), abs=2e-4)
+
+
+def _ablated(n, matter, layers=2, heads=4, drop=1.0):
+    """n sentences, all right unmasked; masking each head of ``matter`` makes the first
+    ``drop`` share of them wrong."""
+    correct = np.ones((n, layers, heads), dtype=int)
+    for l, h in matter:
+        correct[: int(drop * n), l, h] = 0
+    return {"ablation": {"base_correct": [1] * n, "correct": correct.tolist(), "base_logodds": [2.0] * n,
+                         "logodds": (2.0 - (1 - correct)).tolist()},
+            "head_change": np.tile(np.arange(layers * heads, dtype=float).reshape(layers, heads) / 10,
+                                   (n, 1, 1)).tolist()}
+
+
+def test_the_heads_card_follows_its_rule_at_the_boundaries():
+    few, half = cards.RULES["heads_share"]
+    heads = [(l, h) for l in range(2) for h in range(4)]  # 8 heads: 10% is none, half is 4
+    assert cards.heads_card(_ablated(100, []), None)["verdict"] == "holds"
+    assert cards.heads_card(_ablated(100, heads[:1]), None)["verdict"] == ("holds" if 1 / 8 <= few else "partly")
+    assert cards.heads_card(_ablated(100, heads[:4]), None)["verdict"] == "partly"
+    assert cards.heads_card(_ablated(100, heads[:5]), None)["verdict"] == "not"
+    # a drop on 1 sentence of 100 is within the noise: it does not make the head matter
+    card = cards.heads_card(_ablated(100, heads[:5], drop=0.01), None)
+    assert card["verdict"] == "holds" and card["value"] == 0.0
+    # importance rises with change in this set: the rank correlation says so
+    card = cards.heads_card(_ablated(100, heads[-3:], drop=0.5), None)
+    assert card["spearman"]["rho"] > 0 and card["head_ablation"]["accuracy_drop"][1][3] == 0.5
+    assert cards.heads_card({"ablation": None}, None) is None

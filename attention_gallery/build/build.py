@@ -170,9 +170,10 @@ def site_manifest(sentences, pair, cache_dir: Path) -> Manifest:
     """What the site is told beyond the records: the set's order and contrasts, the
     kernel's catalog of methods, the base model's configuration, the pair's
     evaluation, the live page's files (its graph exported here, once per pair and
-    cached: the site runs no model) and the findings over SST-2 dev (measured here,
-    cached by content)."""
+    cached: the site runs no model), the findings over SST-2 dev (measured here,
+    cached by content) and how the trained model was trained (its ``training.json``)."""
     evaluation = config.WEIGHTS_DIR / pair.slug / "evaluation.json"
+    training = config.PACKAGE_DIR / pair.trained.adapter / "training.json" if pair.trained.adapter else None
     return Manifest(
         pair=pair.slug,
         sentences=[{"slug": s.slug, "title": notebook.title_of(s.text), "group": s.group, "contrast": s.contrast}
@@ -181,7 +182,8 @@ def site_manifest(sentences, pair, cache_dir: Path) -> Manifest:
         architecture=architecture(pair.untrained),
         evaluation=json.loads(evaluation.read_text(encoding="utf-8")) if evaluation.is_file() else None,
         live=live_export.published(pair, cache_dir),
-        findings=findings_set(lambda: findings_stage.findings(pair, sentences, cache_dir)))
+        findings=findings_set(lambda: findings_stage.findings(pair, sentences, cache_dir)),
+        training=json.loads(training.read_text(encoding="utf-8")) if training and training.is_file() else None)
 
 
 def findings_set(step):

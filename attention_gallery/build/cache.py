@@ -21,7 +21,8 @@ import nbformat
 from .. import config
 from ..errors import disk_error
 from ..explain.methods import REGISTRY
-from ..fingerprint import hash_tree, weights_fingerprint
+from ..fingerprint import ADAPTER_FILES, hash_tree, weights_fingerprint
+from ..pairs import ModelSource
 from ..records import read_record
 from . import notebook
 
@@ -45,6 +46,10 @@ SITE_ONLY_DIRS = ("theme/", "web/", "live/", "training/", "findings/", "probes/"
 
 
 def site_only(relative: str) -> bool:
+    # weights/: a notebook loads an adapter's two files (hashed with the pair's weights and
+    # checkpoints); how it was trained, its evaluation and the other runs' adapters are the site's
+    if relative.startswith("weights/"):
+        return "/seeds/" in relative or relative.rsplit("/", 1)[-1] not in ADAPTER_FILES
     return relative in SITE_ONLY or relative.startswith(SITE_ONLY_DIRS)
 
 
@@ -52,12 +57,15 @@ def code_version(pair) -> str:
     """Everything an executed notebook depends on besides the sentence and the template:
     every file of the package (subpackages included) but the site-only ones
     (:data:`SITE_ONLY`), the pair's definition (whichever
-    file declared it), the weights both models load, and the library versions."""
+    file declared it), the weights both models load (and the trained model's
+    checkpoints), and the library versions."""
     h = hashlib.sha256()
     hash_tree(h, config.PACKAGE_DIR, "package", skip=site_only)
     h.update(json.dumps(dataclasses.asdict(pair), sort_keys=True, default=str).encode())
     for which in ("untrained", "trained"):
         h.update(f"{which}:{weights_fingerprint(getattr(pair, which))}".encode())
+    for step, adapter in pair.checkpoints:  # the timeline runs them (they may lie outside the package)
+        h.update(f"checkpoint {step}:{weights_fingerprint(ModelSource(adapter=adapter))}".encode())
     libs = {name: version(name) for name in ("torch", "transformers", "peft", "captum", "bertviz")}
     h.update(json.dumps(libs, sort_keys=True).encode())
     return h.hexdigest()

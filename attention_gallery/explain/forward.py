@@ -132,3 +132,16 @@ def run_sentence(pair, sentence: EncodedSentence | str) -> SentenceRun:
     return SentenceRun(sentence=sentence, labels=tuple(pair.labels),
                        trained=run_model(pair.model("trained"), sentence),
                        untrained=run_model(pair.model("untrained"), sentence))
+
+
+@torch.inference_mode()
+def checkpoint_run(checkpoints, sentence: EncodedSentence) -> dict:
+    """The trained adapter's run on ``sentence`` step by step (``checkpoints``:
+    :class:`~attention_gallery.models.Checkpoints`): p(last label) at each step, and
+    each step's attention (layers, heads, T, T), float64."""
+    p, attention = [], []
+    for step in checkpoints.steps:
+        logits, att = forward(checkpoints.at(step), sentence.input_ids, sentence.attention_mask, attentions=True)
+        p.append(float(torch.softmax(logits[0].double(), -1)[-1]))
+        attention.append(torch.stack([a[0] for a in att]).double().numpy())
+    return {"steps": list(checkpoints.steps), "p_positive": p, "attention": attention}

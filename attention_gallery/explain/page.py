@@ -24,12 +24,12 @@ from IPython.core.formatters import format_display_data
 from IPython.display import HTML, display
 
 from .. import claims, config
-from ..models import LoadedPair, load_pair
+from ..models import LoadedPair, load_checkpoints, load_pair
 from ..record import MIME, SCHEMA_VERSION, SentenceRecord, toward_last_label
 from . import methods, views
 from .encode import EncodedSentence, encode
 from .faithfulness import FIGURES, RANDOM_TITLE, READING, deletion_test
-from .forward import SentenceRun, run_sentence
+from .forward import SentenceRun, checkpoint_run, run_sentence
 from .headchange import MEASURE, head_change, sink_facts, top_heads
 from .layerchange import layer_change
 from .notice import head_anchor, notice, notice_html
@@ -85,6 +85,25 @@ class Explanation:
     @cached_property
     def top_heads(self) -> list[tuple[int, int, float]]:
         return top_heads(self.head_change, k=3)
+
+    @cached_property
+    def checkpoints(self) -> dict | None:
+        """The trained adapter's run on this sentence step by step
+        (:func:`.forward.checkpoint_run`), None for a pair without checkpoints."""
+        ck = load_checkpoints(self.pair.spec)
+        return None if ck is None else checkpoint_run(ck, self.sentence)
+
+    @cached_property
+    def timeline(self) -> dict | None:
+        """The record's timeline: p(last label) and the top head's change per step."""
+        run = self.checkpoints
+        if run is None:
+            return None
+        layer, head, _ = self.top_heads[0]
+        untrained = self.run.untrained.attention
+        return {"steps": run["steps"], "p_positive": [round(p, 4) for p in run["p_positive"]],
+                "top_head_change": [round(float(head_change(untrained, a)[layer, head]), 4)
+                                    for a in run["attention"]]}
 
     @cached_property
     def attributions(self) -> dict:
@@ -406,6 +425,7 @@ def build_record(ex: Explanation) -> SentenceRecord:
                          "p_positive": [round(float(p), 4) for p in ex.seed_p_positive],
                          "positive_fraction": round(sum(p > 0.5 for p in ex.seed_p_positive)
                                                     / len(ex.seed_p_positive), 4)},
+        timeline=ex.timeline,
     )
 
 

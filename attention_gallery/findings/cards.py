@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+from scipy.stats import rankdata
 
 from .. import claims, rules
 from .measures import KINDS
@@ -252,6 +253,95 @@ def probe_card(m: dict, g: dict | None) -> dict | None:
     return card
 
 
+def spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Spearman's rank correlation of ``a`` and ``b`` along the last axis."""
+    ra, rb = rankdata(np.atleast_2d(a), axis=-1), rankdata(np.atleast_2d(b), axis=-1)  # ties: average rank
+    ra -= ra.mean(axis=-1, keepdims=True)
+    rb -= rb.mean(axis=-1, keepdims=True)
+    den = np.sqrt((ra ** 2).sum(-1) * (rb ** 2).sum(-1))
+    return np.where(den > 0, (ra * rb).sum(-1) / np.where(den > 0, den, 1), 0.0)
+
+
+def _mattering(base_correct, correct) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per head: the accuracy drop when it is masked (mean, low, high over sentences)
+    and whether its interval lies above 0."""
+    drop = np.asarray(base_correct, dtype=np.float64)[:, None, None] - np.asarray(correct, dtype=np.float64)
+    mean, lo, hi = bootstrap(drop)
+    return mean, lo, hi, lo > 0
+
+
+def heads_card(m: dict, g: dict | None) -> dict | None:
+    """Michel et al. (2019), §3.2: masking one head at a time, few heads matter; and is
+    a head's importance related to how much fine-tuning changed it?"""
+    a = m.get("ablation")
+    if not a or not a["correct"]:
+        return None
+    acc_mean, acc_lo, acc_hi, matters = _mattering(a["base_correct"], a["correct"])
+    lo_drop = np.asarray(a["base_logodds"], dtype=np.float64)[:, None, None] - np.asarray(a["logodds"], dtype=np.float64)
+    lo_mean = lo_drop.mean(axis=0)
+    change = np.asarray(m["head_change"], dtype=np.float64)
+    heads = matters.size
+    share = float(matters.sum()) / heads
+    few, half = RULES["heads_share"]
+    outcome = "holds" if share <= few else "partly" if share <= half else "not"
+    # rank correlation of importance (log-odds drop) with change, both per head, over resamples of the sentences
+    n = change.shape[0]
+    counts = _resample_counts(n, RULES["resamples"], RULES["seed"])
+    imp = (counts @ lo_drop.reshape(n, -1)) / n
+    chg = (counts @ change.reshape(n, -1)) / n
+    rho = float(spearman(lo_mean.ravel(), change.mean(axis=0).ravel())[0])
+    r_lo, r_hi = np.quantile(spearman(imp, chg), [(1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2])
+    order = sorted(np.ndindex(acc_mean.shape), key=lambda c: (-acc_mean[c], c))
+    top = order[0]
+    related = ("related" if r_lo > 0 else "inversely related" if r_hi < 0 else "not related, as far as the interval tells")
+    text = (f"Masked one at a time, {int(matters.sum())} of the {heads} heads ({claims.pct(share)}) lower the fine-tuned "
+            f"model's accuracy by an amount whose 95% interval lies above 0; the largest drop is layer {top[0]}, head "
+            f"{top[1]}'s ({100 * acc_mean[top]:.1f} points, 95% interval {100 * acc_lo[top]:.1f} to "
+            f"{100 * acc_hi[top]:.1f}). A head's importance (drop of the gold class's log-odds) and its change are "
+            f"{related}: Spearman {rho:+.2f} (95% interval {r_lo:+.2f} to {r_hi:+.2f}).")
+    runs_sd, per_run = None, {}
+    sample = None
+    for seed, r in sorted((m.get("ablation_runs") or {}).items()):
+        rows = r["rows"]
+        sample = rows
+        per_run[seed] = float(_mattering(r["base_correct"], r["correct"])[3].mean())
+    if per_run:  # run 0 on the same sample, so the runs are compared on the same sentences
+        per_run = {"0": float(_mattering(np.asarray(a["base_correct"])[sample],
+                                         np.asarray(a["correct"])[sample])[3].mean()), **per_run}
+        runs_sd = round(float(np.std(list(per_run.values()), ddof=1)), 4)
+    gv = None
+    if g and g.get("ablation") and g["ablation"]["correct"]:
+        gv = {"mean": round(float(_mattering(g["ablation"]["base_correct"], g["ablation"]["correct"])[3].mean()), 4),
+              "ci95": None}
+    card = _card("heads", "michel-2019", "Few heads matter: most can be masked alone without a loss.",
+                 "each of the fine-tuned model's heads masked alone (its slice of the attention output zeroed before "
+                 "the output projection), on every sentence of the set: the drop of accuracy and of the gold class's "
+                 "log-odds; a head matters where the 95% interval of its accuracy drop lies above 0"
+                 + (f"; the other runs on a fixed seeded sample of {len(sample)} sentences" if sample else ""),
+                 outcome, text, {"mean": round(share, 4), "ci95": None}, gv, {}, "share of heads that matter")
+    card["also"] = "kovaleva-2019"
+    card["runs_sd"] = runs_sd
+    card["runs"] = {k: round(v, 4) for k, v in per_run.items()}
+    card["spearman"] = {"rho": round(rho, 4), "ci95": [round(float(r_lo), 4), round(float(r_hi), 4)]}
+    card["head_ablation"] = {"accuracy_drop": np.round(acc_mean, 4).tolist(), "logodds_drop": np.round(lo_mean, 4).tolist()}
+    card["top_heads"] = [{"layer": int(l), "head": int(h), "accuracy_drop": round(float(acc_mean[l, h]), 4),
+                          "ci95": [round(float(acc_lo[l, h]), 4), round(float(acc_hi[l, h]), 4)],
+                          "logodds_drop": round(float(lo_mean[l, h]), 4), "change": round(float(change.mean(0)[l, h]), 4)}
+                         for l, h in order[:5]]
+    return card
+
+
+def typicality(m: dict) -> dict | None:
+    """Per head, in how many of the set's sentences fine-tuning lowered the words'
+    attention to [CLS] (``fell``, layers x heads) and raised it (``rose``), of ``n``: what a
+    sentence page compares its own head with."""
+    if not m.get("to_cls_change"):
+        return None
+    d = np.asarray(m["to_cls_change"], dtype=np.float64)
+    return {"n": int(d.shape[0]), "fell": (d < 0).sum(axis=0).astype(int).tolist(),
+            "rose": (d > 0).sum(axis=0).astype(int).tolist()}
+
+
 def means(m: dict) -> dict:
     """``metrics.json``'s measurements in full: per layer, over sentences."""
     def per_layer(values):
@@ -266,9 +356,12 @@ def means(m: dict) -> dict:
 
 def findings(set_name: str, m: dict, gallery_name: str | None, g: dict | None, labels) -> dict:
     """The manifest's ``findings``: the set, the cards, the measurements."""
-    cards = [c for c in (depth_card(m, g), sinks_card(m, g), sinks_norm_card(m, g), entropy_card(m, g),
-                         probe_card(m, g)) if c]
+    cards = [c for c in (depth_card(m, g), sinks_card(m, g), sinks_norm_card(m, g), heads_card(m, g),
+                         entropy_card(m, g), probe_card(m, g)) if c]
     return {"set": {"name": set_name, "n": len(m["gold"]), "tokens_mean": round(float(np.mean(m["tokens"])), 1)},
             "gallery": {"name": gallery_name, "n": len(g["gold"])} if g else None,
             "runs": 1, "bootstrap": RULES["bootstrap"], "cards": cards, **means(m),
+            "to_cls": typicality(m),
+            **({"head_ablation": next(c["head_ablation"] for c in cards if c["id"] == "heads")}
+               if any(c["id"] == "heads" for c in cards) else {}),
             "seconds": m.get("seconds")}

@@ -35,14 +35,15 @@ from .. import config, family
 from ..explain import views
 from ..explain.encode import SentenceTooLongError, encode
 from ..explain.forward import run_sentence
-from ..explain.headchange import head_change
+from ..explain.headchange import head_change, sink_facts
 from ..explain.layerchange import layer_change
 from ..fingerprint import hash_tree, stamp, weights_fingerprint
 from ..labelled import LabelledSetError, read_tsv
-from ..models import load_pair
-from . import cards, measures
+from ..models import adapter_model, load_pair
+from ..pairs import ModelSource
+from . import ablation, cards, measures
 
-FORMAT = 1
+FORMAT = 2
 PROBES = ("mean", "pooler")  # probe-<name>.safetensors in config.PROBES_DIR / <pair>
 
 
@@ -131,7 +132,9 @@ def measure(pair, labelled: LabelledSet, progress: bool = True) -> dict:
            "sinks_norm": {m: {k: [] for k in measures.KINDS} for m in models},
            "positions": {k: [] for k in measures.KINDS},
            "entropy": {m: [] for m in models}, "probes": {name: [] for name in probes},
-           "layer_change": {"total": []},
+           "layer_change": {"total": []}, "head_change": [],
+           # per head, the words' mean attention to [CLS], fine-tuned less untrained (a sentence's typicality)
+           "to_cls_change": [],
            # direct and inherited change on a fixed, seeded sample (11 more forward passes a sentence)
            "layer_split": {"rows": [], "direct": [], "inherited": []}}
     split = split_rows(len(labelled.rows))
@@ -158,8 +161,11 @@ def measure(pair, labelled: LabelledSet, progress: bool = True) -> dict:
             out["entropy"][m].append(measures.row_entropy(r.attention).tolist())
         # per layer, the change of attention in the fine-tuned model, and the parts due to the
         # layer's own adapter and to the layers below (hybrid models: explain.layerchange)
-        out["layer_change"]["total"].append(
-            [round(float(v), 4) for v in head_change(run.untrained.attention, run.trained.attention).mean(axis=1)])
+        change = head_change(run.untrained.attention, run.trained.attention)
+        out["layer_change"]["total"].append([round(float(v), 4) for v in change.mean(axis=1)])
+        out["head_change"].append(np.round(change, 4).tolist())
+        sink = sink_facts(run.trained.attention, run.untrained.attention, sentence.words)
+        out["to_cls_change"].append(np.round(sink["to_cls"]["trained"] - sink["to_cls"]["untrained"], 4).tolist())
         if row - 1 in split:
             parts = layer_change(pair, sentence, run.untrained.attention, run.trained.attention)
             out["layer_split"]["rows"].append(row - 1)
@@ -170,7 +176,40 @@ def measure(pair, labelled: LabelledSet, progress: bool = True) -> dict:
             with torch.inference_mode():
                 for name, head in probes.items():
                     out["probes"][name].append(int(head(feats[name]).argmax()))
+    # every head of the fine-tuned model masked alone, on every sentence (batched)
+    out["ablation"] = ablation.ablate(pair.model("trained"), tok, labelled.rows)
+    # and of the other fine-tuning runs (their final adapters), on the seeded sample
+    sample = sorted(split)
+    out["ablation_runs"] = {str(seed): {"rows": sample, **ablation.ablate(model, tok, [labelled.rows[i] for i in sample])}
+                            for seed, model in other_runs(pair).items()}
     return out
+
+
+def run_adapters(spec) -> dict[int, Path]:
+    """{seed: folder} of the fine-tuning runs beside the trained model's own (run 0):
+    the final adapters its ``training.json`` lists (``runs``: ``adapter`` relative to
+    the trained adapter's folder) that are there. {} for a pair without them."""
+    if not spec.trained.adapter:
+        return {}
+    folder = spec.trained.local_dir()
+    try:
+        runs = json.loads((folder / "training.json").read_text(encoding="utf-8")).get("runs", [])
+    except (OSError, ValueError):
+        return {}
+    return {int(r["seed"]): folder / r["adapter"] for r in runs
+            if r.get("adapter", ".") != "." and (folder / r["adapter"] / "adapter_config.json").is_file()}
+
+
+_RUNS: dict[object, dict] = {}
+
+
+def other_runs(pair) -> dict:
+    """{seed: model} of :func:`run_adapters`, each merged into the untrained base as
+    the gallery loads the trained model; loaded once per process."""
+    spec = pair.spec
+    if spec not in _RUNS:
+        _RUNS[spec] = {seed: adapter_model(spec, folder) for seed, folder in run_adapters(spec).items()}
+    return _RUNS[spec]
 
 
 # --------------------------------------------------------------------------- the stage
@@ -190,7 +229,9 @@ def _code_key(spec) -> str:
     h.update(json.dumps([spec.slug, repr(spec)], default=str).encode())
     for which in ("untrained", "trained"):
         h.update(_fingerprint(getattr(spec, which)).encode())
-    for name in ("stage.py", "measures.py"):  # what measures; the cards are made from the numbers each build
+    for seed, folder in run_adapters(spec).items():  # the other runs, which the ablation card masks too
+        h.update(f"run {seed}:{_fingerprint(ModelSource(adapter=str(folder)))}".encode())
+    for name in ("stage.py", "measures.py", "ablation.py"):  # what measures; the cards are made from the numbers each build
         h.update((Path(__file__).parent / name).read_bytes())
     for folder, label in ((config.PACKAGE_DIR / "explain", "explain"), (config.PROBES_DIR / spec.slug, "probes")):
         if folder.is_dir():

@@ -27,6 +27,7 @@ from ..records import read_record_file
 from . import teaching
 from .references import citation
 from .teaching import grouped_tables, heads_to_sentences, sentence_cell, verdict_cell
+from .training import training_metrics, training_page
 
 
 def cite(key: str, prefix: str = "../../") -> str:
@@ -158,7 +159,8 @@ def _code(value) -> str:
     return " ".join(str(value).split()).replace("`", "'")
 
 
-def pair_page(pair: PairSpec, evaluation: dict | None, arch: dict, records: list[SentenceRecord] = ()) -> str:
+def pair_page(pair: PairSpec, evaluation: dict | None, arch: dict, records: list[SentenceRecord] = (),
+              training: dict | None = None) -> str:
     """The pair's page, from its own declared facts: the registry entry, the model's
     configuration (``arch``: :func:`~attention_gallery.models.architecture`), the
     recorded evaluation and training, and the gallery's records."""
@@ -171,21 +173,23 @@ def pair_page(pair: PairSpec, evaluation: dict | None, arch: dict, records: list
     else:
         acc = "No accuracy has been recorded for this pair yet: run `python scripts/evaluate.py --pair " \
               f"{pair.slug} --record`."
-    training = ""
-    if pair.trained.adapter:
-        meta = config.PACKAGE_DIR / pair.trained.adapter / "training.json"
-        if meta.exists():
-            t = json.loads(meta.read_text())
-            training = ("\n## How the trained model was made\n\n"
-                        f"`{views.esc(t.get('command', 'python scripts/train_default.py'))}` "
-                        f"trains a LoRA adapter (rank {t.get('rank')}, on every linear layer) and a new "
-                        f"classification head for {t.get('steps')} steps of {t.get('batch_size')} "
-                        f"phrases from SST-2 train ({t.get('rows')} phrases), seed {t.get('seed')}, "
-                        f"in {t.get('seconds', 0) / 60:.1f} minutes"
-                        + (f" on {views.esc(t['hardware'])}" if t.get("hardware") else "")
-                        + f". The adapter ({t.get('adapter_kb', 0):.0f} KB) is merged into the base at "
-                        f"load time, so the trained model is an ordinary {pair_text(arch['model_type'])} "
-                        "classifier with changed weights.\n")
+    t, training = training, ""
+    if t:
+        runs = t.get("runs") or []
+        also = (f" It is run {t.get('seed')} of {len(runs)} runs of the same recipe (seeds "
+                f"{', '.join(str(r['seed']) for r in runs)}: dev accuracy "
+                f"{', '.join('%.1f%%' % (100 * r['dev_accuracy']) for r in runs)}); "
+                "[How training changed attention](../training/) shows them step by step.") if len(runs) > 1 else ""
+        training = ("\n## How the trained model was made\n\n"
+                    f"`{views.esc(t.get('command', 'python scripts/train_default.py'))}` "
+                    f"trains a LoRA adapter (rank {t.get('rank')}, on every linear layer) and a new "
+                    f"classification head for {t.get('steps')} steps of {t.get('batch_size')} "
+                    f"phrases from SST-2 train ({t.get('rows')} phrases), seed {t.get('seed')}, "
+                    f"in {t.get('seconds', 0) / 60:.1f} minutes"
+                    + (f" on {views.esc(t['hardware'])}" if t.get("hardware") else "")
+                    + f". The adapter ({t.get('adapter_kb', 0):.0f} KB) is merged into the base at "
+                    f"load time, so the trained model is an ordinary {pair_text(arch['model_type'])} "
+                    f"classifier with changed weights.{also}\n")
     return f"""# Model pair: {pair_text(pair.title)}
 
 {pair_text(pair.description)}
@@ -270,11 +274,13 @@ def agreement(records: list[SentenceRecord], catalog: Catalog) -> dict:
     return out
 
 
-def aggregate(records: list[SentenceRecord], catalog: Catalog, findings: dict | None = None) -> dict:
+def aggregate(records: list[SentenceRecord], catalog: Catalog, findings: dict | None = None,
+              training: dict | None = None) -> dict:
     """Set-level figures (``metrics.json``): the fine-tuned model's mean deletion-test
     results per method and for random order, pooled and by predicted class; how the
     random baseline was obtained; the untrained head's bias; the mean head change;
-    the findings over SST-2 dev (the manifest's, as the build measured them)."""
+    the findings over SST-2 dev (the manifest's, as the build measured them); the
+    training runs (the manifest's training.json, :func:`.training.training_metrics`)."""
     faith, random_mode, random_se = {}, "exact", {}
     if records:
         classes = sorted({r.trained.predicted for r in records})
@@ -315,7 +321,8 @@ def aggregate(records: list[SentenceRecord], catalog: Catalog, findings: dict | 
             "verdicts": verdicts(records, catalog) if records else {}, "sink": sink_figures(records),
             "agreement": agreement(records, catalog) if records else {},
             "right": sum(r.trained.correct for r in records), "n": len(records),
-            **({"findings": metrics_findings(findings)} if findings else {})}
+            **({"findings": metrics_findings(findings)} if findings else {}),
+            **({"training": t} if (t := training_metrics(training, findings)) else {})}
 
 
 def metrics_findings(findings: dict) -> dict:
@@ -324,7 +331,8 @@ def metrics_findings(findings: dict) -> dict:
     keep = ("id", "claim", "source", "value", "ci95", "runs_sd", "rule", "verdict")
     return {"set": {"name": findings["set"]["name"], "n": findings["set"]["n"]},
             "cards": [{k: c[k] for k in keep} for c in findings["cards"]],
-            **{k: findings[k] for k in ("sinks", "sinks_norm", "entropy", "layer_change") if k in findings}}
+            **{k: findings[k] for k in ("sinks", "sinks_norm", "entropy", "layer_change", "head_ablation")
+               if k in findings}}
 
 
 def heads_page(metrics: dict, catalog: Catalog, records: list[SentenceRecord] | None = None) -> str:
@@ -461,8 +469,9 @@ def findings_page(findings: dict | None) -> str:
          "through `datasets` where the hub is reachable)")
     parts = [title, f"Each card re-tests a published claim on this model pair, measured on {where}{also}. "
              f"Intervals: {views.esc(findings['bootstrap'])}. "
-             f"One fine-tuning run: the spread over runs is not measured yet, so a card's verdict holds for "
-             f"this run of the model only.\n"]
+             "The spread over fine-tuning runs is given where the other runs were measured (the standard deviation "
+             "of the card's value over the runs, on a fixed seeded sample); elsewhere a card's verdict holds for "
+             "the gallery's run of the model only.\n"]
     for card in findings["cards"]:
         verdict = claims.Claim("finding", f"findings.{card['id']}", card["verdict"], card["text"])
         source = " and ".join(f"{{{{cite:{key}}}}}" for key in (card["source"], card.get("also")) if key) \
@@ -471,6 +480,14 @@ def findings_page(findings: dict | None) -> str:
         if card["gallery"]:
             on_gallery = f"; on {views.esc(g['name'])}: {_interval(card['gallery']['mean'], card['gallery']['ci95'], card['unit'])}"
         extra = ""
+        if card.get("top_heads"):
+            extra = ("\n| head | accuracy drop when masked (95% interval) | log-odds drop | head change |\n|---|---|---|---|\n"
+                     + "\n".join(f"| layer {t['layer']}, head {t['head']} | {100 * t['accuracy_drop']:.1f} points "
+                                  f"({100 * t['ci95'][0]:.1f} to {100 * t['ci95'][1]:.1f}) | {t['logodds_drop']:+.3f} | "
+                                  f"{t['change']:.3f} |" for t in card["top_heads"]) + "\n")
+            if card.get("runs"):
+                extra += ("\nShare of heads that matter, per run (on the sample): "
+                          + ", ".join(f"seed {k}: {claims.pct(v)}" for k, v in card["runs"].items()) + ".\n")
         if card.get("accuracy"):
             extra = "\n" + "\n".join(f"| {views.esc(k)} | {claims.pct(v)} |" for k, v in card["accuracy"].items())
             extra = "\n| model | accuracy |\n|---|---|" + extra + "\n"
@@ -482,8 +499,10 @@ def findings_page(findings: dict | None) -> str:
             f"- **Measured**: {views.esc(card['measured'])}\n"
             f"- **Value** ({views.esc(card['unit'])}): on {views.esc(s['name'])}: "
             f"{_interval(card['value'], card['ci95'], card['unit'])}{on_gallery}\n"
-            f"- **Spread over fine-tuning runs**: not measured (one run)\n"
-            f"- **Rule**: {views.esc(card['rule'])}\n\n"
+            "- **Spread over fine-tuning runs**: "
+            + (f"sd {card['runs_sd']:.3f} over {len(card.get('runs') or {})} runs\n" if card.get("runs_sd") is not None
+               else "not measured for this card (one run)\n")
+            + f"- **Rule**: {views.esc(card['rule'])}\n\n"
             + _card_table(card["layers"]) + extra)
     # no time on the page: the same inputs give the same page (the stage prints its time: `make findings`)
     parts.append("\nMeasured by the build, cached by content (a second build measures nothing); "
@@ -609,6 +628,7 @@ class SiteInputs:
     catalog: Catalog
     architecture: dict  # the base model's configuration
     findings: dict | None = None  # the manifest's findings over SST-2 dev (findings.cards)
+    training: dict | None = None  # the manifest's training (the pair's training.json)
 
 
 @dataclass(frozen=True)
@@ -634,11 +654,12 @@ PAGES: tuple[SitePage, ...] = (
              section=True),
     SitePage("live", "Try your own sentence", None),
     SitePage("pair", "Model pair",
-             lambda d: pair_page(d.pair, d.evaluation, d.architecture, d.records)),
+             lambda d: pair_page(d.pair, d.evaluation, d.architecture, d.records, d.training)),
     SitePage("heads", "Heads fine-tuning changed", lambda d: heads_page(d.metrics, d.catalog, d.records)),
     SitePage("faithfulness", "Faithful explanations", lambda d: faithfulness_page(d.metrics, d.catalog)),
     SitePage("disagreements", "Where the models disagree", lambda d: disagreements_page(d.records)),
     SitePage("findings", "Findings", lambda d: findings_page(d.findings)),
+    SitePage("training", "How training changed attention", lambda d: training_page(d.training, d.findings)),
 )
 
 
@@ -658,9 +679,10 @@ def generate(manifest: Manifest, records: list, metrics: dict | None = None) -> 
     """``{page name: Markdown}`` for every page of :data:`PAGES` that this module
     makes, and one ``contrast/<a>--<b>`` page per contrast pair of the manifest."""
     inputs = SiteInputs(get_pair(manifest.pair), records, manifest.sentences,
-                        aggregate(records, manifest.catalog, manifest.findings) if metrics is None else metrics,
+                        aggregate(records, manifest.catalog, manifest.findings, manifest.training)
+                        if metrics is None else metrics,
                         manifest.evaluation, manifest.contrasts, manifest.catalog, manifest.architecture,
-                        manifest.findings)
+                        manifest.findings, manifest.training)
     generated = {page.name: page.make(inputs) for page in PAGES if page.make is not None}
     by_slug = {r.slug: r for r in records}
     for a, b in inputs.contrasts:

@@ -57,6 +57,7 @@ from mkdocs.structure.files import File, InclusionLevel
 from mkdocs.utils import get_relative_url
 
 from .. import config as settings
+from ..explain.notice import notice_html
 from ..explain.views import VIEW_SETTINGS, safe_json
 from ..live import page as live
 from ..manifest import MANIFEST, read_manifest
@@ -68,6 +69,9 @@ from .generated import new_build
 from .offline import OfflinePages, exclude_code_from_search
 from .teaching import CONTRAST_DIR, run_it_yourself, sentence_links
 from .templates import shared_bytecode
+from .training import head_in_runs, sentence_timeline
+from .training import usable as training_usable
+from .typicality import typical
 
 # The site's own scripts: docs/assets/javascripts/, ES modules (lib/) and one entry per
 # kind of page. A page loads its entry bundled by esbuild into one classic script
@@ -99,6 +103,7 @@ def bundle_scripts(src: Path) -> dict[str, str]:
     return json.loads(out.stdout)
 
 
+_NOTICE = '<ul class="gallery-notice">'
 _SENTENCE_TEXT = re.compile(r'<p class="gallery-text" dir="auto">.*?</p>', re.DOTALL)
 
 
@@ -151,9 +156,10 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
             files.remove(manifest)
         records = pages.load_records(self.dir, self.manifest)
         self.records = records
-        metrics = pages.aggregate(records, self.manifest.catalog, self.manifest.findings)
+        metrics = pages.aggregate(records, self.manifest.catalog, self.manifest.findings, self.manifest.training)
         generated = pages.generate(self.manifest, records, metrics)
         self.links = self._sentence_links(records)
+        self.points = self._set_points(records)
         for name, text in generated.items():
             file = noted(File.generated(config, f"{self.config.gallery_dir}/{name}.md", content=text))
             if name.startswith(f"{CONTRAST_DIR}/"):  # reached from their sentences and the lesson
@@ -176,8 +182,25 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         entries = self.manifest.sentences
         pairs = self.manifest.contrasts
         titles = {r.slug: r.title for r in records}
+        by_slug = {r.slug: r for r in records}
         return {f"{self.config.gallery_dir}/{e['slug']}.ipynb": sentence_links(e["slug"], entries, pairs, titles)
+                + (sentence_timeline(by_slug[e["slug"]]) if e["slug"] in by_slug else "")
                 for e in entries}
+
+    def _set_points(self, records) -> dict[str, str]:
+        """{notebook path: list items for its What to notice}: whether the sentence is
+        typical of the findings' set for its most-changed head, and whether that head
+        changes in every fine-tuning run (claims the kernel cannot make: they need the set)."""
+        out = {}
+        for r in records:
+            layer, head, _ = r.top_heads[0]
+            points = [c for c in (typical(self.manifest.findings, r),
+                                  head_in_runs(self.manifest.training, layer, head)
+                                  if training_usable(self.manifest.training) and len(self.manifest.training["runs"]) > 1
+                                  else None) if c is not None]
+            if points:
+                out[f"{self.config.gallery_dir}/{r.slug}.ipynb"] = notice_html(points)[len(_NOTICE):-len("</ul>")]
+        return out
 
     def _run_it_yourself(self, slug: str) -> str:
         return run_it_yourself(slug, self.config.repo_url)
@@ -227,6 +250,11 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
             raise PluginError(f"{page.file.src_uri}: {exc.args[0]}") from None
 
     def on_page_content(self, html, page, config, files):
+        points = self.points.get(page.file.src_uri, "")
+        at = html.find(_NOTICE)
+        if points and at >= 0:  # at the end of What to notice
+            end = html.find("</ul>", at)
+            html = html[:end] + points + html[end:]
         links = self.links.get(page.file.src_uri, "")
         if links:  # under the sentence card: before the first section heading; at the end, how to run it
             at = html.find("<h2")
