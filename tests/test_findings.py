@@ -317,3 +317,36 @@ def test_the_heads_card_follows_its_rule_at_the_boundaries():
     card = cards.heads_card(_ablated(100, heads[-3:], drop=0.5), None)
     assert card["spearman"]["rho"] > 0 and card["head_ablation"]["accuracy_drop"][1][3] == 0.5
     assert cards.heads_card({"ablation": None}, None) is None
+
+
+def _methods(n, rollout_gain, words=5):
+    names = ["ig", "rollout", "attention", "loo"]
+    rng = np.random.default_rng(0)
+    figs = {"aopc_comprehensiveness": 0.3, "aopc_sufficiency": 0.1, "aopc_comprehensiveness_logodds": 1.0,
+            "aopc_sufficiency_logodds": 0.3}
+    tau = []
+    for _ in range(n):
+        base = float(rng.uniform(-0.2, 0.4))
+        t = {f"{a}|{b}": 0.1 for i, a in enumerate(names) for b in names[i + 1:]}
+        t["attention|loo"], t["rollout|loo"] = base, base + rollout_gain
+        tau.append(t)
+    table = {name: dict(figs) for name in names} | {"random": {k: v / 2 for k, v in figs.items()}}
+    return {"methods": {"rows": list(range(n)), "predicted": [i % 2 for i in range(n)], "words": [words] * n,
+                        "figures": [table] * n, "tau": tau},
+            "method_titles": {"ig": "Integrated Gradients", "rollout": "Attention rollout", "attention": "Raw attention",
+                              "loo": "Leave-one-out occlusion"}}
+
+
+def test_the_methods_card_follows_its_rule():
+    labels = ["negative", "positive"]
+    card = cards.methods_card(_methods(50, 0.05), None, labels)
+    assert card["verdict"] == "holds" and card["value"] == pytest.approx(0.05, abs=1e-4)
+    assert card["method_tau"]["matrix"][0][0] == 1.0 and len(card["method_tau"]["matrix"]) == 4
+    assert cards.methods_card(_methods(50, 0.0), None, labels)["verdict"] == "not"
+    assert cards.methods_card(_methods(50, -0.05), None, labels)["verdict"] == "not"
+    # the gap to random: every method's AOPC comprehensiveness 0.15 above random, in both predicted classes
+    gaps = card["against_random"]
+    assert set(gaps) == {"all", "negative", "positive"} and gaps["negative"]["n"] == 25
+    assert gaps["all"]["ig"]["aopc_comprehensiveness"]["mean"] == pytest.approx(0.15)
+    assert "Integrated Gradients" in card["text"]
+    assert cards.methods_card(_methods(50, 0.05, words=2), None, labels) is None  # tau left out under 3 words

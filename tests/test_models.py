@@ -172,9 +172,16 @@ def test_pair_page_is_written_from_the_pairs_own_facts(tiny_spec):
     assert "a `distilbert` encoder of 2 layers × 2\nheads (hidden size 32)" in page
     assert f"std {arch['init_std']:g}" in page
     default = get_pair("minilm-sst2")
-    page = pair_page(default, None, architecture(default.untrained))
+    import json
+
+    from attention_gallery import config
+
+    training = json.loads((config.PACKAGE_DIR / default.trained.adapter / "training.json").read_text())
+    page = pair_page(default, None, architecture(default.untrained), training=training)
     assert "a `bert` encoder of 6 layers × 12\nheads (hidden size 384)" in page
-    assert "on 2 CPU cores, 2 torch threads" in page and "ordinary bert classifier" in page
+    assert f"on {training['hardware']}" in page and "ordinary bert classifier" in page
+    assert f"for {training['steps']} steps" in page
+    assert "How the trained model was made" not in pair_page(default, None, architecture(default.untrained))
 
 
 def test_model_family_facts_reach_the_head_and_the_projections(tiny_pair):

@@ -331,6 +331,59 @@ def heads_card(m: dict, g: dict | None) -> dict | None:
     return card
 
 
+AOPC = ("aopc_comprehensiveness", "aopc_sufficiency", "aopc_comprehensiveness_logodds", "aopc_sufficiency_logodds")
+
+
+def _ci(values) -> dict:
+    mean, lo, hi = bootstrap(np.asarray(values, dtype=np.float64))
+    return {"mean": round(float(mean), 4), "ci95": [round(float(lo), 4), round(float(hi), 4)]}
+
+
+def methods_card(m: dict, g: dict | None, labels) -> dict | None:
+    """Abnar & Zuidema (2020), §4; Jain & Wallace (2019); DeYoung et al. (2020): do the
+    explanation methods agree with each other and with the model (deletion tests)?"""
+    mt = m.get("methods")
+    if not mt or not mt["rows"]:
+        return None
+    keep = [i for i, w in enumerate(mt["words"]) if w >= 3]  # tau is left out for sentences under 3 words
+    if len(keep) < 2:
+        return None
+    pairs = list(mt["tau"][0])
+    names = list(dict.fromkeys(n for key in pairs for n in key.split("|")))
+    tau = {key: _ci([mt["tau"][i][key] for i in keep]) for key in pairs}
+    matrix = [[1.0 if a == b else tau.get(f"{a}|{b}", tau.get(f"{b}|{a}"))["mean"] for b in names] for a in names]
+    diff = [mt["tau"][i]["rollout|loo"] - mt["tau"][i]["attention|loo"] for i in keep]
+    d = _ci(diff)
+    outcome = "holds" if d["ci95"][0] > 0 else "not"
+    # each method against the random ranking, pooled and by predicted class
+    methods = [n for n in mt["figures"][0] if n != "random"]
+    against = {}
+    for group, rows in [("all", list(range(len(mt["rows"]))))] + [
+            (labels[c], [i for i, p in enumerate(mt["predicted"]) if p == c]) for c in sorted(set(mt["predicted"]))]:
+        if len(rows) < 2:
+            continue
+        against[group] = {"n": len(rows), **{name: {f: _ci([mt["figures"][i][name][f] - mt["figures"][i]["random"][f]
+                                                            for i in rows]) for f in AOPC} for name in methods}}
+    titles = m.get("method_titles") or {}
+    beats = [titles.get(name, name) for name in methods if against["all"][name]["aopc_comprehensiveness"]["ci95"][0] > 0]
+    text = (f"Attention rollout agrees with leave-one-out {claims.signed(d['mean'], 3)} more than raw attention does "
+            f"(Kendall's tau; 95% interval {claims.signed(d['ci95'][0], 3)} to {claims.signed(d['ci95'][1], 3)}, "
+            f"{len(keep)} sentences of 3 words or more)" + ("" if outcome == "holds" else ", which is not more")
+            + f". Removing a method's top tokens lowers p more than removing random ones (AOPC comprehensiveness, "
+            f"interval of the gap above 0) for {claims.join(beats) if beats else 'no method'}.")
+    card = _card("methods", "abnar-zuidema-2020", "Attention rollout tracks token importance better than raw attention.",
+                 "every registered method on a fixed seeded sample of the set: Kendall's tau-b between each two "
+                 "methods' token scores (sentences of 3 words or more), and each method's ERASER AOPC against the "
+                 "random ranking, whose expectation comes from one seeded draw per sentence and k (unbiased for the "
+                 "set's mean; the bootstrap carries the extra variance)",
+                 outcome, text, d, None, {}, "tau with LOO, rollout less raw attention")
+    card["also"] = "deyoung-2020"
+    card["method_tau"] = {"methods": names, "titles": [titles.get(n, n) for n in names], "matrix": matrix, "pairs": tau}
+    card["against_random"] = against
+    card["n"] = len(mt["rows"])
+    return card
+
+
 def typicality(m: dict) -> dict | None:
     """Per head, in how many of the set's sentences fine-tuning lowered the words'
     attention to [CLS] (``fell``, layers x heads) and raised it (``rose``), of ``n``: what a
@@ -357,11 +410,13 @@ def means(m: dict) -> dict:
 def findings(set_name: str, m: dict, gallery_name: str | None, g: dict | None, labels) -> dict:
     """The manifest's ``findings``: the set, the cards, the measurements."""
     cards = [c for c in (depth_card(m, g), sinks_card(m, g), sinks_norm_card(m, g), heads_card(m, g),
-                         entropy_card(m, g), probe_card(m, g)) if c]
+                         entropy_card(m, g), methods_card(m, g, labels), probe_card(m, g)) if c]
     return {"set": {"name": set_name, "n": len(m["gold"]), "tokens_mean": round(float(np.mean(m["tokens"])), 1)},
             "gallery": {"name": gallery_name, "n": len(g["gold"])} if g else None,
             "runs": 1, "bootstrap": RULES["bootstrap"], "cards": cards, **means(m),
             "to_cls": typicality(m),
+            **({"method_tau": next(c["method_tau"] for c in cards if c["id"] == "methods")}
+               if any(c["id"] == "methods" for c in cards) else {}),
             **({"head_ablation": next(c["head_ablation"] for c in cards if c["id"] == "heads")}
                if any(c["id"] == "heads" for c in cards) else {}),
             "seconds": m.get("seconds")}

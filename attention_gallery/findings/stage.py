@@ -32,8 +32,9 @@ from safetensors.torch import load_file
 from tqdm.auto import tqdm
 
 from .. import config, family
-from ..explain import views
+from ..explain import methods, views
 from ..explain.encode import SentenceTooLongError, encode
+from ..explain.faithfulness import deletion_test, tau_loo
 from ..explain.forward import run_sentence
 from ..explain.headchange import head_change, sink_facts
 from ..explain.layerchange import layer_change
@@ -121,7 +122,10 @@ def split_rows(n: int, k: int = SPLIT_SAMPLE) -> set[int]:
     return {int(i) for i in np.random.default_rng(0).choice(n, size=k, replace=False)}
 
 
-def measure(pair, labelled: LabelledSet, progress: bool = True) -> dict:
+METHOD_DRAWS = 1  # the random ranking's expectation from one seeded draw per sentence and k (unbiased)
+
+
+def measure(pair, labelled: LabelledSet, progress: bool = True, explain_methods: bool = True) -> dict:
     """Per-sentence numbers of ``labelled`` (lists, one entry per sentence)."""
     tok = pair.tokenizer
     cls_id, sep_id = tok.cls_token_id, tok.sep_token_id
@@ -136,7 +140,10 @@ def measure(pair, labelled: LabelledSet, progress: bool = True) -> dict:
            # per head, the words' mean attention to [CLS], fine-tuned less untrained (a sentence's typicality)
            "to_cls_change": [],
            # direct and inherited change on a fixed, seeded sample (11 more forward passes a sentence)
-           "layer_split": {"rows": [], "direct": [], "inherited": []}}
+           "layer_split": {"rows": [], "direct": [], "inherited": []},
+           # every registered method and its deletion test on the same sample (explain_methods)
+           "methods": {"rows": [], "predicted": [], "words": [], "figures": [], "tau": []},
+           "method_titles": {name: m.title for name, m in methods.REGISTRY.items()}}
     split = split_rows(len(labelled.rows))
     bar = tqdm(labelled.rows, desc=f"findings on {labelled.name}", unit="sentence",
                disable=None if progress else True, file=sys.stderr)  # None: shown on a terminal only
@@ -166,6 +173,16 @@ def measure(pair, labelled: LabelledSet, progress: bool = True) -> dict:
         out["head_change"].append(np.round(change, 4).tolist())
         sink = sink_facts(run.trained.attention, run.untrained.attention, sentence.words)
         out["to_cls_change"].append(np.round(sink["to_cls"]["trained"] - sink["to_cls"]["untrained"], 4).tolist())
+        if row - 1 in split and explain_methods:
+            attrs = methods.attribute_all(sentence, run.trained)
+            table, _ = deletion_test(run.trained, attrs, draws=METHOD_DRAWS, seed=row)
+            names = list(attrs)
+            out["methods"]["rows"].append(row - 1)
+            out["methods"]["predicted"].append(int(run.trained.predicted))
+            out["methods"]["words"].append(int(len(sentence.words)))
+            out["methods"]["figures"].append(table)
+            out["methods"]["tau"].append({f"{a}|{b}": round(tau_loo(attrs[a].scores, attrs[b].scores, sentence.special), 4)
+                                          for i, a in enumerate(names) for b in names[i + 1:]})
         if row - 1 in split:
             parts = layer_change(pair, sentence, run.untrained.attention, run.trained.attention)
             out["layer_split"]["rows"].append(row - 1)
@@ -252,12 +269,21 @@ def _fingerprint(source) -> str:
     return _FINGERPRINTS[seen]
 
 
-def merge(parts: list[dict]) -> dict:
-    """The per-sentence numbers of several measurements, one after the other."""
+def merge(parts: list[dict], offsets: list[int] | None = None):
+    """The per-sentence numbers of several measurements, one after the other: lists
+    joined, a sample's ``rows`` (positions in its set) shifted by the sentences before
+    them, what is not per sentence (a string, a number) taken from the first."""
+    if offsets is None:
+        sizes = [len(p["gold"]) for p in parts]
+        offsets = [sum(sizes[:i]) for i in range(len(parts))]
     first = parts[0]
     if isinstance(first, dict):
-        return {k: merge([p[k] for p in parts]) for k in first}
-    return [v for p in parts for v in p]
+        return {k: ([r + o for p, o in zip(parts, offsets) for r in p[k]] if k == "rows"
+                    else merge([p.get(k, [] if isinstance(first[k], list) else {}) for p in parts], offsets))
+                for k in first}
+    if isinstance(first, list):
+        return [v for p in parts for v in p]
+    return first
 
 
 def _measured(spec, labelled: LabelledSet, folder: Path, progress: bool, pair=None):
@@ -295,7 +321,7 @@ def _measured(spec, labelled: LabelledSet, folder: Path, progress: bool, pair=No
         numbers = cached(path)
         if numbers is None:
             pair = pair or load_pair(spec)
-            numbers = measure(pair, one, progress=False)
+            numbers = measure(pair, one, progress=False, explain_methods=False)  # the records hold them
             store(path, numbers)
             ran = True
         parts.append(numbers)

@@ -332,7 +332,9 @@ def metrics_findings(findings: dict) -> dict:
     return {"set": {"name": findings["set"]["name"], "n": findings["set"]["n"]},
             "cards": [{k: c[k] for k in keep} for c in findings["cards"]],
             **{k: findings[k] for k in ("sinks", "sinks_norm", "entropy", "layer_change", "head_ablation")
-               if k in findings}}
+               if k in findings},
+            **({"method_tau": {"methods": findings["method_tau"]["methods"],
+                               "matrix": findings["method_tau"]["matrix"]}} if findings.get("method_tau") else {})}
 
 
 def heads_page(metrics: dict, catalog: Catalog, records: list[SentenceRecord] | None = None) -> str:
@@ -456,6 +458,30 @@ def _card_table(series: dict) -> str:
     return head + "\n" + "\n".join(rows) + "\n"
 
 
+def _methods_tables(card: dict) -> str:
+    """The methods card's Kendall tau matrix and each method's AOPC gap to random."""
+    mt = card["method_tau"]
+    titles = mt["titles"]
+    head = "| tau | " + " | ".join(views.esc(t) for t in titles) + " |\n|---|" + "---|" * len(titles) + "\n"
+    rows = "\n".join(f"| {views.esc(a)} | " + " | ".join(f"{v:.2f}" for v in row) + " |"
+                      for a, row in zip(titles, mt["matrix"]))
+    out = (f"\nKendall's tau-b between the methods' token scores, mean over the sample's sentences of 3 words or more "
+           f"(1 on the diagonal):\n\n{head}{rows}\n")
+    names = dict(zip(mt["methods"], titles))
+    for group, figures in card["against_random"].items():
+        out += (f"\nGap to the random ranking ({'all' if group == 'all' else 'predicted ' + views.esc(group)}, "
+                f"{figures['n']} sentences; comprehensiveness: higher is better, sufficiency: lower is better; "
+                "95% intervals):\n\n| method | AOPC comprehensiveness | AOPC sufficiency | in log-odds: comp. | suff. |\n"
+                "|---|---|---|---|---|\n")
+        out += "\n".join(
+            f"| {views.esc(names.get(n, n))} | "
+            + " | ".join(f"{v[f]['mean']:+.3f} [{v[f]['ci95'][0]:+.3f}, {v[f]['ci95'][1]:+.3f}]"
+                         for f in ("aopc_comprehensiveness", "aopc_sufficiency", "aopc_comprehensiveness_logodds",
+                                   "aopc_sufficiency_logodds")) + " |"
+            for n, v in figures.items() if n != "n") + "\n"
+    return out
+
+
 def findings_page(findings: dict | None) -> str:
     """The claim cards over SST-2 dev (findings.cards): each a published claim re-tested
     on this model, with its interval, its rule and the verdict the rule gives."""
@@ -488,6 +514,8 @@ def findings_page(findings: dict | None) -> str:
             if card.get("runs"):
                 extra += ("\nShare of heads that matter, per run (on the sample): "
                           + ", ".join(f"seed {k}: {claims.pct(v)}" for k, v in card["runs"].items()) + ".\n")
+        if card.get("method_tau"):
+            extra = _methods_tables(card)
         if card.get("accuracy"):
             extra = "\n" + "\n".join(f"| {views.esc(k)} | {claims.pct(v)} |" for k, v in card["accuracy"].items())
             extra = "\n| model | accuracy |\n|---|---|" + extra + "\n"
