@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,7 +176,9 @@ def measure(pair, labelled: LabelledSet, progress: bool = True, explain_methods:
         out["to_cls_change"].append(np.round(sink["to_cls"]["trained"] - sink["to_cls"]["untrained"], 4).tolist())
         if row - 1 in split and explain_methods:
             attrs = methods.attribute_all(sentence, run.trained)
-            table, _ = deletion_test(run.trained, attrs, draws=METHOD_DRAWS, seed=row)
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():  # one draw has no standard error (unused)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                table, _ = deletion_test(run.trained, attrs, draws=METHOD_DRAWS, seed=row)
             names = list(attrs)
             out["methods"]["rows"].append(row - 1)
             out["methods"]["predicted"].append(int(run.trained.predicted))
