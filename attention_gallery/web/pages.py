@@ -179,7 +179,7 @@ def pair_page(pair: PairSpec, evaluation: dict | None, arch: dict, records: list
         also = (f" It is run {t.get('seed')} of {len(runs)} runs of the same recipe (seeds "
                 f"{', '.join(str(r['seed']) for r in runs)}: dev accuracy "
                 f"{', '.join('%.1f%%' % (100 * r['dev_accuracy']) for r in runs)}); "
-                "[How training changed attention](../training/) shows them step by step.") if len(runs) > 1 else ""
+                "[How training changed attention](training.md) shows them step by step.") if len(runs) > 1 else ""
         training = ("\n## How the trained model was made\n\n"
                     f"`{views.esc(t.get('command', 'python scripts/train_default.py'))}` "
                     f"trains a LoRA adapter (rank {t.get('rank')}, on every linear layer) and a new "

@@ -265,7 +265,7 @@ def training_page(training: dict | None, findings: dict | None = None) -> str:
                  f"({final[order[-1]]:.3f}), as the mean over the runs. "
                  + _when(steps, mean) + " The split of the last layer's change into the part its own adapter made "
                  "(direct) and the part the layers below passed up (inherited) is measured over SST-2 dev on the "
-                 "[Findings](../findings/) page.\n")
+                 "[Findings](findings.md) page.\n")
     parts.append(_table(steps, runs))
     # heads over the runs
     sd = stats["sd"]
@@ -287,7 +287,7 @@ def training_page(training: dict | None, findings: dict | None = None) -> str:
                        {"every": len(every), "jaccard": stats["jaccard"], "told": told}).html("p") + "\n")
     parts.append("\nRecipe, data hash, the time each run took and the checks of reproducibility and of the float16 "
                  "adapters are in the pair's `training.json` (`attention_gallery/weights/<pair>/`), "
-                 "see the [model pair](../pair/) page.\n")
+                 "see the [model pair](pair.md) page.\n")
     return "\n".join(parts)
 
 
