@@ -359,7 +359,7 @@ def sentence_timeline(record) -> str:
     label = (f"p({positive}) of the fine-tuned model at each training checkpoint, and the change of "
              f"layer {layer}, head {head} against the untrained model")
     chart = line_chart(label, t.steps, [
-        {"name": f"p({positive})", "values": t.p_positive, "colour": COLOURS[0]},
+        {"name": "p", "values": t.p_positive, "colour": COLOURS[0]},  # the caption names it (a phone's width)
         {"name": f"L{layer} H{head}", "values": t.top_head_change, "colour": COLOURS[4]}],
         0.0, 1.0, "p / change", [0.0, 0.25, 0.5, 0.75, 1.0], fmt=lambda v: f"{v:g}",
         marks=[{"name": "0.5", "value": 0.5}])
