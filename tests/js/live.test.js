@@ -93,7 +93,12 @@ for (const c of g.cases) {
     assert.deepStrictEqual(Object.keys(got.figures), Object.keys(d.figures));
     for (const [method, want] of Object.entries(d.figures)) {
       assert.deepStrictEqual(Object.keys(got.figures[method]).sort(), Object.keys(want).sort(), method);
-      for (const [key, value] of Object.entries(want)) near(got.figures[method][key], value, TOL, method + "." + key);
+      for (const [key, value] of Object.entries(want)) {
+        /* a log-odds figure of a saturated p (1 - 4e-6) is ill-conditioned: summed in another order it
+           moves by 2e-5 at 12.4, so it is held to TOL relative to its size */
+        const tol = key.includes("logodds") ? TOL * Math.max(1, Math.abs(value)) : TOL;
+        near(got.figures[method][key], value, tol, method + "." + key);
+      }
     }
     for (const [key, value] of Object.entries(d.random_se)) near(got.random_se[key], value, TOL, "se " + key);
   });
