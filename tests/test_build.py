@@ -344,11 +344,19 @@ def test_end_to_end_default_pair(tmp_path):
     # the findings over SST-2 dev (its first 8 sentences in the suite: conftest), with the probes' control
     f = metrics["findings"]
     assert f["set"] == {"name": "SST-2 dev (first 8)", "n": 8}
-    assert [c["id"] for c in f["cards"]] == ["depth", "sinks", "sinks_norm", "entropy", "probe"]
+    assert [c["id"] for c in f["cards"]] == ["depth", "sinks", "sinks_norm", "heads", "entropy", "methods", "probe"]
     assert all(len(f["layer_change"][p]) == 6 for p in ("total", "direct", "inherited"))
     for c in f["cards"]:
         assert set(c) == {"id", "claim", "source", "value", "ci95", "runs_sd", "rule", "verdict"}
-        assert c["verdict"] in ("holds", "partly", "not") and c["runs_sd"] is None and c["ci95"][0] <= c["value"] <= c["ci95"][1]
+        assert c["verdict"] in ("holds", "partly", "not")
+        if c["id"] == "heads":  # a share of the 72 heads, each with its own interval; the other runs on the sample
+            assert 0 <= c["value"] <= 1 and c["ci95"] is None and c["runs_sd"] is not None and c["runs_sd"] >= 0
+        else:
+            assert c["runs_sd"] is None and c["ci95"][0] <= c["value"] <= c["ci95"][1]
+    assert len(f["head_ablation"]["accuracy_drop"]) == 6 and len(f["method_tau"]["matrix"]) == len(REGISTRY)
+    t = metrics["training"]
+    assert [r["seed"] for r in t["runs"]] == [0, 1, 2] and len(t["head_change_seed_sd"]) == 6
+    assert t["timeline"]["steps"][0] == 0 and t["timeline"]["steps"][-1] == t["steps"]
     assert all(len(f["sinks"][m][k]) == 6 for m in ("trained", "untrained") for k in ("cls", "sep", "punct"))
     assert len(f["entropy"]["trained"]) == 6 and len(f["sinks_norm"]["untrained"]["cls"]) == 6
     findings_page = (site / "gallery" / "findings" / "index.html").read_text()
