@@ -218,8 +218,8 @@ def test_the_stage_is_cached_by_content_and_says_when_the_dev_set_is_missing(tmp
     monkeypatch.undo()
     # the gallery's sentences are cached one by one: a changed sentence is the one measured again
     real, asked = stage.measure, []
-    monkeypatch.setattr(stage, "measure", lambda pair, labelled, progress=True: asked.append(labelled.rows)
-                        or real(pair, labelled, progress))
+    monkeypatch.setattr(stage, "measure", lambda pair, labelled, progress=True, **kw: asked.append(labelled.rows)
+                        or real(pair, labelled, progress, **kw))
     edited = [gallery[0], _Sentence("a bad film indeed", "negative")]
     changed = stage.findings(tiny_pair.spec, edited, tmp_path / "cache", set_path=dev, limit=None, progress=False)
     assert asked == [[(0, "a bad film indeed")]] and changed["set"] == first["set"]
