@@ -39,8 +39,9 @@ GALLERY_DIR = DOCS_DIR / "gallery"  # generated: executed notebooks + index
 RESERVED_SLUGS = ("index", "pair", "heads", "faithfulness", "disagreements", "lesson", "live",
                   "contrast", "assets", "search", "downloads",
                   "training", "findings", "references", "head", "dev", "sst2-dev", "shards", "how-to",
-                  "norms")
+                  "norms", "steps")
 DOWNLOADS = "downloads"  # gallery/downloads/<slug>.ipynb in the site: each notebook as a reader downloads it
+STEPS = "steps"  # gallery/steps/<blob id>.js: the fine-tuned model's attention at each training checkpoint
 NORMS = "norms"  # gallery/norms/<blob id>.js in the site: each page's norm-based attention, fetched when asked for
 # the findings stage (attention_gallery/findings): the labelled set it measures (default
 # SST-2 dev), its first N rows only where ATTENTION_GALLERY_FINDINGS_LIMIT says (the

@@ -165,6 +165,11 @@ def blob_golden() -> dict:
         "tokens": tokens, "layers": layers, "heads": heads, "scale": views.SCALE,
         "levels": _b64(np.concatenate([views.levels(trained).ravel(), views.levels(untrained).ravel()])),
         "trained": _floats(trained), "untrained": _floats(untrained),
+        # the fine-tuned model at two training steps: the sidecar script views.steps_script writes, and the
+        # levels of each step's attention (its blob's trained half; the untrained half is zeros)
+        "steps": {"steps": [0, 25], "script": views.steps_script("attention-golden", views.steps_payload(
+                      tokens, [0, 25], [untrained, trained])),
+                  "levels": {"0": _b64(views.levels(untrained).ravel()), "25": _b64(views.levels(trained).ravel())}},
     }
 
 

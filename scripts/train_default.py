@@ -104,7 +104,7 @@ def main(argv=None) -> int:
         print(f"recipe {args.search}: held-out {r['heldout_accuracy']:.2%}, dev {r['dev_accuracy']:.2%}, {r['seconds']} s")
         return 0
     if args.probes:
-        runs.probes(WEIGHTS / "probes", args.work / "probes.json")
+        runs.probes(config.PROBES_DIR / "minilm-sst2", args.work / "probes.json")  # where the findings read them
         return 0
     if any(getattr(args, k) is not None for k in ("steps", "batch_size", "rank", "lr", "max_length", "limit")) \
             or args.hub or args.data != config.SST2_TRAIN:

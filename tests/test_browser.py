@@ -421,3 +421,52 @@ def test_views_switch_between_weights_and_norms(browser, base_url, built_site):
             _switch_to_norms(page, watcher)
             errors = [e for e in watcher.console_errors if "search/search_index.js" not in e]
             assert errors == [] and not [f for f in watcher.failed if "search_index" not in f], (errors, watcher.failed)
+
+
+@pytest.mark.slow
+def test_the_step_control_shows_a_head_at_a_training_step(browser, base_url, built_site):
+    """The block's step control (the default pair has checkpoints): no steps file fetched
+    before a step is asked for; #head-L-H-step-S opens the block on that head with a view
+    of it at that step; step 0 draws the untrained view's picture, the last step the
+    fine-tuned one's; choosing a step keeps the address current; "none" hides the view.
+    Served and opened from disk."""
+    blob = (built_site / "gallery" / "not-bad-at-all" / "index.html").read_text("utf-8")
+    steps = [int(s) for s in __import__("re").search(r'data-step-list="([0-9 ]+)"', blob).group(1).split()]
+    assert steps[0] == 0 and len(steps) >= 7
+    mid, last = steps[len(steps) // 2], steps[-1]
+    for url in (_sentence_url(base_url, "not-bad-at-all"),
+                (built_site / "gallery" / "not-bad-at-all" / "index.html").as_uri()):
+        with open_page(browser, *DESKTOP) as (page, watcher):
+            page.goto(url, wait_until="load")
+            block = page.locator("#compare")
+            page.wait_for_function("document.querySelectorAll('#compare .gc-view').length === 4", timeout=20_000)
+            assert not [u for u in watcher.requests if "/steps/" in u], "the steps file was fetched unasked"
+            assert block.locator(".gc-step-panel").is_hidden()
+            page.evaluate(f"location.hash = '#head-2-5-step-{mid}'")
+            page.wait_for_function("(() => { const v = document.querySelector('#compare-step-view');"
+                                   " return v && v.getAttribute('data-shown') === '2-5'; })()", timeout=20_000)
+            assert block.get_attribute("data-step") == str(mid) and block.get_attribute("data-layer") == "2"
+            assert block.locator(".gc-step-panel").is_visible()
+            assert f"step {mid}" in block.locator(".gc-step-panel .gc-title").text_content()
+            assert [u for u in watcher.requests if "/steps/" in u] or url.startswith("file:")
+            step_view, views = page.locator("#compare-step-view"), block.locator(".gc-view")
+
+            def picture_at(step):
+                block.locator(".gc-step select").select_option(str(step))
+                page.wait_for_function(f"document.querySelector('#compare-step-view').getAttribute('data-source')"
+                                       f".endsWith('-step-{step}')", timeout=10_000)
+                step_view.evaluate(_SETTLED)
+                return step_view.evaluate(_PICTURE)
+
+            for k in range(4):
+                views.nth(k).scroll_into_view_if_needed()
+                views.nth(k).evaluate(_SETTLED)
+            untrained = page.locator("#compare-untrained").evaluate(_PICTURE)
+            at_mid = step_view.evaluate(_PICTURE)
+            assert picture_at(0) == untrained and at_mid not in (untrained, "")
+            assert page.evaluate("location.hash") == "#head-2-5-step-0"
+            assert picture_at(last) not in (untrained, "")  # the final adapter (its levels: tests/test_timeline.py)
+            block.locator(".gc-step select").select_option("")
+            assert block.locator(".gc-step-panel").is_hidden() and page.evaluate("location.hash") == "#head-2-5"
+            errors = [e for e in watcher.console_errors if "search/search_index.js" not in e]
+            assert errors == [], errors

@@ -334,6 +334,15 @@ def test_set_pages_and_the_home_page_say_what_the_records_show(claim_site):
     # the heads page says the same about depth
     heads = {c["kind"]: c for c in shown((site / "gallery" / "heads" / "index.html").read_text("utf-8"))}
     assert heads["depth"]["outcome"] == home["depth"]["outcome"]
+    # and says "mostly inherited" only where the interval of inherited less direct change lies above 0
+    # (the bootstrap recomputed here with its own generator: 2000 resamples of the sentences, seed 0)
+    last = len(rs[0].layer_change.total) - 1
+    d = np.array([r.layer_change.inherited[last] - r.layer_change.direct[last] for r in rs])
+    idx = np.random.default_rng(RULES["findings"]["seed"]).integers(0, n, size=(RULES["findings"]["resamples"], n))
+    lo, hi = np.quantile(d[idx].mean(axis=1), [0.025, 0.975])
+    expected = "inherited" if lo > 1e-9 else "direct" if hi < -1e-9 else "neither"
+    assert heads["inherited"]["outcome"] == home["inherited"]["outcome"] == expected, (lo, hi)
+    assert ("inherited from the layers beneath" in heads["inherited"]["text"]) == (expected == "inherited")
     # the faithfulness page: each method's share of verdicts, recomputed from the records
     page = (site / "gallery" / "faithfulness" / "index.html").read_text("utf-8")
     for m in rs[0].methods:

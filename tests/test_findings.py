@@ -350,3 +350,83 @@ def test_the_methods_card_follows_its_rule():
     assert gaps["all"]["ig"]["aopc_comprehensiveness"]["mean"] == pytest.approx(0.15)
     assert "Integrated Gradients" in card["text"]
     assert cards.methods_card(_methods(50, 0.05, words=2), None, labels) is None  # tau left out under 3 words
+
+
+def _with_runs(base, run_changes):
+    """``base`` (depth-card numbers) with other runs whose layer change is ``run_changes``."""
+    runs = {}
+    for seed, total in run_changes.items():
+        runs[seed] = {"predicted": base["predicted"]["trained"], "sinks": base["sinks"]["trained"],
+                      "sinks_norm": base["sinks_norm"]["trained"], "entropy": base["entropy"]["trained"],
+                      "layer_change": {"total": total}}
+    return {**base, "runs": runs}
+
+
+def test_a_verdict_stands_over_the_runs_only_where_every_run_gives_it():
+    """The runs' rule: each run's model judged by the card's rule on the same sentences;
+    run 0's verdict where all agree, partly where one run disagrees; the spread is the
+    standard deviation of the runs' values."""
+    gold = [0, 1] * 30
+    rng = np.random.default_rng(5)
+
+    def change(last):
+        total = rng.normal(0.1, 0.01, size=(60, 6))
+        total[:, -2:] += last
+        return total
+
+    base = _measured(gold, gold, gold, n_layers=6)
+    t0 = change(0.05)
+    base = {**base, "layer_change": {"total": t0.tolist()},
+            "layer_split": {"rows": list(range(60)), "direct": (t0 / 2).tolist(), "inherited": (t0 / 3).tolist()}}
+    labels = ["negative", "positive"]
+    agree = cards.findings("s", _with_runs(base, {"1": change(0.04).tolist(), "2": change(0.06).tolist()}),
+                           None, None, labels)
+    depth = next(c for c in agree["cards"] if c["id"] == "depth")
+    assert agree["runs"] == 3 and depth["verdict"] == "holds" and set(depth["runs_verdicts"].values()) == {"holds"}
+    values = list(depth["runs"].values())
+    assert depth["runs_sd"] == pytest.approx(np.std(values, ddof=1), abs=1e-4) and depth["runs_sd"] > 0
+    assert "the verdict is the same in all 3" in depth["text"] and "where all three runs give it" in depth["rule"]
+    # one run whose last layers did not change more: the runs disagree, so partly
+    split = cards.findings("s", _with_runs(base, {"1": change(0.05).tolist(), "2": change(0.0).tolist()}),
+                           None, None, labels)
+    depth = next(c for c in split["cards"] if c["id"] == "depth")
+    assert depth["runs_verdicts"] == {"0": "holds", "1": "holds", "2": "not"} and depth["verdict"] == "partly"
+    assert "the runs disagree (holds here in runs 0 and 1; does not hold here in run 2)" in depth["text"]
+    # the probe card's spread is the fine-tuned model's accuracy over the runs, not the probe's (one probe)
+    probe = next(c for c in split["cards"] if c["id"] == "probe")
+    assert probe["runs"] == {"0": 1.0, "1": 1.0, "2": 1.0} and probe["runs_sd"] == 0.0
+    # the methods card explains run 0 only: no spread claimed
+    assert all(c["runs_sd"] is None for c in split["cards"] if c["id"] == "methods")
+
+
+def test_a_card_links_the_gallery_sentences_and_heads_that_show_it_best():
+    """The depth card's examples: the gallery sentences whose last layers changed most
+    beyond the others, the most-changed heads of the last layers on the set, each opened
+    on the gallery sentence where it changed most; the page links them."""
+    from attention_gallery.web.pages import findings_page
+
+    gold = [0, 1] * 10
+    rng = np.random.default_rng(1)
+    m = _measured(gold, gold, gold, n_layers=6)
+    change = rng.uniform(0.0, 0.1, size=(20, 6, 4))
+    change[:, 5, 2] += 0.5  # the set's most-changed head of the last layers
+    change[:, 4, 1] += 0.3
+    change[:, 1, 0] += 0.9  # changed more, but not in the last layers
+    total = change.mean(axis=2)
+    m = {**m, "head_change": change.tolist(), "layer_change": {"total": total.tolist()},
+         "layer_split": {"rows": list(range(20)), "direct": (total / 2).tolist(), "inherited": (total / 3).tolist()}}
+    g_change = rng.uniform(0.0, 0.1, size=(4, 6, 4))
+    g_change[2, 5, 2] = 0.9  # gallery sentence 2 is where head 5-2 changed most
+    g_total = g_change.mean(axis=2)
+    g_total[3, 4:] += 1.0  # and sentence 3 the one whose last layers changed most
+    g = {**_measured([0, 1, 0, 1], [0, 1, 0, 1], [0, 1, 0, 1], n_layers=6), "head_change": g_change.tolist(),
+         "layer_change": {"total": g_total.tolist()}}
+    found = cards.findings("s", m, "gallery", g, ["negative", "positive"])
+    depth = next(c for c in found["cards"] if c["id"] == "depth")
+    ex = depth["examples"]
+    assert ex["rows"][0] == 3 and len(ex["rows"]) == cards.SHOWN
+    assert [(h["layer"], h["head"]) for h in ex["heads"]][:2] == [(5, 2), (4, 1)]
+    assert ex["heads"][0]["row"] == 2
+    entries = [{"slug": f"s{i}", "title": f"Sentence {i}"} for i in range(4)]
+    page = findings_page(found, entries)
+    assert "[Sentence 3](s3.md)" in page and "[layer 5, head 2](s2.md#head-5-2)" in page

@@ -93,6 +93,22 @@ def test_the_timeline_starts_at_the_untrained_model_and_ends_at_the_trained_one(
     assert run["p_positive"][-1] == pytest.approx(float(both.trained.probs[-1]), abs=1e-5)
     assert not np.array_equal(run["attention"][1], run["attention"][0])  # training moved it
 
+    # the page's step control draws from a sidecar that holds each step's attention at the page's precision
+    import re
+
+    from attention_gallery.explain import views
+    steps = views.steps_payload(sentence.tokens, run["steps"], run["attention"])
+    page_untrained = views.attention_weights(views.attention_payload(sentence.tokens, both.trained.attention,
+                                                                     both.untrained.attention))[1]
+    assert np.array_equal(views.step_attention(steps, 0), page_untrained)  # step 0 draws as the untrained view
+    for step, a in zip(run["steps"], run["attention"]):
+        assert np.abs(views.step_attention(steps, step) - a).max() <= 0.5 / views.SCALE + 1e-12
+    element = views.blob_element("attention-x", views.attention_payload(sentence.tokens, both.trained.attention,
+                                                                        both.untrained.attention), None, steps)
+    assert re.search(r'data-steps="gallery/steps/attention-x\.js\?v=[0-9a-f]{12}" data-step-list="0 2 4"', element)
+    script = views.steps_script("attention-x", steps)
+    assert script.count("self.galleryBlobs[") == 3 and '"attention-x-step-4"' in script
+
 
 def _training(changes_by_seed: dict[int, np.ndarray], steps=(0, 25, 100)) -> dict:
     runs = []

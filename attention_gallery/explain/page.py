@@ -162,8 +162,11 @@ def show_sentence(ex: Explanation) -> None:
         return display(HTML(markup))
     payload = views.attention_payload(ex.sentence.tokens, ex.run.trained.attention, ex.run.untrained.attention)
     norms = views.norms_payload(ex.sentence.tokens, ex.run.trained.norm_attention, ex.run.untrained.norm_attention)
-    _display_html(markup + views.blob_element(ex.source_id, payload, norms),
-                  {views.ATTENTION_MIME: {"id": ex.source_id, "blob": payload, "norms": norms}})
+    ck = ex.checkpoints
+    steps = None if ck is None else views.steps_payload(ex.sentence.tokens, ck["steps"], ck["attention"])
+    _display_html(markup + views.blob_element(ex.source_id, payload, norms, steps),
+                  {views.ATTENTION_MIME: {"id": ex.source_id, "blob": payload, "norms": norms,
+                                          **({"steps": steps} if steps else {})}})
 
 
 def _display_html(markup: str, data: dict) -> None:

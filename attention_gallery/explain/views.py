@@ -53,7 +53,7 @@ def quantize(attention: np.ndarray) -> str:
     return base64.b64encode(levels(attention).tobytes()).decode("ascii")
 
 
-ATTENTION_MIME = "application/vnd.attention-gallery.attention+json"  # {"id": element id, "blob": payload, "norms": payload}
+ATTENTION_MIME = "application/vnd.attention-gallery.attention+json"  # {"id", "blob", "norms", "steps"}
 VIEW_MIME = "application/vnd.attention-gallery.view+json"  # what a view output draws (see view_data)
 ENCODING = "uint8-deflate-base64"
 
@@ -91,12 +91,17 @@ def blob_text(payload: dict) -> str:
     return safe_json({k: payload[k] for k in BLOB_KEYS})
 
 
-def blob_element(source_id: str, payload: dict, norms: dict | None = None) -> str:
+def blob_element(source_id: str, payload: dict, norms: dict | None = None, steps: dict | None = None) -> str:
     """The inert JSON script element that carries ``payload`` on a page. With
     ``norms`` (:func:`norms_payload`), it names the file its views' "norms" setting
-    draws from (``data-norms``, :func:`norms_file`): fetched only when a reader asks
-    for it, so a page weighs what it did."""
+    draws from (``data-norms``, :func:`norms_file`); with ``steps`` (:func:`steps_payload`),
+    the file of the fine-tuned model's attention at each training checkpoint
+    (``data-steps``) and the steps (``data-step-list``): each fetched only when a reader
+    asks for it, so a page weighs what it did."""
     extra = f' data-norms="{esc(norms_file(source_id, norms))}"' if norms is not None else ""
+    if steps is not None:
+        extra += (f' data-steps="{esc(sidecar_file(source_id, steps, config.STEPS))}"'
+                  f' data-step-list="{" ".join(str(int(s)) for s in steps["steps"])}"')
     return (f'<script type="application/json" class="gallery-attention-data" id="{esc(source_id)}"{extra}>'
             f"{blob_text(payload)}</script>")
 
@@ -149,6 +154,52 @@ def norms_file(source_id: str, norms: dict) -> str:
     return f"{config.GALLERY_DIR.name}/{config.NORMS}/{source_id}.js?v={digest}"
 
 
+def sidecar_file(source_id: str, data: dict, folder: str) -> str:
+    """Where a page finds a sidecar of its blob, from the site's root:
+    ``<gallery>/<folder>/<id>.js?v=<its hash>`` (a changed sentence gets a new address,
+    so no browser shows an old one)."""
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()[:12]
+    return f"{config.GALLERY_DIR.name}/{folder}/{source_id}.js?v={digest}"
+
+
+# --------------------------------------------------------------------------- training steps
+# The fine-tuned adapter at each checkpoint of its run (explain/forward.py checkpoint_run):
+# one blob per step in the weights blob's format, the checkpoint's attention in the
+# trained half and zeros in the untrained half (which deflate to a few bytes: the page
+# has the untrained model's already), so only its "trained" kind is drawn.
+
+STEP_INFIX = "-step-"  # a step's blob id: its weights blob's id + this + the step (lib/blob.js stepSource)
+
+
+def step_source_id(source_id: str, step: int) -> str:
+    return f"{source_id}{STEP_INFIX}{int(step)}"
+
+
+def steps_payload(tokens, steps, attentions) -> dict:
+    """The fine-tuned model's attention at each of ``steps`` (``attentions``: one
+    (layers, heads, n, n) array per step): ``{"steps": [...], "blobs": {step: payload}}``."""
+    blobs = {}
+    for step, a in zip(steps, attentions):
+        a = np.asarray(a, dtype=np.float64)
+        blobs[str(int(step))] = attention_payload(tokens, a, np.zeros_like(a))
+    return {"steps": [int(s) for s in steps], "blobs": blobs}
+
+
+def step_attention(steps: dict, step: int) -> np.ndarray:
+    """The attention a steps payload holds for ``step``, as the page draws it."""
+    return attention_weights(steps["blobs"][str(int(step))])[0]
+
+
+def steps_script(source_id: str, steps: dict) -> str:
+    """The steps' blobs as one classic script: ``self.galleryBlobs[<step id>]`` for each
+    step (lib/backend.js)."""
+    lines = ["self.galleryBlobs = self.galleryBlobs || {};"]
+    for step in steps["steps"]:
+        lines.append(f"self.galleryBlobs[{json.dumps(step_source_id(source_id, step))}] = "
+                     f"{json.dumps(blob_text(steps['blobs'][str(step)]))};")
+    return "\n".join(lines) + "\n"
+
+
 def norms_script(source_id: str, norms: dict) -> str:
     """The norms blob as a classic script (so a page opened from disk loads it too):
     it puts the blob's text in ``self.galleryBlobs[<norms id>]`` (lib/backend.js)."""
@@ -196,6 +247,13 @@ def norms_output(nb) -> tuple[str, dict] | None:
     attention (:data:`ATTENTION_MIME`'s ``"norms"``), or None."""
     data = _attention_data(nb)
     return None if data is None or data.get("norms") is None else (data["id"], dict(data["norms"]))
+
+
+def steps_output(nb) -> tuple[str, dict] | None:
+    """(weights blob's id, steps payload) an executed notebook stores beside its
+    attention (:data:`ATTENTION_MIME`'s ``"steps"``), or None: a pair without checkpoints."""
+    data = _attention_data(nb)
+    return None if data is None or data.get("steps") is None else (data["id"], dict(data["steps"]))
 
 
 def view_data(view: str, attentions, layer: int | None = None, heads: list[int] | None = None) -> dict:

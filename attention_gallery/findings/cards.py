@@ -10,45 +10,17 @@ decided each one.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from scipy.stats import rankdata
 
 from .. import claims, rules
+from ..intervals import bootstrap, resample_counts
 from .measures import KINDS
 
 RULES = rules.section("claims")["findings"]
 LEVEL = RULES["interval"]
 KIND_NAMES = {"cls": "[CLS]", "sep": "[SEP]", "punct": "punctuation"}
 MODELS = ("trained", "untrained")
-
-
-@functools.lru_cache(maxsize=8)
-def _resample_counts(n: int, resamples: int, seed: int) -> np.ndarray:
-    """(resamples, n): how often each sentence is drawn in each resample (with
-    replacement), from a generator seeded ``seed``; drawn once per set size, since every
-    bootstrap of the set uses the same resamples."""
-    rng = np.random.default_rng(seed)
-    counts = np.empty((resamples, n))
-    for start in range(0, resamples, 250):  # 250 resamples at a time: bounded memory on 872 sentences
-        idx = rng.integers(0, n, size=(min(250, resamples - start), n))
-        rows = np.arange(len(idx))[:, None] * n
-        counts[start:start + len(idx)] = np.bincount((rows + idx).ravel(), minlength=len(idx) * n).reshape(-1, n)
-    counts.flags.writeable = False
-    return counts
-
-
-def bootstrap(values, resamples: int = RULES["resamples"], seed: int = RULES["seed"],
-              level: float = LEVEL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(mean, low, high) of the mean over the first axis (sentences) of ``values``:
-    the percentile bootstrap, ``resamples`` draws of the sentences with replacement
-    from a generator seeded ``seed`` (so pages are the same from build to build)."""
-    x = np.asarray(values, dtype=np.float64)
-    n = x.shape[0]
-    means = (_resample_counts(n, resamples, seed) @ x.reshape(n, -1) / n).reshape((resamples,) + x.shape[1:])
-    lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2], axis=0)
-    return x.mean(axis=0), lo, hi
 
 
 def _layers_where(lo, hi, side: str) -> list[int]:
@@ -93,7 +65,7 @@ def _card(id_: str, source: str, claim: str, measured: str, outcome: str, text: 
     verdict = claims.Claim("finding", f"findings.{id_}", outcome, text)
     return {"id": id_, "claim": claim, "source": source, "measured": measured, "unit": unit,
             "value": value["mean"], "ci95": value["ci95"], "gallery": gallery,
-            "runs_sd": None,  # one fine-tuning run: the spread over runs is not measured yet
+            "runs_sd": None,  # set by with_runs (or the card itself) where other runs were measured
             "rule": RULES[id_], "verdict": outcome, "verdict_words": RULES["verdicts"][outcome],
             "text": verdict.text, "layers": rows}
 
@@ -250,6 +222,7 @@ def probe_card(m: dict, g: dict | None) -> dict | None:
                  outcome, text, {"mean": round(acc[best] / n, 4), "ci95": [round(p_lo, 4), round(p_hi, 4)]}, gv,
                  {}, "accuracy")
     card["accuracy"] = {"fine-tuned": round(tuned / n, 4), **{f"probe ({k})": round(v / n, 4) for k, v in acc.items()}}
+    card["best_probe"] = best
     return card
 
 
@@ -286,7 +259,7 @@ def heads_card(m: dict, g: dict | None) -> dict | None:
     outcome = "holds" if share <= few else "partly" if share <= half else "not"
     # rank correlation of importance (log-odds drop) with change, both per head, over resamples of the sentences
     n = change.shape[0]
-    counts = _resample_counts(n, RULES["resamples"], RULES["seed"])
+    counts = resample_counts(n, RULES["resamples"], RULES["seed"])
     imp = (counts @ lo_drop.reshape(n, -1)) / n
     chg = (counts @ change.reshape(n, -1)) / n
     rho = float(spearman(lo_mean.ravel(), change.mean(axis=0).ravel())[0])
@@ -407,13 +380,129 @@ def means(m: dict) -> dict:
                if m.get("layer_split", {}).get("rows") else {})}
 
 
+def as_run(m: dict, seed: str) -> dict:
+    """``m`` with the fine-tuned model's numbers replaced by run ``seed``'s (the stage's
+    ``runs``): what a card measures of the fine-tuned model, for another run."""
+    r = m["runs"][seed]
+    return {**m, "predicted": {**m["predicted"], "trained": r["predicted"]},
+            "sinks": {**m["sinks"], "trained": r["sinks"]},
+            "sinks_norm": {**m["sinks_norm"], "trained": r["sinks_norm"]},
+            "entropy": {**m["entropy"], "trained": r["entropy"]},
+            "layer_change": {**m["layer_change"], "total": r["layer_change"]["total"]}}
+
+
+OVER_RUNS = ("depth", "sinks", "sinks_norm", "entropy", "probe")  # cards made again from every run's numbers
+
+
+def with_runs(card: dict, m: dict, make, value=lambda c: c["value"], what: str = "the value",
+              fmt=lambda v: f"{v:.3f}") -> dict:
+    """``card`` (run 0's) with every other run's value and verdict (``make(m_of_run)``
+    on the same sentences), their standard deviation (``runs_sd``), and the verdict
+    over the runs (``RULES["runs"]``): the same verdict in every run stands; where the
+    runs disagree, partly."""
+    seeds = sorted((m.get("runs") or {}), key=int)
+    if not seeds:
+        return card
+    others = {seed: make(as_run(m, seed)) for seed in seeds}
+    values = {"0": value(card), **{s: value(c) for s, c in others.items()}}
+    verdicts = {"0": card["verdict"], **{s: c["verdict"] for s, c in others.items()}}
+    sd = float(np.std(list(values.values()), ddof=1))
+    outcome = card["verdict"] if len(set(verdicts.values())) == 1 else "partly"
+    listed = claims.join([f"{fmt(values[s])} (run {s})" for s in values])
+    if len(set(verdicts.values())) == 1:
+        said = f"the verdict is the same in all {len(values)}."
+    else:
+        by = {v: [s for s in verdicts if verdicts[s] == v] for v in dict.fromkeys(verdicts.values())}
+        said = ("the runs disagree (" + "; ".join(f"{RULES['verdicts'][v]} in run{'s' if len(ss) > 1 else ''} "
+                                                  f"{claims.join(ss)}" for v, ss in by.items()) + "), so it partly holds.")
+    text = card["text"] + f" Over the {len(values)} fine-tuning runs {what} is {listed} (sd {fmt(sd)}); " + said
+    verdict = claims.Claim("finding", f"findings.{card['id']}", outcome, text)
+    return {**card, "runs": values, "runs_verdicts": verdicts, "runs_sd": round(sd, 4), "verdict": outcome,
+            "rule": f"{card['rule']} {RULES['over_runs']}",
+            "verdict_words": RULES["verdicts"][outcome], "text": verdict.text}
+
+
+SHOWN = 3  # sentences and heads a card links to
+
+
+def _top_rows(score, k: int = SHOWN) -> list[int]:
+    """The rows of the ``k`` highest scores, highest first (ties: the earlier row)."""
+    score = np.asarray(score, dtype=np.float64)
+    return [int(i) for i in sorted(range(len(score)), key=lambda i: (-score[i], i))[:k]]
+
+
+def _top_heads(score, k: int = SHOWN, layers=None) -> list[list[int]]:
+    score = np.asarray(score, dtype=np.float64)
+    cells = [c for c in np.ndindex(score.shape) if layers is None or c[0] in layers]
+    return [[int(l), int(h)] for l, h in sorted(cells, key=lambda c: (-score[c], c))[:k]]
+
+
+def examples(id_: str, m: dict, g: dict | None, card: dict) -> dict:
+    """What a card links to: the gallery's sentences that show the finding best (rows of
+    the gallery's set, in its order) and the heads (layer, head) that show it on the set
+    ``m``, each with the gallery row where that head changed most. The score each card
+    ranks by is said in ``by``."""
+    by, rows, heads = "", [], []
+    change = np.asarray(m["head_change"], dtype=np.float64) if m.get("head_change") else None
+    if id_ == "depth" and change is not None:
+        last = min(2, change.shape[1] - 1)
+        heads = _top_heads(change.mean(0), layers=set(range(change.shape[1] - last, change.shape[1])))
+        by = "the largest change of the last layers less the others'; the most-changed heads of the last layers"
+        if g:
+            t = np.asarray(g["layer_change"]["total"], dtype=np.float64)
+            rows = _top_rows(t[:, -last:].mean(1) - t[:, :-last].mean(1))
+    elif id_ == "sinks":
+        if m.get("to_cls_change"):
+            heads = _top_heads(-np.asarray(m["to_cls_change"], dtype=np.float64).mean(0))
+        by = ("the largest share of attention on [CLS], [SEP] and punctuation in the fine-tuned model; the heads "
+              "where fine-tuning moved the words' attention off [CLS] most")
+        if g:
+            rows = _top_rows(_special(g, "sinks", "trained").mean(1))
+    elif id_ == "sinks_norm":
+        by = "the largest share of attention on [CLS], [SEP] and punctuation by weights less by norms"
+        if g:
+            rows = _top_rows((_special(g, "sinks", "trained") - _special(g, "sinks_norm", "trained")).mean(1))
+    elif id_ == "entropy":
+        by = "the largest fall of attention entropy with fine-tuning"
+        if g:
+            rows = _top_rows(-(np.asarray(g["entropy"]["trained"]) - np.asarray(g["entropy"]["untrained"])).mean(1))
+    elif id_ == "heads":
+        heads = [[t["layer"], t["head"]] for t in card.get("top_heads", [])[:SHOWN]]
+        by = "the largest fall of the gold class's log-odds when the most important head is masked; the most important heads"
+        if g and g.get("ablation") and heads:
+            l, h = heads[0]
+            drop = np.asarray(g["ablation"]["base_logodds"]) - np.asarray(g["ablation"]["logodds"])[:, l, h]
+            rows = _top_rows(drop)
+    elif id_ == "probe":
+        by = "sentences the fine-tuned model gets right and the probe gets wrong, most confident first"
+        if g and g.get("probes") and card.get("best_probe") in g["probes"]:
+            gold = np.asarray(g["gold"])
+            gained = (np.asarray(g["predicted"]["trained"]) == gold) & (np.asarray(g["probes"][card["best_probe"]]) != gold)
+            rows = [r for r in _top_rows(gained.astype(float) + 1e-3 * np.asarray(g["tokens"])) if gained[r]]
+    where = {}
+    if g and g.get("head_change") and heads:
+        gc = np.asarray(g["head_change"], dtype=np.float64)
+        where = {f"{l}-{h}": _top_rows(gc[:, l, h], 1)[0] for l, h in heads}
+    return {"by": by, "rows": rows, "heads": [{"layer": l, "head": h, "row": where.get(f"{l}-{h}")} for l, h in heads]}
+
+
 def findings(set_name: str, m: dict, gallery_name: str | None, g: dict | None, labels) -> dict:
     """The manifest's ``findings``: the set, the cards, the measurements."""
-    cards = [c for c in (depth_card(m, g), sinks_card(m, g), sinks_norm_card(m, g), heads_card(m, g),
-                         entropy_card(m, g), methods_card(m, g, labels), probe_card(m, g)) if c]
+    makers = {"depth": depth_card, "sinks": sinks_card, "sinks_norm": sinks_norm_card, "heads": heads_card,
+              "entropy": entropy_card, "methods": lambda m, g: methods_card(m, g, labels), "probe": probe_card}
+    cards = []
+    for id_, make in makers.items():
+        card = make(m, g)
+        if card and id_ == "probe":  # the probe is one; the fine-tuned model's accuracy varies over runs
+            card = with_runs(card, m, lambda mr: probe_card(mr, None), value=lambda c: c["accuracy"]["fine-tuned"],
+                             what="the fine-tuned model's accuracy", fmt=lambda v: f"{100 * v:.1f}%")
+        elif card and id_ in OVER_RUNS:
+            card = with_runs(card, m, lambda mr, make=make: make(mr, None))
+        if card:
+            cards.append({**card, "examples": examples(id_, m, g, card)})
     return {"set": {"name": set_name, "n": len(m["gold"]), "tokens_mean": round(float(np.mean(m["tokens"])), 1)},
             "gallery": {"name": gallery_name, "n": len(g["gold"])} if g else None,
-            "runs": 1, "bootstrap": RULES["bootstrap"], "cards": cards, **means(m),
+            "runs": 1 + len(m.get("runs") or {}), "bootstrap": RULES["bootstrap"], "cards": cards, **means(m),
             "to_cls": typicality(m),
             **({"method_tau": next(c["method_tau"] for c in cards if c["id"] == "methods")}
                if any(c["id"] == "methods" for c in cards) else {}),

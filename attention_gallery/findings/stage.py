@@ -36,7 +36,7 @@ from .. import config, family
 from ..explain import methods, views
 from ..explain.encode import SentenceTooLongError, encode
 from ..explain.faithfulness import deletion_test, tau_loo
-from ..explain.forward import run_sentence
+from ..explain.forward import run_model, run_sentence
 from ..explain.headchange import head_change, sink_facts
 from ..explain.layerchange import layer_change
 from ..fingerprint import hash_tree, stamp, weights_fingerprint
@@ -45,7 +45,7 @@ from ..models import adapter_model, load_pair
 from ..pairs import ModelSource
 from . import ablation, cards, measures
 
-FORMAT = 2
+FORMAT = 3
 PROBES = ("mean", "pooler")  # probe-<name>.safetensors in config.PROBES_DIR / <pair>
 
 
@@ -145,6 +145,12 @@ def measure(pair, labelled: LabelledSet, progress: bool = True, explain_methods:
            # every registered method and its deletion test on the same sample (explain_methods)
            "methods": {"rows": [], "predicted": [], "words": [], "figures": [], "tau": []},
            "method_titles": {name: m.title for name, m in methods.REGISTRY.items()}}
+    # the other fine-tuning runs (their final adapters) on every sentence: what a card measures of the
+    # fine-tuned model, so each card's value has a spread over runs
+    runs = other_runs(pair)
+    out["runs"] = {str(seed): {"predicted": [], "sinks": {k: [] for k in measures.KINDS},
+                               "sinks_norm": {k: [] for k in measures.KINDS}, "entropy": [],
+                               "layer_change": {"total": []}} for seed in runs}
     split = split_rows(len(labelled.rows))
     bar = tqdm(labelled.rows, desc=f"findings on {labelled.name}", unit="sentence",
                disable=None if progress else True, file=sys.stderr)  # None: shown on a terminal only
@@ -172,6 +178,8 @@ def measure(pair, labelled: LabelledSet, progress: bool = True, explain_methods:
         change = head_change(run.untrained.attention, run.trained.attention)
         out["layer_change"]["total"].append([round(float(v), 4) for v in change.mean(axis=1)])
         out["head_change"].append(np.round(change, 4).tolist())
+        for seed, model in runs.items():
+            _measure_run(out["runs"][str(seed)], run_model(model, sentence), run.untrained, masks)
         sink = sink_facts(run.trained.attention, run.untrained.attention, sentence.words)
         out["to_cls_change"].append(np.round(sink["to_cls"]["trained"] - sink["to_cls"]["untrained"], 4).tolist())
         if row - 1 in split and explain_methods:
@@ -203,6 +211,18 @@ def measure(pair, labelled: LabelledSet, progress: bool = True, explain_methods:
     out["ablation_runs"] = {str(seed): {"rows": sample, **ablation.ablate(model, tok, [labelled.rows[i] for i in sample])}
                             for seed, model in other_runs(pair).items()}
     return out
+
+
+def _measure_run(into: dict, r, untrained, masks) -> None:
+    """One sentence's numbers of another run's fine-tuned model ``r`` (a ModelRun) into ``into``."""
+    into["predicted"].append(int(r.predicted))
+    for kind, v in measures.sink_shares(r.attention, masks).items():
+        into["sinks"][kind].append(v.tolist())
+    for kind, v in measures.sink_shares(views.row_normalised(r.norm_attention), masks).items():
+        into["sinks_norm"][kind].append(v.tolist())
+    into["entropy"].append(measures.row_entropy(r.attention).tolist())
+    change = head_change(untrained.attention, r.attention)
+    into["layer_change"]["total"].append([round(float(v), 4) for v in change.mean(axis=1)])
 
 
 def run_adapters(spec) -> dict[int, Path]:

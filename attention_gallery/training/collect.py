@@ -70,9 +70,9 @@ def collect(work: Path, weights: Path) -> Path:
                     "2-label head trained (full-batch L-BFGS, cross-entropy + l2 on the weight, from "
                     "the pair's seeded head) on the whole training file",
             "pooler": {**probes["pooler"], "pooling": "the classifier's own: BERT pooler tanh(dense([CLS]))",
-                       "file": "probes/" + probes["pooler"]["file"]},
+                       "file": f"attention_gallery/probes/minilm-sst2/{probes['pooler']['file']}"},
             "mean_pooled": {**probes["mean"], "pooling": "mean of the last layer's token states (padding excluded)",
-                            "file": "probes/" + probes["mean"]["file"]},
+                            "file": f"attention_gallery/probes/minilm-sst2/{probes['mean']['file']}"},
             "l2": probes["l2"], "feature_seconds": probes["feature_seconds"], "hardware": probes["hardware"]}
     old = _load(work / "old-predictions.json")
     if old:

@@ -20,6 +20,8 @@ from .. import claims, config
 from ..catalog import Catalog
 from ..explain import views
 from ..explain.headchange import top_heads
+from ..explain.notice import head_anchor
+from ..intervals import bootstrap
 from ..manifest import Manifest
 from ..pairs import PairSpec, get_pair
 from ..record import RANDOM, SentenceRecord
@@ -337,16 +339,65 @@ def metrics_findings(findings: dict) -> dict:
                                "matrix": findings["method_tau"]["matrix"]}} if findings.get("method_tau") else {})}
 
 
+def _ci_text(mean: float, lo: float, hi: float, digits: int = 3) -> str:
+    return f"{mean:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
+
+
+def inherited_claim(records: list[SentenceRecord]) -> claims.Claim | None:
+    """Is the last layer's change mostly inherited from the layers below, or its own
+    adapter's? Said only where the 95% bootstrap interval over the sentences of
+    inherited less direct change excludes 0 (``claims.inherited``)."""
+    usable = [r for r in records if r.layer_change.direct and r.layer_change.inherited]
+    if not usable:
+        return None
+    last = len(usable[0].layer_change.total) - 1
+    d = np.array([r.layer_change.inherited[last] - r.layer_change.direct[last] for r in usable])
+    mean, lo, hi = bootstrap(d) if len(d) > 1 else (d.mean(), -np.inf, np.inf)  # one sentence: no interval
+    direct = float(np.mean([r.layer_change.direct[last] for r in usable]))
+    inherited = float(np.mean([r.layer_change.inherited[last] for r in usable]))
+    nums = (f"layer {last}: its own adapter alone {direct:.3f}, the adapters below it alone {inherited:.3f}; "
+            + (f"the difference {claims.signed(float(mean))}, 95% interval {claims.signed(float(lo))} to "
+               f"{claims.signed(float(hi))} over {len(usable)} sentences" if len(d) > 1 else
+               "one sentence, so no interval"))
+    if lo > 0:
+        return claims.Claim("inherited", "inherited", "inherited",
+                            f"Most of the last layer's change is inherited from the layers beneath it ({nums}): a large "
+                            "change in a late layer does not mean fine-tuning rewrote that layer.")
+    if hi < 0:
+        return claims.Claim("inherited", "inherited", "direct",
+                            f"Most of the last layer's change is its own adapter's ({nums}).")
+    return claims.Claim("inherited", "inherited", "neither",
+                        f"Neither the last layer's own adapter nor the layers beneath it account for more of its change "
+                        f"beyond the noise ({nums}).")
+
+
 def heads_page(metrics: dict, catalog: Catalog, records: list[SentenceRecord] | None = None) -> str:
     change = np.asarray(metrics["head_change"])
     if change.size == 0:
         return "# Heads fine-tuning changed\n\nNo sentences yet.\n"
+    records = records or []
     per_layer = change.sum(axis=1)
     top = top_heads(change, k=3)
-    layer_rows = "\n".join(f"| {l} | {v:.3f} | {change[l].mean():.3f} |" for l, v in enumerate(per_layer))
+    # intervals over the gallery's sentences (the records), where there are at least two
+    per_sentence = np.asarray([r.head_change for r in records], dtype=np.float64) if len(records) > 1 else None
+    if per_sentence is not None:
+        m, lo, hi = bootstrap(per_sentence.mean(axis=2))
+        layer_cells = [_ci_text(*v) for v in zip(m, lo, hi)]
+        hm, hlo, hhi = bootstrap(per_sentence)
+        top_text = ", ".join(f"layer {l} head {h} ({_ci_text(hm[l, h], hlo[l, h], hhi[l, h])})" for l, h, _ in top)
+    else:
+        layer_cells = [f"{change[l].mean():.3f}" for l in range(len(change))]
+        top_text = ", ".join(f"layer {l} head {h} ({v:.3f})" for l, h, v in top)
+    layer_rows = "\n".join(f"| {l} | {v:.3f} | {c} |" for l, (v, c) in enumerate(zip(per_layer, layer_cells)))
     lc = metrics.get("layer_change", {})
-    split_rows = "\n".join(f"| {l} | {t:.3f} | {d:.3f} | {i:.3f} |" for l, (t, d, i) in enumerate(
-        zip(lc.get("total", []), lc.get("direct", []), lc.get("inherited", []))))
+    parts_ci = {}
+    if per_sentence is not None and lc.get("total") and all(r.layer_change.direct for r in records):
+        for part in ("total", "direct", "inherited"):
+            parts_ci[part] = bootstrap([getattr(r.layer_change, part) for r in records])
+    def cell(part, l, v):
+        return _ci_text(*(x[l] for x in parts_ci[part])) if part in parts_ci else f"{v:.3f}"
+    split_rows = "\n".join(f"| {l} | {cell('total', l, t)} | {cell('direct', l, d)} | {cell('inherited', l, i)} |"
+                           for l, (t, d, i) in enumerate(zip(lc.get("total", []), lc.get("direct", []), lc.get("inherited", []))))
     split_text = ""
     if lc.get("total"):
         last = len(lc["total"]) - 1
@@ -355,13 +406,12 @@ def heads_page(metrics: dict, catalog: Catalog, records: list[SentenceRecord] | 
         papers = (f"{cite('kovaleva-2019')} and {cite('hao-2020')} found that fine-tuning BERT changes "
                   "the last layers most" + (": here too, the largest change is in one of the last two layers."
                                             if late else "; here the largest change is not in the last two layers."))
-        split_text = (
-            f"{depth.html()} {papers} But a layer's own "
-            f"adapter alone changes it much less (layer {last}: {lc['direct'][last]:.3f}), while the "
-            f"adapters below it alone already give {lc['inherited'][last]:.3f}: most of the change in "
-            "the upper layers is inherited from the layers beneath them, so a large change in a late "
-            "layer does not mean fine-tuning rewrote that layer. Those papers, comparing whole models, "
-            "measured the total only.")
+        inherited = inherited_claim(records)
+        split_text = (f"{depth.html()} {papers} " + (inherited.html() if inherited else "")
+                      + " Those papers, comparing whole models, measured the total only. "
+                      "[The findings](findings.md) test the same claim on all of SST-2 dev.")
+    interval = ("Intervals: 95% bootstrap over the gallery's sentences (2000 resamples, seed 0)."
+                if per_sentence is not None else "")
     return f"""# Heads fine-tuning changed
 
 {catalog.head_change} Here it is averaged over all {metrics['n']} sentences of the gallery: one
@@ -369,12 +419,12 @@ cell per head, darker = changed more.
 
 {views.heatmap(change, f"Mean change of attention per head over {metrics['n']} sentences", highlight=[(l, h) for l, h, _ in top])}
 
-The most changed heads overall: {", ".join(f"layer {l} head {h} ({v:.3f})" for l, h, v in top)}.
+The most changed heads overall: {top_text}. {interval}
 Fine-tuning with a LoRA adapter changes every layer a little; the table shows where the
 attention patterns moved most. A large change says a head now looks elsewhere, not
 that it matters for the decision: compare with the faithfulness page.
 
-| layer | total change (sum over heads) | mean per head |
+| layer | total change (sum over heads) | mean per head (95% interval) |
 |---|---|---|
 {layer_rows}
 
@@ -393,7 +443,7 @@ the build runs hybrid models: the untrained model with only layer L's adapter ap
 (**direct**), and with only the adapters of the layers below L applied (**inherited**).
 {catalog.layer_change} Mean head change per layer over the {metrics['n']} sentences:
 
-| layer | total | direct (own adapter only) | inherited (adapters below only) |
+| layer | total (95% interval) | direct (own adapter only) | inherited (adapters below only) |
 |---|---|---|---|
 {split_rows}
 
@@ -482,7 +532,29 @@ def _methods_tables(card: dict) -> str:
     return out
 
 
-def findings_page(findings: dict | None) -> str:
+def _shows_best(card: dict, entries: list[dict]) -> str:
+    """A card's links: the gallery sentences that show it best and its heads, each head
+    opened on the gallery sentence where it changed most."""
+    ex = card.get("examples") or {}
+
+    def page(row):
+        return entries[row] if row is not None and 0 <= row < len(entries) else None
+
+    links = [f"[{views.esc(e['title'])}]({e['slug']}.md)" for e in map(page, ex.get("rows", [])) if e]
+    heads = []
+    for h in ex.get("heads", []):
+        e = page(h.get("row"))
+        name = f"layer {h['layer']}, head {h['head']}"
+        heads.append(f"[{name}]({e['slug']}.md#{head_anchor(h['layer'], h['head'])})" if e else name)
+    if card["id"] == "methods":
+        return "- **Shows it best**: each sentence's deletion tests, on [Faithful explanations](faithfulness.md)\n"
+    if not links and not heads:
+        return ""
+    return ("- **Shows it best** (" + views.esc(ex.get("by", "")) + "): "
+            + "; ".join(x for x in (", ".join(links), ("heads " + ", ".join(heads)) if heads else "") if x) + "\n")
+
+
+def findings_page(findings: dict | None, entries: list[dict] | None = None) -> str:
     """The claim cards over SST-2 dev (findings.cards): each a published claim re-tested
     on this model, with its interval, its rule and the verdict the rule gives."""
     title = "# Findings: what fine-tuning changed, measured on a whole data set\n\n"
@@ -495,9 +567,11 @@ def findings_page(findings: dict | None) -> str:
          "through `datasets` where the hub is reachable)")
     parts = [title, f"Each card re-tests a published claim on this model pair, measured on {where}{also}. "
              f"Intervals: {views.esc(findings['bootstrap'])}. "
-             "The spread over fine-tuning runs is given where the other runs were measured (the standard deviation "
-             "of the card's value over the runs, on a fixed seeded sample); elsewhere a card's verdict holds for "
-             "the gallery's run of the model only.\n"]
+             + (f"The spread over the {findings['runs']} fine-tuning runs: each card is made again from each run's "
+                "fine-tuned model on the same sentences (the heads card on a fixed seeded sample), its value's standard "
+                "deviation over the runs is given, and a verdict stands only where every run gives it.\n"
+                if findings.get("runs", 1) > 1 else
+                "Only one fine-tuning run was measured, so the cards' verdicts hold for that run of the model only.\n")]
     for card in findings["cards"]:
         verdict = claims.Claim("finding", f"findings.{card['id']}", card["verdict"], card["text"])
         source = " and ".join(f"{{{{cite:{key}}}}}" for key in (card["source"], card.get("also")) if key) \
@@ -527,15 +601,29 @@ def findings_page(findings: dict | None) -> str:
             f"- **Measured**: {views.esc(card['measured'])}\n"
             f"- **Value** ({views.esc(card['unit'])}): on {views.esc(s['name'])}: "
             f"{_interval(card['value'], card['ci95'], card['unit'])}{on_gallery}\n"
-            "- **Spread over fine-tuning runs**: "
-            + (f"sd {card['runs_sd']:.3f} over {len(card.get('runs') or {})} runs\n" if card.get("runs_sd") is not None
-               else "not measured for this card (one run)\n")
-            + f"- **Rule**: {views.esc(card['rule'])}\n\n"
+            "- **Spread over fine-tuning runs**: " + _runs_line(card)
+            + f"- **Rule**: {views.esc(card['rule'])}\n"
+            + _shows_best(card, entries or []) + "\n"
             + _card_table(card["layers"]) + extra)
     # no time on the page: the same inputs give the same page (the stage prints its time: `make findings`)
     parts.append("\nMeasured by the build, cached by content (a second build measures nothing); "
                  "`make findings` runs the stage alone and prints its time.\n")
     return "\n".join(parts)
+
+
+def _runs_line(card: dict) -> str:
+    """A card's spread over the fine-tuning runs, in one line of its list."""
+    if card.get("runs_sd") is None:
+        return ("not measured: the methods explain run 0's model only\n" if card["id"] == "methods"
+                else "not measured for this card (one run)\n")
+    percent = card["id"] in ("probe", "heads")
+    show = (lambda v: f"{100 * v:.1f}%") if percent else (lambda v: f"{v:.3f}")
+    line = f"sd {show(card['runs_sd'])} over {len(card['runs'])} runs (" + ", ".join(
+        f"run {k}: {show(v)}" for k, v in card["runs"].items()) + ")"
+    if card.get("runs_verdicts"):
+        line += "; verdict by run: " + ", ".join(
+            f"run {k}: {claims.RULES['findings']['verdicts'][v]}" for k, v in card["runs_verdicts"].items())
+    return line + "\n"
 
 
 def faithfulness_page(metrics: dict, catalog: Catalog) -> str:
@@ -686,7 +774,7 @@ PAGES: tuple[SitePage, ...] = (
     SitePage("heads", "Heads fine-tuning changed", lambda d: heads_page(d.metrics, d.catalog, d.records)),
     SitePage("faithfulness", "Faithful explanations", lambda d: faithfulness_page(d.metrics, d.catalog)),
     SitePage("disagreements", "Where the models disagree", lambda d: disagreements_page(d.records)),
-    SitePage("findings", "Findings", lambda d: findings_page(d.findings)),
+    SitePage("findings", "Findings", lambda d: findings_page(d.findings, d.entries)),
     SitePage("training", "How training changed attention", lambda d: training_page(d.training, d.findings)),
 )
 
@@ -761,14 +849,9 @@ def site_claims(records: list[SentenceRecord], metrics: dict, catalog: Catalog) 
     lc = metrics.get("layer_change", {})
     if lc.get("total"):
         out["depth"] = claims.depth_claim(lc["total"])
-        last = len(lc["total"]) - 1
-        d, i = lc["direct"][last], lc["inherited"][last]
-        out["inherited"] = claims.Claim(
-            "inherited", "compare", "inherited" if i > d else "direct",
-            f"In layer {last}, the adapters below it alone change its attention by {i:.3f} and its own "
-            f"adapter alone by {d:.3f}: " + ("most of its change is inherited from the layers beneath."
-                                             if i > d else "most of its change is its own."),
-            {"direct": d, "inherited": i, "layer": last})
+        inherited = inherited_claim(records)  # the heads page's, with its interval
+        if inherited is not None:
+            out["inherited"] = inherited
     return out
 
 

@@ -60,3 +60,19 @@ test("blob: a view draws from the weights blob or the norms blob beside it", () 
   assert.strictEqual(Blob.NORMS_SUFFIX, "-norms");
   assert.throws(() => Blob.sourceFor(g.id, "rollout"), /unknown attention measure/);
 });
+
+test("blob: a training-steps sidecar holds each step's attention as Python wrote it", async () => {
+  const vm = await import("node:vm");
+  const context = { self: {} };
+  vm.runInNewContext(g.steps.script, context);
+  for (const step of g.steps.steps) {
+    const id = Blob.stepSource("attention-golden", step);
+    assert.deepStrictEqual(Blob.stepOf(id), ["attention-golden", step]);
+    const parsed = Blob.parse(context.self.galleryBlobs[id]);
+    assert.deepStrictEqual(parsed.meta, { tokens: g.tokens, layers: g.layers, heads: g.heads, scale: g.scale });
+    const both = await parsed.packed;
+    assert.deepStrictEqual(Blob.kindOf(both, "trained"), bytes(g.steps.levels[String(step)]));
+    assert.ok(Blob.kindOf(both, "untrained").every((v) => v === 0), "a step blob's untrained half is zeros");
+  }
+  assert.strictEqual(Blob.stepOf("attention-golden-norms"), null);
+});

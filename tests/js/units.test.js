@@ -100,3 +100,17 @@ test("text rules: what the box accepts and refuses, worded as the build words it
   assert.match(problems("ok".repeat(1001)), /^text is too long: 2002 characters/);
   assert.match(problems("\u3164"), /^text has no visible characters/);
 });
+
+test("compare: an address names a head and, optionally, a training step", async () => {
+  const C = await import("../../docs/assets/javascripts/lib/compare.js");
+  assert.deepStrictEqual(C.parseHash("#head-3-9"), { layer: 3, head: 9, step: null });
+  assert.deepStrictEqual(C.parseHash("#head-3-9-step-200"), { layer: 3, head: 9, step: 200 });
+  assert.strictEqual(C.parseHash("#head-3-9-step-"), null);
+  assert.strictEqual(C.parseHash("#head-3"), null);
+  assert.strictEqual(C.hashOf(3, 9, null), "#head-3-9");
+  assert.strictEqual(C.hashOf(3, 9, 0), "#head-3-9-step-0");
+  const blob = (attrs) => ({ getAttribute: (k) => (k in attrs ? attrs[k] : null) });
+  assert.deepStrictEqual(C.stepsOf(blob({ "data-steps": "gallery/steps/x.js", "data-step-list": "0 25 5400" })), [0, 25, 5400]);
+  assert.deepStrictEqual(C.stepsOf(blob({ "data-step-list": "0 25" })), []);  // no file: no step control
+  assert.deepStrictEqual(C.stepsOf(null), []);
+});

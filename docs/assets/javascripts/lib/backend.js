@@ -5,7 +5,7 @@
  * step of a job a task of its own. A core runs on the main thread in any case, for
  * hover pictures and the model view's detail panel (backend.local). */
 
-import { NORMS_SUFFIX, peek } from "./blob.js";
+import { NORMS_SUFFIX, peek, stepOf } from "./blob.js";
 import { createCore } from "./core.js";
 import { taskQueue } from "./tasks.js";
 
@@ -68,10 +68,16 @@ function listen(fn) {
 }
 
 /* A blob not on the page: the norms blob (lib/blob.js sourceFor), whose file its
-   weights blob names (data-norms, from the site's root; explain/views.py norms_file).
+   weights blob names (data-norms, from the site's root; explain/views.py norms_file),
+   or a training step's (lib/blob.js stepSource; data-steps, one file for every step).
    It is a classic script, so a page opened from disk loads it too: it sets
    self.galleryBlobs[id] to the blob's text. */
 function fileOf(id) {
+  var step = stepOf(id);
+  if (step) {
+    var blob = document.getElementById(step[0]);
+    return blob ? blob.getAttribute("data-steps") : null;
+  }
   if (!id.endsWith(NORMS_SUFFIX)) return null;
   var owner = document.getElementById(id.slice(0, -NORMS_SUFFIX.length));
   return owner ? owner.getAttribute("data-norms") : null;

@@ -98,3 +98,19 @@ export function sourceFor(id, measure) {
   if (measure === "norms") return id + NORMS_SUFFIX;
   throw new Error("gallery: unknown attention measure " + measure);
 }
+
+/* The fine-tuned model's attention at a training checkpoint: the blob id + STEP_INFIX +
+   the step, in a sidecar file its weights blob names (data-steps; the steps it holds in
+   data-step-list). The checkpoint's attention is the blob's trained half (its untrained
+   half is zeros): draw its "trained" kind only (explain/views.py steps_payload). */
+export const STEP_INFIX = "-step-";
+
+export function stepSource(id, step) {
+  return id + STEP_INFIX + parseInt(step, 10);
+}
+
+/* [id, step] of a step blob's id, or null */
+export function stepOf(id) {
+  const m = /^(.*)-step-(\d+)$/.exec(id);
+  return m ? [m[1], +m[2]] : null;
+}

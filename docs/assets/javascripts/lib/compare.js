@@ -11,7 +11,13 @@
  * #head-L-H (0-based) opens it on layer L, head H (on load, and when the address
  * changes, e.g. a click on a heatmap cell); the controls keep the address current
  * (history.replaceState). Each view is a placeholder, drawn when it nears the
- * viewport. */
+ * viewport.
+ *
+ * Where the page's blob names a file of training steps (data-steps, data-step-list:
+ * the fine-tuned adapter at each checkpoint of its run), a step control adds a view
+ * of the same head at the chosen step beside the others (data-step says which; ""
+ * for none), and #head-L-H-step-S opens it there. The steps' file is fetched only
+ * when a step is first chosen. */
 
 import { ink } from "./colour.js";
 import { element as el } from "./dom.js";
@@ -19,7 +25,7 @@ import { exportButtons, headPicture, paintTitle, palette, savePNG, sentence, slu
 import { HEAD, naturalWidth } from "./head-view.js";
 import { colourOf, panelTitle } from "./settings.js";
 import { attention, hasNorms, measureSwitch, observe, redraw } from "./views.js";
-import { sourceFor } from "./blob.js";
+import { sourceFor, stepSource } from "./blob.js";
 
 var MIN_TEXT_PX = 11;  /* the smallest token text the block shows (CSS px) */
 var GAP = 12;          /* px between the block's views (gallery.css: .gc-grid gap) */
@@ -47,8 +53,19 @@ function clampInt(value, lo, hi) {
 /* ------------------------------------------------------------ side by side */
 
 export function parseHash(hash) {
-  var m = /^#head-(\d+)-(\d+)$/.exec(hash === undefined ? location.hash : hash);
-  return m ? { layer: +m[1], head: +m[2] } : null;
+  var m = /^#head-(\d+)-(\d+)(?:-step-(\d+))?$/.exec(hash === undefined ? location.hash : hash);
+  return m ? { layer: +m[1], head: +m[2], step: m[3] === undefined ? null : +m[3] } : null;
+}
+
+/* The address of a head (and a step, where one is shown) */
+export function hashOf(layer, head, step) {
+  return "#head-" + layer + "-" + head + (step === null || step === undefined ? "" : "-step-" + step);
+}
+
+/* The steps a page's blob has a file for (data-step-list), [] where none */
+export function stepsOf(blob) {
+  var list = blob && blob.getAttribute("data-steps") ? (blob.getAttribute("data-step-list") || "").trim() : "";
+  return list ? list.split(/\s+/).map(Number) : [];
 }
 
 export function setupCompare(block) {
@@ -59,7 +76,8 @@ export function setupCompare(block) {
   var kinds = (block.getAttribute("data-attentions") || "trained untrained gained lost").split(/\s+/);
   var layout = compactLayout(d.tokens), natural = naturalWidth(layout);
   var state = { layer: clampInt(block.getAttribute("data-layer"), 0, L - 1),
-                head: clampInt(block.getAttribute("data-head"), 0, H - 1) };
+                head: clampInt(block.getAttribute("data-head"), 0, H - 1), step: null };
+  var steps = stepsOf(document.getElementById(source));
   block.innerHTML = "";
 
   var controls = el("div", { "class": "gc-controls" }, block);
@@ -76,6 +94,14 @@ export function setupCompare(block) {
     var b = el("button", { type: "button", "class": "gc-head", "data-head": h, "aria-label": "Head " + h,
                            style: "--gc-head:" + color + ";--gc-ink:" + ink(color) }, group, String(h));
     buttons.push(b);
+  }
+  var stepSelect = null;
+  if (steps.length) {
+    var stepBox = el("span", { "class": "gc-step" }, controls);
+    el("label", { "for": uid + "-step" }, stepBox, "Training step");
+    stepSelect = el("select", { id: uid + "-step" }, stepBox);
+    el("option", { value: "" }, stepSelect, "none");
+    steps.forEach(function (s) { el("option", { value: s }, stepSelect, String(s)); });
   }
   var allBox = el("span", { "class": "gc-all" }, controls);
   /* weights or norms (lib/blob.js sourceFor): every view of the block draws from that blob */
@@ -109,6 +135,22 @@ export function setupCompare(block) {
     }, true);
     return view;
   });
+  /* the head at a training step: fine-tuned model's attention weights at that checkpoint */
+  var stepFigure = null, stepView = null, stepTitle = null;
+  if (steps.length) {
+    stepFigure = el("figure", { "class": "gc-panel gc-step-panel", "data-attention": "trained", hidden: "" }, block);
+    var stepCaption = el("figcaption", {}, stepFigure);
+    stepTitle = el("span", { "class": "gc-title" }, stepCaption, "");
+  }
+  /* made when a step is first chosen (a placeholder every crawl of the page would draw otherwise) */
+  function makeStepView(wanted) {
+    stepView = el("div", { "class": "gallery-bertviz gc-step-view", id: uid + "-step-view", "data-view": "head_view",
+                           "data-attention": "trained", "data-near": "early", "data-source": wanted,
+                           "data-layer": state.layer, "data-heads": "[" + state.head + "]" }, stepFigure);
+    stepView.gvOptions = { controls: false, fit: MAX_SCALE, layout: layout,
+                           onDrawn: function (layer, heads) { stepView.setAttribute("data-shown", layer + "-" + heads.join(",")); } };
+    observe(stepView);
+  }
   el("button", { type: "button", "class": "gallery-export-button", title: "Save the four views in one picture (for slides)" },
      allBox, "PNG of all four").addEventListener("click", function () {
     Promise.all(kinds.map(function (kind) { return attention(from(), kind); })).then(function (datas) {
@@ -150,11 +192,32 @@ export function setupCompare(block) {
   columns();
   if (window.ResizeObserver) new ResizeObserver(columns).observe(grid);
 
-  function show(layer, head, why) {
+  function showStep(step) {
+    state.step = step !== null && step !== undefined && steps.indexOf(+step) >= 0 ? +step : null;
+    block.setAttribute("data-step", state.step === null ? "" : state.step);
+    if (!stepFigure) return;
+    stepSelect.value = state.step === null ? "" : String(state.step);
+    stepFigure.hidden = state.step === null;
+    if (state.step === null) return;
+    stepTitle.textContent = panelTitle("trained") + " at training step " + state.step + " (weights)";
+    var wanted = stepSource(source, state.step);
+    if (!stepView) { makeStepView(wanted); return; }
+    stepView.setAttribute("data-layer", state.layer);
+    stepView.setAttribute("data-heads", "[" + state.head + "]");
+    if (stepView.getAttribute("data-source") !== wanted) {
+      stepView.setAttribute("data-source", wanted);
+      redraw(stepView);
+    } else if (stepView.gvHead) {
+      stepView.gvHead.show(state.layer, [state.head]);
+    }
+  }
+
+  function show(layer, head, why, step) {
     state.layer = clampInt(layer, 0, L - 1);
     state.head = clampInt(head, 0, H - 1);
     block.setAttribute("data-layer", state.layer);
     block.setAttribute("data-head", state.head);
+    showStep(step === undefined ? state.step : step);
     select.value = state.layer;
     buttons.forEach(function (b, i) { b.setAttribute("aria-pressed", String(i === state.head)); });
     views.forEach(function (view) {
@@ -163,11 +226,16 @@ export function setupCompare(block) {
       if (view.gvHead) view.gvHead.show(state.layer, [state.head]);
     });
     if (why === "controls") {
-      history.replaceState(history.state, "", "#head-" + state.layer + "-" + state.head);
+      history.replaceState(history.state, "", hashOf(state.layer, state.head, state.step));
     }
   }
 
   select.addEventListener("change", function () { show(select.value, state.head, "controls"); });
+  if (stepSelect) {
+    stepSelect.addEventListener("change", function () {
+      show(state.layer, state.head, "controls", stepSelect.value === "" ? null : +stepSelect.value);
+    });
+  }
   buttons.forEach(function (b, i) {
     b.addEventListener("click", function () { show(state.layer, i, "controls"); });
   });
@@ -183,7 +251,7 @@ export function openFromHash(hash, scroll) {
   if (!wanted || !block) return false;
   var c = setupCompare(block);
   if (!c) return false;
-  c.show(wanted.layer, wanted.head, "address");
+  c.show(wanted.layer, wanted.head, "address", wanted.step);
   if (scroll !== false) block.scrollIntoView({ block: "start" });
   return true;
 }
