@@ -6,6 +6,9 @@
 
 Phases, all on the same N sentences of the gallery's set and the default pair:
   baseline   papermill, one fresh kernel per sentence, same template, no cache
+  findings   scripts/findings.py (the findings stage: all of SST-2 dev where it is there, every
+             card cold), then again (cached); its cache is then copied into the cold builds'
+             caches, so they measure the notebooks and the site, not the stage twice more
   cold A, B  scripts/build_gallery.py with an empty cache, twice (each its own cache)
   noop       the same build again, nothing changed
   change1    one sentence edited
@@ -32,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -86,6 +90,23 @@ def run_build(sentences: Path, out: Path, cache: Path, timings: Path | None = No
     if proc.returncode != 0:
         sys.exit(f"build failed:\n{stderr}")
     return seconds, rss
+
+
+def run_findings(sentences: Path, cache: Path, limit: int | None) -> dict:
+    """The findings stage alone (scripts/findings.py), into ``cache``: its wall time, the
+    time it says it measured, its peak memory and the set it measured."""
+    start = time.perf_counter()
+    cmd = [sys.executable, "scripts/findings.py", "--sentences", str(sentences), "--cache", str(cache),
+           *(["--limit", str(limit)] if limit else [])]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = PeakRSS(proc.pid)
+    stdout, stderr = proc.communicate()
+    seconds = time.perf_counter() - start
+    rss = peak.stop()
+    if proc.returncode != 0:
+        sys.exit(f"findings failed:\n{stderr}")
+    first = stdout.splitlines()[0] if stdout else ""
+    return {"s": round(seconds, 1), "rss_mb": round(rss / 2**20), "set": first.removeprefix("findings on ")}
 
 
 def run_baseline(rows: list[dict], work: Path) -> tuple[list[float], list[float]]:
@@ -160,6 +181,7 @@ def main(argv=None) -> int:
     ap.add_argument("--scale", type=int, default=0, help="instead: a cold build of this many generated sentences")
     ap.add_argument("--no-write", action="store_true", help="do not rewrite docs/performance.md")
     ap.add_argument("--no-watch", action="store_true", help="leave out the watch phase")
+    ap.add_argument("--findings-limit", type=int, default=None, help="the findings on the set's first N sentences")
     args = ap.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="gallery-bench-"))
     if args.scale:
@@ -172,11 +194,17 @@ def main(argv=None) -> int:
 
     print("baseline: papermill, one fresh kernel per sentence ...", flush=True)
     base, base_cpu = run_baseline(rows, work)
+    if args.findings_limit:  # the builds then measure the same first N (config.FINDINGS_LIMIT)
+        os.environ["ATTENTION_GALLERY_FINDINGS_LIMIT"] = str(args.findings_limit)
+    print("findings stage, cold, then cached ...", flush=True)
+    findings_cold = run_findings(sentences, work / "findings-cache", args.findings_limit)
+    findings_cached = run_findings(sentences, work / "findings-cache", args.findings_limit)
     runs = {}
     for name in ("A", "B"):  # each its own caches (notebooks and mkdocs-jupyter)
         print(f"cold build {name} of {n} sentences ...", flush=True)
         folder = work / f"cold-{name}"
         folder.mkdir()
+        shutil.copytree(work / "findings-cache" / "findings", folder / "cache" / "findings")  # measured above
         total, rss = run_build(sentences, folder / "site", folder / "cache", folder / "timings.json")
         runs[name] = {"total": total, "rss": rss, **per_sentence(json.loads((folder / "timings.json").read_text()))}
     a, b = runs["A"], runs["B"]
@@ -222,6 +250,9 @@ def main(argv=None) -> int:
         "cold_total_s": [round(a["total"], 1), round(b["total"], 1)],
         "change1_rebuild_s": round(change_s, 2),
         "load_avg_1min": round(os.getloadavg()[0], 1),
+        "findings_set": findings_cold["set"],
+        "findings_cold_s": findings_cold["s"], "findings_cached_s": findings_cached["s"],
+        "findings_peak_rss_mb": findings_cold["rss_mb"],
         **live,
     }
     table = main_table(result)
@@ -316,6 +347,12 @@ def main_table(r: dict) -> list[tuple[str, str]]:
             ("`make watch`: that sentence's kernel time (each edit)", f"{ran} s"),
             ("`make watch`: target, 3 s or kernel time + 1 s if longer (each edit)",
              f"{targets} s: {'met' if r['watch_met'] else 'NOT met'}"),
+        ]
+    if "findings_cold_s" in r:
+        table += [
+            (f"findings stage, all cards cold: {r['findings_set']}", f"{r['findings_cold_s']:.1f} s"),
+            ("findings stage again, cached", f"{r['findings_cached_s']:.1f} s"),
+            ("peak memory of the findings stage", f"{r['findings_peak_rss_mb']} MB"),
         ]
     table += [
         ("sentence page size (median / max)", f"{r['page_kb_median']} / {r['page_kb_max']} KB"),

@@ -429,4 +429,4 @@ def test_a_card_links_the_gallery_sentences_and_heads_that_show_it_best():
     assert ex["heads"][0]["row"] == 2
     entries = [{"slug": f"s{i}", "title": f"Sentence {i}"} for i in range(4)]
     page = findings_page(found, entries)
-    assert "[Sentence 3](s3.md)" in page and "[layer 5, head 2](s2.md#head-5-2)" in page
+    assert '<a href="../s3/">Sentence 3</a>' in page and '<a href="../s2/#head-5-2">layer 5, head 2</a>' in page

@@ -88,3 +88,68 @@ def test_rank_reads_scores_toward_the_explained_class():
     words = [1, 2, 3, 4]  # [CLS] it was not good [SEP]
     scores = np.array([0.0, 0.1, -0.2, 4.8, 0.3, 0.0])  # IG explains its target: highest first
     assert teaching._rank(scores, words, 3) == 1 and teaching._rank(scores, words, 2) == 4
+
+
+def _findings(verdicts):
+    """Findings as the manifest holds them: a heads card and an entropy card."""
+    cards = [{"id": "heads", "claim": "Few heads matter: most can be masked alone without a loss.",
+              "verdict": verdicts[0], "value": 0.05, "ci95": None, "runs_sd": 0.01, "unit": "share of heads that matter",
+              "top_heads": [{"layer": 4, "head": 7, "accuracy_drop": 0.021, "ci95": [0.01, 0.033],
+                             "logodds_drop": 0.4, "change": 0.12}],
+              "spearman": {"rho": 0.31, "ci95": [0.1, 0.5]}},
+             {"id": "entropy", "claim": "Fine-tuning makes attention sharper.", "verdict": verdicts[1], "value": -0.01,
+              "ci95": [-0.02, -0.005], "runs_sd": 0.002, "unit": "nats",
+              "layers": {"trained - untrained": [{"layer": 0, "mean": -0.05, "ci95": [-0.06, -0.04]},
+                                                 {"layer": 1, "mean": 0.01, "ci95": [-0.01, 0.02]}]}}]
+    return {"set": {"name": "SST-2 dev", "n": 872}, "cards": cards}
+
+
+def test_the_lesson_makes_students_predict_then_shows_the_answer_and_ends_with_exercises_and_a_summary():
+    from html.parser import HTMLParser
+
+    recs, entries = _records()
+    entries = [{**e, "group": "plain"} if e["slug"] == "loose" else e for e in entries]
+    lesson = teaching.lesson_page(recs, entries, [], site_manifest(recs, entries).catalog,
+                                  _findings(["holds", "partly"]))
+    steps = re.findall(r"^## \d+\. (.+)$", lesson, re.MULTILINE)
+    assert steps[0] == "Plain"  # the plain case first
+
+    class Questions(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.blocks = []
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if "gallery-predict" in (a.get("class") or "").split():
+                self.blocks.append({"answer": a["data-answer"], "choices": [], "details": False})
+            elif tag == "input" and a.get("type") == "radio" and self.blocks:
+                self.blocks[-1]["choices"].append(a["value"])
+            elif tag == "details" and self.blocks and not self.blocks[-1]["details"]:
+                self.blocks[-1]["details"] = "open" not in a  # the answer starts closed
+
+    q = Questions()
+    q.feed(lesson)
+    assert len(q.blocks) == len(steps) - 1  # a question per step (the failures' step has none)
+    for b in q.blocks:
+        assert b["answer"] in b["choices"] and len(b["choices"]) >= 2 and b["details"], b
+    # the plain step asks for the class; its answer is the record's
+    loose = next(r for r in recs if r.slug == "loose")
+    assert q.blocks[0]["answer"] == loose.trained.predicted and q.blocks[0]["choices"] == loose.labels
+    # the second asks which token IG scores highest: the record's top word
+    first = next(r for r in recs if r.slug == "not-really-good")
+    scores = first.scores["ig"].scores
+    assert q.blocks[1]["answer"] == str(max(first.words, key=lambda i: (scores[i], -i)))
+    # exercises, each with its answer read off the findings and the records
+    exercises = re.findall(r'<li class="gallery-exercise">.*?</li>', lesson, re.DOTALL)
+    assert len(exercises) >= 4
+    assert "layer 4, head 7 alone lowers accuracy most: 2.1 points (95% interval 1.0 to 3.3)" in lesson
+    assert "sharper (lower entropy) in layer 0, broader in no layer" in lesson
+    assert "not a good film" in exercises[0]  # the record the model gets wrong
+    # the summary sorts the cards by their verdicts
+    summary = lesson.split("## What we learned")[1]
+    held, rest = summary.split("What stays uncertain")
+    assert "Few heads matter" in held and "sharper" in rest and "partly holds here" in rest
+    # no findings: the summary says so instead
+    bare = teaching.lesson_page(recs, entries, [], site_manifest(recs, entries).catalog, None)
+    assert "No findings were measured for this build" in bare

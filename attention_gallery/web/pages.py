@@ -330,9 +330,9 @@ def aggregate(records: list[SentenceRecord], catalog: Catalog, findings: dict | 
 def metrics_findings(findings: dict) -> dict:
     """``metrics.json``'s ``findings``: the set, each card's claim, source, value,
     interval, runs' spread, rule and verdict, and the measurements in full."""
-    keep = ("id", "claim", "source", "value", "ci95", "runs_sd", "rule", "verdict")
+    keep = ("id", "claim", "source", "value", "ci95", "runs_sd", "rule", "verdict", "unit")
     return {"set": {"name": findings["set"]["name"], "n": findings["set"]["n"]},
-            "cards": [{k: c[k] for k in keep} for c in findings["cards"]],
+            "cards": [{k: c[k] for k in keep if k in c} for c in findings["cards"]],
             **{k: findings[k] for k in ("sinks", "sinks_norm", "entropy", "layer_change", "head_ablation")
                if k in findings},
             **({"method_tau": {"methods": findings["method_tau"]["methods"],
@@ -540,12 +540,13 @@ def _shows_best(card: dict, entries: list[dict]) -> str:
     def page(row):
         return entries[row] if row is not None and 0 <= row < len(entries) else None
 
-    links = [f"[{views.esc(e['title'])}]({e['slug']}.md)" for e in map(page, ex.get("rows", [])) if e]
+    # sentence pages are notebooks: linked by their address, as the other generated pages link them
+    links = [f'<a href="../{views.esc(e["slug"])}/">{views.esc(e["title"])}</a>' for e in map(page, ex.get("rows", [])) if e]
     heads = []
     for h in ex.get("heads", []):
         e = page(h.get("row"))
         name = f"layer {h['layer']}, head {h['head']}"
-        heads.append(f"[{name}]({e['slug']}.md#{head_anchor(h['layer'], h['head'])})" if e else name)
+        heads.append(f'<a href="../{views.esc(e["slug"])}/#{head_anchor(h["layer"], h["head"])}">{name}</a>' if e else name)
     if card["id"] == "methods":
         return "- **Shows it best**: each sentence's deletion tests, on [Faithful explanations](faithfulness.md)\n"
     if not links and not heads:
@@ -595,7 +596,7 @@ def findings_page(findings: dict | None, entries: list[dict] | None = None) -> s
             extra = "\n| model | accuracy |\n|---|---|" + extra + "\n"
         parts.append(
             f"## {views.esc(card['claim'])}\n\n"
-            f'<p class="gallery-verdict" data-card="{views.esc(card["id"])}"><strong>{views.esc(card["verdict_words"]).capitalize()}.</strong> '
+            f'<p class="gallery-verdict" id="card-{views.esc(card["id"])}" data-card="{views.esc(card["id"])}"><strong>{views.esc(card["verdict_words"]).capitalize()}.</strong> '
             f"{verdict.html()}</p>\n\n"
             f"- **Source**: {source}\n"
             f"- **Measured**: {views.esc(card['measured'])}\n"
@@ -766,7 +767,7 @@ class SitePage:
 # name must be one config.RESERVED_SLUGS holds, so no sentence file has it already).
 PAGES: tuple[SitePage, ...] = (
     SitePage("index", "Overview", lambda d: index_page(d.pair, d.records, d.entries), section=True),
-    SitePage("lesson", "A guided lesson", lambda d: teaching.lesson_page(d.records, d.entries, d.contrasts, d.catalog),
+    SitePage("lesson", "A guided lesson", lambda d: teaching.lesson_page(d.records, d.entries, d.contrasts, d.catalog, d.findings),
              section=True),
     SitePage("live", "Try your own sentence", None),
     SitePage("pair", "Model pair",
@@ -820,6 +821,47 @@ def metrics_json(metrics: dict) -> str:
     return json.dumps(metrics, indent=1, sort_keys=True) + "\n"
 
 
+PERCENT_UNITS = ("share of attention", "accuracy", "share of heads that matter")
+
+
+def finding_value(card: dict) -> str:
+    """A card's value with its interval and its runs' spread, in words."""
+    pct = card.get("unit") in PERCENT_UNITS
+    def show(v):
+        return f"{100 * v:.1f}%" if pct else claims.signed(v, 3)
+    text = f"{card.get('unit', 'value')} {show(card['value'])}"
+    inner = []
+    if card.get("ci95"):
+        inner.append(f"95% interval {show(card['ci95'][0])} to {show(card['ci95'][1])}")
+    if card.get("runs_sd") is not None:
+        sd = card["runs_sd"]
+        inner.append(f"sd {f'{100 * sd:.1f} points' if pct else f'{sd:.3f}'} over the fine-tuning runs")
+    return text + (f" ({'; '.join(inner)})" if inner else "")
+
+
+HOME_FINDINGS = ("depth", "sinks", "entropy", "heads", "probe")  # the home page's lesson, in its order
+
+
+def finding_claims(findings: dict | None) -> dict[str, claims.Claim]:
+    """``finding-<card>``: one sentence per card of the findings, its verdict (the card's,
+    by its rule), its value, interval and runs' spread; ``finding-<card>`` says that no
+    findings were measured where the build has none (a page may cite it all the same)."""
+    by_id = {c["id"]: c for c in (findings or {}).get("cards", [])}
+    out = {}
+    for id_ in HOME_FINDINGS:
+        c = by_id.get(id_)
+        if c is None:
+            out[f"finding-{id_}"] = claims.Claim("finding", "findings.missing", "missing",
+                                                 "This card was not measured for this build.")
+            continue
+        where = f"{findings['set']['name']}, {findings['set']['n']} sentences"
+        words = claims.RULES["findings"]["verdicts"][c["verdict"]]
+        out[f"finding-{id_}"] = claims.Claim(
+            "finding", f"findings.{id_}", c["verdict"],
+            f"{c['claim'].rstrip('.')}: {words} on {where}: {finding_value(c)}.", {"card": id_})
+    return out
+
+
 def site_claims(records: list[SentenceRecord], metrics: dict, catalog: Catalog) -> dict[str, claims.Claim]:
     """The statements the site's Markdown pages make about the whole set, by name:
     a page writes ``{{claim:NAME}}`` and the plugin puts the claim there (so no
@@ -846,6 +888,7 @@ def site_claims(records: list[SentenceRecord], metrics: dict, catalog: Catalog) 
     if "rollout" in v:
         out["rollout-faithfulness"] = claims.set_verdict_claim(
             catalog.titles()["rollout"], v["rollout"]["pooled"], "the gallery sentences")
+    out.update(finding_claims(metrics.get("findings")))
     lc = metrics.get("layer_change", {})
     if lc.get("total"):
         out["depth"] = claims.depth_claim(lc["total"])
@@ -872,5 +915,9 @@ def fill(markdown: str, found: dict[str, claims.Claim], root: str, catalog: Cata
             return f"{len(titles)} methods: {claims.join(titles)}"
         if name not in found:
             raise KeyError(f"no claim named {name!r} (pages.site_claims has {sorted(found)})")
-        return found[name].html()
+        claim = found[name]
+        if claim.numbers.get("card"):  # a finding: its card on the findings page
+            return claim.html(inner=f'{views.esc(claim.text)} (<a href="{root}{config.GALLERY_DIR.name}/findings/'
+                                    f'#card-{claim.numbers["card"]}">the card</a>)')
+        return claim.html()
     return PLACEHOLDER.sub(one, markdown)

@@ -18,6 +18,7 @@ from ..explain import views
 from ..explain.notice import head_anchor, p_text, token_name
 from ..names import contrast_slug
 from ..record import SentenceRecord, toward_last_label
+from . import exercises
 
 CONTRAST_DIR = "contrast"  # gallery/contrast/<a>--<b>/: no sentence slug has "--"
 LESSON = "lesson"
@@ -25,6 +26,9 @@ LESSON = "lesson"
 # The lesson's teaching order and what each group is for; groups not listed here
 # follow in the order of the set, with their sentences' notes only.
 LESSON_ORDER = {  # what to look for: instructions and facts of language, never a figure
+    "plain": "Start with the plain case: sentences whose words say their sentiment outright. "
+             "Predict the verdict, then open the sentence and look at what fine-tuning changed when "
+             "there is nothing to untangle; every later step is compared with this one.",
     "the originals": "Start where the gallery started: two sentences that both contain "
                      "“not”, one negative and one positive. A bag of words would score them alike; "
                      "to get both right, a model has to read “not” together with the word it negates.",
@@ -331,7 +335,7 @@ def _group_facts(rs: list[SentenceRecord]) -> str:
         text += " Their most changed heads: " + ", ".join(f"{_head_link(r)} in {views.esc(r.title)}" for r in rs) + "."
     return text
 def lesson_page(records: list[SentenceRecord], entries: list[dict], pairs: list[tuple[str, str]],
-                catalog: Catalog) -> str:
+                catalog: Catalog, findings: dict | None = None) -> str:
     by_slug = {r.slug: r for r in records}
     members: dict[str, list[SentenceRecord]] = {}
     for e in entries:
@@ -357,10 +361,11 @@ def lesson_page(records: list[SentenceRecord], entries: list[dict], pairs: list[
             said += [claims.concentration_claim(method.title, [evenness(r, m) for r in rs],
                                                 [evenness(r, m) for r in rest])
                      for m, method in catalog.methods.items()]
-        findings = "".join(c.html("li") for c in said if c is not None)
+        said_html = "".join(c.html("li") for c in said if c is not None)
+        question = exercises.step_question(step, rs[0])
         parts.append(f"## {step}. {views.esc(group[0].upper() + group[1:])}\n\n"
-                     f"<p>{views.esc(intro)} {_group_facts(rs)}</p>\n\n"
-                     f'<ul class="gallery-notice">{findings}</ul>\n\n'
+                     f"<p>{views.esc(intro)}</p>\n\n{question}\n\n<p>{_group_facts(rs)}</p>\n\n"
+                     f'<ul class="gallery-notice">{said_html}</ul>\n\n'
                      + compare + (f"<ul>{notes}</ul>\n" if notes else ""))
     wrong = [r for r in records if not r.trained.correct]
     if wrong:
@@ -374,15 +379,25 @@ def lesson_page(records: list[SentenceRecord], entries: list[dict], pairs: list[
                      f"<ul>{items}</ul>\n")
     n = len(records)
     right = sum(r.trained.correct for r in records)
+    tasks = exercises.exercises(records, findings)
     return f"""# A guided lesson: what fine-tuning changed
 
-A walk through the gallery in teaching order, one kind of sentence at a time. Each step
+A walk through the gallery in teaching order, one kind of sentence at a time, the plain
+case first. Each step asks you to predict something before it shows the answer, then
 links the sentences that show it and the head to open (a link to a head opens the
 sentence's side-by-side comparison of the two models on that head). Over the whole set
 the fine-tuned model gets {right} of {n} right; the other model is
 {config.UNTRAINED_NAME}, whose verdicts are chance.
 
 {chr(10).join(parts)}
+
+## Exercises
+
+<ol class="gallery-exercises">{"".join(tasks)}</ol>
+
+## What we learned, and what is still uncertain
+
+{exercises.summary(findings, n)}
 """
 
 

@@ -1,6 +1,6 @@
 /* What every page of the site runs (its entry, gallery.js or live.js, starts it once):
  * attention views drawn from the page's own numbers, the side-by-side block, PNG/SVG
- * exports and the reading page's figures.
+ * exports, the reading page's figures and the lesson's predict-then-reveal questions.
  *
  * startGallery() -> the page's views API: drawView(element, data, options),
  * attention(source, kind), drawAll(), observe(element, draw), compare.open(hash,
@@ -9,6 +9,7 @@
 import { installCompare, openFromHash, parseHash, setupCompare } from "./compare.js";
 import { addViewExports } from "./export.js";
 import { drawFigure, drawFigures } from "./figures.js";
+import { setupPredicts } from "./predict.js";
 import { addSwitches, attention, drawAll, drawView, install, observe, onPage } from "./views.js";
 
 /* the blocks, weights / norms switches and export buttons of what the page holds now (again after a page adds
@@ -17,6 +18,7 @@ function refresh() {
   document.querySelectorAll(".gallery-compare").forEach(setupCompare);
   addSwitches();
   addViewExports();
+  setupPredicts();
 }
 
 function start() {
