@@ -77,34 +77,31 @@ class PeakRSS:
         return self.peak
 
 
-def run_build(sentences: Path, out: Path, cache: Path, timings: Path | None = None) -> tuple[float, int]:
+def _timed(cmd: list[str], what: str) -> tuple[float, int, str]:
+    """(wall seconds, peak memory in bytes, stdout) of ``cmd`` run in the repository; exits where it fails."""
     start = time.perf_counter()
-    extra = ["--timings", str(timings)] if timings else []
-    proc = subprocess.Popen([sys.executable, "scripts/build_gallery.py", "--sentences", str(sentences),
-                             "--out", str(out), "--cache", str(cache), "--quiet", *extra], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = PeakRSS(proc.pid)
-    stdout, stderr = proc.communicate()
-    seconds = time.perf_counter() - start
-    rss = peak.stop()
-    if proc.returncode != 0:
-        sys.exit(f"build failed:\n{stderr}")
-    return seconds, rss
-
-
-def run_findings(sentences: Path, cache: Path, limit: int | None) -> dict:
-    """The findings stage alone (scripts/findings.py), into ``cache``: its wall time, the
-    time it says it measured, its peak memory and the set it measured."""
-    start = time.perf_counter()
-    cmd = [sys.executable, "scripts/findings.py", "--sentences", str(sentences), "--cache", str(cache),
-           *(["--limit", str(limit)] if limit else [])]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = PeakRSS(proc.pid)
     stdout, stderr = proc.communicate()
     seconds = time.perf_counter() - start
     rss = peak.stop()
     if proc.returncode != 0:
-        sys.exit(f"findings failed:\n{stderr}")
+        sys.exit(f"{what} failed:\n{stderr}")
+    return seconds, rss, stdout
+
+
+def run_build(sentences: Path, out: Path, cache: Path, timings: Path | None = None) -> tuple[float, int]:
+    extra = ["--timings", str(timings)] if timings else []
+    seconds, rss, _ = _timed([sys.executable, "scripts/build_gallery.py", "--sentences", str(sentences),
+                              "--out", str(out), "--cache", str(cache), "--quiet", *extra], "build")
+    return seconds, rss
+
+
+def run_findings(sentences: Path, cache: Path, limit: int | None) -> dict:
+    """The findings stage alone (scripts/findings.py), into ``cache``: its wall time, its
+    peak memory and the set it measured."""
+    seconds, rss, stdout = _timed([sys.executable, "scripts/findings.py", "--sentences", str(sentences),
+                                   "--cache", str(cache), *(["--limit", str(limit)] if limit else [])], "findings")
     first = stdout.splitlines()[0] if stdout else ""
     return {"s": round(seconds, 1), "rss_mb": round(rss / 2**20), "set": first.removeprefix("findings on ")}
 
