@@ -109,8 +109,8 @@ def _without_blob(nb: nbformat.NotebookNode) -> dict[str, np.ndarray]:
     if found is None:
         raise ValueError("the notebook carries no attention data (was it executed in gallery mode?)")
     source_id, payload = found
-    norms = views.norms_output(nb)
-    element = views.blob_element(source_id, payload, norms[1] if norms else None)
+    norms, steps = views.norms_output(nb), views.steps_output(nb)
+    element = views.blob_element(source_id, payload, norms[1] if norms else None, steps[1] if steps else None)
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             data = out.get("data", {})

@@ -105,7 +105,10 @@ def depth_card(m: dict, g: dict | None) -> dict | None:
             f"{'the layer’s own adapter' if set(mostly) == {'direct'} else 'inherited from the layers below' if set(mostly) == {'inherited'} else 'direct in one and inherited in the other'}"
             f" (direct against inherited change, on {len(split['rows'])} sentences"
             + ("" if len(split["rows"]) == total.shape[0] else ", a fixed seeded sample") + ").")
-    gv = _overall(np.asarray(g["layer_change"]["total"], dtype=np.float64)) if g and "layer_change" in g else None
+    gv = None
+    if g and "layer_change" in g and len(g["layer_change"]["total"]) > 1:  # the same measure: the gap
+        gm, glo, ghi = bootstrap(gap(g["layer_change"]["total"]))
+        gv = {"mean": round(float(gm), 4), "ci95": [round(float(glo), 4), round(float(ghi), 4)]}
     card = _card("depth", "kovaleva-2019", "Fine-tuning changes the last layers' attention most.",
                  "per layer, the mean over heads of the head change (Jensen-Shannon distance between the two models' "
                  "attention rows, averaged over the sentence's tokens), in the fine-tuned model (total), with only "
@@ -442,39 +445,40 @@ def examples(id_: str, m: dict, g: dict | None, card: dict) -> dict:
     the gallery's set, in its order) and the heads (layer, head) that show it on the set
     ``m``, each with the gallery row where that head changed most. The score each card
     ranks by is said in ``by``."""
-    by, rows, heads = "", [], []
+    by, rows, heads = ("", ""), [], []
     change = np.asarray(m["head_change"], dtype=np.float64) if m.get("head_change") else None
     if id_ == "depth" and change is not None:
         last = min(2, change.shape[1] - 1)
         heads = _top_heads(change.mean(0), layers=set(range(change.shape[1] - last, change.shape[1])))
-        by = "the largest change of the last layers less the others'; the most-changed heads of the last layers"
+        by = ("sentences whose last layers changed most beyond the others", "the most-changed heads of the last layers")
         if g:
             t = np.asarray(g["layer_change"]["total"], dtype=np.float64)
             rows = _top_rows(t[:, -last:].mean(1) - t[:, :-last].mean(1))
     elif id_ == "sinks":
         if m.get("to_cls_change"):
             heads = _top_heads(-np.asarray(m["to_cls_change"], dtype=np.float64).mean(0))
-        by = ("the largest share of attention on [CLS], [SEP] and punctuation in the fine-tuned model; the heads "
-              "where fine-tuning moved the words' attention off [CLS] most")
+        by = ("sentences whose fine-tuned model gives [CLS], [SEP] and punctuation the largest share of attention",
+              "the heads where fine-tuning moved the words' attention off [CLS] most")
         if g:
             rows = _top_rows(_special(g, "sinks", "trained").mean(1))
     elif id_ == "sinks_norm":
-        by = "the largest share of attention on [CLS], [SEP] and punctuation by weights less by norms"
+        by = ("sentences where weights give [CLS], [SEP] and punctuation most more than norms do", "")
         if g:
             rows = _top_rows((_special(g, "sinks", "trained") - _special(g, "sinks_norm", "trained")).mean(1))
     elif id_ == "entropy":
-        by = "the largest fall of attention entropy with fine-tuning"
+        by = ("sentences whose attention entropy fell most with fine-tuning", "")
         if g:
             rows = _top_rows(-(np.asarray(g["entropy"]["trained"]) - np.asarray(g["entropy"]["untrained"])).mean(1))
     elif id_ == "heads":
         heads = [[t["layer"], t["head"]] for t in card.get("top_heads", [])[:SHOWN]]
-        by = "the largest fall of the gold class's log-odds when the most important head is masked; the most important heads"
+        by = ("sentences whose gold class's log-odds fall most when the most important head is masked",
+              "the heads whose masking lowers accuracy most")
         if g and g.get("ablation") and heads:
             l, h = heads[0]
             drop = np.asarray(g["ablation"]["base_logodds"]) - np.asarray(g["ablation"]["logodds"])[:, l, h]
             rows = _top_rows(drop)
     elif id_ == "probe":
-        by = "sentences the fine-tuned model gets right and the probe gets wrong, most confident first"
+        by = ("sentences the fine-tuned model gets right and the probe gets wrong", "")
         if g and g.get("probes") and card.get("best_probe") in g["probes"]:
             gold = np.asarray(g["gold"])
             gained = (np.asarray(g["predicted"]["trained"]) == gold) & (np.asarray(g["probes"][card["best_probe"]]) != gold)
@@ -483,7 +487,8 @@ def examples(id_: str, m: dict, g: dict | None, card: dict) -> dict:
     if g and g.get("head_change") and heads:
         gc = np.asarray(g["head_change"], dtype=np.float64)
         where = {f"{l}-{h}": _top_rows(gc[:, l, h], 1)[0] for l, h in heads}
-    return {"by": by, "rows": rows, "heads": [{"layer": l, "head": h, "row": where.get(f"{l}-{h}")} for l, h in heads]}
+    return {"rows_by": by[0], "heads_by": by[1], "rows": rows,
+            "heads": [{"layer": l, "head": h, "row": where.get(f"{l}-{h}")} for l, h in heads]}
 
 
 def findings(set_name: str, m: dict, gallery_name: str | None, g: dict | None, labels) -> dict:

@@ -132,7 +132,7 @@ def exercises(records: list[SentenceRecord], findings: dict | None) -> list[str]
                   f"Importance and change: Spearman {heads['spearman']['rho']:+.2f} (95% interval "
                   f"{heads['spearman']['ci95'][0]:+.2f} to {heads['spearman']['ci95'][1]:+.2f}).")
         out.append(_exercise("Which head matters", "Before you look: which head's ablation will hurt the "
-                             "fine-tuned model most? Pick one on the heads page, then check it on "
+                             "fine-tuned model most? Pick one on <a href=\"../heads/\">the heads page</a>, then check it on "
                              '<a href="../findings/#card-heads">the Findings page</a>.', answer))
     suff = _sufficiency_example(records)
     if suff:

@@ -330,7 +330,7 @@ def aggregate(records: list[SentenceRecord], catalog: Catalog, findings: dict | 
 def metrics_findings(findings: dict) -> dict:
     """``metrics.json``'s ``findings``: the set, each card's claim, source, value,
     interval, runs' spread, rule and verdict, and the measurements in full."""
-    keep = ("id", "claim", "source", "value", "ci95", "runs_sd", "rule", "verdict", "unit")
+    keep = ("id", "claim", "source", "value", "ci95", "runs_sd", "runs", "runs_verdicts", "rule", "verdict", "unit")
     return {"set": {"name": findings["set"]["name"], "n": findings["set"]["n"]},
             "cards": [{k: c[k] for k in keep if k in c} for c in findings["cards"]],
             **{k: findings[k] for k in ("sinks", "sinks_norm", "entropy", "layer_change", "head_ablation")
@@ -551,8 +551,13 @@ def _shows_best(card: dict, entries: list[dict]) -> str:
         return "- **Shows it best**: each sentence's deletion tests, on [Faithful explanations](faithfulness.md)\n"
     if not links and not heads:
         return ""
-    return ("- **Shows it best** (" + views.esc(ex.get("by", "")) + "): "
-            + "; ".join(x for x in (", ".join(links), ("heads " + ", ".join(heads)) if heads else "") if x) + "\n")
+    parts = []
+    if links:
+        parts.append(f"{views.esc(ex.get('rows_by', 'sentences'))}: {', '.join(links)}")
+    if heads:
+        parts.append(f"{views.esc(ex.get('heads_by', 'heads'))} (each opened on the gallery sentence where it "
+                     f"changed most): {', '.join(heads)}")
+    return "- **Shows it best**: " + "; ".join(parts) + "\n"
 
 
 def findings_page(findings: dict | None, entries: list[dict] | None = None) -> str:
@@ -829,7 +834,14 @@ def finding_value(card: dict) -> str:
     pct = card.get("unit") in PERCENT_UNITS
     def show(v):
         return f"{100 * v:.1f}%" if pct else claims.signed(v, 3)
-    text = f"{card.get('unit', 'value')} {show(card['value'])}"
+    unit = card.get("unit", "value")
+    text = (f"{show(card['value'])} nats of entropy, fine-tuned less untrained" if unit == "nats"
+            else f"{unit} {show(card['value'])}")
+    if card["id"] == "probe" and card.get("runs"):  # the spread is the fine-tuned runs' accuracy, not the probe's
+        runs = list(card["runs"].values())
+        return (f"the best probe's accuracy {show(card['value'])} (95% interval {show(card['ci95'][0])} to "
+                f"{show(card['ci95'][1])}), the fine-tuned runs' " + claims.join([show(v) for v in runs])
+                + f" (sd {100 * card['runs_sd']:.1f} points)")
     inner = []
     if card.get("ci95"):
         inner.append(f"95% interval {show(card['ci95'][0])} to {show(card['ci95'][1])}")
