@@ -153,3 +153,24 @@ def test_the_lesson_makes_students_predict_then_shows_the_answer_and_ends_with_e
     # no findings: the summary says so instead
     bare = teaching.lesson_page(recs, entries, [], site_manifest(recs, entries).catalog, None)
     assert "No findings were measured for this build" in bare
+
+
+def test_what_differs_names_a_shared_word_only_where_its_place_moves_by_three():
+    """A contrast page's token sentences: the word only one sentence has, with its place
+    among that sentence's words by IG's weight and its direction; a shared word only
+    where its place moves by RANK_MOVE or more (so "the" and "," stay unnamed)."""
+    def rec(slug, words, ig):
+        tokens = ["[CLS]", *words, "[SEP]"]
+        scores = [0.0, *ig, 0.0]
+        return record.parse(record_data(slug=slug, title=slug, text=" ".join(words), tokens=tokens,
+                                        n_tokens=len(tokens),
+                                        scores={m: {"target": 1, "scores": scores} for m in REGISTRY}), list(REGISTRY))
+    a = rec("good", ["the", "film", ",", "is", "good", "fun"], [0.01, 0.02, 0.0, 0.03, 0.9, 0.5])
+    b = rec("not-good", ["the", "film", ",", "is", "not", "good", "fun"], [0.01, 0.02, 0.0, 0.6, -0.8, 0.05, 0.4])
+    said = [c.text for c in teaching.ig_moves(a, b)]
+    assert said[0] == "“not”, only in the second sentence, is the 1st of its 7 words by Integrated Gradients' weight: " \
+                      "pushes toward negative."
+    # "good": 1st of 6, then 4th of 7 (moves 3, the rule's boundary); "is" and "fun" move 1: only "good" is named
+    assert any(t.startswith("“good” is the 1st of 6 words") and "the 4th of 7 in the second" in t for t in said)
+    assert not any("“is”" in t or "“the”" in t or "“,”" in t for t in said)
+    assert len(said) == 2

@@ -163,25 +163,59 @@ def _rank(scores: np.ndarray, words: list[int], i: int) -> int:
     return order.index(i) + 1
 
 
-def ig_token_claim(r: SentenceRecord, scores: np.ndarray, i: int) -> claims.Claim:
-    """What IG says of one changed token: which class it pushes toward (the sign of
-    its score toward the predicted class) and its rank among the words."""
-    other = next((lab for lab in r.labels if lab != r.trained.predicted), r.trained.predicted)
-    labels = (r.trained.predicted, r.label if r.label != r.trained.predicted else other)
-    rank, n = _rank(scores, r.words, i), len(r.words)
-    value = float(scores[i])
-    name = token_name(r.tokens, i)
-    if abs(value) < 0.005:
-        return claims.Claim("contrast-token", "sign", "none",
-                            f"In the second sentence, Integrated Gradients gives {name} almost no weight "
-                            f"({views.signed(value)} logit).", {"score": value, "rank": rank})
-    toward = value > 0
-    return claims.Claim(
-        "contrast-token", "sign", "toward-predicted" if toward else "against-predicted",
-        f"In the second sentence, Integrated Gradients scores {name} {views.signed(value)} logit: it pushes "
-        + (f"toward {labels[0]}, the class the model predicts ({claims.ordinal(rank)} of {n} words)." if toward
-           else f"against {labels[0]}, the class the model predicts, toward {labels[1]}."),
-        {"score": value, "rank": rank})
+RANK_MOVE = 3  # a word both sentences share is mentioned where its rank moves by at least this many places
+NO_WEIGHT = 0.005  # an IG score (logit) smaller than this is "almost no weight"
+
+
+def _by_weight(scores: np.ndarray, words: list[int]) -> list[int]:
+    """The word positions by how much Integrated Gradients weighs them (|score|), largest first."""
+    return sorted(words, key=lambda j: (-abs(scores[j]), j))
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _pushes(r: SentenceRecord, value: float) -> str:
+    if abs(value) < NO_WEIGHT:
+        return "almost no weight"
+    return f"pushes toward {r.labels[-1] if value > 0 else r.labels[0]}"
+
+
+def ig_moves(a: SentenceRecord, b: SentenceRecord) -> list[claims.Claim]:
+    """What Integrated Gradients says of the words that differ, in both sentences' terms:
+    each word only one sentence has, with its place among that sentence's words by
+    weight (|score|) and the class it pushes toward; each word both have whose place
+    moves by at least :data:`RANK_MOVE` (so "the" and "," are named only where they
+    differ or move)."""
+    sa, sb = _class_scores(a, "ig"), _class_scores(b, "ig")  # toward the last label, both sentences
+    oa, ob = _by_weight(sa, a.words), _by_weight(sb, b.words)
+    na, nb = len(oa), len(ob)
+    words_a, words_b = [a.tokens[i] for i in a.words], [b.tokens[j] for j in b.words]
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=words_a, b=words_b, autojunk=False).get_opcodes():
+        if op == "equal":
+            for i, j in zip(a.words[i1:i2], b.words[j1:j2]):
+                ra, rb = oa.index(i) + 1, ob.index(j) + 1
+                if abs(ra - rb) >= RANK_MOVE:
+                    out.append(claims.Claim(
+                        "contrast-token", "rank-move", "moves",
+                        f"{_capital(token_name(b.tokens, j))} is the {claims.ordinal(ra)} of {na} words by Integrated "
+                        f"Gradients' weight in the first sentence and the {claims.ordinal(rb)} of {nb} in the second "
+                        f"(first: {_pushes(a, float(sa[i]))}; second: {_pushes(b, float(sb[j]))}).", {"ranks": [ra, rb]}))
+            continue
+        for r, scores, order, n, positions, which in ((a, sa, oa, na, a.words[i1:i2], "first"),
+                                                        (b, sb, ob, nb, b.words[j1:j2], "second")):
+            for i in positions:
+                value = float(scores[i])
+                name = token_name(r.tokens, i)
+                outcome = "none" if abs(value) < NO_WEIGHT else "toward"
+                out.append(claims.Claim(
+                    "contrast-token", "rank-new", outcome,
+                    f"{_capital(name)}, only in the {which} sentence, is the {claims.ordinal(order.index(i) + 1)} of "
+                    f"its {n} words by Integrated Gradients' weight: {_pushes(r, value)}.",
+                    {"rank": order.index(i) + 1, "score": value}))
+    return out
 
 
 def contrast_page(a: SentenceRecord, b: SentenceRecord, catalog: Catalog, prefix: str = "../../") -> str:
@@ -210,8 +244,7 @@ def contrast_page(a: SentenceRecord, b: SentenceRecord, catalog: Catalog, prefix
     else:
         facts.append(C("contrast-head", "head", "differs", f"The most changed head differs: layer {la}, head {ha} in the first, "
                        f"layer {lb}, head {hb} in the second."))
-    ig_b = np.asarray(b.scores["ig"].scores, float)
-    facts += [ig_token_claim(b, ig_b, i) for i in in_b]
+    facts += ig_moves(a, b)
     margins = [abs(r.untrained.logits[0] - r.untrained.logits[-1]) for r in (a, b)]
     chance = all(m < claims.RULES["untrained"]["max_margin"] for m in margins)
     facts.append(C("contrast-untrained", "untrained", "chance" if chance else "leaning",
