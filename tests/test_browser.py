@@ -470,3 +470,48 @@ def test_the_step_control_shows_a_head_at_a_training_step(browser, base_url, bui
             assert block.locator(".gc-step-panel").is_hidden() and page.evaluate("location.hash") == "#head-2-5"
             errors = [e for e in watcher.console_errors if "search/search_index.js" not in e]
             assert errors == [], errors
+
+
+@pytest.mark.slow
+def test_the_block_reads_in_a_room_and_on_a_phone(browser, base_url):
+    """2 x 2 from 768 px with labels of 16 px; below it one view at a time with a switch;
+    "[CLS] row only" pins [CLS]'s lines in every view; v opens present mode (no
+    Material shortcut uses it), Escape leaves it."""
+    url = _sentence_url(base_url, "not-bad-at-all") + "#head-5-3"
+    with open_page(browser, 1280, 900) as (page, watcher):
+        page.goto(url, wait_until="load")
+        page.wait_for_function("document.querySelectorAll('#compare .gc-view').length === 4", timeout=20_000)
+        cols = page.evaluate("getComputedStyle(document.querySelector('#compare .gc-grid')).gridTemplateColumns")
+        assert len(cols.split()) == 2, cols
+        sizes = page.evaluate("Array.from(document.querySelectorAll('#compare .gc-title, #compare .gc-controls label'))"
+                              ".map(e => parseFloat(getComputedStyle(e).fontSize))")
+        assert sizes and min(sizes) >= 16, sizes
+        assert page.locator("#compare .gc-switch").is_hidden()
+        views = page.locator("#compare .gc-view")
+        for k in range(4):
+            views.nth(k).scroll_into_view_if_needed()
+            views.nth(k).evaluate(_SETTLED)
+        page.locator("#compare-cls").check()
+        page.wait_for_function("document.querySelector('#compare').getAttribute('data-cls-only') === 'true'")
+        page.evaluate("document.activeElement.blur()")
+        page.keyboard.press("v")
+        assert page.evaluate("document.querySelector('#compare').classList.contains('gc-present')")
+        box = page.locator("#compare").bounding_box()
+        assert box["width"] >= 1200 and box["height"] >= 850  # it fills the screen
+        page.keyboard.press("Escape")
+        assert not page.evaluate("document.querySelector('#compare').classList.contains('gc-present')")
+        assert [e for e in watcher.console_errors if "search_index" not in e] == []
+    with open_page(browser, *PHONE) as (page, watcher):
+        page.goto(url, wait_until="load")
+        page.wait_for_function("document.querySelectorAll('#compare .gc-view').length === 4", timeout=20_000)
+        switch = page.locator("#compare .gc-switch")
+        assert switch.is_visible() and switch.locator("button").count() == 4
+        width = page.evaluate("document.documentElement.clientWidth")
+        panels = page.locator("#compare .gc-panel")
+        visible = [k for k in range(4) if 0 <= panels.nth(k).bounding_box()["x"] < width - 10]
+        assert visible == [0], visible  # one view at a time
+        switch.locator('button[data-attention="lost"]').click()
+        page.wait_for_function("document.querySelector('#compare .gc-grid').getAttribute('data-showing') === 'lost'")
+        page.wait_for_function("document.querySelector('#compare-lost').hasAttribute('data-drawn')", timeout=20_000)
+        assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 1
+        assert [e for e in watcher.console_errors if "search_index" not in e] == []

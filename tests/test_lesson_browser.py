@@ -391,3 +391,25 @@ def test_no_serious_or_critical_accessibility_violation(browser, base_url, axe, 
                 "slate" if scheme == "dark" else "default")
     problems = [f"{name}: {line}" for name, lines in found.items() for line in lines]
     assert not problems, "\n".join(problems)
+
+
+def test_a_predict_then_reveal_answer_opens_only_after_a_choice(browser, base_url):
+    """The lesson's questions: with JavaScript the answer stays closed until a choice is
+    made (a click on it says so), then opens and says whether the guess was right."""
+    with open_page(browser, *DESKTOP) as (page, watcher):
+        page.goto(f"{base_url}gallery/lesson/", wait_until="load")
+        block = page.locator(".gallery-predict").first
+        block.scroll_into_view_if_needed()
+        details = block.locator("details")
+        details.locator("summary").click()
+        assert details.get_attribute("open") is None, "the answer opened before a choice"
+        assert "Choose an answer first" in block.locator(".gallery-predict-hint").inner_text()
+        right = block.get_attribute("data-answer")
+        wrong = next(v for v in block.locator("input[type=radio]").evaluate_all("els => els.map(e => e.value)")
+                     if v != right)
+        block.locator(f'input[value="{wrong}"]').check()
+        details.locator("summary").click()
+        assert details.get_attribute("open") is not None
+        page.wait_for_function("document.querySelector('.gallery-predict').getAttribute('data-result') === 'wrong'")
+        assert "not the answer" in block.locator(".gallery-predict-hint").inner_text()
+        assert watcher.console_errors == []

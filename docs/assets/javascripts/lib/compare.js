@@ -1,6 +1,6 @@
 /* The side-by-side block of a sentence page: one head view per attention (fine-tuned,
- * untrained, gained, lost) of one layer and one head, in one row (2 x 2 or one
- * column when the row would make their text smaller than ~11 px), with one set of
+ * untrained, gained, lost) of one layer and one head, 2 x 2 from a 768 px viewport
+ * and one at a time below it (a row that scrolls sideways, and a switch), with one set of
  * controls (a layer menu and a button per head, in the head's colour) that drives
  * all of them; hovering a token shows its lines in all four.
  *
@@ -27,8 +27,9 @@ import { colourOf, panelTitle } from "./settings.js";
 import { attention, hasNorms, measureSwitch, observe, redraw } from "./views.js";
 import { sourceFor, stepSource } from "./blob.js";
 
-var MIN_TEXT_PX = 11;  /* the smallest token text the block shows (CSS px) */
 var GAP = 12;          /* px between the block's views (gallery.css: .gc-grid gap) */
+/* the phone's switch: one word a view */
+var SHORT = { trained: "Fine-tuned", untrained: "Untrained", gained: "Gained", lost: "Lost" };
 var MAX_SCALE = 1.25;  /* a view grows to at most this times its natural size */
 
 function meta(source) {
@@ -103,6 +104,16 @@ export function setupCompare(block) {
     el("option", { value: "" }, stepSelect, "none");
     steps.forEach(function (s) { el("option", { value: s }, stepSelect, String(s)); });
   }
+  /* "[CLS] row only": every view shows only the lines from [CLS] (the row the classifier reads) */
+  var clsBox = el("label", { "class": "gc-cls" }, controls);
+  var clsOnly = el("input", { type: "checkbox", id: uid + "-cls" }, clsBox);
+  clsBox.appendChild(document.createTextNode(" [CLS] row only"));
+  function pinAll() {
+    var at = clsOnly.checked ? 0 : null;
+    views.concat(stepView ? [stepView] : []).forEach(function (v) { if (v.gvHead) v.gvHead.pin(0, at); });
+    block.setAttribute("data-cls-only", String(clsOnly.checked));
+  }
+  clsOnly.addEventListener("change", pinAll);
   var allBox = el("span", { "class": "gc-all" }, controls);
   /* weights or norms (lib/blob.js sourceFor): every view of the block draws from that blob */
   var measure = "weights";
@@ -125,7 +136,10 @@ export function setupCompare(block) {
                        onHover: function (side, i) {
                          views.forEach(function (other) { if (other !== view && other.gvHead) other.gvHead.hover(side, i); });
                        },
-                       onDrawn: function (layer, heads) { view.setAttribute("data-shown", layer + "-" + heads.join(",")); } };
+                       onDrawn: function (layer, heads) {
+                         view.setAttribute("data-shown", layer + "-" + heads.join(","));
+                         if (clsOnly.checked && view.gvHead) view.gvHead.pin(0, 0);
+                       } };
     exportButtons(caption, "head view of the " + panelTitle(kind), function () {
       return attention(from(), kind).then(function (data) {
         var s = view.gvHead ? view.gvHead.state() : { layer: state.layer, heads: [state.head], layout: layout };
@@ -148,9 +162,24 @@ export function setupCompare(block) {
                            "data-attention": "trained", "data-near": "early", "data-source": wanted,
                            "data-layer": state.layer, "data-heads": "[" + state.head + "]" }, stepFigure);
     stepView.gvOptions = { controls: false, fit: MAX_SCALE, layout: layout,
-                           onDrawn: function (layer, heads) { stepView.setAttribute("data-shown", layer + "-" + heads.join(",")); } };
+                           onDrawn: function (layer, heads) {
+                             stepView.setAttribute("data-shown", layer + "-" + heads.join(","));
+                             if (clsOnly.checked && stepView.gvHead) stepView.gvHead.pin(0, 0);
+                           } };
     observe(stepView);
   }
+  var presentButton = el("button", { type: "button", "class": "gallery-export-button gc-present-button", "aria-pressed": "false",
+                                     title: "Enlarge the block to fill the screen, for a projector (key: v; Escape leaves)" },
+                          allBox, "Present (v)");
+  function present(on) {
+    on = on === undefined ? !block.classList.contains("gc-present") : !!on;
+    block.classList.toggle("gc-present", on);
+    document.documentElement.classList.toggle("gc-presenting", on);
+    presentButton.setAttribute("aria-pressed", String(on));
+    presentButton.textContent = on ? "Leave (Esc)" : "Present (v)";
+    if (on) presentButton.focus();
+  }
+  presentButton.addEventListener("click", function () { present(); });
   el("button", { type: "button", "class": "gallery-export-button", title: "Save the four views in one picture (for slides)" },
      allBox, "PNG of all four").addEventListener("click", function () {
     Promise.all(kinds.map(function (kind) { return attention(from(), kind); })).then(function (datas) {
@@ -181,16 +210,30 @@ export function setupCompare(block) {
     }).catch(function (err) { console.error(err); });
   });
 
-  /* as many views in a row as keep their text at least MIN_TEXT_PX: 4, 2 or 1 */
-  function columns() {
-    var width = grid.clientWidth, min = natural * MIN_TEXT_PX / HEAD.TEXT, cols = 1;
-    if ((width - 3 * GAP) / 4 >= min) cols = 4;
-    else if ((width - GAP) / 2 >= min) cols = 2;
-    grid.setAttribute("data-cols", cols);
-  }
+  /* 2 x 2 from 768 px of viewport (gallery.css); below it one view at a time, side by
+     side in a row that scrolls sideways, with a switch that brings each into view */
   grid.style.setProperty("--gc-max", MAX_SCALE * natural + "px");
-  columns();
-  if (window.ResizeObserver) new ResizeObserver(columns).observe(grid);
+  var switcher = el("div", { "class": "gc-switch", role: "group", "aria-label": "Which view" });
+  grid.parentNode.insertBefore(switcher, grid);
+  var picks = kinds.map(function (kind, k) {
+    var b = el("button", { type: "button", "class": "gc-pick", "data-attention": kind, "aria-pressed": String(k === 0) },
+               switcher, SHORT[kind] || kind);
+    b.addEventListener("click", function () {
+      var panel = views[k].parentNode;
+      grid.scrollTo({ left: panel.offsetLeft - grid.offsetLeft, behavior: "smooth" });
+      pressed(k);
+    });
+    return b;
+  });
+  function pressed(k) {
+    picks.forEach(function (b, i) { b.setAttribute("aria-pressed", String(i === k)); });
+    grid.setAttribute("data-showing", kinds[k]);
+  }
+  grid.addEventListener("scroll", function () {
+    if (!grid.clientWidth) return;
+    pressed(Math.max(0, Math.min(kinds.length - 1, Math.round(grid.scrollLeft / (grid.clientWidth + GAP)))));
+  }, { passive: true });
+  grid.setAttribute("data-showing", kinds[0]);
 
   function showStep(step) {
     state.step = step !== null && step !== undefined && steps.indexOf(+step) >= 0 ? +step : null;
@@ -241,7 +284,7 @@ export function setupCompare(block) {
   });
   show(state.layer, state.head);
   views.forEach(function (view) { observe(view); });
-  block.gvCompare = { show: show, state: state };
+  block.gvCompare = { show: show, state: state, present: present };
   return block.gvCompare;
 }
 
@@ -257,8 +300,21 @@ export function openFromHash(hash, scroll) {
 }
 
 /* #head-L-H in the address (hashchange), and a link to the head already there */
+/* v: present mode on and off (a key none of Material's shortcuts uses: f, s, /, n, p, ",", "."); Escape leaves it */
+export function presentKey(event) {
+  var t = event.target, tag = t && t.tagName ? t.tagName.toLowerCase() : "";
+  if (event.ctrlKey || event.metaKey || event.altKey || tag === "input" || tag === "select" || tag === "textarea" ||
+      (t && t.isContentEditable)) return;
+  var block = document.querySelector(".gallery-compare");
+  var c = block && block.gvCompare;
+  if (!c) return;
+  if (event.key === "v") { c.present(); event.preventDefault(); }
+  else if (event.key === "Escape" && block.classList.contains("gc-present")) { c.present(false); }
+}
+
 export function installCompare() {
   window.addEventListener("hashchange", function () { openFromHash(); });
+  document.addEventListener("keydown", presentKey);
   /* a link to the head already in the address changes nothing: open it all the same */
   document.addEventListener("click", function (event) {
     var a = event.target.closest ? event.target.closest('a[href^="#head-"]') : null;

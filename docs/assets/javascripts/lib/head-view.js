@@ -5,7 +5,8 @@
  * active heads; the hovered token's few lines are drawn here at once.
  *
  * el.gvHead (for the side-by-side block and the reading page's figures):
- *   show(layer, heads) -> Promise, hover(side, index | null), state() -> {layer, heads, layout} */
+ *   show(layer, heads) -> Promise, hover(side, index | null), pin(side, index | null),
+ *   state() -> {layer, heads, layout} */
 
 import { backend } from "./backend.js";
 import { lighten, rgb } from "./colour.js";
@@ -93,7 +94,7 @@ export function headView(el, meta, source, kind, options) {
   el.appendChild(root);
 
   function count() { return active.filter(Boolean).length; }
-  var version = 0, hovered = null, weights = null, colors = palette.map(rgb);
+  var version = 0, hovered = null, pinned = null, weights = null, colors = palette.map(rgb);
   var shownVersion = -1, waiting = [], channel = null;
 
   function paintChecks() {
@@ -140,6 +141,7 @@ export function headView(el, meta, source, kind, options) {
   /* Only token i's lines (side 0: as a query, 1: as a key); i === null: every line.
      False when nothing changed. */
   function hover(index, i) {
+    if (i === null && pinned) { index = pinned.side; i = pinned.index; }  /* a pinned token stays shown */
     if (i === null ? !hovered : hovered && hovered.side === index && hovered.index === i) return false;
     hovered = i === null ? null : { side: index, index: i };
     sides[1 - index].bg.setAttribute("visibility", "hidden");
@@ -252,6 +254,11 @@ export function headView(el, meta, source, kind, options) {
       return draw();
     },
     hover: hover,
+    /* keep token i of a side shown (the block's "[CLS] row only": side 0, token 0); i === null: none */
+    pin: function (index, i) {
+      pinned = i === null ? null : { side: index, index: i };
+      return hover(index, i);
+    },
     state: function () { return { layer: layer, heads: shown(), layout: V }; }
   };
   return draw();
