@@ -515,3 +515,8 @@ def test_the_block_reads_in_a_room_and_on_a_phone(browser, base_url):
         page.wait_for_function("document.querySelector('#compare-lost').hasAttribute('data-drawn')", timeout=20_000)
         assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 1
         assert [e for e in watcher.console_errors if "search_index" not in e] == []
+        # the first screen of a phone shows the sentence and both verdicts
+        page.goto(_sentence_url(base_url, "not-bad-at-all"), wait_until="load")
+        glance = page.locator(".gallery-glance-verdicts").bounding_box()
+        assert glance["y"] + glance["height"] <= PHONE[1], glance
+        assert "The movie was not bad at all" in page.locator(".gallery-glance-text").inner_text()

@@ -174,3 +174,16 @@ def test_what_differs_names_a_shared_word_only_where_its_place_moves_by_three():
     assert any(t.startswith("“good” is the 1st of 6 words") and "the 4th of 7 in the second" in t for t in said)
     assert not any("“is”" in t or "“the”" in t or "“,”" in t for t in said)
     assert len(said) == 2
+
+
+def test_a_sentence_page_says_its_sentence_and_both_verdicts_at_a_glance():
+    recs, _ = _records()
+    wrong = next(r for r in recs if not r.trained.correct)
+    glance = teaching.at_a_glance(wrong)
+    assert "“not a good film”" in glance and "✗ wrong" in glance and "gold <strong" in glance
+    from attention_gallery import claims
+    margin = abs(wrong.untrained.logits[0] - wrong.untrained.logits[-1])  # the untrained head, by the chance rule
+    assert ("≈ chance (margin" in glance) == (margin < claims.RULES["untrained"]["max_margin"])
+    assert ("never trained" in glance) == (margin >= claims.RULES["untrained"]["max_margin"])
+    layer, head, _ = wrong.top_heads[0]
+    assert f'href="#head-{layer}-{head}"' in glance and 'href="#what-to-notice"' in glance

@@ -67,7 +67,7 @@ from .figures import add_figures
 from .generated import generated as noted
 from .generated import new_build
 from .offline import OfflinePages, exclude_code_from_search
-from .teaching import CONTRAST_DIR, run_it_yourself, sentence_links
+from .teaching import CONTRAST_DIR, at_a_glance, run_it_yourself, sentence_links
 from .templates import shared_bytecode
 from .training import head_in_runs, sentence_timeline
 from .training import usable as training_usable
@@ -159,6 +159,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         metrics = pages.aggregate(records, self.manifest.catalog, self.manifest.findings, self.manifest.training)
         generated = pages.generate(self.manifest, records, metrics)
         self.links = self._sentence_links(records)
+        self.glances = {f"{self.config.gallery_dir}/{r.slug}.ipynb": at_a_glance(r) for r in records}
         self.points = self._set_points(records)
         for name, text in generated.items():
             file = noted(File.generated(config, f"{self.config.gallery_dir}/{name}.md", content=text))
@@ -250,6 +251,10 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
             raise PluginError(f"{page.file.src_uri}: {exc.args[0]}") from None
 
     def on_page_content(self, html, page, config, files):
+        glance = self.glances.get(page.file.src_uri, "")
+        if glance:  # under the title: the sentence and both verdicts on the first screen, and where to look
+            end = html.find("</h1>")
+            html = html[:end + len("</h1>")] + glance + html[end + len("</h1>"):] if end >= 0 else glance + html
         points = self.points.get(page.file.src_uri, "")
         at = html.find(_NOTICE)
         if points and at >= 0:  # at the end of What to notice

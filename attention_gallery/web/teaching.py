@@ -434,6 +434,28 @@ the fine-tuned model gets {right} of {n} right; the other model is
 """
 
 
+# --- the top of a sentence page -----------------------------------------------------
+
+def at_a_glance(r: SentenceRecord) -> str:
+    """Under a sentence page's title: the sentence, its gold label, both models'
+    verdicts (the untrained one by the site's chance rule) and links to what to notice
+    and to the side-by-side block: what a reader needs on the first screen of a phone."""
+    t, u = r.trained, r.untrained
+    margin = abs(u.logits[0] - u.logits[-1])
+    untrained = (views.chance_mark(u.logits) if margin < claims.RULES["untrained"]["max_margin"]
+                 else f"leans {u.predicted} (margin {margin:.3f} logit; its head was never trained)")
+    layer, head, _ = r.top_heads[0]
+    return ('<div class="gallery-glance" role="note" aria-label="this sentence at a glance">'
+            f'<p class="gallery-glance-text" dir="auto">“{views.esc(r.text)}”</p>'
+            f'<p class="gallery-glance-verdicts">gold <strong class="gallery-label gallery-{views.esc(r.label)}">'
+            f"{views.esc(r.label)}</strong> · {views.esc(views.model_name('trained'))}: "
+            f"<strong>{views.esc(t.predicted)}</strong> ({p_text(t.confidence)}) "
+            f'<span class="gallery-{"right" if t.correct else "wrong"}">{"✓ right" if t.correct else "✗ wrong"}</span>'
+            f" · {views.esc(views.model_name('untrained'))}: {views.esc(untrained)}</p>"
+            '<p class="gallery-glance-links"><a href="#what-to-notice">What to notice</a> · '
+            f'<a href="#{head_anchor(layer, head)}">the head that changed most, side by side</a></p></div>')
+
+
 # --- links on a sentence page ------------------------------------------------------
 
 def sentence_links(slug: str, entries: list[dict], pairs: list[tuple[str, str]],
