@@ -520,3 +520,7 @@ def test_the_block_reads_in_a_room_and_on_a_phone(browser, base_url):
         glance = page.locator(".gallery-glance-verdicts").bounding_box()
         assert glance["y"] + glance["height"] <= PHONE[1], glance
         assert "The movie was not bad at all" in page.locator(".gallery-glance-text").inner_text()
+        # every head of a heatmap inside the screen: its last column's right edge within the width
+        right = page.evaluate("""() => { const t = document.querySelector('.gallery-heatmap');
+            const cells = t.querySelectorAll('thead th'); return cells[cells.length - 1].getBoundingClientRect().right; }""")
+        assert right <= PHONE[0], right
