@@ -39,5 +39,7 @@ export function startGallery() {
   install();
   installCompare();
   onPage(start);
+  /* a page printed as a handout: every view drawn, the ones not yet near the viewport too */
+  window.addEventListener("beforeprint", () => { drawAll(); });
   return api;
 }
