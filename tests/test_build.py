@@ -347,12 +347,20 @@ def test_end_to_end_default_pair(tmp_path):
     assert [c["id"] for c in f["cards"]] == ["depth", "sinks", "sinks_norm", "heads", "entropy", "methods", "probe"]
     assert all(len(f["layer_change"][p]) == 6 for p in ("total", "direct", "inherited"))
     for c in f["cards"]:
-        assert set(c) == {"id", "claim", "source", "value", "ci95", "runs_sd", "rule", "verdict"}
+        assert {"id", "claim", "source", "value", "ci95", "runs_sd", "rule", "verdict"} <= set(c) <= \
+            {"id", "claim", "source", "value", "ci95", "runs_sd", "runs", "runs_verdicts", "rule", "verdict", "unit"}
         assert c["verdict"] in ("holds", "partly", "not")
         if c["id"] == "heads":  # a share of the 72 heads, each with its own interval; the other runs on the sample
             assert 0 <= c["value"] <= 1 and c["ci95"] is None and c["runs_sd"] is not None and c["runs_sd"] >= 0
         else:
-            assert c["runs_sd"] is None and c["ci95"][0] <= c["value"] <= c["ci95"][1]
+            assert c["ci95"][0] <= c["value"] <= c["ci95"][1]
+        if c["id"] == "methods":  # it explains run 0's model only
+            assert c["runs_sd"] is None
+        else:  # the three runs, each judged by the card's rule; the verdict stands only where all give it
+            assert sorted(c["runs"]) == ["0", "1", "2"] and c["runs_sd"] >= 0
+        if c.get("runs_verdicts"):
+            v = set(c["runs_verdicts"].values())
+            assert c["verdict"] == (v.pop() if len(v) == 1 else "partly")
     assert len(f["head_ablation"]["accuracy_drop"]) == 6 and len(f["method_tau"]["matrix"]) == len(REGISTRY)
     t = metrics["training"]
     assert [r["seed"] for r in t["runs"]] == [0, 1, 2] and len(t["head_change_seed_sd"]) == 6
