@@ -28,7 +28,7 @@ export function setupPredict(block) {
       block.setAttribute("data-result", value === right ? "right" : "wrong");
     }
   }
-  summary.setAttribute("aria-disabled", "true");
+  summary.setAttribute("data-locked", "true");
   summary.addEventListener("click", (event) => {
     if (!details.open && chosen(block) === null) {
       event.preventDefault();
@@ -36,7 +36,7 @@ export function setupPredict(block) {
     }
   });
   block.addEventListener("change", () => {
-    summary.setAttribute("aria-disabled", String(chosen(block) === null));
+    summary.setAttribute("data-locked", String(chosen(block) === null));
     if (!details.open) hint.textContent = "";
     mark();
   });
