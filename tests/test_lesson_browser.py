@@ -261,6 +261,15 @@ def test_a_contrast_page_is_reached_from_both_sentences_and_shows_both(browser, 
         for col, slug in zip(cols.all(), (A, B)):
             assert records[slug].text in col.inner_text()
             assert col.locator(f'h3 a[href="../../{slug}/"]').count() == 1
+        # the same head of both models in both sentences, drawn from the sentences' own attention
+        layer, head, _ = records[A].top_heads[0]
+        state = wait_for_views(page, 60)
+        heads = [v for v in state["views"] if v["view"] == "head_view"]
+        assert len(heads) == 4 and all(v["drawn"] for v in heads), heads
+        shown = page.evaluate("Array.from(document.querySelectorAll('[id^=contrast-]')).map(e => "
+                              "[e.getAttribute('data-source'), e.getAttribute('data-layer'), e.getAttribute('data-heads')])")
+        assert sorted({s for s, _, _ in shown}) == sorted(f"attention-{s}" for s in (A, B))
+        assert {(l, h) for _, l, h in shown} == {(str(layer), f"[{head}]")}
         assert watcher.console_errors == []
 
 

@@ -105,3 +105,36 @@ def add_figures(html_text: str, src_uri: str, gallery: Path, records=()) -> str:
             f'on the head fine-tuning changed most there, layer {layer}, head {head}.</p>')
     at = html_text.find("<h2")
     return (html_text[:at] + link + html_text[at:] if at >= 0 else link + html_text) + blob
+
+
+CONTRAST_VIEWS = re.compile(r'<div class="gallery-contrast-views" data-a="([^"]+)" data-b="([^"]+)" '
+                            r'data-layer="(\d+)" data-head="(\d+)" data-changed-a="([\d ]*)" '
+                            r'data-changed-b="([\d ]*)"></div>')
+
+
+def add_contrast_views(html_text: str, gallery: Path, records=()) -> str:
+    """A contrast page's placeholder (``teaching.contrast_views``) filled: both sentences'
+    attention blobs (from their notebooks) and, for each, a head view of the fine-tuned
+    and of the untrained model on the page's head, drawn by the site's view code; the
+    tokens that differ named under each. Any other page unchanged."""
+    m = CONTRAST_VIEWS.search(html_text)
+    if m is None:
+        return html_text
+    a, b, layer, head = m.group(1), m.group(2), int(m.group(3)), int(m.group(4))
+    by_slug = {r.slug: r for r in records}
+    parts, blobs = [], []
+    for slug, changed, which in ((a, m.group(5), "first"), (b, m.group(6), "second")):
+        path = Path(gallery) / f"{html.unescape(slug)}.ipynb"
+        found = views.attention_output(nbformat.read(str(path), as_version=4)) if path.is_file() else None
+        if found is None:
+            parts.append(f"<p>The {which} sentence's attention is not in this build.</p>")
+            continue
+        source, payload = found
+        blobs.append(views.blob_element(source, payload))
+        rec = by_slug.get(html.unescape(slug))
+        marked = ", ".join(f"<mark>{html.escape(rec.tokens[int(i)])}</mark>" for i in changed.split()) if rec else ""
+        cells = [views.bertviz_view(source, "head_view", kind, f"contrast-{slug}-{kind}", layer, [head])
+                 for kind in ("trained", "untrained")]
+        parts.append(f'<p class="gallery-contrast-sentence"><strong>The {which} sentence</strong>'
+                     + (f" (only here: {marked})" if marked else "") + "</p>" + views.side_by_side(cells))
+    return html_text[:m.start()] + "".join(parts) + "".join(blobs) + html_text[m.end():]

@@ -218,6 +218,14 @@ def ig_moves(a: SentenceRecord, b: SentenceRecord) -> list[claims.Claim]:
     return out
 
 
+def contrast_views(a: SentenceRecord, b: SentenceRecord, layer: int, head: int, in_a: list[int], in_b: list[int]) -> str:
+    """A placeholder the plugin fills with both sentences' attention and a head view of
+    each model on each (``web/figures.py`` add_contrast_views: it reads their notebooks)."""
+    return (f'<div class="gallery-contrast-views" data-a="{views.esc(a.slug)}" data-b="{views.esc(b.slug)}" '
+            f'data-layer="{int(layer)}" data-head="{int(head)}" data-changed-a="{" ".join(map(str, in_a))}" '
+            f'data-changed-b="{" ".join(map(str, in_b))}"></div>')
+
+
 def contrast_page(a: SentenceRecord, b: SentenceRecord, catalog: Catalog, prefix: str = "../../") -> str:
     """Two sentences side by side: predictions, what to notice, most-changed heads,
     token scores on one scale per method (every method of ``catalog``), and what differs."""
@@ -275,6 +283,8 @@ def contrast_page(a: SentenceRecord, b: SentenceRecord, catalog: Catalog, prefix
         scales[method.title] = (scale, method.unit, method.signed)
         rows.append(views.token_scores(a.tokens, sa, f"{method.title} (1st)", muted_a, scale.full, method.signed))
         rows.append(views.token_scores(b.tokens, sb, f"{method.title} (2nd)", muted_b, scale.full, method.signed))
+    which = ("the head fine-tuning changed most in both sentences" if (la, ha) == (lb, hb)
+             else "the head fine-tuning changed most in the first sentence")
     return f"""# {views.esc(a.title)} vs {views.esc(b.title)}
 
 A contrast pair: two sentences that differ in a few words, with the same two models.
@@ -284,6 +294,13 @@ A contrast pair: two sentences that differ in a few words, with the same two mod
 <ul class="gallery-notice">{"".join(f.html("li") for f in facts)}</ul>
 
 <div class="gallery-compare-cols">{column(a, in_a)}{column(b, in_b)}</div>
+
+## The same head in both sentences
+
+Layer {la}, head {ha} ({which}), in both models: the first sentence above, the second
+below; the tokens that differ are marked in the columns above. Hover a token to see its lines.
+
+{contrast_views(a, b, la, ha, in_a, in_b)}
 
 ## Token scores of the fine-tuned model
 
