@@ -507,7 +507,10 @@ function live(C) {
       const rows = Object.keys(table).map((name) => {
         const f = table[name];
         let cells = FIGURES.map((k) => signed(f[k]));
-        if (name === "random" && rnd.mode !== "exact") cells = cells.map((c, i) => c + " ± " + fixed(rnd.se[FIGURES[i]], 3));
+        /* ± only where the figure was estimated from draws (a figure over exact subsets only has none) */
+        if (name === "random" && rnd.mode !== "exact") {
+          cells = cells.map((c, i) => (rnd.se[FIGURES[i]] > 0 ? c + " ± " + fixed(rnd.se[FIGURES[i]], 3) : c));
+        }
         const tau = name === "random" || name === "loo" ? "—" : signed(f.tau_loo, 2);
         /* the verdict: the gallery's rule (lib/claims.js) on these numbers, once random is known */
         const verdict = name === "random" ? "—" : !rnd ? "…" :
@@ -516,7 +519,9 @@ function live(C) {
       });
       if (!rnd) rows.push([D.random_title, "computing…", "", "", "", "", ""]);
       const note = !rnd ? "" : rnd.mode === "exact" ? "The random baseline is exact (every subset enumerated)."
-        : "The random baseline is estimated from " + D.draws + " random orders drawn in your browser (± one standard error; the gallery pages draw 200).";
+        : "The random baseline is estimated from " + D.draws + " random orders drawn in your browser where a size k has " +
+          "too many subsets to enumerate (± one standard error of those draws; a figure without ± is exact; the gallery " +
+          "pages draw 200).";
       const u = s.runs.untrained;
       let looMax = 0;
       s.scores.untrained.loo.forEach((v) => { looMax = Math.max(looMax, Math.abs(v)); });
