@@ -458,8 +458,8 @@ def _faith_rows(faith: dict, catalog: Catalog, se: dict | None = None) -> str:
         if m not in faith:
             continue
         cells = [views.signed(faith[m][f]) for f in FIGURES[:4]]
-        if m == RANDOM and se and any(se.get(f) for f in FIGURES[:4]):
-            cells = [f"{c} ± {se[f]:.3f}" for c, f in zip(cells, FIGURES[:4])]
+        if m == RANDOM and se:  # ± only on a figure estimated from draws (an exact one has none)
+            cells = [f"{c} ± {se[f]:.3f}" if se.get(f) else c for c, f in zip(cells, FIGURES[:4])]
         tau = views.signed(faith[m]["tau_loo"], 2) if catalog.ranked_against_reference(m) else "—"
         rows.append(f"| {titles[m]} | " + " | ".join(cells) + f" | {tau} |")
     return "\n".join(rows)
