@@ -324,8 +324,8 @@ def show_faithfulness(ex: Explanation) -> None:
     recorded_se = ex.faithfulness["random_baseline"]["trained"]["se"]  # as the record keeps it
     for method, scores in table.items():
         cells = [views.esc(views.signed(scores[f])) for f in FIGURES]
-        if method == "random" and rnd.mode != "exact":
-            cells = [f"{c} ± {rnd.se[f]:.3f}" for c, f in zip(cells, FIGURES)]
+        if method == "random" and rnd.mode != "exact":  # ± only where a figure was estimated from draws
+            cells = [f"{c} ± {rnd.se[f]:.3f}" if rnd.se[f] > 0 else c for c, f in zip(cells, FIGURES)]
         tau = views.signed(scores["tau_loo"], 2) if methods.ranked_against_reference(method) else "—"
         verdict = "—"
         if method != "random":
@@ -337,7 +337,7 @@ def show_faithfulness(ex: Explanation) -> None:
         rows.append((views.esc(titles.get(method, method)), *cells, tau, verdict))
     note = ("The random baseline is exact (every subset enumerated)." if rnd.mode == "exact" else
             f"The random baseline is estimated from {rnd.mode.split(':')[1]} random orders "
-            f"(± one standard error).")
+            f"where a size has too many subsets to enumerate (± one standard error; a figure without ± is exact).")
     untrained = ex.run.untrained
     loo = float(np.max(np.abs(ex.attributions["untrained"][methods.reference().name].scores)))
     skipped = (f"Only the fine-tuned model is tested: the {views.model_name('untrained')} gives "
