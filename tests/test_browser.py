@@ -506,9 +506,10 @@ def test_the_block_reads_in_a_room_and_on_a_phone(browser, base_url):
         page.wait_for_function("document.querySelectorAll('#compare .gc-view').length === 4", timeout=20_000)
         switch = page.locator("#compare .gc-switch")
         assert switch.is_visible() and switch.locator("button").count() == 4
-        width = page.evaluate("document.documentElement.clientWidth")
-        panels = page.locator("#compare .gc-panel")
-        visible = [k for k in range(4) if 0 <= panels.nth(k).bounding_box()["x"] < width - 10]
+        grid = page.locator("#compare .gc-grid").bounding_box()  # the row scrolls sideways inside it
+        panels = page.locator("#compare .gc-grid .gc-panel")
+        visible = [k for k in range(4)
+                   if grid["x"] - 1 <= panels.nth(k).bounding_box()["x"] < grid["x"] + grid["width"] - 10]
         assert visible == [0], visible  # one view at a time
         switch.locator('button[data-attention="lost"]').click()
         page.wait_for_function("document.querySelector('#compare .gc-grid').getAttribute('data-showing') === 'lost'")
