@@ -220,7 +220,7 @@ def test_views_fit_their_frames_and_their_labels_are_readable(browser, base_url,
             const svg = t.ownerSVGElement, vb = svg.viewBox.baseVal;
             const k = vb && vb.width ? svg.getBoundingClientRect().width / vb.width : 1;
             return parseFloat(t.getAttribute('font-size')) * k; });
-          const over = Array.from(document.querySelectorAll('#compare figure')).filter(f => {
+          const over = Array.from(document.querySelectorAll('#compare .gc-grid figure')).filter(f => {
             const s = f.querySelector('.gv-head-stage').getBoundingClientRect(), r = f.getBoundingClientRect();
             return s.right > r.right + 1 || s.width < 50; });
           return {over: over.map(f => f.dataset.attention), head: Math.min(...px('#compare .gv-text text')),

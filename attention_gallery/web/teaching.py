@@ -414,7 +414,7 @@ def lesson_page(records: list[SentenceRecord], entries: list[dict], pairs: list[
         said_html = "".join(c.html("li") for c in said if c is not None)
         question = exercises.step_question(step, rs[0])
         parts.append(f"## {step}. {views.esc(group[0].upper() + group[1:])}\n\n"
-                     f"<p>{views.esc(intro)}</p>\n\n{question}\n\n<p>{_group_facts(rs)}</p>\n\n"
+                     f"<p>{views.esc(intro)}</p>\n\n{question}\n\n<p class=\"gallery-step-facts\">{_group_facts(rs)}</p>\n\n"
                      f'<ul class="gallery-notice">{said_html}</ul>\n\n'
                      + compare + (f"<ul>{notes}</ul>\n" if notes else ""))
     wrong = [r for r in records if not r.trained.correct]
