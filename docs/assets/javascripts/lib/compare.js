@@ -24,7 +24,7 @@ import { element as el } from "./dom.js";
 import { exportButtons, headPicture, paintTitle, palette, savePNG, sentence, slugOf, textWidth, titleBlock } from "./export.js";
 import { HEAD, naturalWidth } from "./head-view.js";
 import { colourOf, panelTitle } from "./settings.js";
-import { attention, hasNorms, measureSwitch, observe, redraw } from "./views.js";
+import { attention, drawPlaceholder, hasNorms, measureSwitch, observe, redraw } from "./views.js";
 import { sourceFor, stepSource } from "./blob.js";
 
 var GAP = 12;          /* px between the block's views (gallery.css: .gc-grid gap) */
@@ -284,6 +284,9 @@ export function setupCompare(block) {
   });
   show(state.layer, state.head);
   views.forEach(function (view) { observe(view); });
+  /* on a phone the views lie side by side in a row that scrolls sideways, out of the
+     viewport's sight: when the row nears it, every view of the row is drawn */
+  observe(grid, function () { views.forEach(function (view) { drawPlaceholder(view, view.getBoundingClientRect()); }); });
   block.gvCompare = { show: show, state: state, present: present };
   return block.gvCompare;
 }
