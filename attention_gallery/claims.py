@@ -54,6 +54,16 @@ class Claim:
                 f'data-outcome="{html.escape(self.outcome)}"{extra}>{body}</{tag}>')
 
 
+def margin(logits) -> float:
+    """The gap between a model's first and last logit (what the untrained rule reads)."""
+    return abs(float(logits[0]) - float(logits[-1]))
+
+
+def at_chance(logits) -> bool:
+    """The untrained head's verdict is chance by the site's rule (``untrained.max_margin``)."""
+    return margin(logits) < RULES["untrained"]["max_margin"]
+
+
 # --- small wording helpers ---------------------------------------------------------
 
 def pct(x: float) -> str:

@@ -16,8 +16,8 @@ from ..explain import views
 from ..explain.notice import head_anchor, p_text
 from ..record import SentenceRecord
 
-KINDS = ("class", "token", "head")
-SUFFICIENT_LOSS = 0.05  # a kept token "loses" p where p falls by more than this  # what a step asks the student to predict, in turn
+KINDS = ("class", "token", "head")  # what a step asks the student to predict, in turn
+SUFFICIENT_LOSS = 0.05  # a kept token "loses" p where p falls by more than this
 
 
 def _link(r: SentenceRecord, anchor: str = "", text: str | None = None, prefix: str = "../") -> str:
@@ -39,8 +39,8 @@ def predict_block(name: str, question: str, choices: list[tuple[str, str]], answ
 
 def class_question(name: str, r: SentenceRecord) -> str:
     t, u = r.trained, r.untrained
-    margin = abs(u.logits[0] - u.logits[-1])
-    untrained = ("at chance, by the site's rule (margin " f"{margin:.3f} logit)" if margin < claims.RULES["untrained"]["max_margin"]
+    margin = claims.margin(u.logits)
+    untrained = (f"at chance, by the site's rule (margin {margin:.3f} logit)" if claims.at_chance(u.logits)
                  else f"leaning to {views.esc(u.predicted)} (margin {margin:.3f} logit), though its head was never trained")
     answer = (f"The fine-tuned model predicts <strong>{views.esc(t.predicted)}</strong> ({p_text(t.confidence)}); "
               f"the gold label is {views.esc(r.label)}, so it is {'right' if t.correct else 'wrong'}. The untrained "

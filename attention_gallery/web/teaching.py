@@ -253,8 +253,7 @@ def contrast_page(a: SentenceRecord, b: SentenceRecord, catalog: Catalog, prefix
         facts.append(C("contrast-head", "head", "differs", f"The most changed head differs: layer {la}, head {ha} in the first, "
                        f"layer {lb}, head {hb} in the second."))
     facts += ig_moves(a, b)
-    margins = [abs(r.untrained.logits[0] - r.untrained.logits[-1]) for r in (a, b)]
-    chance = all(m < claims.RULES["untrained"]["max_margin"] for m in margins)
+    chance = all(claims.at_chance(r.untrained.logits) for r in (a, b))
     facts.append(C("contrast-untrained", "untrained", "chance" if chance else "leaning",
                    f"The {views.model_name('untrained')} " + ("stays at chance on both" if chance else "is never trained")
                    + f" (p(positive) {a.untrained.p_positive:.3f} and {b.untrained.p_positive:.3f})."))
@@ -458,9 +457,8 @@ def at_a_glance(r: SentenceRecord) -> str:
     verdicts (the untrained one by the site's chance rule) and links to what to notice
     and to the side-by-side block: what a reader needs on the first screen of a phone."""
     t, u = r.trained, r.untrained
-    margin = abs(u.logits[0] - u.logits[-1])
-    untrained = (views.chance_mark(u.logits) if margin < claims.RULES["untrained"]["max_margin"]
-                 else f"leans {u.predicted} (margin {margin:.3f} logit; its head was never trained)")
+    untrained = (views.chance_mark(u.logits) if claims.at_chance(u.logits) else
+                 f"leans {u.predicted} (margin {claims.margin(u.logits):.3f} logit; its head was never trained)")
     layer, head, _ = r.top_heads[0]
     return ('<div class="gallery-glance" role="note" aria-label="this sentence at a glance">'
             f'<p class="gallery-glance-text" dir="auto">“{views.esc(r.text)}”</p>'
