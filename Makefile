@@ -13,7 +13,7 @@ SENTENCES ?= sentences/gallery.yaml
 PAIR ?= minilm-sst2
 OUT ?= site
 
-.PHONY: setup browser gallery serve watch test test-fast bench bench-scale bench-pages bench-live bench-method bench-against findings train evaluate clean
+.PHONY: setup browser gallery gallery-dev serve watch test test-fast bench bench-scale bench-pages bench-live bench-method bench-against findings train evaluate clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@echo "== setting up $(VENV) (Python packages, pinned in requirements.txt)"
@@ -35,6 +35,10 @@ browser:
 
 gallery: setup
 	$(PY) scripts/build_gallery.py --sentences $(SENTENCES) --pair $(PAIR) --out $(OUT)
+
+# Every SST-2 dev sentence as a page, as JOBS shard processes side by side (site-dev/)
+gallery-dev: setup
+	$(PY) scripts/gallery_dev.py --jobs $(or $(JOBS),2) $(if $(LIMIT),--limit $(LIMIT),) $(if $(DEV),--dev $(DEV),)
 
 serve:
 	@echo "serving $(OUT)/ at http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"

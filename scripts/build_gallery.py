@@ -6,6 +6,8 @@ sentence set and publish the executed notebooks as a MkDocs site.
     python scripts/build_gallery.py --sentences my.yaml --out my-site/
     python scripts/build_gallery.py --pair distilbert-imdb           # needs the hub or its cache
     python scripts/build_gallery.py --watch --port 8000              # make watch: serve, rebuild on save
+    python scripts/build_gallery.py --shard 2/4                      # CI: execute shard 2 of 4 into the cache
+    python scripts/build_gallery.py --cached-only                    # CI: publish the merged caches, run nothing
 
 Unchanged sentences come from the cache (.cache/gallery); the site is replaced only
 when the whole build succeeded.
@@ -41,20 +43,29 @@ def main(argv=None) -> int:
     ap.add_argument("--port", type=int, default=8000, help="with --watch: serve on 127.0.0.1:PORT")
     ap.add_argument("--timings", type=Path, default=None,
                     help="write each executed notebook's kernel time here (JSON; scripts/bench.py)")
+    ap.add_argument("--shard", default=None, metavar="K/N",
+                    help="execute only shard K of N (balanced by token count) into the cache and stop "
+                         "before the site; merge the shards' caches and build with --cached-only")
+    ap.add_argument("--cached-only", action="store_true",
+                    help="execute nothing: publish the site from the cache, naming the sentences it "
+                         "lacks instead (the merge job of a sharded build)")
     args = ap.parse_args(argv)
     if args.watch and args.timings:
         ap.error("--timings is for a build, not --watch")
+    if args.shard is not None and (args.watch or args.cached_only):
+        ap.error("--shard executes into the cache only: not with --watch or --cached-only")
     if not 1 <= args.port <= 65535:
         print(f"error: --port {args.port} is not a port: give a number from 1 to 65535, e.g. --port 8001",
               file=sys.stderr)
         return 2
 
     from attention_gallery.build.assets import AssetError
-    from attention_gallery.build.build import BuildError, BuildInterrupted, build
+    from attention_gallery.build.build import BuildError, build
     from attention_gallery.build.outdir import Refusal
     from attention_gallery.build.runs import Busy
     from attention_gallery.build.sentences import SentenceSetError
     from attention_gallery.build.serve import PortBusy
+    from attention_gallery.build.shards import ShardSpecError, parse_shard
     from attention_gallery.models import ModelUnavailableError
     from attention_gallery.pairs import PairsFileError, UnknownPairError
 
@@ -62,22 +73,18 @@ def main(argv=None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)
+    refusals = (SentenceSetError, UnknownPairError, PairsFileError, ModelUnavailableError, AssetError,
+                Refusal, Busy, BuildError)
     if args.watch:
-        return _watch(args, (SentenceSetError, UnknownPairError, PairsFileError, ModelUnavailableError,
-                             AssetError, Refusal, Busy, BuildError, PortBusy))
-    try:
-        report = build(args.sentences, args.pair, args.out, args.cache, quiet=args.quiet,
-                       progress=not args.quiet, template=args.template, jobs=args.jobs)
-    except BuildInterrupted as exc:
-        print(f"interrupted: {exc}", file=sys.stderr)
-        return 130
-    except (SentenceSetError, UnknownPairError, PairsFileError, ModelUnavailableError, AssetError,
-            Refusal, Busy, BuildError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: the site was not changed; finished sentences are cached", file=sys.stderr)
-        return 130
+        return _watch(args, refusals + (PortBusy,))
+    if args.shard is not None:
+        return _shard(args, parse_shard, refusals + (ShardSpecError,))
+    report, code = _guarded(lambda: build(args.sentences, args.pair, args.out, args.cache, quiet=args.quiet,
+                                          progress=not args.quiet, template=args.template, jobs=args.jobs,
+                                          cached_only=args.cached_only),
+                            refusals, "interrupted: the site was not changed; finished sentences are cached")
+    if report is None:
+        return code
     if args.timings:
         try:
             write_timings(args.timings, report)
@@ -94,6 +101,42 @@ def main(argv=None) -> int:
     print(f"open {report.site_dir / 'index.html'} or run: make serve  (http://127.0.0.1:8000/)")
     return 0
 
+
+
+def _guarded(step, refusals, interrupted: str):
+    """``(step(), None)``, or ``(None, exit code)`` once what stopped it is said in one
+    line: an interrupt (130) or a refusal (2); never a traceback."""
+    from attention_gallery.build.build import BuildInterrupted
+
+    try:
+        return step(), None
+    except BuildInterrupted as exc:
+        print(f"interrupted: {exc}", file=sys.stderr)
+        return None, 130
+    except refusals as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None, 2
+    except KeyboardInterrupt:
+        print(interrupted, file=sys.stderr)
+        return None, 130
+
+
+def _shard(args, parse_shard, refusals) -> int:
+    """``--shard K/N``: execute this shard's sentences into the cache; no site."""
+    from attention_gallery.build.build import execute_shard
+
+    report, code = _guarded(lambda: execute_shard(args.sentences, args.pair, args.cache, parse_shard(args.shard),
+                                                  quiet=args.quiet, progress=not args.quiet,
+                                                  template=args.template, jobs=args.jobs),
+                            refusals, "interrupted: finished sentences are cached")
+    if report is None:
+        return code
+    if args.timings:
+        write_timings(args.timings, report)
+    print(f"shard {args.shard.strip()}: {len(report.executed) + len(report.cached)} sentences "
+          f"({len(report.executed)} executed, {len(report.cached)} from the cache) in "
+          f"{report.seconds_total:.1f} s; cache: {args.cache}")
+    return 0
 
 
 def _watch(args, refusals) -> int:

@@ -43,6 +43,7 @@ from .cache import NotebookCache
 from .execute import KernelPool, KernelStopped, NotebookFailure
 from .mkdocs_run import mkdocs_build
 from .sentences import contrast_pairs, load_sentences
+from .shards import MissingEntries, Shard, share
 
 __all__ = ["BuildError", "BuildInterrupted", "BuildReport", "build"]
 
@@ -87,8 +88,10 @@ def fresh_kernels(run, jobs: int | None = None):
     return kernels
 
 
-def execute_missing(sentences, pair, cache: NotebookCache, kernels, quiet=False, progress=True) -> Execution:
-    """The executed notebook of every sentence: from ``cache``, or run and cached.
+def execute_missing(sentences, pair, cache: NotebookCache, kernels, quiet=False, progress=True,
+                    cached_only: bool = False) -> Execution:
+    """The executed notebook of every sentence: from ``cache``, or run and cached
+    (``cached_only``: never run; sentences without an entry raise :class:`~.shards.MissingEntries`).
 
     ``kernels(n)`` gives a context manager holding a started
     :class:`~.execute.KernelPool` for ``n`` notebooks: a build starts one
@@ -99,6 +102,8 @@ def execute_missing(sentences, pair, cache: NotebookCache, kernels, quiet=False,
     todo = [s for s in sentences if s.slug not in notebooks]
     if not todo:
         return Execution(notebooks, [], files=files)
+    if cached_only:
+        raise MissingEntries([s.slug for s in todo], cache.dir)
     start = time.perf_counter()
     items = [(s, notebook.parameterize(cache.template, params[s.slug], title=params[s.slug]["title"]))
              for s in todo]
@@ -176,7 +181,7 @@ def site_manifest(sentences, pair, cache_dir: Path) -> Manifest:
     training = config.PACKAGE_DIR / pair.trained.adapter / "training.json" if pair.trained.adapter else None
     return Manifest(
         pair=pair.slug,
-        sentences=[{"slug": s.slug, "title": notebook.title_of(s.text), "group": s.group, "contrast": s.contrast}
+        sentences=[{"slug": s.slug, "title": notebook.sentence_title(s), "group": s.group, "contrast": s.contrast}
                    for s in sentences],
         contrasts=contrast_pairs(sentences), cache=str(cache_dir), catalog=catalog(),
         architecture=architecture(pair.untrained),
@@ -198,9 +203,10 @@ def findings_set(step):
 def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.DEFAULT_PAIR,
           out_dir: Path = config.SITE_DIR, cache_dir: Path = config.CACHE_DIR,
           quiet: bool = False, progress: bool = True, template: Path = config.TEMPLATE,
-          jobs: int | None = None) -> BuildReport:
+          jobs: int | None = None, cached_only: bool = False) -> BuildReport:
     """Build the gallery of ``sentences_path`` on ``pair_slug`` into ``out_dir``
-    (``jobs`` warm kernels, default one per core).
+    (``jobs`` warm kernels, default one per core; ``cached_only``: execute nothing, the
+    merge of sharded caches, :mod:`.shards`).
 
     Before anything runs, every folder the build would replace is checked
     (:func:`attention_gallery.build.outdir.plan`: it only replaces folders it made), the
@@ -223,7 +229,7 @@ def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.
             assets.ensure_vendor(quiet=quiet)
             with runs.Run() as run:
                 ex = execute_missing(sentences, pair, cache, fresh_kernels(run, jobs), quiet=quiet,
-                                     progress=progress)
+                                     progress=progress, cached_only=cached_only)
             report.executed, report.seconds_executing = ex.executed, ex.seconds
             report.timings, report.jobs = ex.timings, ex.jobs
             report.cached = [s.slug for s in sentences if s.slug not in report.executed]
@@ -231,6 +237,39 @@ def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.
         finally:
             shutil.rmtree(plan.staging, ignore_errors=True)
     report.site_dir = plan.out
+    report.seconds_total = time.perf_counter() - start
+    return report
+
+
+def token_count(tokenizer):
+    """``sentence -> its number of tokens``: a notebook's expected cost (:mod:`.shards`)."""
+    return lambda s: len(tokenizer(s.text)["input_ids"])
+
+
+def execute_shard(sentences_path: Path, pair_slug: str, cache_dir: Path, shard: Shard,
+                  quiet: bool = False, progress: bool = True, template: Path = config.TEMPLATE,
+                  jobs: int | None = None) -> BuildReport:
+    """``--shard K/N``: execute shard K of the set's sentences into ``cache_dir`` (those
+    not cached already) and stop before the site: no output folder is read or written,
+    and nothing but new cache entries is made. The shards of one set together cover
+    every sentence once (:func:`.shards.share`)."""
+    start = time.perf_counter()
+    if str(cache_dir).strip() == "":
+        raise outdir.Refusal("--cache is empty (an unset shell variable?): name the cache folder")
+    cache_dir = Path(cache_dir).expanduser().resolve()
+    for line in runs.reap():
+        print(line, file=sys.stderr, flush=True)
+    pair = get_pair(pair_slug)
+    check_pair(pair)
+    tokenizer = load_tokenizer(pair.untrained)
+    sentences = load_sentences(sentences_path, tokenizer=tokenizer)
+    mine = share(sentences, shard, token_count(tokenizer))
+    cache = NotebookCache(cache_dir, pair, notebook.read_template(template))
+    _log(f"shard {shard}: {len(mine)} of the {len(sentences)} sentences", quiet)
+    with runs.Run() as run:
+        ex = execute_missing(mine, pair, cache, fresh_kernels(run, jobs), quiet=quiet, progress=progress)
+    report = BuildReport(executed=ex.executed, cached=[s.slug for s in mine if s.slug not in ex.executed],
+                         seconds_executing=ex.seconds, timings=ex.timings, jobs=ex.jobs)
     report.seconds_total = time.perf_counter() - start
     return report
 

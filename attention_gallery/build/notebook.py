@@ -89,7 +89,14 @@ def parameters(sentence, pair_slug: str) -> dict:
     """The notebook parameters of ``sentence`` in a gallery build: the one place that
     lists what a page is made from (the cache key hashes exactly these)."""
     return {"text": sentence.text, "label": sentence.label, "note": sentence.note, "pair": pair_slug,
-            "slug": sentence.slug, "title": title_of(sentence.text), "mode": "gallery"}
+            "slug": sentence.slug, "title": sentence_title(sentence), "mode": "gallery"}
+
+
+def sentence_title(sentence) -> str:
+    """A sentence's page title: its display form (where it has one) or its text, cut
+    (:func:`title_of`). ``sentence``: a :class:`~.sentences.Sentence`, or a record (a
+    download's parameters; its title is its own)."""
+    return title_of(getattr(sentence, "display", "") or sentence.text)
 
 
 def read_template(path: Path = config.TEMPLATE) -> nbformat.NotebookNode:

@@ -8,6 +8,9 @@
         group: negation             # optional: the index groups sentences by it
         contrast: not-good          # optional: the slug of another entry; a page
                                     # sets the two side by side
+        display: The movie ...      # optional: the text as readers see it (the page's
+                                    # title) where the model reads another form of it
+                                    # (SST-2's tokenised text: build/devset.py)
 
 The file is untrusted (readers pass their own with ``--sentences``). :mod:`.yamlinput`
 reads it safely (a regular file, a bounded read, YAML nodes only: nothing is
@@ -90,6 +93,7 @@ class Sentence:
     note: str = ""
     group: str = ""  # a short topic the index groups by ("negation"); "" = ungrouped
     contrast: str = ""  # the slug of another sentence of the set to compare with
+    display: str = ""  # the text as shown, where the model reads another form of it; "" = the text
     line: int | None = None  # line of the YAML file where the entry starts, if known
 
     @property
@@ -226,6 +230,11 @@ GROUP_PATTERN = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")  # lowercase words, sing
 MAX_GROUP_CHARS = 40
 
 
+def _display_problems(display: str) -> list[str]:
+    """A display form follows a text's rules but the token limit (the model never reads it)."""
+    return check_text(display) if display else []
+
+
 def _group_problems(group: str) -> list[str]:
     if group == "":
         return []
@@ -262,6 +271,8 @@ class Entry(BaseModel):
                      _problems(_group_problems)] = ""
     contrast: Annotated[str, BeforeValidator(lambda v: "" if v is None else v),
                         _problems(_contrast_problems)] = ""
+    display: Annotated[str, BeforeValidator(lambda v: "" if v is None else v),
+                       _problems(_display_problems)] = ""
 
 
 class SentenceSet(BaseModel):
