@@ -30,13 +30,13 @@ from .catalog import Catalog
 
 MANIFEST = "gallery.json"
 MANIFEST_FORMAT = 5
-ENTRY_KEYS = ("slug", "title", "group", "contrast")
+ENTRY_KEYS = ("slug", "title", "group", "contrast", "display")
 
 
 @dataclass(frozen=True)
 class Manifest:
     pair: str
-    sentences: list[dict]  # {"slug", "title", "group", "contrast"}, in the set's order
+    sentences: list[dict]  # {"slug", "title", "group", "contrast", "display"}, in the set's order
     contrasts: list[tuple[str, str]]  # each contrast pair once, in the set's order
     cache: str  # the build's cache folder
     catalog: Catalog

@@ -335,6 +335,19 @@ def test_end_to_end_default_pair(tmp_path):
     for slug, _, _ in rows:
         assert f'href="{slug}/"' in index
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index and "<script>alert(1)" not in index
+    # the explorer: one row per sentence, its values the records' (web/overview.py)
+    explore = index[index.index('class="gallery-explore"'):]
+    for slug, text, label in rows:
+        row = re.search(r'<tr data-i="\d+" data-gold="(\w+)"[^>]*data-search="([^"]*)"><td class="gallery-text-cell">'
+                        rf'<a href="{slug}/"', explore)
+        assert row and row.group(1) == label, slug
+    # a sentence page enters the search index by its title and sentence alone: one entry each
+    search = json.loads((site / "search" / "search_index.json").read_text())["docs"]
+    for slug, text, label in rows:
+        entries = [d for d in search if d["location"].startswith(f"gallery/{slug}/")]
+        assert len(entries) == 1, (slug, [d["location"] for d in entries])
+        assert "logit" not in entries[0]["text"] and len(entries[0]["text"]) < 600
+    assert any(d["location"].startswith("gallery/findings/") for d in search)  # the other pages whole
     for page in site.rglob("*.html"):
         text = page.read_text()
         assert not re.search(r"cdnjs|jsdelivr|unpkg|googleapis", text), page

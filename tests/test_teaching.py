@@ -79,7 +79,17 @@ def test_heads_page_links_each_head_to_its_sentences():
     recs, entries = _records()
     heads = pages.generate(site_manifest(recs, entries), recs)["heads"]
     row = re.search(r'<tr id="head-5-4">(.*?)</tr>', heads).group(1)
-    assert "<td>3</td>" in row and 'href="../not-really-good/#head-5-4"' in row
+    # the top head of 3 sentences: the count opens the overview filtered to them
+    assert '<td><a href="../?head=5-4&amp;sort=change">3</a></td>' in row
+    assert 'href="../not-really-good/#head-5-4"' in row
+    # every head has a row, with at most 5 sentences, largest change first; the map's cells lead there
+    ids = re.findall(r'<tr id="head-(\d+)-(\d+)">', heads)
+    assert len(ids) == len(recs[0].head_change) * len(recs[0].head_change[0]) and len(set(ids)) == len(ids)
+    values = [float(v) for v in re.findall(r"</a> \((\d\.\d+)\)", row)]
+    assert 0 < len(values) <= teaching.HEAD_EXAMPLES and values == sorted(values, reverse=True)
+    assert 'href="#head-5-4"' in heads.split('<tr id="head-')[0]
+    never = re.search(r'<tr id="head-0-0">(.*?)</tr>', heads).group(1)
+    assert "<td>0</td>" in never or "?head=0-0" in never
 
 
 def test_rank_reads_scores_toward_the_explained_class():

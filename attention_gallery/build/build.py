@@ -181,8 +181,8 @@ def site_manifest(sentences, pair, cache_dir: Path) -> Manifest:
     training = config.PACKAGE_DIR / pair.trained.adapter / "training.json" if pair.trained.adapter else None
     return Manifest(
         pair=pair.slug,
-        sentences=[{"slug": s.slug, "title": notebook.sentence_title(s), "group": s.group, "contrast": s.contrast}
-                   for s in sentences],
+        sentences=[{"slug": s.slug, "title": notebook.sentence_title(s), "group": s.group, "contrast": s.contrast,
+                    "display": s.display} for s in sentences],
         contrasts=contrast_pairs(sentences), cache=str(cache_dir), catalog=catalog(),
         architecture=architecture(pair.untrained),
         evaluation=json.loads(evaluation.read_text(encoding="utf-8")) if evaluation.is_file() else None,

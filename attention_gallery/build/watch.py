@@ -198,7 +198,7 @@ class Session:
         sentences = load_sentences(self.sentences_path, tokenizer=self.tokenizer)
         cache, digest = self._cache(notebook.read_template(self.template_path))
         params = {s.slug: notebook.parameters(s, self.pair.slug) for s in sentences}
-        entries = tuple((s.slug, notebook.sentence_title(s), s.group, s.contrast) for s in sentences)
+        entries = tuple((s.slug, notebook.sentence_title(s), s.group, s.contrast, s.display) for s in sentences)
         self.warm_params = params[sentences[0].slug]
         only = self.published.changed(entries, digest, params) if self.published else None
         if only == [] and rehearse:

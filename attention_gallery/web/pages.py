@@ -26,7 +26,7 @@ from ..manifest import Manifest
 from ..pairs import PairSpec, get_pair
 from ..record import RANDOM, SentenceRecord
 from ..records import read_record_file
-from . import teaching
+from . import overview, teaching
 from .references import citation
 from .teaching import grouped_tables, heads_to_sentences, sentence_cell, verdict_cell
 from .training import training_metrics, training_page
@@ -102,15 +102,26 @@ each head leans to.
 Each row links to the sentence's page: predictions, bertviz views of both models,
 what fine-tuning changed, token attributions and how faithful they are.
 
-Start with [the guided lesson](lesson.md), which walks through the groups below in
-teaching order, or pick a sentence.
-
-{grouped_tables(records, entries)}
+{_listing(records, entries)}
 
 Percentages are the fine-tuned model's confidence in its own prediction; ✓ means the
 prediction matches the gold label. For the untrained head: its prediction, the margin
 between its logits, and the fraction of {config.HEAD_SEEDS} seeded heads predicting positive.
 """
+
+
+def _listing(records: list[SentenceRecord], entries: list[dict]) -> str:
+    """The sentences: a set small enough to read whole, group by group in teaching
+    order, then the explorer; a larger one (more than ``config.NAV_SENTENCES_MAX``) in
+    the explorer alone, a page of rows at a time."""
+    find = ("## Find a sentence\n\nSearch the sentences' words, sort them (by the fine-tuned model's "
+            "confidence, by how much their most-changed head changed, by length ...) and filter "
+            "them (right or wrong, predicted class, group, most-changed head). The address keeps "
+            "what you chose, so a view of the set is a link.\n\n" + overview.explorer(records, entries))
+    if len(records) > config.NAV_SENTENCES_MAX:
+        return "Start with [the guided lesson](lesson.md), or find a sentence.\n\n" + find
+    return ("Start with [the guided lesson](lesson.md), which walks through the groups below in "
+            "teaching order, or pick a sentence.\n\n" + grouped_tables(records, entries) + "\n\n" + find)
 
 
 def _bias(evaluation: dict, records: list[SentenceRecord]) -> str:
@@ -417,7 +428,7 @@ def heads_page(metrics: dict, catalog: Catalog, records: list[SentenceRecord] | 
 {catalog.head_change} Here it is averaged over all {metrics['n']} sentences of the gallery: one
 cell per head, darker = changed more.
 
-{views.heatmap(change, f"Mean change of attention per head over {metrics['n']} sentences", highlight=[(l, h) for l, h, _ in top])}
+{views.heatmap(change, f"Mean change of attention per head over {metrics['n']} sentences", highlight=[(l, h) for l, h, _ in top], href=lambda l, h: f"#{head_anchor(l, h)}")}
 
 The most changed heads overall: {top_text}. {interval}
 Fine-tuning with a LoRA adapter changes every layer a little; the table shows where the
@@ -430,8 +441,10 @@ that it matters for the decision: compare with the faithfulness page.
 
 ## Where each head changed most
 
-The heads that are the most changed head of at least one sentence, with those
-sentences; a link opens the sentence's side-by-side comparison on that head.
+Every head (a cell of the map above leads to its row), with the sentences of the set
+where it changed most; a link opens the sentence's side-by-side comparison on that
+head. The count of sentences whose most changed head it is opens the overview,
+filtered to them and sorted by how much their top head changed.
 
 {heads_to_sentences(records or [], prefix="../")}
 

@@ -52,7 +52,7 @@ from urllib.parse import quote
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, InclusionLevel
 from mkdocs.utils import get_relative_url
 
@@ -156,6 +156,8 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
             files.remove(manifest)
         records = pages.load_records(self.dir, self.manifest)
         self.records = records
+        self.by_path = {f"{self.config.gallery_dir}/{r.slug}.ipynb": r for r in records}
+        self.full_content = {}
         metrics = pages.aggregate(records, self.manifest.catalog, self.manifest.findings, self.manifest.training)
         generated = pages.generate(self.manifest, records, metrics)
         self.links = self._sentence_links(records)
@@ -274,6 +276,26 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
         html = add_figures(html, page.file.src_uri, self.dir, self.records)
         html = add_contrast_views(html, self.dir, self.records)
         return exclude_code_from_search(html) if "jupyter-wrapper" in html else html
+
+    @event_priority(100)  # before Material's search plugin reads the page
+    def _search_entry(self, context, page, config, nav):
+        """A sentence page enters the search index by its title and sentence only: one
+        entry of a few hundred bytes, so the index every page fetches does not grow with
+        the page's views and tables (the overview searches the set itself)."""
+        r = self.by_path.get(page.file.src_uri)
+        if r is not None:
+            self.full_content[page.file.src_uri] = page.content
+            page.content = f"<h1>{escape(r.title)}</h1><p>{escape(r.text)}</p>"
+        return context
+
+    @event_priority(-100)  # after the search plugin: the page is rendered whole
+    def _page_whole(self, context, page, config, nav):
+        full = self.full_content.pop(page.file.src_uri, None)
+        if full is not None:
+            page.content = full
+        return context
+
+    on_page_context = CombinedEvent(_search_entry, _page_whole)
 
     def on_post_page(self, output, page, config):
         return self.offline.process(output, page.url, page.file.src_path, page.file.abs_dest_path)

@@ -492,21 +492,37 @@ def sentence_links(slug: str, entries: list[dict], pairs: list[tuple[str, str]],
     return f'<p class="gallery-page-links">{" · ".join(links)}</p>'
 
 
+HEAD_EXAMPLES = 5  # sentences listed per head on the heads page
+
+
 def heads_to_sentences(records: list[SentenceRecord], prefix: str = "") -> str:
-    """Each head that is some sentence's most changed head, with those sentences
-    (each link opens the sentence on that head)."""
-    by_head: dict[tuple[int, int], list[SentenceRecord]] = {}
+    """Every head, with the sentences of the whole set where it changed most (at most
+    :data:`HEAD_EXAMPLES`, largest first; each link opens the sentence on that head) and
+    how many sentences have it as their most changed head (a link to the overview's
+    explorer, filtered to them): one row per head however large the set."""
+    if not records:
+        return ""
+    change = np.asarray([r.head_change for r in records], dtype=np.float64)  # sentences x layers x heads
+    top = {}
     for r in records:
         l, h, _ = r.top_heads[0]
-        by_head.setdefault((l, h), []).append(r)
-    rows = "".join(
-        f'<tr id="{head_anchor(l, h)}"><td>layer {l}, head {h}</td><td>{len(rs)}</td><td>'
-        + ", ".join(f'<a href="{prefix}{views.esc(r.slug)}/#{head_anchor(l, h)}">{views.esc(r.title)}</a>'
-                    for r in rs) + "</td></tr>"
-        for (l, h), rs in sorted(by_head.items(), key=lambda kv: (-len(kv[1]), kv[0])))
+        top[(l, h)] = top.get((l, h), 0) + 1
+    rows = []
+    for l in range(change.shape[1]):
+        for h in range(change.shape[2]):
+            best = np.argsort(-change[:, l, h], kind="stable")[:HEAD_EXAMPLES]
+            n = top.get((l, h), 0)
+            count = (f'<a href="{prefix}?head={l}-{h}&amp;sort=change">{n}</a>' if n else "0")
+            rows.append(
+                f'<tr id="{head_anchor(l, h)}"><td>layer {l}, head {h}</td><td>{count}</td><td>'
+                + ", ".join(f'<a href="{prefix}{views.esc(records[i].slug)}/#{head_anchor(l, h)}">'
+                            f'{views.esc(records[i].title)}</a> ({change[i, l, h]:.3f})' for i in best)
+                + "</td></tr>")
     return ('<div class="gallery-scroll" tabindex="0" role="region" aria-label="heads and sentences">'
-            '<table class="gallery-table"><thead><tr><th>head</th><th>sentences</th>'
-            f'<th>where it changed most (opens the sentence on that head)</th></tr></thead><tbody>{rows}</tbody></table></div>')
+            '<table class="gallery-table"><thead><tr><th>head</th>'
+            '<th>sentences where it is the most changed head (the overview, filtered)</th>'
+            f'<th>the {HEAD_EXAMPLES} sentences where it changed most (each opens the sentence on that head)</th>'
+            f'</tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
 
 
 def run_it_yourself(slug: str, repo_url: str) -> str:

@@ -9,6 +9,7 @@
 import { installCompare, openFromHash, parseHash, setupCompare } from "./compare.js";
 import { addViewExports } from "./export.js";
 import { drawFigure, drawFigures } from "./figures.js";
+import { setupExplorers } from "./overview.js";
 import { setupPredicts } from "./predict.js";
 import { addSwitches, attention, drawAll, drawView, install, observe, onPage } from "./views.js";
 
@@ -19,6 +20,7 @@ function refresh() {
   addSwitches();
   addViewExports();
   setupPredicts();
+  setupExplorers();
 }
 
 function start() {
