@@ -95,6 +95,10 @@ def main(argv=None) -> int:
                   file=sys.stderr)
             return 2
     n = len(report.executed) + len(report.cached)
+    if report.up_to_date:
+        print(f"up to date: {n} sentence pages, all from the cache, and nothing MkDocs reads changed "
+              f"({report.seconds_total:.1f} s); site: {report.site_dir}")
+        return 0
     print(f"built {n} sentence pages ({len(report.executed)} executed, {len(report.cached)} from the cache) "
           f"in {report.seconds_total:.1f} s; mkdocs {report.mkdocs_seconds:.1f} s")
     print(f"site: {report.site_dir}")

@@ -98,9 +98,19 @@ def test_cache_runs_only_what_changed(tiny_registry, tmp_path):
     made = {p.name: p.stat().st_mtime_ns for p in store.glob("*.ipynb")}
     assert len(made) == 3  # each notebook's download, kept for the next build
 
+    site_files = {q: q.stat().st_mtime_ns for q in (tmp_path / "site").rglob("*") if q.is_file()}
     second = _build(tmp_path, sentences)
     assert second.executed == [] and len(second.cached) == 3
+    assert second.up_to_date and second.mkdocs_seconds == 0  # nothing MkDocs reads changed: not run
+    assert {q: q.stat().st_mtime_ns for q in (tmp_path / "site").rglob("*") if q.is_file()} == site_files
     assert (tmp_path / "site" / "gallery" / "two-bad" / "index.html").read_bytes() == page
+    (tmp_path / "site" / "gallery" / "one-good" / "index.html").unlink()  # a page gone since: built again
+    assert not _build(tmp_path, sentences).up_to_date
+    assert (tmp_path / "site" / "gallery" / "one-good" / "index.html").is_file()
+    (tmp_path / "site" / "index.html").write_text("edited by hand")  # a site touched since: built again
+    again = _build(tmp_path, sentences)
+    assert not again.up_to_date and again.mkdocs_seconds > 0
+    assert (tmp_path / "site" / "index.html").read_text() != "edited by hand"
     assert {p.name: p.stat().st_mtime_ns for p in store.glob("*.ipynb")} == made  # none made again
     assert (tmp_path / "site" / "gallery" / "downloads" / "two-bad.ipynb").read_bytes() in \
         {p.read_bytes() for p in store.glob("*.ipynb")}

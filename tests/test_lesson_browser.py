@@ -287,7 +287,7 @@ def test_the_overview_is_grouped_and_can_show_only_the_wrong(browser, base_url, 
             frame = g.locator(".gallery-scroll")
             assert frame.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), "the index scrolls at 390 px"
         page.get_by_label("Show only the 1 sentence the fine-tuned model gets wrong").check()
-        visible = [a.inner_text() for a in page.locator("table.gallery-index tbody tr a").all() if a.is_visible()]
+        visible = [a.inner_text() for a in page.locator(".gallery-groups table.gallery-index tbody tr a").all() if a.is_visible()]
         assert visible == [records[SLUGS[2]].text]
         assert not groups.nth(0).is_visible(), "a group with no wrong sentence is hidden"
 

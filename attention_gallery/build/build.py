@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -58,6 +59,7 @@ class BuildReport:
     mkdocs_seconds: float = 0.0
     timings: dict = field(default_factory=dict)  # executed slug -> execute.Timing
     jobs: int = 0  # kernels that ran them
+    up_to_date: bool = False  # nothing MkDocs reads changed: the site was left as it was
 
 
 def _log(msg: str, quiet: bool) -> None:
@@ -154,7 +156,92 @@ def _run(items, pool, progress: bool):
         yield s, ("output on stderr: " + " | ".join(noise)) if noise else nb, timing
 
 
-def stage_docs(stage: Path, sentences, notebooks, pair, cache_dir: Path, files: dict | None = None) -> None:
+PUBLISHED = "published"  # <cache>/published/<out folder's hash>.json: the digest of the site there
+
+
+def site_digest(sentences, ex: Execution, manifest: Manifest) -> str:
+    """Everything a published site is made from: the manifest (findings, live files,
+    evaluation ...), each sentence's notebook (its cache entry's content-addressed
+    name), the static docs, mkdocs.yml, the whole package (the plugin, the theme, the
+    downloads' code), the JavaScript bundler's inputs, the site's date and the versions
+    of the libraries that render it. Equal digests give byte-identical sites."""
+    from importlib.metadata import version
+
+    from ..fingerprint import hash_tree
+    from .mkdocs_run import _source_date
+
+    h = hashlib.sha256(manifest.as_json().encode())
+    for s in sentences:
+        h.update(f"{s.slug}\0{Path(ex.files[s.slug]).name}\0".encode())  # the key decides the notebook
+    hash_tree(h, config.DOCS_DIR, "docs", skip=lambda rel: rel.startswith("gallery/") or rel.startswith("."))
+    hash_tree(h, config.PACKAGE_DIR, "package")
+    for name in ("mkdocs.yml", "package-lock.json", "scripts/bundle_js.mjs"):
+        path = config.REPO_ROOT / name
+        h.update(f"{name}\0".encode() + (path.read_bytes() if path.is_file() else b"-"))
+    libs = {n: version(n) for n in ("mkdocs", "mkdocs-material", "mkdocs-jupyter", "nbconvert", "bertviz")}
+    h.update(json.dumps({"libs": libs, "date": _source_date()}, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _published(plan) -> Path:
+    return plan.cache / PUBLISHED / f"{hashlib.sha256(str(plan.out).encode()).hexdigest()[:24]}.json"
+
+
+def _stamp(plan) -> list:
+    """What tells the site in ``plan.out`` is the one this build published: its
+    marker's and its home page's size and modification time (and the docs/gallery
+    sources' marker, where the build keeps them)."""
+    files = [plan.out / outdir.MARKER, plan.out / "index.html"]
+    if plan.sources is not None:
+        files.append(plan.sources / outdir.MARKER)
+    return [[f.stat().st_size, f.stat().st_mtime_ns] if f.is_file() else None for f in files] + [_tree(plan.out)]
+
+
+def _tree(folder: Path) -> list:
+    """How many files a folder holds, their bytes and the latest change: a page removed,
+    added or edited by hand changes it."""
+    count = size = latest = 0
+    stack = [str(folder)]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for e in entries:
+            if e.is_dir(follow_symlinks=False):
+                stack.append(e.path)
+            else:
+                st = e.stat(follow_symlinks=False)
+                count, size, latest = count + 1, size + st.st_size, max(latest, st.st_mtime_ns)
+    return [count, size, latest]
+
+
+def up_to_date(plan, digest: str) -> bool:
+    """The site in ``plan.out`` was published from exactly ``digest`` by this build and
+    not touched since: MkDocs would write the same bytes, so it is skipped."""
+    try:
+        seen = json.loads(_published(plan).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    stamp = _stamp(plan)
+    return seen.get("digest") == digest and seen.get("stamp") == stamp and None not in stamp
+
+
+def remember(plan, digest: str) -> None:
+    """Record the published site's digest (atomically; a failure only costs the next
+    no-op rebuild its MkDocs run)."""
+    path = _published(plan)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"out": str(plan.out), "digest": digest, "stamp": _stamp(plan)}), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass
+
+
+def stage_docs(stage: Path, sentences, notebooks, pair, cache_dir: Path, files: dict | None = None,
+               manifest: Manifest | None = None) -> None:
     """The docs under ``stage``: the static pages, and in ``gallery/`` the executed
     notebooks with the manifest the gallery plugin reads (it writes the rest).
     ``files``: each notebook's cache entry, copied rather than written out again
@@ -168,7 +255,7 @@ def stage_docs(stage: Path, sentences, notebooks, pair, cache_dir: Path, files: 
             shutil.copyfile((files or {})[s.slug], gallery / f"{s.slug}.ipynb")
         except (KeyError, OSError):  # no entry (or it went): write the notebook itself
             notebook.write(notebooks[s.slug], gallery / f"{s.slug}.ipynb")
-    write_manifest(gallery, site_manifest(sentences, pair, cache_dir))
+    write_manifest(gallery, manifest or site_manifest(sentences, pair, cache_dir))
 
 
 def site_manifest(sentences, pair, cache_dir: Path) -> Manifest:
@@ -233,7 +320,14 @@ def build(sentences_path: Path = config.SENTENCES_FILE, pair_slug: str = config.
             report.executed, report.seconds_executing = ex.executed, ex.seconds
             report.timings, report.jobs = ex.timings, ex.jobs
             report.cached = [s.slug for s in sentences if s.slug not in report.executed]
-            report.mkdocs_seconds, _ = publish(plan, sentences, ex, pair, quiet=quiet)
+            manifest = site_manifest(sentences, pair, plan.cache)
+            digest = site_digest(sentences, ex, manifest)
+            report.up_to_date = up_to_date(plan, digest)
+            if report.up_to_date:
+                _log(f"nothing MkDocs reads changed: the site in {plan.out} is up to date", quiet)
+            else:
+                report.mkdocs_seconds, _ = publish(plan, sentences, ex, pair, quiet=quiet, manifest=manifest)
+                remember(plan, digest)
         finally:
             shutil.rmtree(plan.staging, ignore_errors=True)
     report.site_dir = plan.out
@@ -287,7 +381,7 @@ def prepare_staging(plan) -> None:
 
 
 def publish(plan, sentences, ex: Execution, pair, quiet=False, only=None, copied=False,
-            generated_before=None) -> tuple[float, str]:
+            generated_before=None, manifest: Manifest | None = None) -> tuple[float, str]:
     """Stage the docs of ``ex`` (:func:`execute_missing`) in ``plan.staging``
     (:func:`prepare_staging` made it), build the site there and swap it in; returns
     the seconds mkdocs took and which pages it rendered ("changed", or "all" and why).
@@ -300,7 +394,7 @@ def publish(plan, sentences, ex: Execution, pair, quiet=False, only=None, copied
     ``generated_before``: the generated files' sources it was built from."""
 
     try:  # a full disk (or any refusing one) while staging or swapping is one line
-        stage_docs(plan.staging / "docs", sentences, ex.notebooks, pair, plan.cache, ex.files)
+        stage_docs(plan.staging / "docs", sentences, ex.notebooks, pair, plan.cache, ex.files, manifest)
         start = time.perf_counter()
         why = "all" if only is None else incremental.build_pages(
             plan.staging / "docs", plan.staging / "site", plan.out, only, quiet=quiet, copied=copied,
