@@ -173,6 +173,24 @@ def blob_golden() -> dict:
     }
 
 
+def download_golden() -> dict:
+    """bertviz's params of a download's view and the same packed (build/download.py):
+    build/download_params.js must unpack them to the same numbers."""
+    from attention_gallery.build import download
+
+    rng = np.random.default_rng(11)
+    attn = np.round(rng.random((2, 3, 4, 4)) ** 3, 3)
+    attn[0, 0, 0] = [0.0, 1.0, 0.001, 0.999]
+    params = {"attention": [{"name": None, "attn": attn.tolist(), "left_text": ["[CLS]", "a", "café", "[SEP]"],
+                             "right_text": ["[CLS]", "a", "café", "[SEP]"]}],
+              "default_filter": "0", "root_div_id": "bertviz-head-view-trained-0", "layer": 1, "heads": [2]}
+    return {"about": ("A download's bertviz params (thousandths) and the same packed by "
+                      "attention_gallery.build.download.compact_params: build/download_params.js must give back "
+                      "exactly the params (tests/js/download.test.js), and Python must still pack them so "
+                      "(tests/test_js.py)."),
+            "params": params, "packed": download.compact_params(params)}
+
+
 def markup_golden() -> dict:
     """What views.py writes for a few inputs, and the inputs (as lib/markup.js takes them)."""
     from attention_gallery import rules
@@ -259,6 +277,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     ok = write(GOLDEN / "blob.json", blob_golden(), args.check)
     ok &= write(GOLDEN / "markup.json", markup_golden(), args.check)
+    ok &= write(GOLDEN / "download.json", download_golden(), args.check)
     if not args.skip_live:
         from attention_gallery.models import load_pair
 

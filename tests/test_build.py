@@ -182,6 +182,11 @@ def test_downloads_and_figures_are_made_from_the_stored_data_and_no_unused_libra
     outputs = [o for c in down.cells for o in c.get("outputs", [])]
     scripts = [o["data"]["application/javascript"] for o in outputs if "application/javascript" in o.get("data", {})]
     assert len(scripts) == 8  # 4 head views (trained, untrained, gained, lost), 4 model views
+    # each view's attention packed (build/download.py), once, and its script valid JavaScript
+    for i, js in enumerate(scripts):
+        assert js.count("__gvParams({") == 1 and '"deflated":"' in js and '"attn": [[[[' not in js
+        (tmp_path / f"view-{i}.js").write_text(js)
+        assert subprocess.run(["node", "--check", str(tmp_path / f"view-{i}.js")]).returncode == 0
     # drawn in the site's palette (views.json), not bertviz's own
     assert all(json.dumps(list(views.PALETTE)) in js and "schemeCategory10" not in js for js in scripts)
     html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)

@@ -20,6 +20,7 @@ import json
 import shutil
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -126,9 +127,20 @@ def test_python_still_writes_the_blob_and_markup_golden_files():
         _same(wrong, json.loads((GOLDEN / "blob.json").read_text("utf-8")), "blob", 1e-12)
 
 
+def test_python_still_packs_a_downloads_view_as_the_golden_file_says():
+    assert json.loads((GOLDEN / "download.json").read_text("utf-8")) == js_golden.download_golden()
+    from attention_gallery.build import download
+
+    g = json.loads((GOLDEN / "download.json").read_text("utf-8"))
+    packed = g["packed"]["attention"][0]["attn"]
+    levels = np.frombuffer(zlib.decompress(base64.b64decode(packed["deflated"]), -15), "<u2")
+    assert np.array_equal(levels.reshape(packed["shape"]) / packed["scale"], g["params"]["attention"][0]["attn"])
+    with pytest.raises(ValueError):
+        download.compact_params({"attention": [{"attn": [[[[-0.5]]]]}]})
+
+
 def test_the_blob_golden_file_reads_back_in_python():
     import re
-    import zlib
 
     g = json.loads((GOLDEN / "blob.json").read_text("utf-8"))
     text = re.fullmatch(r'<script type="application/json" class="gallery-attention-data" id="[^"]+">(.*)</script>',

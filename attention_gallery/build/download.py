@@ -25,11 +25,13 @@ seen; making one costs about as much as rendering its page).
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import json
 import re
 import shutil
+import zlib
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
@@ -89,10 +91,48 @@ def _bertviz_outputs(view: str, weights: np.ndarray, tokens: list[str], tag: str
     tag_end = html.index("</script>") + len("</script>")
     js_start = html.rindex('\n<script type="text/javascript">\n')
     require, body = html[:tag_end], html[tag_end:js_start]
-    js = html[js_start:].removeprefix('\n<script type="text/javascript">\n').removesuffix("\n</script>\n")
+    js = compact_script(html[js_start:].removeprefix('\n<script type="text/javascript">\n').removesuffix("\n</script>\n"))
     return [_display({"text/html": require, "text/plain": "<IPython.core.display.HTML object>"}),
             _display({"text/html": body, "text/plain": "<IPython.core.display.HTML object>"}),
             _display({"application/javascript": js, "text/plain": "<IPython.core.display.Javascript object>"})]
+
+
+_PARAMS = "const params = "
+SCALE = 1000  # bertviz's weights are rounded to thousandths (above): stored as whole thousandths
+DECODER = (Path(__file__).with_name("download_params.js")).read_text(encoding="utf-8")
+
+
+def compact_params(params: dict) -> dict:
+    """bertviz's params with each attention's ``attn`` (layers x heads x T x T nested
+    lists of thousandths) packed: ``{"shape", "scale", "deflated"}``, the weights as
+    16-bit little-endian whole thousandths, raw-deflated, base64 (``download_params.js``
+    unpacks them to the same numbers)."""
+    out = copy.deepcopy(params)
+    for a in out["attention"]:
+        weights = np.asarray(a["attn"], dtype=np.float64)
+        levels = np.rint(weights * SCALE)
+        if levels.min() < 0 or levels.max() > np.iinfo(np.uint16).max:
+            raise ValueError("attention weights out of range for the download's packing")
+        packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+        raw = packer.compress(levels.astype("<u2").tobytes()) + packer.flush()
+        a["attn"] = {"shape": list(weights.shape), "scale": SCALE, "deflated": base64.b64encode(raw).decode("ascii")}
+    return out
+
+
+def compact_script(js: str) -> str:
+    """bertviz's view script with its params packed (:func:`compact_params`) and its
+    code run once they are unpacked. bertviz writes its params twice, the second time
+    into a comment after them (its template marker appears there too): that copy goes."""
+    if js.count(_PARAMS) != 1 or not js.rstrip().endswith("});"):
+        raise RuntimeError(f"bertviz {version('bertviz')}'s view script no longer has one '{_PARAMS}...' "
+                           "inside its requirejs callback: update attention_gallery/build/download.py")
+    start = js.index(_PARAMS)
+    params, end = json.JSONDecoder().raw_decode(js, start + len(_PARAMS))
+    line_end = js.find("\n", end)
+    body = js[line_end:].rstrip()
+    packed = json.dumps(compact_params(params), separators=(",", ":"))
+    return (DECODER + "\n" + js[:start] + f"__gvParams({packed}).then((params) => {{" + body[:-len("});")]
+            + "});\n});\n")
 
 
 def _display(data: dict) -> nbformat.NotebookNode:
@@ -161,7 +201,7 @@ def standalone(nb: nbformat.NotebookNode, rec: record_module.SentenceRecord) -> 
 def _maker() -> bytes:
     """What decides a download besides its notebook: this module, what it reads the
     notebook with (the views' data, the parameters) and bertviz."""
-    code = b"".join(Path(f).read_bytes() for f in (__file__, views.__file__, notebook.__file__))
+    code = b"".join(Path(f).read_bytes() for f in (__file__, views.__file__, notebook.__file__)) + DECODER.encode()
     return hashlib.sha256(code + f"bertviz {version('bertviz')}".encode()).digest()
 
 

@@ -112,8 +112,7 @@ def explorer(records: list[SentenceRecord], entries: list[dict], prefix: str = "
             "the other pages need JavaScript. Every sentence page is listed in the site's "
             f'<a href="{prefix}../sitemap.xml">sitemap</a>.</p></noscript>') if rest else ""
     return (f'<div class="gallery-explore" data-page-rows="{PAGE_ROWS}" data-total="{n}">'
-            f'<form class="gallery-explore-controls" role="search" aria-label="Find sentences" '
-            f'onsubmit="return false">{"".join(controls)}</form>'
+            f'<form class="gallery-explore-controls" role="search" aria-label="Find sentences">{"".join(controls)}</form>'
             f'<p class="gallery-explore-count" role="status" aria-live="polite">'
             f'{len(first)} of {n} sentences shown.</p>'
             f'<div class="gallery-scroll" tabindex="0" role="region" aria-label="sentences (table)">'

@@ -135,6 +135,7 @@ export function setupExplorer(root) {
     state.page = 1;
     render(false);
   }
+  root.querySelector("form").addEventListener("submit", (event) => event.preventDefault());
   root.addEventListener("input", changed);
   root.addEventListener("change", changed);
   nav.addEventListener("click", (event) => {

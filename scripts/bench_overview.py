@@ -1,0 +1,181 @@
+#!/usr/bin/env python
+"""How the overview of a large gallery answers a reader: `make bench-scale` (after
+`make gallery-dev`), or ``python scripts/bench_overview.py --site site-dev``.
+
+Opens the gallery's overview in headless Chromium (Debian's, through tests/browser.py)
+and measures:
+
+* bytes on a first visit (empty cache): every file fetched, the search index included
+  (Material's worker fetches it on every page), uncompressed and gzip-compressed
+  (level 6, as static hosts serve them); the same for one sentence page;
+* elements in the overview's document; long tasks while it loads;
+* each interaction of the explorer, from the event to the frame after it (the
+  handler's work and the browser's layout and paint): a search typed (one word, two
+  words, a word nothing matches), each sort, each filter, the next page and the last;
+  median and worst of ``--repeat`` rounds, against the 300 ms target;
+* the palette switch: long tasks in the 2 s after a click on the toggle.
+
+It also reports the site's size on disk (GitHub Pages allows 1 GB) and its largest
+parts. The figures go to the Scale section of docs/performance.md with ``--write``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+TARGET_MS = 300
+INIT = """
+window.__longtasks = [];
+new PerformanceObserver(list => {
+  for (const e of list.getEntries()) window.__longtasks.push([e.startTime, e.duration]);
+}).observe({type: 'longtask', buffered: true});
+"""
+# one interaction: set a control, dispatch its event, wait for two frames (the one it
+# changed is painted); returns the milliseconds and the count line
+ACT = """async ([name, value]) => {
+  const field = document.querySelector(`.gallery-explore [data-explore="${name}"]`);
+  const t0 = performance.now();
+  field.value = value;
+  field.dispatchEvent(new Event(field.tagName === 'SELECT' ? 'change' : 'input', {bubbles: true}));
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  return [performance.now() - t0, document.querySelector('.gallery-explore-count').textContent];
+}"""
+PAGE = """async (which) => {
+  const buttons = [...document.querySelectorAll('.gallery-explore-pages button[data-page]')];
+  const button = which === 'next' ? buttons[buttons.length - 1] : buttons[buttons.length - 2];
+  const t0 = performance.now();
+  button.click();
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  return [performance.now() - t0, document.querySelector('.gallery-explore-count').textContent];
+}"""
+
+
+def first_visit(browser, base: str, site: Path, path: str) -> dict:
+    from browser import new_context
+
+    ctx = new_context(browser, 1280, 900, "light")
+    page = ctx.new_page()
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url))
+    ctx.on("request", lambda r: fetched.append(r.url))  # workers' requests (the search index)
+    page.goto(base + path, wait_until="load")
+    page.wait_for_timeout(2500)  # the search worker fetches its index after load
+    raw = gz = 0
+    seen = set()
+    for u in fetched:
+        rel = u.split("/", 3)[3].split("#")[0].split("?")[0]
+        if rel in seen or not u.startswith(base):
+            continue
+        seen.add(rel)
+        f = site / rel
+        if f.is_dir() or rel == "" or rel.endswith("/"):
+            f = f / "index.html"
+        if f.is_file():
+            data = f.read_bytes()
+            raw += len(data)
+            gz += len(gzip.compress(data, 6))
+    ctx.close()
+    return {"files": len(seen), "kb": round(raw / 1000, 1), "gzip_kb": round(gz / 1000, 1),
+            "search_index_kb": round((site / "search" / "search_index.json").stat().st_size / 1000, 1)
+            if (site / "search" / "search_index.json").is_file() else None}
+
+
+def interactions(browser, base: str, repeat: int) -> dict:
+    from browser import new_context
+
+    ctx = new_context(browser, 1280, 900, "light")
+    ctx.add_init_script(INIT)
+    page = ctx.new_page()
+    page.goto(base + "gallery/", wait_until="load")
+    page.wait_for_timeout(500)
+    load = page.evaluate("window.__longtasks")
+    out = {"elements": page.evaluate("document.querySelectorAll('*').length"),
+           "rows": page.evaluate("document.querySelector('.gallery-explore').dataset.total"),
+           "load_tbt_ms": round(sum(max(0.0, d - 50) for _, d in load), 1),
+           "load_longest_ms": round(max((d for _, d in load), default=0.0), 1)}
+    heads = page.eval_on_selector_all('.gallery-explore select[name="head"] option', "os => os.map(o => o.value)")
+    steps = [("search one word", "q", "the"), ("search two words", "q", "not good"),
+             ("search, no match", "q", "zzzz"), ("search cleared", "q", "")]
+    steps += [(f"sort: {k}", "sort", k) for k in ("confidence", "correct", "length", "change", "margin", "set")]
+    steps += [("filter: wrong", "right", "0"), ("filter: right", "right", "1"), ("filter cleared", "right", ""),
+              ("filter: predicted negative", "predicted", "negative"), ("filter cleared ", "predicted", ""),
+              ("filter: a head", "head", heads[1] if len(heads) > 1 else ""), ("filter cleared  ", "head", "")]
+    times: dict[str, list[float]] = {}
+    for _ in range(repeat):
+        for name, field, value in steps:
+            ms, _ = page.evaluate(ACT, [field, value])
+            times.setdefault(name.strip(), []).append(ms)
+        for which in ("next", "last"):
+            if page.locator(".gallery-explore-pages button[data-page]").count():
+                ms, _ = page.evaluate(PAGE, which)
+                times.setdefault(f"page: {which}", []).append(ms)
+        page.evaluate(ACT, ["q", ""])
+    page.evaluate("window.__longtasks.length = 0")
+    clicked = page.evaluate("performance.now()")
+    page.locator("form[data-md-component=palette] label:visible").first.click()
+    page.wait_for_timeout(2000)
+    tasks = page.evaluate("window.__longtasks")
+    out["palette_ms"] = round(sum(d for s, d in tasks if s >= clicked), 1)
+    out["interactions"] = {k: {"median_ms": round(statistics.median(v), 1), "max_ms": round(max(v), 1)}
+                           for k, v in times.items()}
+    out["worst_ms"] = max(v["max_ms"] for v in out["interactions"].values())
+    out["all_within_target"] = out["worst_ms"] <= TARGET_MS
+    ctx.close()
+    return out
+
+
+def site_size(site: Path) -> dict:
+    parts: dict[str, int] = {}
+    total = 0
+    for p in site.rglob("*"):
+        if p.is_file():
+            n = p.stat().st_size
+            total += n
+            rel = p.relative_to(site).parts
+            key = "/".join(rel[:2]) if rel[0] == "gallery" and len(rel) > 2 else rel[0]
+            if rel[0] == "gallery" and len(rel) > 2 and rel[1] not in ("downloads", "norms", "steps", "contrast"):
+                key = "gallery/<sentence pages>"
+            parts[key] = parts.get(key, 0) + n
+    top = sorted(parts.items(), key=lambda kv: -kv[1])[:6]
+    return {"mb": round(total / 1e6, 1), "largest": {k: round(v / 1e6, 1) for k, v in top}}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--site", type=Path, default=ROOT / "site-dev", help="a built gallery (default: site-dev/)")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--compare", type=Path, default=None, help="a second site measured the same way (e.g. site/)")
+    args = ap.parse_args(argv)
+    if not (args.site / "gallery" / "index.html").is_file():
+        print(f"error: {args.site} holds no built gallery: run make gallery-dev first (or --site PATH)",
+              file=sys.stderr)
+        return 2
+    from browser import launch, serve
+
+    results = {}
+    with launch() as browser:
+        for site in [args.site] + ([args.compare] if args.compare else []):
+            with serve(site) as base:
+                slug = json.loads((site / "metrics.json").read_text())["n"] and next(
+                    p.parent.name for p in sorted((site / "gallery").glob("*/index.html"))
+                    if (site / "gallery" / "downloads" / f"{p.parent.name}.ipynb").is_file())
+                results[str(site)] = {"overview": interactions(browser, base, args.repeat),
+                                      "overview_first_visit": first_visit(browser, base, site, "gallery/"),
+                                      "sentence_first_visit": first_visit(browser, base, site, f"gallery/{slug}/"),
+                                      "site": site_size(site), "load_avg_1min": round(os.getloadavg()[0], 2)}
+    print(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
