@@ -13,7 +13,7 @@ SENTENCES ?= sentences/gallery.yaml
 PAIR ?= minilm-sst2
 OUT ?= site
 
-.PHONY: setup browser gallery gallery-dev serve watch test test-fast bench bench-scale bench-pages bench-live bench-method bench-against findings train evaluate clean
+.PHONY: setup browser gallery gallery-dev serve watch test test-fast bench bench-scale bench-scale-synthetic bench-pages bench-live bench-method bench-against findings train evaluate clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@echo "== setting up $(VENV) (Python packages, pinned in requirements.txt)"
@@ -62,7 +62,10 @@ findings: setup
 bench: setup
 	$(PY) scripts/bench.py --n $(N)
 
-bench-scale: setup
+bench-scale: setup browser
+	$(PY) scripts/bench_overview.py --build --jobs $(or $(JOBS),2) --stages 8 --write
+
+bench-scale-synthetic: setup
 	$(PY) scripts/bench.py --scale $(SCALE)
 
 bench-method: setup

@@ -16,7 +16,13 @@ and measures:
 * the palette switch: long tasks in the 2 s after a click on the toggle.
 
 It also reports the site's size on disk (GitHub Pages allows 1 GB) and its largest
-parts. The figures go to the Scale section of docs/performance.md with ``--write``.
+parts. With ``--build`` it first builds the dev-set gallery (``make gallery-dev``,
+``--jobs`` shard processes side by side) and times it with the peak memory of the
+whole process tree, then a no-op rebuild; with ``--stages`` it profiles where a
+sentence's time goes (scripts/bench_stages.py). ``--write`` puts the figures into the
+Scale section of docs/performance.md.
+
+    python scripts/bench_overview.py --build --stages 8 --write    # make bench-scale
 """
 
 from __future__ import annotations
@@ -134,6 +140,20 @@ def interactions(browser, base: str, repeat: int) -> dict:
     return out
 
 
+def kernel_costs(folder: Path) -> dict:
+    """The shards' kernel CPU time per notebook (each kernel's first left out: it loads
+    the models): median and quartiles; the cold cache's cost a sentence."""
+    cpu = []
+    for f in sorted(folder.glob("shard-*.json")):
+        notebooks = json.loads(f.read_text())["notebooks"]
+        cpu += [t["cpu"] for t in notebooks.values() if not t.get("first")]
+    if not cpu:
+        return {}
+    q = statistics.quantiles(cpu, n=4)
+    return {"executed": len(cpu), "cpu_s_median": round(statistics.median(cpu), 2),
+            "cpu_s_quartiles": [round(q[0], 2), round(q[2], 2)], "cpu_s_mean": round(statistics.mean(cpu), 2)}
+
+
 def site_size(site: Path) -> dict:
     parts: dict[str, int] = {}
     total = 0
@@ -155,7 +175,24 @@ def main(argv=None) -> int:
     ap.add_argument("--site", type=Path, default=ROOT / "site-dev", help="a built gallery (default: site-dev/)")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--compare", type=Path, default=None, help="a second site measured the same way (e.g. site/)")
+    ap.add_argument("--build", action="store_true", help="build the dev-set gallery first, timed")
+    ap.add_argument("--jobs", type=int, default=2, help="with --build: shard processes side by side")
+    ap.add_argument("--stages", type=int, default=0, help="profile N sentences of each set (bench_stages.py)")
+    ap.add_argument("--write", action="store_true", help="write the Scale section of docs/performance.md")
     args = ap.parse_args(argv)
+    from bench import _timed
+
+    built = {}
+    if args.build:
+        import tempfile
+
+        timings = Path(tempfile.mkdtemp(prefix="dev-timings-"))
+        cmd = [sys.executable, str(ROOT / "scripts" / "gallery_dev.py"), "--jobs", str(args.jobs), "--out", str(args.site)]
+        seconds, rss, out = _timed(cmd + ["--timings", str(timings)], "the dev-set gallery")
+        again, again_rss, _ = _timed(cmd, "the no-op rebuild")
+        built = {"build_s": round(seconds, 1), "peak_mb": round(rss / 1e6), "jobs": args.jobs,
+                 "noop_rebuild_s": round(again, 1), "build_log": out.strip().splitlines()[-3:],
+                 **kernel_costs(timings)}
     if not (args.site / "gallery" / "index.html").is_file():
         print(f"error: {args.site} holds no built gallery: run make gallery-dev first (or --site PATH)",
               file=sys.stderr)
@@ -173,8 +210,68 @@ def main(argv=None) -> int:
                                       "overview_first_visit": first_visit(browser, base, site, "gallery/"),
                                       "sentence_first_visit": first_visit(browser, base, site, f"gallery/{slug}/"),
                                       "site": site_size(site), "load_avg_1min": round(os.getloadavg()[0], 2)}
+    stages = None
+    if args.stages:
+        import subprocess
+
+        stages = json.loads(subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_stages.py"), "--n",
+                                            str(args.stages)], capture_output=True, text=True, check=True).stdout)
+    results = {"build": built, "stages": stages, **results}
     print(json.dumps(results, indent=1))
+    if args.write:
+        from bench import write_section
+
+        write_section("dev-set", scale_section(results, args))
     return 0
+
+
+def scale_section(results: dict, args) -> str:
+    """The Scale section of docs/performance.md from these figures."""
+    site = results[str(args.site)]
+    o, b = site["overview"], results.get("build") or {}
+    lines = ["## Scale: the dev-set gallery", "",
+             f"Every SST-2 dev sentence as a page (`make gallery-dev`), measured by `python "
+             f"scripts/bench_overview.py{' --build' if b else ''}{f' --stages {args.stages}' if args.stages else ''} "
+             "--write` (`make bench-scale`) on this machine (2 CPU cores, shared: the load average is given).", "",
+             "| measure | value |", "|---|---|"]
+    if b:
+        lines += [f"| build of all {o['rows']} pages, {b['jobs']} shard processes side by side, cold cache "
+                  f"(executing, findings, MkDocs, downloads) | {b['build_s'] / 60:.1f} min |",
+                  f"| peak memory of the whole build (every process) | {b['peak_mb']} MB |",
+                  *([f"| cost a dev sentence: a warm kernel's CPU time per notebook, {b['executed']} notebooks "
+                     f"(median [quartiles]; target 2.0 s) | {b['cpu_s_median']} s [{b['cpu_s_quartiles'][0]}, "
+                     f"{b['cpu_s_quartiles'][1]}] |"] if b.get("executed") else []),
+                  f"| no-op rebuild (nothing changed: MkDocs skipped) | {b['noop_rebuild_s']} s |"]
+    fv, sv = site["overview_first_visit"], site["sentence_first_visit"]
+    lines += [f"| the overview's first visit (every file, the search index included) | {fv['kb']:.0f} KB, "
+              f"{fv['gzip_kb']:.0f} KB gzip (target 400 KB) |",
+              f"| a sentence page's first visit | {sv['kb']:.0f} KB, {sv['gzip_kb']:.0f} KB gzip |",
+              f"| the search index every page fetches | {fv['search_index_kb']:.0f} KB |",
+              f"| elements of the overview | {o['elements']} |",
+              f"| long tasks while the overview loads (TBT; longest) | {o['load_tbt_ms']} ms; {o['load_longest_ms']} ms |",
+              f"| the explorer's slowest interaction, event to painted frame (target 300 ms) | {o['worst_ms']} ms "
+              f"({'met' if o['all_within_target'] else 'NOT met'}) |",
+              f"| long tasks after the palette switch | {o['palette_ms']} ms |",
+              f"| the site on disk (GitHub Pages allows 1 GB) | {site['site']['mb']} MB |",
+              "| its largest parts | " + ", ".join(f"{k} {v} MB" for k, v in site["site"]["largest"].items()) + " |",
+              f"| load average at the end (1 min) | {site['load_avg_1min']} |", ""]
+    lines += ["Each interaction of the explorer (median and worst of "
+              f"{args.repeat} rounds):", "", "| interaction | median | worst |", "|---|---|---|"]
+    lines += [f"| {k} | {v['median_ms']} ms | {v['max_ms']} ms |" for k, v in o["interactions"].items()]
+    if results.get("stages"):
+        st = results["stages"]
+        names = list(next(iter(st.values()))["stages_s"])
+        lines += ["", "Where a sentence's kernel time goes, stage by stage (CPU seconds per sentence, one torch "
+                  "thread; the notebook's cells, scripts/bench_stages.py):", "",
+                  "| stage | " + " | ".join(f"{k} ({v['n']} sentences, {v['tokens_mean']} tokens)" for k, v in st.items())
+                  + " |", "|---|" + "---|" * len(st)]
+        lines += [f"| {n} | " + " | ".join(f"{v['stages_s'][n]:.3f}" for v in st.values()) + " |" for n in names]
+        lines += ["| **all** | " + " | ".join(f"**{v['per_sentence_s']:.2f}**" for v in st.values()) + " |"]
+        lines += ["", "How the cost grows with length (tokens, CPU seconds): " + "; ".join(
+            ", ".join(f"{t}: {c:.1f}" for t, c in sorted(zip(v["tokens"], v["total_s"]))) + f" ({k})"
+            for k, v in st.items()) + "."]
+    lines += ["", f"Raw figures: `{json.dumps(results, separators=(',', ':'))[:6000]}`", ""]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

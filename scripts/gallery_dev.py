@@ -39,6 +39,8 @@ def main(argv=None) -> int:
     ap.add_argument("--pair", default=config.DEFAULT_PAIR)
     ap.add_argument("--cached-only", action="store_true",
                     help="execute nothing: publish from the cache (CI's merge job, after the shards)")
+    ap.add_argument("--timings", type=Path, default=None, metavar="DIR",
+                    help="each shard writes its notebooks' kernel times to DIR/shard-K.json (scripts/bench_overview.py)")
     ap.add_argument("--shard", default=None, metavar="K/N",
                     help="execute only shard K of N into the cache, no site (one CI matrix job)")
     args = ap.parse_args(argv)
@@ -60,8 +62,11 @@ def main(argv=None) -> int:
         return subprocess.call([sys.executable, str(BUILD), *common, "--shard", args.shard, "--quiet"])
     if args.cached_only:
         return subprocess.call([sys.executable, str(BUILD), *common, "--out", args.out, "--cached-only"])
+    if args.timings:
+        args.timings.mkdir(parents=True, exist_ok=True)
     shards = [subprocess.Popen([sys.executable, str(BUILD), *common, "--shard", f"{k}/{args.jobs}",
-                                "--jobs", "1", "--quiet"])
+                                "--jobs", "1", "--quiet",
+                                *(["--timings", str(args.timings / f"shard-{k}.json")] if args.timings else [])])
               for k in range(1, args.jobs + 1)]
 
     def stop(signum, frame):

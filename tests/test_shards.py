@@ -177,3 +177,19 @@ def test_sharded_then_merged_publishes_the_one_machine_site_byte_for_byte(tiny_r
         build(sentences, "tiny", tmp_path / "merged", partial, quiet=True, progress=False, cached_only=True)
     assert sorted(exc.value.slugs) == sorted(mine[1]) and "\n" not in str(exc.value)
     assert _files(tmp_path / "merged") == b  # the site was not changed
+
+
+def test_fetching_sst2_without_the_hub_or_datasets_is_one_line(tmp_path):
+    """GitHub's runners fetch SST-2 through datasets (scripts/fetch_sst2.py); where that
+    cannot work it says what to do in one line, exit 2, and writes nothing."""
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "fetch_sst2.py"), "--out", str(tmp_path / "sst2")],
+                         capture_output=True, text=True, timeout=300, env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith("error:") and "Traceback" not in out.stderr
+    assert not (tmp_path / "sst2" / "dev.tsv").exists()
+    (tmp_path / "sst2").mkdir(exist_ok=True)
+    for name in ("train.tsv", "dev.tsv"):
+        (tmp_path / "sst2" / name).write_text("label\tsentence\n1\tgood\n")
+    again = subprocess.run([sys.executable, str(REPO / "scripts" / "fetch_sst2.py"), "--out", str(tmp_path / "sst2")],
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "already" in again.stdout  # files there are left alone
