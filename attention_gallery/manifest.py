@@ -52,7 +52,9 @@ class Manifest:
 
     def as_json(self) -> str:
         data = {"format": MANIFEST_FORMAT, **asdict(self), "catalog": self.catalog.as_dict(),
-                "sentences": [{k: e.get(k, "") for k in ENTRY_KEYS} for e in self.sentences],
+                # "display" only where a sentence has one (the dev set's detokenised text)
+                "sentences": [{k: e.get(k, "") for k in ENTRY_KEYS if k != "display" or e.get("display")}
+                              for e in self.sentences],
                 "contrasts": [list(p) for p in self.contrasts]}
         return json.dumps(data, indent=1, ensure_ascii=False) + "\n"  # in order: the catalog keeps the registry's
 

@@ -24,6 +24,7 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -33,6 +34,7 @@ from ..errors import BuildError, BuildInterrupted, capped, disk_error
 from ..explain.facts import catalog
 from ..explain.methods import REGISTRY
 from ..findings import stage as findings_stage
+from ..fingerprint import hash_tree
 from ..labelled import LabelledSetError
 from ..live import export as live_export
 from ..manifest import Manifest, write_manifest
@@ -42,7 +44,7 @@ from ..records import read_record
 from . import assets, download, incremental, norms, notebook, outdir, runs
 from .cache import NotebookCache
 from .execute import KernelPool, KernelStopped, NotebookFailure
-from .mkdocs_run import mkdocs_build
+from .mkdocs_run import mkdocs_build, source_date
 from .sentences import contrast_pairs, load_sentences
 from .shards import MissingEntries, Shard, share
 
@@ -165,11 +167,6 @@ def site_digest(sentences, ex: Execution, manifest: Manifest) -> str:
     name), the static docs, mkdocs.yml, the whole package (the plugin, the theme, the
     downloads' code), the JavaScript bundler's inputs, the site's date and the versions
     of the libraries that render it. Equal digests give byte-identical sites."""
-    from importlib.metadata import version
-
-    from ..fingerprint import hash_tree
-    from .mkdocs_run import _source_date
-
     h = hashlib.sha256(manifest.as_json().encode())
     for s in sentences:
         h.update(f"{s.slug}\0{Path(ex.files[s.slug]).name}\0".encode())  # the key decides the notebook
@@ -179,7 +176,7 @@ def site_digest(sentences, ex: Execution, manifest: Manifest) -> str:
         path = config.REPO_ROOT / name
         h.update(f"{name}\0".encode() + (path.read_bytes() if path.is_file() else b"-"))
     libs = {n: version(n) for n in ("mkdocs", "mkdocs-material", "mkdocs-jupyter", "nbconvert", "bertviz")}
-    h.update(json.dumps({"libs": libs, "date": _source_date()}, sort_keys=True).encode())
+    h.update(json.dumps({"libs": libs, "date": source_date()}, sort_keys=True).encode())
     return h.hexdigest()
 
 

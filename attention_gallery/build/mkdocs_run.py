@@ -21,7 +21,7 @@ from ..errors import BuildError
 def _source_date_epoch():
     """``SOURCE_DATE_EPOCH`` (no build date in pages) set for the block only."""
     before = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = before or _source_date()
+    os.environ["SOURCE_DATE_EPOCH"] = before or source_date()
     try:
         yield
     finally:
@@ -63,7 +63,7 @@ def _not_the_dirty_warning(record) -> bool:
     return "'dirty' build" not in record.getMessage()
 
 
-def _source_date() -> str:
+def source_date() -> str:
     """The last commit's time (reproducible builds), or 0 outside a git checkout."""
     try:
         out = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=config.REPO_ROOT,
