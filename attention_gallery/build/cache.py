@@ -35,7 +35,7 @@ CACHE_FORMAT = 2
 # sentence. Everything else counts. (tests/test_never_destroy.py checks that no
 # kernel-side module imports them.)
 SITE_ONLY = frozenset({
-    "build/assets.py", "build/build.py", "build/download.py", "build/incremental.py", "build/outdir.py",
+    "build/assets.py", "build/build.py", "build/download.py", "build/download_params.js", "build/incremental.py", "build/outdir.py",
     "build/norms.py", "build/runs.py", "build/serve.py", "build/watch.py", "build/worker.py", "build/mkdocs_run.py",
     "manifest.py", "references.json",
 })
