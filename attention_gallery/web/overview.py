@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .. import claims
 from ..explain import views
 from ..record import SentenceRecord
+from .teaching import verdict_cell
 
 __all__ = ["SORTS", "PAGE_ROWS", "explorer", "row_values", "head_key"]
 
@@ -56,12 +56,10 @@ def _row(r: SentenceRecord, v: dict, prefix: str, display: str) -> str:
                       "group", "search"))
     note = "" if display else r.note  # a display form's note only repeats the sentence
     more = f'<br><span class="gallery-note-inline">{views.esc(note)}</span>' if note else ""
-    m = r.trained
     return (f'<tr {attrs}><td class="gallery-text-cell"><a href="{prefix}{views.esc(r.slug)}/" dir="auto">'
             f'{views.esc(display or r.text)}</a>{more}</td>'
             f'<td><span class="gallery-label gallery-{views.esc(r.label)}">{views.esc(r.label)}</span></td>'
-            f'<td class="{"gallery-right" if m.correct else "gallery-wrong"}">{"✓" if m.correct else "✗"} '
-            f'{views.esc(m.predicted)} <span class="gallery-conf">{claims.pct(m.confidence)}</span></td>'
+            f'{verdict_cell(r, "trained")}'
             f'<td class="gallery-num">{v["length"]}</td>'
             f'<td><a href="{prefix}{views.esc(r.slug)}/#head-{v["head"]}">L{v["head"].replace("-", "H")}</a> '
             f'<span class="gallery-conf">{v["change"]:.3f}</span></td>'
