@@ -31,6 +31,8 @@ import argparse
 import gzip
 import json
 import os
+import re
+import shutil
 import statistics
 import sys
 from pathlib import Path
@@ -154,6 +156,39 @@ def kernel_costs(folder: Path) -> dict:
             "cpu_s_quartiles": [round(q[0], 2), round(q[2], 2)], "cpu_s_mean": round(statistics.mean(cpu), 2)}
 
 
+def length_costs(folder: Path, pair: str = "minilm-sst2") -> dict:
+    """How a dev sentence's kernel CPU time grows with its length: each notebook's CPU
+    time (each kernel's first left out) against its token count ([CLS] and [SEP]
+    included), in five bins of equal count, and the exponent b of a least-squares fit
+    cpu = a * tokens^b on log-log axes (b = 1: linear growth)."""
+    import numpy as np
+
+    from attention_gallery import config
+    from attention_gallery.labelled import read_tsv
+    from attention_gallery.models import load_tokenizer
+    from attention_gallery.pairs import get_pair
+
+    cpu = {}
+    for f in sorted(folder.glob("shard-*.json")):
+        cpu.update({slug: t["cpu"] for slug, t in json.loads(f.read_text())["notebooks"].items()
+                    if not t.get("first")})
+    if not cpu or not config.SST2_DEV.is_file():
+        return {}
+    tokenizer = load_tokenizer(get_pair(pair).untrained)
+    rows = read_tsv(config.SST2_DEV)
+    pairs = sorted((len(tokenizer(rows[int(slug.split("-")[1]) - 1][1])["input_ids"]), c)
+                   for slug, c in cpu.items() if slug.startswith("dev-"))
+    if len(pairs) < 10:
+        return {}
+    tokens, seconds = np.array([t for t, _ in pairs], float), np.array([c for _, c in pairs], float)
+    b, log_a = np.polyfit(np.log(tokens), np.log(seconds), 1)
+    bins = [{"tokens": [int(chunk[0][0]), int(chunk[-1][0])], "n": len(chunk),
+             "cpu_s_median": round(float(np.median([c for _, c in chunk])), 2)}
+            for chunk in (pairs[i * len(pairs) // 5:(i + 1) * len(pairs) // 5] for i in range(5))]
+    return {"n": len(pairs), "exponent": round(float(b), 2), "bins": bins,
+            "tokens_mean": round(float(tokens.mean()), 1)}
+
+
 def site_size(site: Path) -> dict:
     parts: dict[str, int] = {}
     total = 0
@@ -177,6 +212,8 @@ def main(argv=None) -> int:
     ap.add_argument("--compare", type=Path, default=None, help="a second site measured the same way (e.g. site/)")
     ap.add_argument("--build", action="store_true", help="build the dev-set gallery first, timed")
     ap.add_argument("--jobs", type=int, default=2, help="with --build: shard processes side by side")
+    ap.add_argument("--timings", type=Path, default=ROOT / ".cache" / "bench" / "dev-timings",
+                    help="where --build keeps each notebook's kernel time (read again without --build)")
     ap.add_argument("--stages", type=int, default=0, help="profile N sentences of each set (bench_stages.py)")
     ap.add_argument("--write", action="store_true", help="write the Scale section of docs/performance.md")
     args = ap.parse_args(argv)
@@ -184,15 +221,18 @@ def main(argv=None) -> int:
 
     built = {}
     if args.build:
-        import tempfile
-
-        timings = Path(tempfile.mkdtemp(prefix="dev-timings-"))
+        timings = args.timings
+        shutil.rmtree(timings, ignore_errors=True)  # this run's figures only
         cmd = [sys.executable, str(ROOT / "scripts" / "gallery_dev.py"), "--jobs", str(args.jobs), "--out", str(args.site)]
         seconds, rss, out = _timed(cmd + ["--timings", str(timings)], "the dev-set gallery")
         again, again_rss, _ = _timed(cmd, "the no-op rebuild")
-        built = {"build_s": round(seconds, 1), "peak_mb": round(rss / 1e6), "jobs": args.jobs,
+        mk = [float(m) for m in re.findall(r"mkdocs ([0-9.]+) s", out)]
+        built = {"build_s": round(seconds, 1), **({"mkdocs_s": mk[-1]} if mk else {}), "peak_mb": round(rss / 1e6), "jobs": args.jobs,
                  "noop_rebuild_s": round(again, 1), "build_log": out.strip().splitlines()[-3:],
                  **kernel_costs(timings)}
+    if args.timings.is_dir():
+        built = {**built, **({} if built else kernel_costs(args.timings)),
+                 "length": length_costs(args.timings)}
     if not (args.site / "gallery" / "index.html").is_file():
         print(f"error: {args.site} holds no built gallery: run make gallery-dev first (or --site PATH)",
               file=sys.stderr)
@@ -241,7 +281,9 @@ def scale_section(results: dict, args) -> str:
                   *([f"| cost a dev sentence: a warm kernel's CPU time per notebook, {b['executed']} notebooks "
                      f"(median [quartiles]; target 2.0 s) | {b['cpu_s_median']} s [{b['cpu_s_quartiles'][0]}, "
                      f"{b['cpu_s_quartiles'][1]}] |"] if b.get("executed") else []),
-                  f"| no-op rebuild (nothing changed: MkDocs skipped) | {b['noop_rebuild_s']} s |"]
+                  f"| no-op rebuild (nothing changed: MkDocs skipped) | {b['noop_rebuild_s']} s |",
+                  *([f"| MkDocs over all {o['rows']} pages (from the build's log) | {b['mkdocs_s']} s, "
+                     f"{1000 * b['mkdocs_s'] / o['rows']:.0f} ms a page |"] if b.get("mkdocs_s") else [])]
     fv, sv = site["overview_first_visit"], site["sentence_first_visit"]
     lines += [f"| the overview's first visit (every file, the search index included) | {fv['kb']:.0f} KB, "
               f"{fv['gzip_kb']:.0f} KB gzip (target 400 KB) |",
@@ -270,6 +312,13 @@ def scale_section(results: dict, args) -> str:
         lines += ["", "How the cost grows with length (tokens, CPU seconds): " + "; ".join(
             ", ".join(f"{t}: {c:.1f}" for t, c in sorted(zip(v["tokens"], v["total_s"]))) + f" ({k})"
             for k, v in st.items()) + "."]
+    length = (results.get("build") or {}).get("length")
+    if length:
+        lines += ["", f"How a dev sentence's kernel CPU time grows with its length, over the build's "
+                  f"{length['n']} notebooks (five bins of equal count; a fit cpu = a * tokens^b gives "
+                  f"b = {length['exponent']}, where 1 would be linear):", "",
+                  "| tokens | notebooks | CPU s (median) |", "|---|---|---|"]
+        lines += [f"| {b['tokens'][0]}–{b['tokens'][1]} | {b['n']} | {b['cpu_s_median']} |" for b in length["bins"]]
     lines += ["", f"Raw figures: `{json.dumps(results, separators=(',', ':'))[:6000]}`", ""]
     return "\n".join(lines)
 
