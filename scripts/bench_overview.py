@@ -142,13 +142,20 @@ def interactions(browser, base: str, repeat: int) -> dict:
     return out
 
 
-def kernel_costs(folder: Path) -> dict:
-    """The shards' kernel CPU time per notebook (each kernel's first left out: it loads
-    the models): median and quartiles; the cold cache's cost a sentence."""
-    cpu = []
+def notebook_cpu(folder: Path) -> dict[str, float]:
+    """Each notebook's kernel CPU time from the shards' timings (``--timings``), by slug,
+    each kernel's first left out (it loads the models)."""
+    cpu = {}
     for f in sorted(folder.glob("shard-*.json")):
-        notebooks = json.loads(f.read_text())["notebooks"]
-        cpu += [t["cpu"] for t in notebooks.values() if not t.get("first")]
+        cpu.update({slug: t["cpu"] for slug, t in json.loads(f.read_text())["notebooks"].items()
+                    if not t.get("first")})
+    return cpu
+
+
+def kernel_costs(folder: Path) -> dict:
+    """The shards' kernel CPU time per notebook: median and quartiles; the cold cache's
+    cost a sentence."""
+    cpu = list(notebook_cpu(folder).values())
     if not cpu:
         return {}
     q = statistics.quantiles(cpu, n=4)
@@ -168,10 +175,7 @@ def length_costs(folder: Path, pair: str = "minilm-sst2") -> dict:
     from attention_gallery.models import load_tokenizer
     from attention_gallery.pairs import get_pair
 
-    cpu = {}
-    for f in sorted(folder.glob("shard-*.json")):
-        cpu.update({slug: t["cpu"] for slug, t in json.loads(f.read_text())["notebooks"].items()
-                    if not t.get("first")})
+    cpu = notebook_cpu(folder)
     if not cpu or not config.SST2_DEV.is_file():
         return {}
     tokenizer = load_tokenizer(get_pair(pair).untrained)
@@ -181,7 +185,7 @@ def length_costs(folder: Path, pair: str = "minilm-sst2") -> dict:
     if len(pairs) < 10:
         return {}
     tokens, seconds = np.array([t for t, _ in pairs], float), np.array([c for _, c in pairs], float)
-    b, log_a = np.polyfit(np.log(tokens), np.log(seconds), 1)
+    b, _ = np.polyfit(np.log(tokens), np.log(seconds), 1)
     bins = [{"tokens": [int(chunk[0][0]), int(chunk[-1][0])], "n": len(chunk),
              "cpu_s_median": round(float(np.median([c for _, c in chunk])), 2)}
             for chunk in (pairs[i * len(pairs) // 5:(i + 1) * len(pairs) // 5] for i in range(5))]
@@ -271,17 +275,19 @@ def scale_section(results: dict, args) -> str:
     o, b = site["overview"], results.get("build") or {}
     lines = ["## Scale: the dev-set gallery", "",
              f"Every SST-2 dev sentence as a page (`make gallery-dev`), measured by `python "
-             f"scripts/bench_overview.py{' --build' if b else ''}{f' --stages {args.stages}' if args.stages else ''} "
+             f"scripts/bench_overview.py{' --build' if b.get('build_s') else ''}{f' --stages {args.stages}' if args.stages else ''} "
              "--write` (`make bench-scale`) on this machine (2 CPU cores, shared: the load average is given).", "",
              "| measure | value |", "|---|---|"]
-    if b:
+    if b.get("build_s"):
         lines += [f"| build of all {o['rows']} pages, {b['jobs']} shard processes side by side, cold cache "
                   f"(executing, findings, MkDocs, downloads) | {b['build_s'] / 60:.1f} min |",
-                  f"| peak memory of the whole build (every process) | {b['peak_mb']} MB |",
-                  *([f"| cost a dev sentence: a warm kernel's CPU time per notebook, {b['executed']} notebooks "
-                     f"(median [quartiles]; target 2.0 s) | {b['cpu_s_median']} s [{b['cpu_s_quartiles'][0]}, "
-                     f"{b['cpu_s_quartiles'][1]}] |"] if b.get("executed") else []),
-                  f"| no-op rebuild (nothing changed: MkDocs skipped) | {b['noop_rebuild_s']} s |",
+                  f"| peak memory of the whole build (every process) | {b['peak_mb']} MB |"]
+    if b.get("executed"):  # from this build's timings, or an earlier one's (--timings)
+        lines += [f"| cost a dev sentence: a warm kernel's CPU time per notebook, {b['executed']} notebooks "
+                  f"(median [quartiles]; target 2.0 s) | {b['cpu_s_median']} s [{b['cpu_s_quartiles'][0]}, "
+                  f"{b['cpu_s_quartiles'][1]}] |"]
+    if b.get("build_s"):
+        lines += [f"| no-op rebuild (nothing changed: MkDocs skipped) | {b['noop_rebuild_s']} s |",
                   *([f"| MkDocs over all {o['rows']} pages (from the build's log) | {b['mkdocs_s']} s, "
                      f"{1000 * b['mkdocs_s'] / o['rows']:.0f} ms a page |"] if b.get("mkdocs_s") else [])]
     fv, sv = site["overview_first_visit"], site["sentence_first_visit"]
@@ -318,7 +324,8 @@ def scale_section(results: dict, args) -> str:
                   f"{length['n']} notebooks (five bins of equal count; a fit cpu = a * tokens^b gives "
                   f"b = {length['exponent']}, where 1 would be linear):", "",
                   "| tokens | notebooks | CPU s (median) |", "|---|---|---|"]
-        lines += [f"| {b['tokens'][0]}–{b['tokens'][1]} | {b['n']} | {b['cpu_s_median']} |" for b in length["bins"]]
+        lines += [f"| {row['tokens'][0]}–{row['tokens'][1]} | {row['n']} | {row['cpu_s_median']} |"
+                  for row in length["bins"]]
     lines += ["", f"Raw figures: `{json.dumps(results, separators=(',', ':'))[:6000]}`", ""]
     return "\n".join(lines)
 
