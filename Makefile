@@ -13,7 +13,7 @@ SENTENCES ?= sentences/gallery.yaml
 PAIR ?= minilm-sst2
 OUT ?= site
 
-.PHONY: setup browser gallery gallery-dev serve watch test test-fast bench bench-scale bench-scale-synthetic bench-pages bench-live bench-method bench-against findings train evaluate clean
+.PHONY: setup browser gallery gallery-dev serve watch test test-fast bench bench-scale bench-scale-synthetic bench-pages bench-live bench-memory bench-method bench-against findings train evaluate clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@echo "== setting up $(VENV) (Python packages, pinned in requirements.txt)"
@@ -76,6 +76,10 @@ bench-pages: setup browser
 
 bench-live: setup browser
 	$(PY) scripts/bench_live.py --site $(OUT)
+
+# a warm kernel's memory over many notebooks (SST-2 dev sentences), as built and with NO_TRIM=1 without malloc_trim
+bench-memory: setup
+	$(PY) scripts/bench_kernel_memory.py --n $(or $(N_NOTEBOOKS),60) $(if $(NO_TRIM),--no-trim,)
 
 train: setup
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) scripts/train_default.py --threads 1

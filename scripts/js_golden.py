@@ -19,6 +19,9 @@ What must exist in both languages is tested against files Python writes:
 * ``tests/golden/markup.json``: what ``explain/views.py`` writes for a few inputs
   (view placeholders, tables, the head-change map, token scores, the legend);
   lib/markup.js must write the same strings.
+* ``tests/golden/notice.json``: "What to notice" as ``explain/notice.py`` says it, for
+  the live golden sentences (from live.json's numbers) and for cases reaching each
+  outcome of its rules; lib/notice.js must say the same.
 
     .venv/bin/python scripts/js_golden.py            # rewrite all three
     .venv/bin/python scripts/js_golden.py --check    # compare, write nothing (exit 1 on a difference)
@@ -95,7 +98,7 @@ def live_case(pair, text: str) -> dict:
         out[which] = {
             "attention_f32": _b64(r.attention.astype(np.float32)),
             "levels": _b64(views.levels(r.attention)),
-            "probs": _floats(r.probs), "predicted": r.predicted,
+            "probs": _floats(r.probs), "logits": _floats(r.logits), "predicted": r.predicted,
             "rollout": _floats(rollout(r.attention, residual)),
             "attention": _floats(cls_attention(r.attention)),
             "loo": _floats(loo.scores),
@@ -259,6 +262,96 @@ def markup_golden() -> dict:
             "full_share": rules.section("colour")["full_share"], "cases": cases}
 
 
+def _point(c) -> dict:
+    return {"kind": c.kind, "rule": c.rule, "outcome": c.outcome, "text": c.text,
+            **({"head": list(c.head)} if c.head is not None else {})}
+
+
+LIVE_METHOD = ("loo", "Leave-one-out", "Leave-one-out")  # the live page's ranking (it has no gradients): key, lead, title
+
+
+def notice_sentence(case: dict) -> dict:
+    """What to notice for one live golden sentence, by notice.py's functions on the live
+    page's numbers (as live.js calls lib/notice.js): no gold label; the head rule on the
+    most changed head; leave-one-out's top tokens and its deletion verdict (the live
+    page has no IG); norms against weights; the untrained margin."""
+    from attention_gallery import claims
+    from attention_gallery.explain import notice
+    from attention_gallery.explain.headchange import sink_facts
+
+    L, H, n = case["layers"], case["heads"], len(case["tokens"])
+    att = {w: np.frombuffer(base64.b64decode(case[w]["attention_f32"]), dtype="<f4").reshape(L, H, n, n)
+           for w in ("trained", "untrained")}
+    labels, t, u = case["labels"], case["trained"], case["untrained"]
+    words = np.asarray(case["words"], np.int64)
+    sink = sink_facts(att["trained"], att["untrained"], words)
+    layer, head, change = case["top_heads"][0]
+    d = case["deletion"]
+    key, lead, title = LIVE_METHOD
+    p0 = round(d["p0"], 4)
+    points = [
+        notice.verdict_claim(labels[t["predicted"]], t["probs"][t["predicted"]], None),
+        notice.head_numbers_claim(case["tokens"], layer, head, change, L * H,
+                                  notice.head_numbers_of(sink, att["trained"], att["untrained"], layer, head)),
+        notice.tokens_claim(lead, title, case["tokens"], words, t[key], labels, d["target"], d["figures"][key],
+                            d["figures"]["random"], d["random_se"], p0),
+        claims.norms_claim([round(x, 4) for x in t["attention"]], [round(x, 4) for x in t["norms"]], case["special"]),
+        notice.untrained_claim(labels[-1], u["probs"][-1], abs(u["logits"][0] - u["logits"][-1])),
+    ]
+    return {"points": [_point(c) for c in points], "html": notice.notice_html(points)}
+
+
+def notice_golden(cases: list[dict]) -> dict:
+    """What to notice: for the live golden sentences (live.json's numbers in), and for
+    cases that reach each outcome of the head, faithfulness, norms and untrained rules."""
+    from attention_gallery import claims
+    from attention_gallery.explain import notice
+
+    rules_used = {"faithfulness": claims.FAITH, "head": claims.HEAD, "norms": claims.NORMS,
+                  "untrained": claims.RULES["untrained"]}
+    tokens = ["[CLS]", "not", "bad", "at", "all", "not", "[SEP]"]
+    head_cases = []
+    for name, numbers in (
+            ("to-cls-fell", {"to_cls_trained": 0.12, "to_cls_untrained": 0.6, "cls_gain": 0.1, "cls_gain_token": 2,
+                             "cls_gain_trained": 0.3, "cls_gain_untrained": 0.2, "largest": [1, 0, 0.1, 0.7]}),
+            ("to-cls-rose", {"to_cls_trained": 0.625, "to_cls_untrained": 0.3, "cls_gain": 0.0, "cls_gain_token": 1,
+                             "cls_gain_trained": 0.1, "cls_gain_untrained": 0.1, "largest": [2, 0, 0.7, 0.3]}),
+            ("cls-row-gained", {"to_cls_trained": 0.2, "to_cls_untrained": 0.21, "cls_gain": 0.4, "cls_gain_token": 5,
+                                "cls_gain_trained": 0.455, "cls_gain_untrained": 0.055, "largest": [0, 5, 0.455, 0.055]}),
+            ("largest-change", {"to_cls_trained": 0.2, "to_cls_untrained": 0.21, "cls_gain": 0.01, "cls_gain_token": 3,
+                                "cls_gain_trained": 0.1, "cls_gain_untrained": 0.09, "largest": [5, 1, 0.045, 0.015]})):
+        c = notice.head_numbers_claim(tokens, 3, 9, 0.41249, 72, numbers)
+        assert c.outcome == name, (name, c.outcome)
+        head_cases.append({"tokens": tokens, "at": [3, 9], "change": 0.41249, "n_heads": 72, "numbers": numbers,
+                           **_point(c)})
+    faith_cases = []
+    golden_claims = json.loads((GOLDEN / "claims.json").read_text("utf-8"))["cases"]
+    for c in golden_claims:  # the faithfulness rule's own cases (claims.json), now in words
+        for top in ([], ["\u201cnot\u201d", "\u201cbad\u201d"]):
+            got = claims.faithfulness_claim("IG", c["method"], c["random"], c["se"], c["p0"], "positive", "negative", top)
+            faith_cases.append({"title": "IG", "method": c["method"], "random": c["random"], "se": c["se"], "p0": c["p0"],
+                                "label": "positive", "other": "negative", "top": top, **_point(got)})
+    special = [True, False, False, True]
+    norms_cases = [{"weights": w, "norms": nn, "special": special, **_point(claims.norms_claim(w, nn, special))}
+                   for w, nn in (([0.5, 0.1, 0.1, 0.3], [0.2, 0.4, 0.3, 0.1]), ([0.1, 0.4, 0.4, 0.1], [0.4, 0.1, 0.1, 0.4]),
+                                 ([0.3, 0.2, 0.2, 0.3], [0.31, 0.2, 0.19, 0.3]))]
+    untrained_cases = [{"last": "positive", "p_last": p, "margin": m, **_point(notice.untrained_claim("positive", p, m))}
+                       for p, m in ((0.5012, 0.0048), (0.71, 0.8954))]
+    verdict_cases = [{"predicted": pr, "p": p, "gold": g, **_point(notice.verdict_claim(pr, p, g))}
+                     for pr, p, g in (("positive", 0.87312, "positive"), ("negative", 0.9971, "positive"),
+                                      ("positive", 0.5049, None))]
+    return {
+        "about": ("What to notice, as attention_gallery/explain/notice.py and claims.py say it: lib/notice.js "
+                  "(tests/js/notice.test.js) must say the same from the same numbers. sentences: for each live golden "
+                  "sentence (tests/golden/live.json, same order), the points the live page states from its numbers "
+                  f"(ranking: {LIVE_METHOD[1]}), then the list's HTML; the other lists reach each outcome of a rule."),
+        "rules": rules_used, "untrained_name": notice.views.model_name("untrained"),
+        "sentences": [notice_sentence(c) for c in cases],
+        "head": head_cases, "faithfulness": faith_cases, "norms": norms_cases, "untrained": untrained_cases,
+        "verdict": verdict_cases,
+    }
+
+
 def write(path: Path, data: dict, check: bool, compact: bool = False) -> bool:
     text = json.dumps(data, ensure_ascii=False, **({"separators": (",", ":")} if compact else {"indent": 1})) + "\n"
     if check:
@@ -281,7 +374,9 @@ def main(argv=None) -> int:
     if not args.skip_live:
         from attention_gallery.models import load_pair
 
-        ok &= write(GOLDEN / "live.json", live_golden(load_pair(PAIR)), args.check, compact=True)
+        live = live_golden(load_pair(PAIR))
+        ok &= write(GOLDEN / "live.json", live, args.check, compact=True)
+        ok &= write(GOLDEN / "notice.json", notice_golden(live["cases"]), args.check)
     return 0 if ok else 1
 
 

@@ -425,13 +425,19 @@ def test_warm_kernel_gives_each_notebook_a_clean_namespace():
     from attention_gallery.build.execute import NotebookFailure, WarmKernel
     from attention_gallery.build.runs import Run
 
-    first = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("leak = 42\nimport json")])
+    # a displayed result is kept by IPython's displayhook (_, __, ___, _N, and _iN for its
+    # input): a warm kernel must not carry one notebook's results into the next (memory)
+    first = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("leak = 42\nimport json"),
+                                            nbformat.v4.new_code_cell("bytearray(4_000_000)")])
     second = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("print('leak' in globals(), 'json' in globals())"),
+        nbformat.v4.new_code_cell("print([n for n in ('_1', '_2', '_i1', '_i2') if n in globals()],"
+                                  " [n for n, v in globals().items() if isinstance(v, bytearray)], len(Out))"),
         nbformat.v4.new_code_cell("1 / 0")])
     with Run() as run, WarmKernel(run.connection_file(0)) as kernel:
         kernel.run(first)
         with pytest.raises(NotebookFailure) as err:
             kernel.run(second)
     assert second.cells[0].outputs[0]["text"] == "False False\n"
-    assert err.value.cell_index == 1 and "ZeroDivisionError" in str(err.value)
+    assert second.cells[1].outputs[0]["text"] == "[] [] 0\n"
+    assert err.value.cell_index == 2 and "ZeroDivisionError" in str(err.value)

@@ -127,6 +127,16 @@ def test_python_still_writes_the_blob_and_markup_golden_files():
         _same(wrong, json.loads((GOLDEN / "blob.json").read_text("utf-8")), "blob", 1e-12)
 
 
+def test_python_still_says_what_the_notice_golden_file_says():
+    """What to notice (explain/notice.py) on the live golden sentences' numbers and on the
+    rules' own cases: lib/notice.js is held to the same file (tests/js/notice.test.js)."""
+    live = json.loads((GOLDEN / "live.json").read_text("utf-8"))
+    want = json.loads((GOLDEN / "notice.json").read_text("utf-8"))
+    assert json.loads(json.dumps(js_golden.notice_golden(live["cases"]))) == want
+    outcomes = {p["outcome"] for s in want["sentences"] for p in s["points"]}
+    assert "no-gold" in outcomes  # a typed sentence has no gold label
+
+
 def test_python_still_packs_a_downloads_view_as_the_golden_file_says():
     assert json.loads((GOLDEN / "download.json").read_text("utf-8")) == js_golden.download_golden()
     from attention_gallery.build import download

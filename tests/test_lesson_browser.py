@@ -206,6 +206,31 @@ def test_one_set_of_controls_drives_all_four_views(browser, base_url):
         assert watcher.console_errors == []
 
 
+def test_the_model_view_answers_the_keyboard_as_it_answers_the_mouse(browser, base_url):
+    """Focus a model view and the arrow keys choose a layer and head and open its detail
+    (a click's work); Tab reaches the detail's tokens, whose arrow keys draw one token's
+    lines (a hover's work); Escape closes the detail."""
+    with open_page(browser, *DESKTOP) as (page, watcher):
+        page.goto(f"{base_url}gallery/{A}/", wait_until="load")
+        wait_for_views(page, 60)
+        view = page.locator(".gv-model-over").first
+        view.scroll_into_view_if_needed()
+        view.focus()
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        detail = page.locator(".gv-model .gv-detail").first
+        assert detail.locator("text").first.inner_text() == "Layer 1, Head 2"
+        page.keyboard.press("Tab")
+        page.keyboard.press("ArrowDown")
+        focused = page.evaluate("""() => { const e = document.activeElement;
+            return [e.getAttribute('role'), e.getAttribute('aria-valuenow'), e.getAttribute('aria-valuetext')]; }""")
+        assert focused[:2] == ["slider", "1"] and focused[2].startswith("lines from token 1, "), focused
+        page.keyboard.press("Escape")
+        assert page.locator(".gv-model .gv-detail").count() == 0
+        assert watcher.console_errors == []
+
+
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1280", "390"])
 def test_views_fit_their_frames_and_their_labels_are_readable(browser, base_url, size):
     """The block's four views fit their columns (no token column cut off) with text of
@@ -223,11 +248,20 @@ def test_views_fit_their_frames_and_their_labels_are_readable(browser, base_url,
           const over = Array.from(document.querySelectorAll('#compare .gc-grid figure')).filter(f => {
             const s = f.querySelector('.gv-head-stage').getBoundingClientRect(), r = f.getBoundingClientRect();
             return s.right > r.right + 1 || s.width < 50; });
+          // each model view whole inside the viewport (all 12 heads without scrolling sideways),
+          // and the two models of a pair of views one right after the other
+          const stages = Array.from(document.querySelectorAll('.gv-model .gv-stage')).map(e => e.getBoundingClientRect());
+          const pairs = Array.from(document.querySelectorAll('.gallery-side-by-side')).filter(p => p.querySelector('.gv-model'))
+            .map(p => Array.from(p.querySelectorAll('.gv-model .gv-stage')).map(e => e.getBoundingClientRect()));
           return {over: over.map(f => f.dataset.attention), head: Math.min(...px('#compare .gv-text text')),
-                  model: Math.min(...px('.gv-model .gv-over .gv-text text'))};
+                  model: Math.min(...px('.gv-model .gv-over .gv-text text')),
+                  stages: stages.length, outside: stages.filter(r => r.left < -1 || r.right > innerWidth + 1).length,
+                  gaps: pairs.filter(p => p.length === 2).map(p => Math.max(p[1].top - p[0].bottom, p[0].top - p[1].bottom))};
         }""")
         assert facts["over"] == [], f"views wider than their column: {facts['over']}"
         assert facts["head"] >= 10.9 and facts["model"] >= 11.9, facts
+        assert facts["stages"] >= 2 and facts["outside"] == 0, facts
+        assert facts["gaps"] and max(facts["gaps"]) < 120, facts  # the two models adjacent
 
 
 def test_the_untrained_model_is_never_right_or_wrong(browser, base_url):
@@ -321,6 +355,34 @@ def test_the_lessons_links_resolve_and_open_heads(browser, base_url, records):
         layer, head, _ = records[A].top_heads[0]
         page.locator(f'a[href="../{A}/#head-{layer}-{head}"]').first.click()
         assert _wait_shown(page, layer, head)["inView"]
+
+
+def test_the_lessons_steps_show_their_heads_drawn_small_and_linked(browser, base_url, records):
+    """Each lesson step has a picture: a head view of each model on the head the step is
+    about, drawn by the site's views from the sentence's blob, captioned with a link to
+    that head on the sentence page; a head question's picture opens with its answer.
+    The lesson fits a phone's width."""
+    for width, height in (DESKTOP, PHONE):
+        with open_page(browser, width, height) as (page, watcher):
+            page.goto(f"{base_url}gallery/lesson/", wait_until="load")
+            figures = page.locator("figure.gallery-lesson-figure")
+            assert figures.count() >= 2
+            wait_for_views(page, 60)
+            facts = page.evaluate("""Array.from(document.querySelectorAll('figure.gallery-lesson-figure')).map(f => ({
+                views: Array.from(f.querySelectorAll('.gallery-bertviz')).map(v => [v.getAttribute('data-attention'),
+                  v.getAttribute('data-layer'), v.getAttribute('data-heads'), v.hasAttribute('data-drawn'),
+                  !!v.querySelector('canvas')]),
+                link: f.querySelector('figcaption a').getAttribute('href'),
+                inAnswer: !!f.closest('details')}))""")
+            for f in facts:
+                slug, head = f["link"].split("/")[1], f["link"].split("#head-")[1]
+                assert slug in records, f
+                layer, h = head.split("-")
+                assert [v[:3] for v in f["views"]] == [["trained", layer, f"[{h}]"], ["untrained", layer, f"[{h}]"]], f
+                assert all(v[3] and v[4] for v in f["views"]), f
+            assert len(facts) == page.locator(".gallery-predict").count()  # one a step
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            assert watcher.console_errors == []
 
 
 # --------------------------------------------------------------------------- exports

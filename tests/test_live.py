@@ -27,6 +27,7 @@ import pytest
 import yaml
 from browser import is_external, launch, new_context, open_page, serve, wait_for_views
 
+from attention_gallery import claims
 from attention_gallery.explain.methods import REGISTRY, runs_in_browser
 
 PAIR = "minilm-sst2"
@@ -250,6 +251,16 @@ def test_a_typed_sentence_runs_both_models(context, base_url, default_pair):
         assert set(result["deletion"]["figures"]) == in_browser | {"random"}
         assert page.locator("#live-deletion table tbody tr").count() == len(in_browser) + 1
         assert "live" in page.inner_text("#live-status")
+        # "What to notice", by the gallery's rules (lib/notice.js, held to explain/notice.py by
+        # tests/golden/notice.json): once complete, every point, the head one linking its head
+        kinds = page.eval_on_selector_all("#live-notice-points [data-claim]", "els => els.map(e => e.dataset.claim)")
+        assert kinds == ["verdict", "head", "tokens", "norms", "untrained"], kinds
+        top = result["top_head"]
+        assert page.locator(f'#live-notice-points a[href="#head-{top[0]}-{top[1]}"]').count() == 1
+        verdict = page.inner_text('#live-notice-points [data-claim="verdict"]')
+        assert verdict.startswith(f"The fine-tuned model reads this sentence as {result['trained']['predicted']}")
+        assert page.get_attribute('#live-notice-points [data-claim="tokens"]', "data-outcome") in claims.FAITH["outcomes"]
+        assert page.locator("#live-notice .live-pending").count() == 0
         # the weights / norms switch: the block draws from the norms blob the page made from
         # the graph's value-vector norms (norm-based attention, as a gallery page's)
         source = page.get_attribute("#compare", "data-source")

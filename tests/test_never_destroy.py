@@ -446,3 +446,41 @@ def test_site_only_files_do_not_decide_the_key_and_the_kernel_never_imports_them
                                           if any((config.PACKAGE_DIR / d).glob("*.py"))]  # not theme/, probes/: data
     uncovered = [m for m in site_only if not any(m == f or m.startswith(f + ".") for f in forbidden)]
     assert not uncovered, f"site-only modules the kernel's contract does not forbid: {uncovered}"
+
+
+def test_every_package_file_is_kernel_side_or_site_only_by_name():
+    """A new file of the package must be classified: site-only (``cache.SITE_ONLY``:
+    changing it re-executes no notebook) or kernel-side (imported by the notebook, that
+    is by ``explain.page`` or what it imports, with their packages; or named in
+    ``cache.KERNEL_SIDE_UNIMPORTED`` with why; or data the kernel reads,
+    ``cache.KERNEL_DATA``; or an adapter's files under weights/). An unclassified one
+    would silently count as kernel-side, and adding it would re-execute every sentence
+    of every cache (a 872-sentence build was lost to exactly that). And no module the
+    notebook imports may be site-only."""
+    import grimp
+
+    graph = grimp.build_graph("attention_gallery")
+    imported = graph.find_upstream_modules("attention_gallery.explain.page") | {"attention_gallery.explain.page"}
+    packages = {".".join(m.split(".")[:i]) for m in imported for i in range(1, m.count(".") + 1)}
+    root = config.PACKAGE_DIR
+
+    def module(rel: str) -> str:
+        name = "attention_gallery." + rel.removesuffix(".py").replace("/", ".")
+        return name.removesuffix(".__init__")
+
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                   if p.is_file() and "__pycache__" not in p.parts)
+    unclassified, both = [], []
+    for rel in files:
+        kernel = (rel.endswith(".py") and module(rel) in imported | packages) or rel in cache.KERNEL_SIDE_UNIMPORTED \
+            or rel in cache.KERNEL_DATA or (rel.startswith("weights/") and not cache.site_only(rel))
+        if cache.site_only(rel) and kernel:
+            both.append(rel)
+        elif not cache.site_only(rel) and not kernel:
+            unclassified.append(rel)
+    assert not both, f"site-only, yet the notebook imports or reads them: {both}"
+    assert not unclassified, ("neither site-only nor kernel-side by name: add each to cache.SITE_ONLY or, "
+                              f"with why, to cache.KERNEL_SIDE_UNIMPORTED: {unclassified}")
+    # the lists name real files: a renamed one would leave its entry behind
+    stale = sorted((set(cache.SITE_ONLY) | set(cache.KERNEL_SIDE_UNIMPORTED) | cache.KERNEL_DATA) - set(files))
+    assert not stale, f"cache's lists name files the package does not have: {stale}"

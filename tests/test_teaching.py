@@ -163,6 +163,21 @@ def test_the_lesson_makes_students_predict_then_shows_the_answer_and_ends_with_e
     # no findings: the summary says so instead
     bare = teaching.lesson_page(recs, entries, [], site_manifest(recs, entries).catalog, None)
     assert "No findings were measured for this build" in bare
+    # every step has its picture: a head step's inside its answer (it would give the answer away),
+    # the others' outside, on the head the step's claim is about
+    bodies = re.split(r"^## \d+\. .+$", lesson, flags=re.MULTILINE)[1:len(steps)]
+    for n, body in enumerate(bodies, 1):
+        pictures = re.findall(r'<div class="gallery-lesson-views" data-slug="([^"]+)" data-layer="(\d+)" '
+                              r'data-head="(\d+)"></div>', body)
+        assert len(pictures) == 1, (n, body)
+        answer = body.split("<details", 1)[1].split("</details>", 1)[0]
+        hidden = "gallery-lesson-views" in answer
+        assert hidden == (n % 3 == 0), n  # class, token, head, in turn
+    head_step = bodies[2]
+    slug, layer, head = re.search(r'data-slug="([^"]+)" data-layer="(\d+)" data-head="(\d+)"', head_step).groups()
+    shown = next(r for r in recs if r.slug == slug)
+    assert [int(layer), int(head)] == list(shown.top_heads[0][:2])
+    assert re.search(r'data-answer="(\d+-\d+)"', head_step).group(1) == f"{layer}-{head}"
 
 
 def test_what_differs_names_a_shared_word_only_where_its_place_moves_by_three():

@@ -248,6 +248,18 @@ def test_code_cells_are_left_out_of_the_search_index():
         assert plumbing not in text, (plumbing, text)
 
 
+def _luminance(c):
+    """WCAG relative luminance of an sRGB colour (0-255 channels)."""
+    lin = [(v / 255 / 12.92) if v / 255 <= 0.03928 else ((v / 255 + 0.055) / 1.055) ** 2.4 for v in c]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a, b):
+    """WCAG contrast ratio of two colours."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
 def test_token_colours_keep_text_readable_at_every_strength():
     """WCAG 1.4.3 for a token's text on its score colour, at every strength a page can
     give (--a from 0 to 0.85 by 0.001), in both palettes, with the text colour the CSS
@@ -265,14 +277,6 @@ def test_token_colours_keep_text_readable_at_every_strength():
         r'\[data-md-color-scheme="slate"\] \.gallery-attr-(pos|neg) \{ --t: clamp\(0, \(([\d.]+) - var\(--a\)\)', css)}
     assert set(thresholds) == {"pos", "neg"}
 
-    def luminance(c):
-        lin = [(v / 255 / 12.92) if v / 255 <= 0.03928 else ((v / 255 + 0.055) / 1.055) ** 2.4 for v in c]
-        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-    def contrast(a, b):
-        la, lb = sorted((luminance(a), luminance(b)), reverse=True)
-        return (la + 0.05) / (lb + 0.05)
-
     backgrounds = {"light": (255, 255, 255), "dark": (30, 33, 41)}  # Material's default and slate pages
     worst = {}
     for palette, block in (("light", light), ("dark", dark)):
@@ -285,6 +289,27 @@ def test_token_colours_keep_text_readable_at_every_strength():
                 ratio = contrast(shown, text)
                 worst[(palette, kind)] = min(worst.get((palette, kind), 99), ratio)
     assert all(r >= 4.5 for r in worst.values()), worst
+
+
+def test_a_line_of_weight_a_third_or_more_has_3_to_1_contrast_in_every_head_colour():
+    """Issue 29: the weight-to-opacity mapping (views.json ``opacity``, lib/raster.js
+    ``opacity``) gives a weight of 0.33 the opacity ``at_knee``, and more to a larger
+    weight; every palette colour at that opacity has at least 3:1 contrast (WCAG 1.4.11)
+    on each background a view is drawn on: white, black (the model view in the dark
+    palette) and Material's slate (the head views in the dark palette)."""
+    ramp = views.VIEW_SETTINGS["opacity"]
+    assert ramp["knee"] <= 0.33 and 0 < ramp["at_knee"] <= 1
+
+    a = ramp["at_knee"]
+    worst = {}
+    for hex_ in views.PALETTE:
+        colour = [int(hex_[i:i + 2], 16) for i in (1, 3, 5)]
+        for name, bg in (("white", (255, 255, 255)), ("black", (0, 0, 0)), ("slate", (30, 33, 41))):
+            shown = [a * c + (1 - a) * b for c, b in zip(colour, bg)]
+            worst[(hex_, name)] = contrast(shown, bg)
+    assert min(worst.values()) >= 3, sorted(worst.items(), key=lambda kv: kv[1])[:3]
+    # bertviz's own colours (d3.schemeCategory10) would not: its orange has 2.5:1 on white at full opacity
+    assert contrast((255, 127, 14), (255, 255, 255)) < 3
 
 
 def test_norms_blob_decodes_to_norm_attention_rows_scaled_to_one(tiny_pair):

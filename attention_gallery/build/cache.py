@@ -30,15 +30,33 @@ CACHE_FORMAT = 2
 
 
 # Files of the package that only make the site from executed notebooks (web/: the
-# MkDocs plugin and its pages; the build's orchestration, downloads, output folders;
-# the theme): they never run in a kernel, so changing them must not re-execute every
-# sentence. Everything else counts. (tests/test_never_destroy.py checks that no
-# kernel-side module imports them.)
+# MkDocs plugin and its pages; the build's orchestration, sentence sets, shards,
+# downloads, output folders; the records' reader, the intervals, the fingerprints'
+# code; the theme): they never run in a kernel, so changing them must not re-execute
+# every sentence. Everything else counts, and every file is one or the other by name:
+# tests/test_never_destroy.py fails on a file of the package that is neither site-only
+# nor imported by the notebook (``explain.page`` and all it imports), nor listed below
+# as kernel-side for another reason, and checks that no kernel-side module imports a
+# site-only one.
 SITE_ONLY = frozenset({
-    "build/assets.py", "build/build.py", "build/download.py", "build/download_params.js", "build/incremental.py", "build/outdir.py",
-    "build/norms.py", "build/runs.py", "build/serve.py", "build/watch.py", "build/worker.py", "build/mkdocs_run.py",
-    "manifest.py", "references.json",
+    "build/__init__.py", "build/assets.py", "build/build.py", "build/devset.py", "build/download.py",
+    "build/download_params.js", "build/incremental.py", "build/mkdocs_run.py", "build/norms.py",
+    "build/outdir.py", "build/runs.py", "build/sentences.py", "build/serve.py", "build/shards.py",
+    "build/watch.py", "build/worker.py", "build/yamlinput.py",
+    "errors.py", "fingerprint.py", "intervals.py", "labelled.py", "manifest.py", "records.py",
+    "references.json",
 })
+# Kernel-side although the notebook does not import them: they decide what a notebook
+# is, or how it runs, or are the kernel package's own (why, for each).
+KERNEL_SIDE_UNIMPORTED = {
+    "build/cache.py": "it decides the key itself: what is hashed, the entry format",
+    "build/execute.py": "it runs the notebooks: how a warm kernel is reset decides what a cell sees",
+    "build/notebook.py": "it writes the notebook a kernel runs (its parameters cell, its title)",
+    "explain/facts.py": "the registry's facts for the manifest, in the kernel's package (it imports explain)",
+    "catalog.py": "what explain/facts.py describes the registry with",
+}
+# Data files the kernel reads (pairs.py, rules.py, explain/views.py)
+KERNEL_DATA = frozenset({"pairs.yaml", "rules.json", "views.json"})
 # web/: the site; live/: the live page; training/: how the committed adapter was made
 # (its weights, hashed as weights, are what a notebook depends on); findings/ and
 # probes/: the set-wide findings the build measures itself: no notebook imports them

@@ -63,16 +63,27 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+# Each point is made by a pure function of plain numbers (``*_claim``), which the live
+# page's lib/notice.js ports one to one (tests/golden/notice.json holds what both must
+# say); the functions taking ``ex`` read those numbers off an explanation.
+
+def verdict_claim(predicted: str, p: float, gold: str | None) -> Claim:
+    """How the fine-tuned model reads the sentence; right or wrong where there is a
+    gold label (the live page has none: it says only what the model predicts)."""
+    lead = f"The fine-tuned model reads this sentence as {predicted} ({p_text(p)})"
+    numbers = {"predicted": predicted, "p": round(p, 4), "gold": gold}
+    if gold is None:
+        return Claim("verdict", "prediction", "no-gold", f"{lead}; a typed sentence has no gold label to check it against.",
+                     numbers)
+    right = predicted == gold
+    return Claim("verdict", "prediction", "right" if right else "wrong", (
+        f"{lead}: " + (f"right, the sentence is {gold}." if right else
+                       f"wrong, the sentence is {gold}. Look below for what it attends to instead.")), numbers)
+
+
 def verdict(ex) -> Claim:
     run, labels = ex.run.trained, ex.run.labels
-    predicted = labels[run.predicted]
-    p = float(run.probs[run.predicted])
-    right = predicted == ex.label
-    return Claim("verdict", "prediction", "right" if right else "wrong", (
-        f"The fine-tuned model reads this sentence as {predicted} ({p_text(p)}): "
-        + (f"right, the sentence is {ex.label}." if right else
-           f"wrong, the sentence is {ex.label}. Look below for what it attends to instead.")),
-        {"predicted": predicted, "p": round(p, 4), "gold": ex.label})
+    return verdict_claim(labels[run.predicted], float(run.probs[run.predicted]), ex.label)
 
 
 def gained_from_cls(ex, layer: int, head: int, k: int = 2) -> list[tuple[int, float, float]]:
@@ -90,29 +101,39 @@ def gained_from_cls(ex, layer: int, head: int, k: int = 2) -> list[tuple[int, fl
 def head_numbers(ex, layer: int, head: int) -> dict:
     """The numbers the head rule reads for one head (all from the record's ``sink``
     and the attention the page draws)."""
-    sink = ex.sink
-    tokens = ex.sentence.tokens
-    trained = ex.run.trained.attention[layer, head]
-    untrained = ex.run.untrained.attention[layer, head]
+    return {**head_numbers_of(ex.sink, ex.run.trained.attention, ex.run.untrained.attention, layer, head),
+            "tokens": ex.sentence.tokens}
+
+
+def head_numbers_of(sink: dict, trained_attention, untrained_attention, layer: int, head: int) -> dict:
+    """:func:`head_numbers` from plain arrays: ``sink`` as ``headchange.sink_facts``
+    gives it, both models' attention (layers, heads, n, n)."""
+    trained = np.asarray(trained_attention)[layer, head]
+    untrained = np.asarray(untrained_attention)[layer, head]
     q, k = np.unravel_index(int(np.argmax(np.abs(trained - untrained))), trained.shape)
     g = int(sink["cls_gain_token"][layer, head])
     return {"to_cls_trained": round(float(sink["to_cls"]["trained"][layer, head]), 4),
             "to_cls_untrained": round(float(sink["to_cls"]["untrained"][layer, head]), 4),
             "cls_gain": round(float(sink["cls_gain"][layer, head]), 4), "cls_gain_token": g,
             "cls_gain_trained": round(float(trained[0, g]), 4), "cls_gain_untrained": round(float(untrained[0, g]), 4),
-            "largest": [int(q), int(k), round(float(trained[q, k]), 4), round(float(untrained[q, k]), 4)],
-            "tokens": tokens}
+            "largest": [int(q), int(k), round(float(trained[q, k]), 4), round(float(untrained[q, k]), 4)]}
 
 
 def head_claim(ex, layer: int, head: int, change: float) -> Claim:
     n = head_numbers(ex, layer, head)
     tokens = n.pop("tokens")
+    return head_numbers_claim(tokens, layer, head, change, ex.head_change.size, n)
+
+
+def head_numbers_claim(tokens: list[str], layer: int, head: int, change: float, n_heads: int, n: dict) -> Claim:
+    """The most changed head and what changed in it, from :func:`head_numbers`'s
+    numbers (``n``, without its tokens) and the number of heads ranked."""
     q, k, t, u = n["largest"]
     outcome, story = claims.head_story(
         n["to_cls_trained"], n["to_cls_untrained"], n["cls_gain"], token_name(tokens, n["cls_gain_token"]),
         n["cls_gain_trained"], n["cls_gain_untrained"], (token_name(tokens, q), token_name(tokens, k), t, u))
     text = (f"Fine-tuning changed layer {layer}, head {head} most (change {change:.3f}, the largest of "
-            f"{ex.head_change.size} heads). {story}")
+            f"{n_heads} heads). {story}")
     return Claim("head", "head", outcome, text, {**n, "change": round(float(change), 4)}, (int(layer), int(head)))
 
 
@@ -129,23 +150,35 @@ def ranked_words(scores, words) -> list[int]:
 
 def top_tokens(ex) -> Claim:
     ig = ex.attributions["trained"]["ig"]
-    scores = np.asarray(ig.scores, float)
-    ranked = ranked_words(scores, ex.sentence.words)
-    best = [i for i in ranked[:TOP_TOKENS] if scores[i] > 0]
-    labels = ex.run.labels
-    predicted = labels[ig.target]
-    other = labels[0] if ig.target == len(labels) - 1 else labels[-1]
-    tokens = ex.sentence.tokens
     table = ex.deletion["trained"][0]
-    p0 = round(float(ex.run.trained.probs[ig.target]), 4)  # as the record keeps it
-    kept = [token_name(tokens, i) for i in ranked[:TOP_TOKENS]]
     se = ex.faithfulness["random_baseline"]["trained"]["se"]  # as the record keeps it (4 decimals)
-    verdict = claims.faithfulness_claim("IG", table["ig"], table["random"], se, p0, predicted, other, kept)
+    p0 = round(float(ex.run.trained.probs[ig.target]), 4)  # as the record keeps it
+    return tokens_claim("Integrated Gradients", "IG", ex.sentence.tokens, ex.sentence.words, ig.scores,
+                        ex.run.labels, ig.target, table["ig"], table["random"], se, p0)
+
+
+# what a method's ranking rests on when no token pushes toward the prediction
+BASIS = {"Integrated Gradients": "its prediction comes from the baseline"}
+
+
+def tokens_claim(name: str, title: str, tokens: list[str], words, scores, labels, target: int,
+                 method: dict, random: dict, se: dict, p0: float) -> Claim:
+    """A method's top tokens toward the predicted class ``target`` and the faithfulness
+    verdict on its ranking (``method``, ``random``: the deletion test's figures; ``se``:
+    random's standard errors; ``p0``: p(target), 4 decimals). ``name`` is the method
+    in the lead, ``title`` in the verdict."""
+    scores = np.asarray(scores, float)
+    ranked = ranked_words(scores, np.asarray(words, np.int64))
+    best = [i for i in ranked[:TOP_TOKENS] if scores[i] > 0]
+    predicted = labels[target]
+    other = labels[0] if target == len(labels) - 1 else labels[-1]
+    kept = [token_name(tokens, i) for i in ranked[:TOP_TOKENS]]
+    verdict = claims.faithfulness_claim(title, method, random, se, p0, predicted, other, kept)
     if not best:
-        lead = (f"No token pushes the fine-tuned model toward {predicted} by Integrated Gradients: "
-                f"its prediction comes from the baseline.")
+        basis = BASIS.get(name, "no word raises it")
+        lead = f"No token pushes the fine-tuned model toward {predicted} by {name}: {basis}."
     else:
-        lead = f"Integrated Gradients ranks {_join([token_name(tokens, i) for i in best])} highest for {predicted}."
+        lead = f"{name} ranks {_join([token_name(tokens, i) for i in best])} highest for {predicted}."
     return Claim("tokens", verdict.rule, verdict.outcome, f"{lead} {verdict.text}",
                  {**verdict.numbers, "top": ranked[:TOP_TOKENS], "positive_top": best})
 
@@ -161,8 +194,12 @@ def norms(ex) -> Claim | None:
 
 def untrained(ex) -> Claim:
     run = ex.run.untrained
-    margin = abs(float(run.logits[0]) - float(run.logits[-1]))
-    first = (f"The {views.model_name('untrained')} gives p({ex.run.labels[-1]}) = {run.probs[-1]:.3f}, "
+    return untrained_claim(ex.run.labels[-1], float(run.probs[-1]), abs(float(run.logits[0]) - float(run.logits[-1])))
+
+
+def untrained_claim(last: str, p_last: float, margin: float) -> Claim:
+    """Whether the untrained head's margin is chance (``last``: the last label; ``p_last``: its probability)."""
+    first = (f"The {views.model_name('untrained')} gives p({last}) = {p_last:.3f}, "
              f"a margin of {margin:.3f} logit between its two classes")
     if margin < UNTRAINED_MAX_MARGIN:
         return Claim("untrained", "untrained", "chance",

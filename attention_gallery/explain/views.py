@@ -286,8 +286,9 @@ if VIEW_TITLES["untrained"] != config.UNTRAINED_SHORT:
 
 
 def bertviz_view(source_id: str, view: str, attention: str, view_id: str,
-                 layer: int | None = None, heads: list[int] | None = None) -> str:
-    """A placeholder that the site's view script turns into a bertviz-style view."""
+                 layer: int | None = None, heads: list[int] | None = None, fit: bool = False) -> str:
+    """A placeholder that the site's view script turns into a bertviz-style view
+    (``fit``: a head view that scales with its column, for small pictures)."""
     if view not in ("model_view", "head_view"):
         raise ValueError(f"view must be model_view or head_view, not {view!r}")
     if attention not in VIEW_TITLES:
@@ -303,6 +304,8 @@ def bertviz_view(source_id: str, view: str, attention: str, view_id: str,
         attrs["data-layer"] = str(int(layer))
     if heads is not None:
         attrs["data-heads"] = json.dumps([int(h) for h in heads])
+    if fit:
+        attrs["data-fit"] = ""
     attr_text = " ".join(f'{k}="{esc(v)}"' for k, v in attrs.items())
     label = f"bertviz {view.replace('_', ' ')} of the {VIEW_TITLES[attention]}"
     caption = f"{view.replace('_', ' ').capitalize()}: {VIEW_TITLES[attention]}"

@@ -24,17 +24,18 @@ def _link(r: SentenceRecord, anchor: str = "", text: str | None = None, prefix: 
     return f'<a href="{prefix}{views.esc(r.slug)}/{anchor}">{views.esc(text or r.title)}</a>'
 
 
-def predict_block(name: str, question: str, choices: list[tuple[str, str]], answer: str, answer_html: str) -> str:
+def predict_block(name: str, question: str, choices: list[tuple[str, str]], answer: str, answer_html: str,
+                  reveal: str = "") -> str:
     """A question with radio ``choices`` ((value, label) pairs), the value of the
-    right one (``answer``) and what the answer says (``answer_html``), hidden in a
-    ``<details>`` until opened."""
+    right one (``answer``) and what the answer says (``answer_html``, then ``reveal``:
+    a picture that would give the answer away), hidden in a ``<details>`` until opened."""
     inputs = "".join(
         f'<label class="gallery-predict-choice"><input type="radio" name="predict-{views.esc(name)}" '
         f'value="{views.esc(v)}"> {views.esc(label)}</label>' for v, label in choices)
     return (f'<div class="gallery-predict" data-predict="{views.esc(name)}" data-answer="{views.esc(answer)}">'
             f'<fieldset><legend><strong>Predict first.</strong> {views.esc(question)}</legend>{inputs}</fieldset>'
             f'<details class="gallery-predict-answer"><summary>Show the answer</summary>'
-            f"<p>{answer_html}</p></details></div>")
+            f"<p>{answer_html}</p>{reveal}</details></div>")
 
 
 def class_question(name: str, r: SentenceRecord) -> str:
@@ -74,7 +75,7 @@ def token_question(name: str, r: SentenceRecord) -> str | None:
                                f"{target}?", [(str(i), f"“{r.tokens[i]}” (token {i})") for i in picks], str(top), answer)
 
 
-def head_question(name: str, r: SentenceRecord) -> str:
+def head_question(name: str, r: SentenceRecord, reveal: str = "") -> str:
     change = np.asarray(r.head_change, dtype=np.float64)
     layer, head, value = r.top_heads[0]
     low = min(np.ndindex(change.shape), key=lambda c: (change[c], c))
@@ -85,16 +86,22 @@ def head_question(name: str, r: SentenceRecord) -> str:
               + "; ".join(f"layer {l}, head {h}: {change[l, h]:.3f}" for l, h in picks if (l, h) != (layer, head))
               + f". {_link(r, '#' + head_anchor(layer, head), 'Open it side by side')}.")
     return predict_block(name, f"In “{r.text}”, which of these heads did fine-tuning change most?",
-                         [(f"{l}-{h}", f"layer {l}, head {h}") for l, h in picks], f"{layer}-{head}", answer)
+                         [(f"{l}-{h}", f"layer {l}, head {h}") for l, h in picks], f"{layer}-{head}", answer, reveal)
 
 
-def step_question(step: int, r: SentenceRecord) -> str:
-    """The question of lesson step ``step`` (1-based) about its sentence ``r``."""
-    kind = KINDS[(step - 1) % len(KINDS)]
+def step_kind(step: int) -> str:
+    """What lesson step ``step`` (1-based) asks to predict: class, token or head, in turn."""
+    return KINDS[(step - 1) % len(KINDS)]
+
+
+def step_question(step: int, r: SentenceRecord, reveal: str = "") -> str:
+    """The question of lesson step ``step`` (1-based) about its sentence ``r``
+    (``reveal``: shown with a head question's answer, the picture of that head)."""
+    kind = step_kind(step)
     name = f"step-{step}"
     if kind == "token":
         return token_question(name, r) or class_question(name, r)
-    return head_question(name, r) if kind == "head" else class_question(name, r)
+    return head_question(name, r, reveal) if kind == "head" else class_question(name, r)
 
 
 # --------------------------------------------------------------------------- exercises

@@ -64,6 +64,9 @@ def set_facts(records) -> dict[str, str]:
     """The figures ``docs/reading.md`` states about the gallery being built, by name
     (``<span class="gallery-fact" data-fact="NAME"></span>`` there): never typed."""
     facts = {"full-share": claims.pct(views.full_share())}
+    ramp = views.VIEW_SETTINGS["opacity"]  # the views' weight-to-opacity mapping (lib/raster.js)
+    facts.update({"ramp-knee": f"{ramp['knee']:g}", "ramp-at-knee": f"{ramp['at_knee']:g}",
+                  "ramp-slope": f"{ramp['at_knee'] / ramp['knee']:.2f}"})
     n = len(records)
     facts["n-sentences"] = f"{n} sentence{'' if n == 1 else 's'}"
     pad = sorted(r.ig["trained"].baseline_p_positive for r in records if "trained" in r.ig)
@@ -138,3 +141,44 @@ def add_contrast_views(html_text: str, gallery: Path, records=()) -> str:
         parts.append(f'<p class="gallery-contrast-sentence"><strong>The {which} sentence</strong>'
                      + (f" (only here: {marked})" if marked else "") + "</p>" + views.side_by_side(cells))
     return html_text[:m.start()] + "".join(parts) + "".join(blobs) + html_text[m.end():]
+
+
+LESSON_VIEWS = re.compile(r'<div class="gallery-lesson-views" data-slug="([^"]+)" data-layer="(\d+)" '
+                          r'data-head="(\d+)"></div>')
+
+
+def add_lesson_views(html_text: str, gallery: Path, records=()) -> str:
+    """The lesson's pictures (``teaching.lesson_views`` placeholders) filled: for each,
+    a small head view of the fine-tuned and of the untrained model on its sentence and
+    head, drawn by the site's view code from the sentence's attention blob (read from its
+    notebook, carried once a sentence at the end of the page), captioned with a link to
+    the sentence page's side-by-side block on that head. A sentence this build has no
+    notebook for gets a line that says so. Any page without them unchanged."""
+    if not LESSON_VIEWS.search(html_text):
+        return html_text
+    by_slug = {r.slug: r for r in records}
+    blobs: dict[str, str] = {}
+    seen: dict[str, int] = {}
+
+    def picture(m) -> str:
+        slug, layer, head = html.unescape(m.group(1)), int(m.group(2)), int(m.group(3))
+        rec = by_slug.get(slug)
+        path = Path(gallery) / f"{slug}.ipynb"
+        found = views.attention_output(nbformat.read(str(path), as_version=4)) if path.is_file() else None
+        if found is None or rec is None:
+            return f"<p>The attention of {html.escape(slug)} is not in this build.</p>"
+        source, payload = found
+        blobs.setdefault(slug, views.blob_element(source, payload))
+        key = f"lesson-{slug}-{layer}-{head}"
+        seen[key] = seen.get(key, 0) + 1  # the same picture twice on the page: ids stay unique
+        suffix = f"-{seen[key]}" if seen[key] > 1 else ""
+        cells = [views.bertviz_view(source, "head_view", kind, f"{key}-{kind}{suffix}",
+                                    layer, [head], fit=True) for kind in ("trained", "untrained")]
+        href = f"../{html.escape(slug)}/#head-{layer}-{head}"
+        return (f'<figure class="gallery-lesson-figure">{views.side_by_side(cells)}'
+                f'<figcaption>Layer {layer}, head {head} of <a href="{href}">{html.escape(rec.title)}</a>: the '
+                f'fine-tuned model (first) and the untrained one. <a href="{href}">Open it side by side</a>, '
+                f"with what it gained and lost.</figcaption></figure>")
+
+    out = LESSON_VIEWS.sub(picture, html_text)
+    return out + "".join(blobs.values())

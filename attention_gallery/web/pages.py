@@ -304,8 +304,10 @@ def aggregate(records: list[SentenceRecord], catalog: Catalog, findings: dict | 
                     "n": sum(r.trained.predicted == c for r in records)}
                 for c in classes}
         infos = [r.faithfulness.random_baseline["trained"] for r in records]
-        sampled = sorted({i.mode for i in infos if i.mode != "exact"})
-        random_mode = sampled[-1] if sampled else "exact"
+        # "sampled:D" per sentence; every draw count the set's records used, in order
+        # (one in a build: the catalog's; the cache keys records by it)
+        draws = sorted({int(i.mode.split(":", 1)[1]) for i in infos if i.mode != "exact"})
+        random_mode = "sampled:" + "/".join(map(str, draws)) if draws else "exact"
         # standard error of the set mean: independent draws per sentence
         random_se = {f: round(float(np.sqrt(sum(i.se.get(f, 0.0) ** 2 for i in infos)) / len(infos)), 4)
                      for f in FIGURES if f != "tau_loo"}

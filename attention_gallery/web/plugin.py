@@ -63,7 +63,7 @@ from ..live import page as live
 from ..manifest import MANIFEST, read_manifest
 from ..pairs import get_pair
 from . import pages, references
-from .figures import add_contrast_views, add_figures
+from .figures import add_contrast_views, add_figures, add_lesson_views
 from .generated import generated as noted
 from .generated import new_build
 from .offline import OfflinePages, exclude_code_from_search
@@ -275,6 +275,7 @@ class GalleryPlugin(BasePlugin[GalleryConfig]):
                 "both models run live in your browser.</p>"), html, count=1)
         html = add_figures(html, page.file.src_uri, self.dir, self.records)
         html = add_contrast_views(html, self.dir, self.records)
+        html = add_lesson_views(html, self.dir, self.records)
         return exclude_code_from_search(html) if "jupyter-wrapper" in html else html
 
     @event_priority(100)  # before Material's search plugin reads the page

@@ -341,6 +341,13 @@ def sink_step(rs: list[SentenceRecord]) -> claims.Claim:
     return claims.group_sink_claim(layer, head, before, after)
 
 
+def lesson_views(r: SentenceRecord, layer: int, head: int) -> str:
+    """A placeholder the plugin fills with a small head view of each model on ``r``'s
+    layer and head (``web/figures.py`` add_lesson_views: it reads the notebook)."""
+    return (f'<div class="gallery-lesson-views" data-slug="{views.esc(r.slug)}" data-layer="{int(layer)}" '
+            f'data-head="{int(head)}"></div>')
+
+
 def clearest(rs: list[SentenceRecord], layer: int, head: int) -> SentenceRecord:
     """The sentence that shows a head's change of attention to [CLS] most clearly."""
     return max(rs, key=lambda r: (abs(r.sink.to_cls_trained[layer][head] - r.sink.to_cls_untrained[layer][head]),
@@ -411,10 +418,15 @@ def lesson_page(records: list[SentenceRecord], entries: list[dict], pairs: list[
                                                 [evenness(r, m) for r in rest])
                      for m, method in catalog.methods.items()]
         said_html = "".join(c.html("li") for c in said if c is not None)
-        question = exercises.step_question(step, rs[0])
+        if exercises.step_kind(step) == "head":  # its picture would give the answer away: shown with it
+            l, h, _ = rs[0].top_heads[0]
+            question, picture = exercises.step_question(step, rs[0], lesson_views(rs[0], l, h)), ""
+        else:  # the head its claim is about, on the sentence that shows it best
+            (l, h), _ = _common_head(rs)
+            question, picture = exercises.step_question(step, rs[0]), lesson_views(clearest(rs, l, h), l, h)
         parts.append(f"## {step}. {views.esc(group[0].upper() + group[1:])}\n\n"
                      f"<p>{views.esc(intro)}</p>\n\n{question}\n\n<p class=\"gallery-step-facts\">{_group_facts(rs)}</p>\n\n"
-                     f'<ul class="gallery-notice">{said_html}</ul>\n\n'
+                     f'<ul class="gallery-notice">{said_html}</ul>\n\n{picture}\n\n'
                      + compare + (f"<ul>{notes}</ul>\n" if notes else ""))
     wrong = [r for r in records if not r.trained.correct]
     if wrong:

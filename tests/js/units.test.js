@@ -114,3 +114,11 @@ test("compare: an address names a head and, optionally, a training step", async 
   assert.deepStrictEqual(C.stepsOf(blob({ "data-step-list": "0 25" })), []);  // no file: no step control
   assert.deepStrictEqual(C.stepsOf(null), []);
 });
+
+test("compare: the block's legend states the views' weight-to-opacity mapping in numbers", async () => {
+  const C = await import("../../docs/assets/javascripts/lib/compare.js");
+  const ramp = viewSettings().opacity, text = C.rampText(ramp);
+  assert.match(text, /^Line opacity = 2\.58 × weight up to a weight of 0\.33 \(opacity 0\.85: at least 3:1/);
+  assert.match(text, /to 1 at weight 1\. bertviz draws opacity = weight\.$/);
+  assert.ok(C.LEGEND_WEIGHTS.includes(ramp.knee));
+});

@@ -30,6 +30,7 @@ import { deletionTest, FIGURES, leaveOneOut } from "./lib/deletion.js";
 import { esc, fixed, heatmap, legend, measured, predictionsTable, sentenceCard, shown, signed, simpleTable, tokenScores,
          view } from "./lib/markup.js";
 import { argmax, clsAttention, headChange, normAttention, normScores, rollout, softmax, topHeads } from "./lib/maths.js";
+import * as Notice from "./lib/notice.js";
 import { startGallery } from "./lib/page.js";
 import { settings } from "./lib/settings.js";
 import { textChecker } from "./lib/text-rules.js";
@@ -364,6 +365,9 @@ function live(C) {
               predictionsTable(C.labels, rows, null) + '<p class="gallery-caption">' + esc(modelName("trained")) + ": " +
               esc(C.display.trained) + "; " + esc(C.untrained_name) + ": " + esc(C.display.untrained) +
               " with a head drawn at random (seed " + C.head_seed + "). " + esc(C.notes.untrained) + "</p>") +
+      section("live-notice", "What to notice", "The points a gallery page makes, by the same rules, on this sentence's " +
+              "numbers (there is no gold label, and the tokens are ranked by leave-one-out: the browser computes no gradients).",
+              '<div id="live-notice-points"></div>') +
       section("live-compare", "Side by side: one head, both models",
               "One layer's <strong>head view</strong> for the fine-tuned model, the " + esc(C.untrained_name.replace(/^the /, "")) +
               ", and the attention fine-tuning <strong>gained</strong> and <strong>lost</strong>. Lines go from a token on the " +
@@ -409,6 +413,7 @@ function live(C) {
       });
     });
     showAttributions(s);
+    showNotice(s, null);
     const block = output.querySelector(".gallery-compare");
     block.setAttribute("data-source", source);
     block.setAttribute("data-layer", top[0]);
@@ -421,6 +426,31 @@ function live(C) {
     say("Computed live in your browser: predictions and attention of both models. Leave-one-out and the deletion test follow…");
     setResult(s, "predictions");
     return drawn;
+  }
+
+  /* "What to notice" (lib/notice.js, as explain/notice.py): the verdict, the most changed
+     head, leave-one-out's top tokens with their deletion verdict (once the test is done:
+     ``got``), norms against weights, the untrained margin */
+  function showNotice(s, got) {
+    const el = $("live-notice-points"), R = C.notice_rules, t = s.runs.trained, u = s.runs.untrained, top = s.top[0];
+    if (!el) return;
+    const round4 = (x) => Math.round(x * 1e4) / 1e4;
+    const points = [
+      Notice.verdictClaim(C.labels[t.predicted], t.probs[t.predicted], null),
+      Notice.headClaim(s.tokens, top[0], top[1], top[2], C.layers * C.heads,
+                       Notice.headNumbers(t.attention, u.attention, C.layers, C.heads, s.n, s.words, top[0], top[1]), R),
+    ];
+    if (got) {
+      points.push(Notice.tokensClaim("Leave-one-out", "Leave-one-out", s.tokens, s.words, s.scores.trained.loo, C.labels,
+                                     t.predicted, got.figures.loo, got.figures.random, got.random_se, round4(t.probs[t.predicted]), R));
+    }
+    if (s.scores.trained.attention && s.scores.trained.norms) {
+      points.push(Notice.normsClaim(s.scores.trained.attention.map(round4), s.scores.trained.norms.map(round4), s.special, R));
+    }
+    points.push(Notice.untrainedClaim(C.names.untrained, C.labels[C.labels.length - 1], u.probs[u.probs.length - 1],
+                                      Math.abs(u.logits[0] - u.logits[u.logits.length - 1]), R));
+    el.innerHTML = Notice.noticeHtml(points) + (got ? "" :
+      '<p class="live-pending">Leave-one-out\u2019s top tokens and their deletion verdict follow\u2026</p>');
   }
 
   function classScores(which, s, name) {  /* signed scores pointing toward the last label */
@@ -481,6 +511,7 @@ function live(C) {
       if (s.gen !== generation || !table) return;
       timings.deletion_ms = performance.now() - start - timings.loo_ms;
       timings.complete_ms = performance.now() - s.pressed;
+      showNotice(s, table);
       say("Computed live in your browser: predictions, attention and leave-one-out of both models; " +
           "the deletion test of the " + modelName("trained") + ".");
       setResult(s, "complete", { loo: { trained: s.scores.trained.loo, untrained: s.scores.untrained.loo },

@@ -23,7 +23,8 @@ import { ink } from "./colour.js";
 import { element as el } from "./dom.js";
 import { exportButtons, headPicture, paintTitle, palette, savePNG, sentence, slugOf, textWidth, titleBlock } from "./export.js";
 import { HEAD, naturalWidth } from "./head-view.js";
-import { colourOf, panelTitle } from "./settings.js";
+import { opacity } from "./raster.js";
+import { colourOf, panelTitle, settings } from "./settings.js";
 import { attention, drawPlaceholder, hasNorms, measureSwitch, observe, redraw } from "./views.js";
 import { sourceFor, stepSource } from "./blob.js";
 
@@ -42,6 +43,32 @@ export function compactLayout(tokens) {
   var widest = tokens.reduce(function (w, t) { return Math.max(w, textWidth(t, HEAD.TEXT)); }, 0);
   return Object.assign({}, HEAD, { BOX_W: Math.ceil(Math.max(40, widest + 0.5 * HEAD.TEXT + 4)),
                                      MATRIX_W: 90, TOP: 6 });
+}
+
+
+/* The weight-to-opacity mapping the views draw with (views.json opacity, lib/raster.js),
+   stated under the block: a bar per weight in the chosen head's colour, and in words. */
+export var LEGEND_WEIGHTS = [0.05, 0.1, 0.2, 0.33, 0.5, 1];
+
+export function rampText(ramp) {
+  var k = ramp.knee, a = ramp.at_knee;
+  return "Line opacity = " + (a / k).toFixed(2) + " × weight up to a weight of " + k + " (opacity " + a +
+    ": at least 3:1 against the background, in every head's colour), then rising straight to 1 at weight 1. " +
+    "bertviz draws opacity = weight.";
+}
+
+export function rampLegend(parent) {
+  var ramp = settings().opacity;
+  var box = el("p", { "class": "gc-legend" }, parent);
+  var steps = el("span", { "class": "gc-ramp", "aria-hidden": "true" }, box);
+  var bars = LEGEND_WEIGHTS.map(function (w) {
+    var step = el("span", { "class": "gc-ramp-step" }, steps);
+    var bar = el("span", { "class": "gc-ramp-bar", style: "opacity:" + opacity(w, ramp).toFixed(3) }, step);
+    el("span", { "class": "gc-ramp-label" }, step, String(w));
+    return bar;
+  });
+  el("span", { "class": "gc-ramp-text" }, box, rampText(ramp));
+  return function colour(c) { bars.forEach(function (bar) { bar.style.background = c; }); };
 }
 
 
@@ -125,6 +152,7 @@ export function setupCompare(block) {
     }), allBox);
   }
 
+  var legendColour = rampLegend(block);
   var grid = el("div", { "class": "gc-grid" }, block);
   var views = kinds.map(function (kind) {
     var figure = el("figure", { "class": "gc-panel", "data-attention": kind }, grid);
@@ -263,6 +291,7 @@ export function setupCompare(block) {
     showStep(step === undefined ? state.step : step);
     select.value = state.layer;
     buttons.forEach(function (b, i) { b.setAttribute("aria-pressed", String(i === state.head)); });
+    legendColour(colourOf(state.head));
     views.forEach(function (view) {
       view.setAttribute("data-layer", state.layer);
       view.setAttribute("data-heads", "[" + state.head + "]");

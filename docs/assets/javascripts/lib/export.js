@@ -7,8 +7,8 @@ import { rgb } from "./colour.js";
 import { element as el } from "./dom.js";
 import { naturalWidth } from "./head-view.js";
 import { MODEL } from "./model-view.js";
-import { thumbnail } from "./raster.js";
-import { colourOf, title as titleOf } from "./settings.js";
+import { opacityLevels, thumbnail } from "./raster.js";
+import { colourOf, settings, title as titleOf } from "./settings.js";
 import { attention } from "./views.js";
 import { sourceFor } from "./blob.js";
 
@@ -79,6 +79,7 @@ export function headPicture(data, state, titles) {
   var V = state.layout, n = data.tokens.length, pad = 10, width = naturalWidth(V) + 2 * pad;
   var title = titleBlock(titles, width - 2 * pad), top = pad + title.height, height = top + n * V.BOX_H + pad;
   var x1 = pad + V.BOX_W, x2 = x1 + V.MATRIX_W, k = state.heads.length, w = data.weights;
+  var op = opacityLevels(data.scale, settings().opacity);
 
   function each(fn) {  /* fn(head, i, j, opacity) for every weight that is not zero */
     var H = data.heads;
@@ -87,7 +88,7 @@ export function headPicture(data, state, titles) {
       for (var i = 0; i < n; i++) {
         for (var j = 0; j < n; j++) {
           var a = w[off + i * n + j];
-          if (a) fn(h, i, j, a / data.scale / k);
+          if (a) fn(h, i, j, op[a] / k);
         }
       }
     });
@@ -154,7 +155,7 @@ export function modelPicture(data, titles) {
   var axis = M.HEADING_TEXT + M.HEADING_PAD + M.TEXT + M.TEXT_PAD;
   var boxH = 7 * (12 / H), thumbH = n * boxH + 2 * M.PAD, thumbW = (M.W - axis) / H;
   var title = titleBlock(titles, M.W - 20), titleH = title.height + 10, width = M.W;
-  var height = titleH + L * thumbH + axis + 10;
+  var height = titleH + L * thumbH + axis + 10, op = opacityLevels(data.scale, settings().opacity);
   return {
     width: width, height: height,
     paint: function (ctx, colors, scale) {
@@ -168,7 +169,7 @@ export function modelPicture(data, titles) {
         rctx.ratio = scale;
         for (var h = 0; h < H; h++) {
           var x1 = axis + h * thumbW + M.PAD;
-          thumbnail(rctx, data.weights, (l * H + h) * n * n, n, data.scale, x1, x1 + thumbW - 14, M.PAD,
+          thumbnail(rctx, data.weights, (l * H + h) * n * n, n, op, x1, x1 + thumbW - 14, M.PAD,
                       boxH, rgb(colourOf(l)));
         }
         ctx.drawImage(row, 0, titleH + axis + l * thumbH, M.W, thumbH);

@@ -10,6 +10,7 @@
 
 import { backend } from "./backend.js";
 import { lighten, rgb } from "./colour.js";
+import { opacityLevels } from "./raster.js";
 import { canvas, dpr, place, range, show, svg, text, unreserve } from "./dom.js";
 import { colourOf, settings } from "./settings.js";
 
@@ -54,7 +55,8 @@ export function headView(el, meta, source, kind, options) {
   root.appendChild(stage);
   var r = dpr(), sx = Math.floor(V.BOX_W * r);
   var g = { sx: sx, sw: Math.ceil((V.BOX_W + V.MATRIX_W) * r) - sx, height: Math.ceil(height * r), r: r,
-            x1: V.BOX_W, x2: V.BOX_W + V.MATRIX_W, top: V.TOP, step: V.BOX_H, n: n, H: H, scale: s };
+            x1: V.BOX_W, x2: V.BOX_W + V.MATRIX_W, top: V.TOP, step: V.BOX_H, n: n, H: H, scale: s,
+            ramp: settings().opacity };
   /* every line (pictured by the core) on the strip between the tokens; the hovered
      token's lines and boxes on a canvas over the whole view */
   var base = canvas(stage, g.sw, g.height, "gv-layer");
@@ -94,7 +96,7 @@ export function headView(el, meta, source, kind, options) {
   el.appendChild(root);
 
   function count() { return active.filter(Boolean).length; }
-  var version = 0, hovered = null, pinned = null, weights = null, colors = palette.map(rgb);
+  var version = 0, hovered = null, pinned = null, weights = null, colors = palette.map(rgb), op = opacityLevels(s, g.ramp);
   var shownVersion = -1, waiting = [], channel = null;
 
   function paintChecks() {
@@ -121,7 +123,7 @@ export function headView(el, meta, source, kind, options) {
       for (var j = 0; j < n; j++) {
         var a = left ? weights[o + i * n + j] : weights[o + j * n + i];
         if (!a) continue;
-        hctx.globalAlpha = a / s;
+        hctx.globalAlpha = op[a];
         hctx.fillRect(other + slot * V.BOX_W / k, V.TOP + j * V.BOX_H, V.BOX_W / k, V.BOX_H);
       }
       slot++;

@@ -75,18 +75,43 @@ export function lineBundle(lines, m, X1, X2, rows, half) {
   return { T: out, c0: c0, cols: cols, rows: rows };
 }
 
+/* ---------------------------------------------------------- weight to opacity
+ * One stated mapping for every view the site draws (views.json "opacity", which the
+ * block's legend states): linear from 0 to at_knee at weight knee, then linear to 1
+ * at weight 1. With knee 0.33 and at_knee 0.85, every palette colour at a weight of
+ * 0.33 or more has at least 3:1 contrast with the views' white and black
+ * (tests/test_views.py). bertviz's own mapping is opacity = weight. */
+export function opacity(weight, ramp) {
+  if (!(weight > 0)) return 0;
+  if (weight >= 1) return 1;
+  var k = ramp.knee, a = ramp.at_knee;
+  return weight <= k ? a * (weight / k) : a + (1 - a) * ((weight - k) / (1 - k));
+}
+
+var levelTables = {};
+/* the opacity of each stored level 0 .. scale of a blob's weights (level / scale = weight) */
+export function opacityLevels(scale, ramp) {
+  var key = scale + " " + ramp.knee + " " + ramp.at_knee;
+  if (!levelTables[key]) {
+    var t = new Float64Array(scale + 1);
+    for (var i = 0; i <= scale; i++) t[i] = opacity(i / scale, ramp);
+    levelTables[key] = t;
+  }
+  return levelTables[key];
+}
+
 /* The lines of head block ``offset`` of w (n x n, query-major), from query
    y0 + (i + .5) step on the left to key y0 + (j + .5) step on the right, opacity
-   alpha * w / scale; ``rows``/``cols``: which queries and keys (null: all). */
-export function headLines(w, offset, n, scale, y0, step, alpha, rows, cols) {
+   alpha * op[w] (op: opacityLevels()); ``rows``/``cols``: which queries and keys (null: all). */
+export function headLines(w, offset, n, op, y0, step, alpha, rows, cols) {
   var ri = rows || null, cj = cols || null, nr = ri ? ri.length : n, nc = cj ? cj.length : n;
-  var lines = grow("lines", 3 * nr * nc, Float64Array), m = 0, f = alpha / scale;
+  var lines = grow("lines", 3 * nr * nc, Float64Array), m = 0;
   for (var ii = 0; ii < nr; ii++) {
     var i = ri ? ri[ii] : ii, base = offset + i * n, ya = y0 + (i + 0.5) * step;
     for (var jj = 0; jj < nc; jj++) {
       var j = cj ? cj[jj] : jj, a = w[base + j];
       if (!a) continue;
-      lines[3 * m] = ya; lines[3 * m + 1] = y0 + (j + 0.5) * step; lines[3 * m + 2] = a * f;
+      lines[3 * m] = ya; lines[3 * m + 1] = y0 + (j + 0.5) * step; lines[3 * m + 2] = alpha * op[a];
       m++;
     }
   }
@@ -130,12 +155,12 @@ export function toImage(acc, img) {
  * Geometry comes from the page (view units x r device pixels a unit). */
 
 /* One layer row of a model view: H thumbnails side by side. g: {width, height
-   (device px), r, axis, thumbW, pad, boxH, n, H, scale}. */
+   (device px), r, axis, thumbW, pad, boxH, n, H, scale, ramp}. */
 export function modelLayer(w, g, layer, rgb) {
-  var img = new Uint8ClampedArray(g.width * g.height * 4), n = g.n, r = g.r;
+  var img = new Uint8ClampedArray(g.width * g.height * 4), n = g.n, r = g.r, op = opacityLevels(g.scale, g.ramp);
   for (var h = 0; h < g.H; h++) {
     var x1 = g.axis + h * g.thumbW + g.pad;
-    var L = headLines(w, (layer * g.H + h) * n * n, n, g.scale, g.pad * r, g.boxH * r, 1, null, null);
+    var L = headLines(w, (layer * g.H + h) * n * n, n, op, g.pad * r, g.boxH * r, 1, null, null);
     paint(img, g.width, lineBundle(L.lines, L.m, x1 * r, (x1 + g.thumbW - 14) * r, g.height, 1.1 * r), rgb, false);
   }
   return img;
@@ -144,15 +169,15 @@ export function modelLayer(w, g, layer, rgb) {
 /* The head view's lines for one layer: every line of the active heads (or only
    those of one token), head over head, on the strip between the two columns of
    tokens. g: {sx: the strip's first device column, sw: its width, height, r, x1,
-   x2, top, step, n, H, scale} (x1, x2, top, step in view units); colors: one per
+   x2, top, step, n, H, scale, ramp} (x1, x2, top, step in view units; ramp: views.json opacity); colors: one per
    head; active: booleans; only: {side, index}. */
 export function headPicture(w, g, layer, active, colors, only) {
-  var n = g.n, r = g.r, k = 0, h;
+  var n = g.n, r = g.r, k = 0, h, op = opacityLevels(g.scale, g.ramp);
   for (h = 0; h < g.H; h++) if (active[h]) k++;
   var acc = new Float32Array(g.sw * g.height * 4), single = only ? [only.index] : null;
   for (h = 0; h < g.H; h++) {
     if (!active[h]) continue;
-    var L = headLines(w, (layer * g.H + h) * n * n, n, g.scale, g.top * r, g.step * r, 1 / k,
+    var L = headLines(w, (layer * g.H + h) * n * n, n, op, g.top * r, g.step * r, 1 / k,
                       only && only.side === 0 ? single : null, only && only.side === 1 ? single : null);
     if (L.m) paint(acc, g.sw, lineBundle(L.lines, L.m, g.x1 * r - g.sx, g.x2 * r - g.sx, g.height, r), colors[h], true);
   }
@@ -162,19 +187,19 @@ export function headPicture(w, g, layer, active, colors, only) {
 /* One head's lines (the model view's detail panel; ``only``: one query's). */
 export function detailPicture(w, g, offset, rgb, only) {
   var img = new Uint8ClampedArray(g.width * g.height * 4), r = g.r;
-  var L = headLines(w, offset, g.n, g.scale, 0, g.step * r, 1, only === null ? null : [only], null);
+  var L = headLines(w, offset, g.n, opacityLevels(g.scale, g.ramp), 0, g.step * r, 1, only === null ? null : [only], null);
   if (L.m) paint(img, g.width, lineBundle(L.lines, L.m, 0, g.width, g.height, 1.1 * r), rgb, false);
   return img;
 }
 
 /* The lines of one model-view thumbnail (or its detail; ``only``: one query's
-   lines), rasterised here into an ImageData: a
+   lines; op: opacityLevels()), rasterised here into an ImageData: a
    canvas stroke costs 10-30 us a line in software rendering, this about 1. Each
    line is 2.2 units wide (bertviz's stroke) from (x1, y1 + (i + .5) step) to
    (x2, y1 + (j + .5) step); per pixel column it covers the strip of its vertical
    thickness, and overlapping lines compose as SVG's strokes of one colour do:
    alpha = 1 - prod(1 - weight * coverage). */
-export function thumbnail(ctx, w, offset, n, scale, x1, x2, y1, step, rgb, only) {
+export function thumbnail(ctx, w, offset, n, op, x1, x2, y1, step, rgb, only) {
   var r = ctx.ratio, X1 = x1 * r, X2 = x2 * r, c0 = Math.floor(X1), cols = Math.ceil(X2) - c0;
   var height = ctx.canvas.height, T = new Float32Array(cols * height).fill(1);
   var span = X2 - X1, half = 1.1 * r, cover = new Float32Array(cols), dist = new Float32Array(cols), c;
@@ -187,7 +212,7 @@ export function thumbnail(ctx, w, offset, n, scale, x1, x2, y1, step, rgb, only)
     for (var j = 0; j < n; j++) {
       var a = w[base + j];
       if (!a) continue;
-      a /= scale;
+      a = op[a];
       var slope = ((y1 + (j + 0.5) * step) * r - ya) / span, hw = half * Math.sqrt(1 + slope * slope);
       for (c = 0; c < cols; c++) {
         var y = ya + slope * dist[c], top = y - hw, bottom = y + hw, ac = a * cover[c];

@@ -71,7 +71,9 @@ export function drawPlaceholder(el, rect) {
   el._gvDrawing = drawFrom(el, sourceFor(el.getAttribute("data-source"), el.getAttribute("data-measure")),
                            el.getAttribute("data-attention"), Object.assign({
     view: el.getAttribute("data-view"), layer: layer === null ? 0 : parseInt(layer, 10),
-    heads: heads ? JSON.parse(heads) : null }, el.gvOptions), rect)
+    heads: heads ? JSON.parse(heads) : null,
+    /* data-fit: a small head view that scales with its column (the lesson's pictures) */
+    fit: el.hasAttribute("data-fit") || undefined }, el.gvOptions), rect)
     .then(function () { el.setAttribute("data-drawn", scheme()); })
     .catch(function (err) { console.error(err); });
   return el._gvDrawing;
