@@ -28,6 +28,7 @@ from attention_gallery.build.runs import Run  # noqa: E402
 from attention_gallery.build.sentences import Sentence  # noqa: E402
 from attention_gallery.labelled import read_tsv  # noqa: E402
 
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=60)

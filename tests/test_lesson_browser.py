@@ -220,7 +220,7 @@ def test_the_model_view_answers_the_keyboard_as_it_answers_the_mouse(browser, ba
         page.keyboard.press("ArrowRight")
         page.keyboard.press("ArrowRight")
         detail = page.locator(".gv-model .gv-detail").first
-        assert detail.locator("text").first.inner_text() == "Layer 1, Head 2"
+        assert detail.locator("text").first.text_content() == "Layer 1, Head 2"
         page.keyboard.press("Tab")
         page.keyboard.press("ArrowDown")
         focused = page.evaluate("""() => { const e = document.activeElement;
