@@ -292,7 +292,7 @@ def notice_sentence(case: dict) -> dict:
     points = [
         notice.verdict_claim(labels[t["predicted"]], t["probs"][t["predicted"]], None),
         notice.head_numbers_claim(case["tokens"], layer, head, change, L * H,
-                                  notice.head_numbers_of(sink, att["trained"], att["untrained"], layer, head)),
+                                  notice.head_numbers(sink, att["trained"], att["untrained"], layer, head)),
         notice.tokens_claim(lead, title, case["tokens"], words, t[key], labels, d["target"], d["figures"][key],
                             d["figures"]["random"], d["random_se"], p0),
         claims.norms_claim([round(x, 4) for x in t["attention"]], [round(x, 4) for x in t["norms"]], case["special"]),

@@ -98,16 +98,10 @@ def gained_from_cls(ex, layer: int, head: int, k: int = 2) -> list[tuple[int, fl
     return [(int(i), float(trained[i]), float(untrained[i])) for i in order[:k] if gain[i] >= GAIN_MIN]
 
 
-def head_numbers(ex, layer: int, head: int) -> dict:
-    """The numbers the head rule reads for one head (all from the record's ``sink``
-    and the attention the page draws)."""
-    return {**head_numbers_of(ex.sink, ex.run.trained.attention, ex.run.untrained.attention, layer, head),
-            "tokens": ex.sentence.tokens}
-
-
-def head_numbers_of(sink: dict, trained_attention, untrained_attention, layer: int, head: int) -> dict:
-    """:func:`head_numbers` from plain arrays: ``sink`` as ``headchange.sink_facts``
-    gives it, both models' attention (layers, heads, n, n)."""
+def head_numbers(sink: dict, trained_attention, untrained_attention, layer: int, head: int) -> dict:
+    """The numbers the head rule reads for one head: from ``sink`` (as
+    ``headchange.sink_facts`` gives it, the record's) and both models' attention
+    (layers, heads, n, n), the attention the page draws."""
     trained = np.asarray(trained_attention)[layer, head]
     untrained = np.asarray(untrained_attention)[layer, head]
     q, k = np.unravel_index(int(np.argmax(np.abs(trained - untrained))), trained.shape)
@@ -120,14 +114,13 @@ def head_numbers_of(sink: dict, trained_attention, untrained_attention, layer: i
 
 
 def head_claim(ex, layer: int, head: int, change: float) -> Claim:
-    n = head_numbers(ex, layer, head)
-    tokens = n.pop("tokens")
-    return head_numbers_claim(tokens, layer, head, change, ex.head_change.size, n)
+    n = head_numbers(ex.sink, ex.run.trained.attention, ex.run.untrained.attention, layer, head)
+    return head_numbers_claim(ex.sentence.tokens, layer, head, change, ex.head_change.size, n)
 
 
 def head_numbers_claim(tokens: list[str], layer: int, head: int, change: float, n_heads: int, n: dict) -> Claim:
     """The most changed head and what changed in it, from :func:`head_numbers`'s
-    numbers (``n``, without its tokens) and the number of heads ranked."""
+    numbers (``n``) and the number of heads ranked."""
     q, k, t, u = n["largest"]
     outcome, story = claims.head_story(
         n["to_cls_trained"], n["to_cls_untrained"], n["cls_gain"], token_name(tokens, n["cls_gain_token"]),
