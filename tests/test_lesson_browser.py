@@ -484,3 +484,20 @@ def test_a_predict_then_reveal_answer_opens_only_after_a_choice(browser, base_ur
         page.wait_for_function("document.querySelector('.gallery-predict').getAttribute('data-result') === 'wrong'")
         assert "not the answer" in block.locator(".gallery-predict-hint").inner_text()
         assert watcher.console_errors == []
+
+
+def test_the_lesson_prints_as_a_handout(browser, base_url):
+    """Print media: no navigation or controls (the block's, a view's own layer menu and
+    head squares), every view drawn first (beforeprint), the lesson's pictures too."""
+    with open_page(browser, *DESKTOP) as (page, watcher):
+        page.goto(f"{base_url}gallery/lesson/", wait_until="load")
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        page.wait_for_function("Array.from(document.querySelectorAll('.gallery-lesson-figure .gallery-bertviz'))"
+                               ".every(v => v.hasAttribute('data-drawn'))", timeout=60000)
+        page.emulate_media(media="print")
+        shown = page.evaluate("""sel => sel.map(s => Array.from(document.querySelectorAll(s))
+                                   .filter(e => getComputedStyle(e).display !== 'none' && e.getClientRects().length).length)""",
+                              [".md-sidebar", ".md-header", ".gv-controls", ".gv-check", ".gallery-lesson-figure canvas"])
+        assert shown[:4] == [0, 0, 0, 0], shown
+        assert shown[4] >= 2, shown
+        assert watcher.console_errors == []
