@@ -110,6 +110,13 @@ def add_figures(html_text: str, src_uri: str, gallery: Path, records=()) -> str:
     return (html_text[:at] + link + html_text[at:] if at >= 0 else link + html_text) + blob
 
 
+def _attention(gallery: Path, slug: str):
+    """(source id, payload) of the attention blob ``slug``'s executed notebook stores,
+    or None where this build has no such notebook."""
+    path = Path(gallery) / f"{slug}.ipynb"
+    return views.attention_output(nbformat.read(str(path), as_version=4)) if path.is_file() else None
+
+
 CONTRAST_VIEWS = re.compile(r'<div class="gallery-contrast-views" data-a="([^"]+)" data-b="([^"]+)" '
                             r'data-layer="(\d+)" data-head="(\d+)" data-changed-a="([\d ]*)" '
                             r'data-changed-b="([\d ]*)"></div>')
@@ -127,8 +134,7 @@ def add_contrast_views(html_text: str, gallery: Path, records=()) -> str:
     by_slug = {r.slug: r for r in records}
     parts, blobs = [], []
     for slug, changed, which in ((a, m.group(5), "first"), (b, m.group(6), "second")):
-        path = Path(gallery) / f"{html.unescape(slug)}.ipynb"
-        found = views.attention_output(nbformat.read(str(path), as_version=4)) if path.is_file() else None
+        found = _attention(gallery, html.unescape(slug))
         if found is None:
             parts.append(f"<p>The {which} sentence's attention is not in this build.</p>")
             continue
@@ -159,12 +165,14 @@ def add_lesson_views(html_text: str, gallery: Path, records=()) -> str:
     by_slug = {r.slug: r for r in records}
     blobs: dict[str, str] = {}
     seen: dict[str, int] = {}
+    found_of: dict[str, object] = {}  # a sentence two steps show: its notebook read once
 
     def picture(m) -> str:
         slug, layer, head = html.unescape(m.group(1)), int(m.group(2)), int(m.group(3))
         rec = by_slug.get(slug)
-        path = Path(gallery) / f"{slug}.ipynb"
-        found = views.attention_output(nbformat.read(str(path), as_version=4)) if path.is_file() else None
+        if slug not in found_of:
+            found_of[slug] = _attention(gallery, slug)
+        found = found_of[slug]
         if found is None or rec is None:
             return f"<p>The attention of {html.escape(slug)} is not in this build.</p>"
         source, payload = found
