@@ -319,6 +319,24 @@ def test_the_heads_card_follows_its_rule_at_the_boundaries():
     assert cards.heads_card({"ablation": None}, None) is None
 
 
+def test_the_share_of_heads_that_matter_has_an_interval_that_widens_near_the_line():
+    """Two heads that clearly matter: every resample finds the same two (a narrow
+    interval); a head on the line (its drop about two standard errors) passes in some
+    resamples and not in others, so the interval of the share widens to include it."""
+    heads = [(l, h) for l in range(2) for h in range(4)]
+    clear = cards.heads_card(_ablated(200, heads[:2], drop=0.5), None)
+    assert clear["value"] == 0.25 and clear["ci95"] == [0.25, 0.25]
+    # a third head that drops on 6 sentences of 200: a mean of 0.03, about 2.5 standard errors
+    marginal = _ablated(200, heads[:2], drop=0.5)
+    correct = np.asarray(marginal["ablation"]["correct"], dtype=float)
+    correct[:6, 0, 2] = 0
+    marginal["ablation"]["correct"] = correct.tolist()
+    card = cards.heads_card(marginal, None)
+    lo, hi = card["ci95"]
+    assert lo == 0.25 and hi == 0.375 and lo <= card["value"] <= hi
+    assert "would pass by chance" in card["text"] and "of the heads pass" in card["text"]
+
+
 def _methods(n, rollout_gain, words=5):
     names = ["ig", "rollout", "attention", "loo"]
     rng = np.random.default_rng(0)
@@ -398,6 +416,35 @@ def test_a_verdict_stands_over_the_runs_only_where_every_run_gives_it():
     # the methods card explains run 0 only: no spread claimed
     assert all(c["runs_sd"] is None for c in split["cards"] if c["id"] == "methods")
 
+
+def test_the_methods_card_has_a_spread_where_every_run_explained_its_model():
+    """Through the stage's cards: each run's methods judged by the card's rule on the
+    same sample; the spread is over the runs' values and a verdict stands only where
+    every run gives it."""
+    labels = ["negative", "positive"]
+    gold = [0, 1] * 25
+    total = np.full((50, 6), 0.1).tolist()
+    base = {**_measured(gold, gold, gold, n_layers=6), **_methods(50, 0.05), "layer_change": {"total": total}}
+
+    def runs(*gains):
+        with_runs = _with_runs(base, {str(s): total for s in range(1, len(gains) + 1)})
+        for seed, gain in enumerate(gains, start=1):
+            with_runs["runs"][str(seed)]["methods"] = {k: _methods(50, gain)["methods"][k]
+                                                       for k in ("predicted", "figures", "tau")}
+        return with_runs
+
+    def card(m):
+        return next(c for c in cards.findings("s", m, None, None, labels)["cards"] if c["id"] == "methods")
+
+    agree = card(runs(0.04, 0.06))
+    assert agree["runs"] == {"0": pytest.approx(0.05, abs=1e-4), "1": pytest.approx(0.04, abs=1e-4),
+                             "2": pytest.approx(0.06, abs=1e-4)}
+    assert agree["verdict"] == "holds" and agree["runs_sd"] == pytest.approx(0.01, abs=1e-4)
+    # one run whose rollout does not agree more with leave-one-out: the runs disagree, so partly
+    split = card(runs(0.05, 0.0))
+    assert split["runs_verdicts"] == {"0": "holds", "1": "holds", "2": "not"} and split["verdict"] == "partly"
+    # runs measured without the methods (an older cache): no spread claimed
+    assert card(_with_runs(base, {"1": total, "2": total}))["runs_sd"] is None
 
 def test_a_card_links_the_gallery_sentences_and_heads_that_show_it_best():
     """The depth card's examples: the gallery sentences whose last layers changed most

@@ -10,6 +10,8 @@ decided each one.
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
 from scipy.stats import rankdata
 
@@ -246,6 +248,26 @@ def _mattering(base_correct, correct) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return mean, lo, hi, lo > 0
 
 
+def _share_interval(drop) -> tuple[float, float]:
+    """The 95% interval of the share of heads that matter over the bootstrap's resamples
+    of the sentences, each head judged again on each resample. Inside a resample a
+    head's interval is the normal approximation (mean less 1.96 standard errors above
+    0), since a percentile bootstrap inside each of the 2000 resamples would take 2000
+    more each. A share of heads that pass a test moves with the sentences drawn (a head
+    near the line passes in some resamples, not in others), so this is how stable the
+    count is, wider than an interval of a mean."""
+    x = np.asarray(drop, dtype=np.float64)
+    n = x.shape[0]
+    x = x.reshape(n, -1)
+    counts = resample_counts(n, RULES["resamples"], RULES["seed"])
+    mean = counts @ x / n
+    se = np.sqrt(np.maximum(counts @ (x * x) / n - mean ** 2, 0.0) / max(n - 1, 1))
+    z = NormalDist().inv_cdf(1 - (1 - LEVEL) / 2)
+    share = ((mean - z * se) > 1e-12).mean(axis=1)
+    lo, hi = np.quantile(share, [(1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2])
+    return float(lo), float(hi)
+
+
 def heads_card(m: dict, g: dict | None) -> dict | None:
     """Michel et al. (2019), §3.2: masking one head at a time, few heads matter; and is
     a head's importance related to how much fine-tuning changed it?"""
@@ -258,6 +280,9 @@ def heads_card(m: dict, g: dict | None) -> dict | None:
     change = np.asarray(m["head_change"], dtype=np.float64)
     heads = matters.size
     share = float(matters.sum()) / heads
+    drop = np.asarray(a["base_correct"], dtype=np.float64)[:, None, None] - np.asarray(a["correct"], dtype=np.float64)
+    s_lo, s_hi = _share_interval(drop)
+    chance = heads * (1 - LEVEL) / 2  # heads that would pass by chance alone, each tested one-sided at this level
     few, half = RULES["heads_share"]
     outcome = "holds" if share <= few else "partly" if share <= half else "not"
     # rank correlation of importance (log-odds drop) with change, both per head, over resamples of the sentences
@@ -271,7 +296,10 @@ def heads_card(m: dict, g: dict | None) -> dict | None:
     top = order[0]
     related = ("related" if r_lo > 0 else "inversely related" if r_hi < 0 else "not related, as far as the interval tells")
     text = (f"Masked one at a time, {int(matters.sum())} of the {heads} heads ({claims.pct(share)}) lower the fine-tuned "
-            f"model's accuracy by an amount whose 95% interval lies above 0; the largest drop is layer {top[0]}, head "
+            f"model's accuracy by an amount whose 95% interval lies above 0 (were no head to matter, about "
+            f"{chance:.1f} would pass by chance; on resamples of the sentences {claims.pct(s_lo)} to "
+            f"{claims.pct(s_hi)} of the heads pass); "
+            f"the largest drop is layer {top[0]}, head "
             f"{top[1]}'s ({100 * acc_mean[top]:.1f} points, 95% interval {100 * acc_lo[top]:.1f} to "
             f"{100 * acc_hi[top]:.1f}). A head's importance (drop of the gold class's log-odds) and its change are "
             f"{related}: Spearman {rho:+.2f} (95% interval {r_lo:+.2f} to {r_hi:+.2f}).")
@@ -287,14 +315,19 @@ def heads_card(m: dict, g: dict | None) -> dict | None:
         runs_sd = round(float(np.std(list(per_run.values()), ddof=1)), 4)
     gv = None
     if g and g.get("ablation") and g["ablation"]["correct"]:
-        gv = {"mean": round(float(_mattering(g["ablation"]["base_correct"], g["ablation"]["correct"])[3].mean()), 4),
-              "ci95": None}
+        ga = g["ablation"]
+        g_drop = np.asarray(ga["base_correct"], dtype=np.float64)[:, None, None] - np.asarray(ga["correct"], dtype=np.float64)
+        gv = {"mean": round(float(_mattering(ga["base_correct"], ga["correct"])[3].mean()), 4),
+              "ci95": [round(v, 4) for v in _share_interval(g_drop)]}
     card = _card("heads", "michel-2019", "Few heads matter: most can be masked alone without a loss.",
                  "each of the fine-tuned model's heads masked alone (its slice of the attention output zeroed before "
                  "the output projection), on every sentence of the set: the drop of accuracy and of the gold class's "
-                 "log-odds; a head matters where the 95% interval of its accuracy drop lies above 0"
+                 "log-odds; a head matters where the 95% interval of its accuracy drop lies above 0; the share's "
+                 "interval judges every head again on each resample of the sentences (there by the normal "
+                 "approximation), so it says how stable the count is"
                  + (f"; the other runs on a fixed seeded sample of {len(sample)} sentences" if sample else ""),
-                 outcome, text, {"mean": round(share, 4), "ci95": None}, gv, {}, "share of heads that matter")
+                 outcome, text, {"mean": round(share, 4), "ci95": [round(s_lo, 4), round(s_hi, 4)]}, gv, {},
+                 "share of heads that matter")
     card["also"] = "kovaleva-2019"
     card["runs_sd"] = runs_sd
     card["runs"] = {k: round(v, 4) for k, v in per_run.items()}
@@ -391,7 +424,13 @@ def as_run(m: dict, seed: str) -> dict:
             "sinks": {**m["sinks"], "trained": r["sinks"]},
             "sinks_norm": {**m["sinks_norm"], "trained": r["sinks_norm"]},
             "entropy": {**m["entropy"], "trained": r["entropy"]},
-            "layer_change": {**m["layer_change"], "total": r["layer_change"]["total"]}}
+            "layer_change": {**m["layer_change"], "total": r["layer_change"]["total"]},
+            **({"methods": {**m["methods"], **r["methods"]}} if r.get("methods", {}).get("figures") else {})}
+
+
+def _runs_have(m: dict, what: str) -> bool:
+    """Whether every other run measured ``what`` (a measurement of the methods' sample)."""
+    return bool(m.get("runs")) and all(r.get(what, {}).get("figures") for r in m["runs"].values())
 
 
 OVER_RUNS = ("depth", "sinks", "sinks_norm", "entropy", "probe")  # cards made again from every run's numbers
@@ -501,6 +540,8 @@ def findings(set_name: str, m: dict, gallery_name: str | None, g: dict | None, l
         if card and id_ == "probe":  # the probe is one; the fine-tuned model's accuracy varies over runs
             card = with_runs(card, m, lambda mr: probe_card(mr, None), value=lambda c: c["accuracy"]["fine-tuned"],
                              what="the fine-tuned model's accuracy", fmt=lambda v: f"{100 * v:.1f}%")
+        elif card and id_ == "methods" and _runs_have(m, "methods"):
+            card = with_runs(card, m, lambda mr: methods_card(mr, None, labels))
         elif card and id_ in OVER_RUNS:
             card = with_runs(card, m, lambda mr, make=make: make(mr, None))
         if card:

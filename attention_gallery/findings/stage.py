@@ -45,7 +45,7 @@ from ..models import adapter_model, load_pair
 from ..pairs import ModelSource
 from . import ablation, cards, measures
 
-FORMAT = 3
+FORMAT = 4
 PROBES = ("mean", "pooler")  # probe-<name>.safetensors in config.PROBES_DIR / <pair>
 
 
@@ -150,7 +150,9 @@ def measure(pair, labelled: LabelledSet, progress: bool = True, explain_methods:
     runs = other_runs(pair)
     out["runs"] = {str(seed): {"predicted": [], "sinks": {k: [] for k in measures.KINDS},
                                "sinks_norm": {k: [] for k in measures.KINDS}, "entropy": [],
-                               "layer_change": {"total": []}} for seed in runs}
+                               "layer_change": {"total": []},
+                               # the methods and their deletion tests on the same sample as run 0's
+                               "methods": {"predicted": [], "figures": [], "tau": []}} for seed in runs}
     split = split_rows(len(labelled.rows))
     bar = tqdm(labelled.rows, desc=f"findings on {labelled.name}", unit="sentence",
                disable=None if progress else True, file=sys.stderr)  # None: shown on a terminal only
@@ -178,22 +180,16 @@ def measure(pair, labelled: LabelledSet, progress: bool = True, explain_methods:
         change = head_change(run.untrained.attention, run.trained.attention)
         out["layer_change"]["total"].append([round(float(v), 4) for v in change.mean(axis=1)])
         out["head_change"].append(np.round(change, 4).tolist())
-        for seed, model in runs.items():
-            _measure_run(out["runs"][str(seed)], run_model(model, sentence), run.untrained, masks)
+        others = {str(seed): run_model(model, sentence) for seed, model in runs.items()}
+        for seed, r in others.items():
+            _measure_run(out["runs"][seed], r, run.untrained, masks)
         sink = sink_facts(run.trained.attention, run.untrained.attention, sentence.words)
         out["to_cls_change"].append(np.round(sink["to_cls"]["trained"] - sink["to_cls"]["untrained"], 4).tolist())
         if row - 1 in split and explain_methods:
-            attrs = methods.attribute_all(sentence, run.trained)
-            with np.errstate(invalid="ignore"), warnings.catch_warnings():  # one draw has no standard error (unused)
-                warnings.simplefilter("ignore", RuntimeWarning)
-                table, _ = deletion_test(run.trained, attrs, draws=METHOD_DRAWS, seed=row)
-            names = list(attrs)
             out["methods"]["rows"].append(row - 1)
-            out["methods"]["predicted"].append(int(run.trained.predicted))
             out["methods"]["words"].append(int(len(sentence.words)))
-            out["methods"]["figures"].append(table)
-            out["methods"]["tau"].append({f"{a}|{b}": round(tau_loo(attrs[a].scores, attrs[b].scores, sentence.special), 4)
-                                          for i, a in enumerate(names) for b in names[i + 1:]})
+            for into, r in [(out["methods"], run.trained)] + [(out["runs"][seed]["methods"], r) for seed, r in others.items()]:
+                _measure_methods(into, sentence, r, row)
         if row - 1 in split:
             parts = layer_change(pair, sentence, run.untrained.attention, run.trained.attention)
             out["layer_split"]["rows"].append(row - 1)
@@ -211,6 +207,21 @@ def measure(pair, labelled: LabelledSet, progress: bool = True, explain_methods:
     out["ablation_runs"] = {str(seed): {"rows": sample, **ablation.ablate(model, tok, [labelled.rows[i] for i in sample])}
                             for seed, model in other_runs(pair).items()}
     return out
+
+
+def _measure_methods(into: dict, sentence, r, row: int) -> None:
+    """Every registered method on one sentence and fine-tuned model ``r`` (a ModelRun),
+    their deletion test (the random ranking from one draw seeded by the row) and the
+    Kendall tau between each two, into ``into``."""
+    attrs = methods.attribute_all(sentence, r)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():  # one draw has no standard error (unused)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        table, _ = deletion_test(r, attrs, draws=METHOD_DRAWS, seed=row)
+    names = list(attrs)
+    into["predicted"].append(int(r.predicted))
+    into["figures"].append(table)
+    into["tau"].append({f"{a}|{b}": round(tau_loo(attrs[a].scores, attrs[b].scores, sentence.special), 4)
+                        for i, a in enumerate(names) for b in names[i + 1:]})
 
 
 def _measure_run(into: dict, r, untrained, masks) -> None:

@@ -589,7 +589,7 @@ def findings_page(findings: dict | None, entries: list[dict] | None = None) -> s
     parts = [title, f"Each card re-tests a published claim on this model pair, measured on {where}{also}. "
              f"Intervals: {views.esc(findings['bootstrap'])}. "
              + (f"The spread over the {findings['runs']} fine-tuning runs: each card is made again from each run's "
-                "fine-tuned model on the same sentences (the heads card on a fixed seeded sample), its value's standard "
+                "fine-tuned model on the same sentences (the heads and methods cards on a fixed seeded sample), its value's standard "
                 "deviation over the runs is given, and a verdict stands only where every run gives it.\n"
                 if findings.get("runs", 1) > 1 else
                 "Only one fine-tuning run was measured, so the cards' verdicts hold for that run of the model only.\n")]
