@@ -308,7 +308,7 @@ def notice_golden(cases: list[dict]) -> dict:
     from attention_gallery.explain import notice
 
     rules_used = {"faithfulness": claims.FAITH, "head": claims.HEAD, "norms": claims.NORMS,
-                  "untrained": claims.RULES["untrained"]}
+                  "tokens": claims.RULES["tokens"], "untrained": claims.RULES["untrained"]}
     tokens = ["[CLS]", "not", "bad", "at", "all", "not", "[SEP]"]
     head_cases = []
     for name, numbers in (
@@ -335,6 +335,15 @@ def notice_golden(cases: list[dict]) -> dict:
     norms_cases = [{"weights": w, "norms": nn, "special": special, **_point(claims.norms_claim(w, nn, special))}
                    for w, nn in (([0.5, 0.1, 0.1, 0.3], [0.2, 0.4, 0.3, 0.1]), ([0.1, 0.4, 0.4, 0.1], [0.4, 0.1, 0.1, 0.4]),
                                  ([0.3, 0.2, 0.2, 0.3], [0.31, 0.2, 0.19, 0.3]))]
+    c0 = golden_claims[0]  # a method with no word above 0 toward the class: the lead says why, by method
+    tokens_cases = [{"name": name, "title": name, "tokens": tokens, "words": [1, 2, 3, 4, 5], "scores": scores,
+                     "labels": ["negative", "positive"], "target": 1, "method": c0["method"], "random": c0["random"],
+                     "se": c0["se"], "p0": c0["p0"],
+                     **_point(notice.tokens_claim(name, name, tokens, np.asarray([1, 2, 3, 4, 5]), scores,
+                                                  ["negative", "positive"], 1, c0["method"], c0["random"], c0["se"],
+                                                  c0["p0"]))}
+                    for name in ("Integrated Gradients", "Leave-one-out")
+                    for scores in ([0, -0.2, -0.1, 0, -0.3, -0.05, 0], [0, -0.2, 0.4, 0, 0.1, -0.05, 0])]
     untrained_cases = [{"last": "positive", "p_last": p, "margin": m, **_point(notice.untrained_claim("positive", p, m))}
                        for p, m in ((0.5012, 0.0048), (0.71, 0.8954))]
     verdict_cases = [{"predicted": pr, "p": p, "gold": g, **_point(notice.verdict_claim(pr, p, g))}
@@ -347,7 +356,8 @@ def notice_golden(cases: list[dict]) -> dict:
                   f"(ranking: {LIVE_METHOD[1]}), then the list's HTML; the other lists reach each outcome of a rule."),
         "rules": rules_used, "untrained_name": notice.views.model_name("untrained"),
         "sentences": [notice_sentence(c) for c in cases],
-        "head": head_cases, "faithfulness": faith_cases, "norms": norms_cases, "untrained": untrained_cases,
+        "head": head_cases, "faithfulness": faith_cases, "norms": norms_cases, "tokens": tokens_cases,
+        "untrained": untrained_cases,
         "verdict": verdict_cases,
     }
 

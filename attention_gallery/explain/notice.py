@@ -151,7 +151,7 @@ def top_tokens(ex) -> Claim:
 
 
 # what a method's ranking rests on when no token pushes toward the prediction
-BASIS = {"Integrated Gradients": "its prediction comes from the baseline"}
+BASIS = claims.RULES["tokens"]["no_positive"]  # why no word pushes toward the class, by method ("*": any other)
 
 
 def tokens_claim(name: str, title: str, tokens: list[str], words, scores, labels, target: int,
@@ -168,7 +168,7 @@ def tokens_claim(name: str, title: str, tokens: list[str], words, scores, labels
     kept = [token_name(tokens, i) for i in ranked[:TOP_TOKENS]]
     verdict = claims.faithfulness_claim(title, method, random, se, p0, predicted, other, kept)
     if not best:
-        basis = BASIS.get(name, "no word raises it")
+        basis = BASIS.get(name, BASIS["*"])
         lead = f"No token pushes the fine-tuned model toward {predicted} by {name}: {basis}."
     else:
         lead = f"{name} ranks {_join([token_name(tokens, i) for i in best])} highest for {predicted}."

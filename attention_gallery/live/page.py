@@ -117,7 +117,7 @@ def settings(spec, site: LiveSite, urls: dict[str, str], catalog: Catalog) -> di
         # the faithfulness verdict: the gallery's rule, as data (lib/claims.js applies it)
         "claims": rules.section("claims")["faithfulness"],
         # "What to notice": the gallery pages' rules, as data (lib/notice.js says what explain/notice.py says)
-        "notice_rules": {name: rules.section("claims")[name] for name in ("faithfulness", "head", "norms", "untrained")},
+        "notice_rules": {name: rules.section("claims")[name] for name in ("faithfulness", "head", "norms", "tokens", "untrained")},
         # token colours: a share of the method's total |score| (rules.json, as views.colour_scale)
         "colour": {"full_share": views.full_share()},
         "notes": {"ig": IG_NOTE, "untrained": UNTRAINED_NOTE.format(seed=spec.head_seed, n=config.HEAD_SEEDS)},

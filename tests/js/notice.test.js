@@ -28,6 +28,19 @@ test("notice: the faithfulness verdict in words, on every case of the rule", () 
   assert.deepStrictEqual([...new Set(G.faithfulness.map((c) => c.outcome))].sort(), [...R.faithfulness.outcomes].sort());
 });
 
+test("notice: a method's top tokens, and why none is named where no word raises the class", () => {
+  assert.strictEqual(G.tokens.length, 4);
+  for (const c of G.tokens) {
+    const got = N.tokensClaim(c.name, c.title, c.tokens, c.words, c.scores, c.labels, c.target, c.method, c.random,
+                              c.se, c.p0, R);
+    assert.deepStrictEqual(point(got), point(c));
+  }
+  assert.ok(G.tokens[0].text.startsWith("No token pushes the fine-tuned model toward positive by Integrated Gradients: " +
+                                        R.tokens.no_positive["Integrated Gradients"]));
+  assert.ok(G.tokens[2].text.includes(R.tokens.no_positive["*"]));
+  assert.ok(G.tokens[1].text.startsWith("Integrated Gradients ranks"));
+});
+
 test("notice: norms against weights, the untrained margin and the verdict, in words", () => {
   for (const c of G.norms) assert.deepStrictEqual(point(N.normsClaim(c.weights, c.norms, c.special, R)), point(c));
   for (const c of G.untrained) {

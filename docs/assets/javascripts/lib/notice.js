@@ -163,7 +163,7 @@ export function tokensClaim(name, title, tokens, words, scores, labels, target, 
                                   top.map(function (i) { return tokenName(tokens, i); }), rules);
   var lead = best.length ? name + " ranks " + join(best.map(function (i) { return tokenName(tokens, i); })) + " highest for " + predicted + "."
     : "No token pushes the fine-tuned model toward " + predicted + " by " + name + ": " +
-      (name === "Integrated Gradients" ? "its prediction comes from the baseline" : "no word raises it") + ".";
+      (rules.tokens.no_positive[name] || rules.tokens.no_positive["*"]) + ".";
   return claim("tokens", verdict.rule, verdict.outcome, lead + " " + verdict.text,
                Object.assign({}, verdict.numbers, { top: top, positive_top: best }));
 }
