@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 
 from . import rules
+from .formats import pct, pct_range, points, signed  # claims.pct etc., for the pages
 
 RULES = rules.section("claims")
 FAITH = RULES["faithfulness"]
@@ -64,27 +65,7 @@ def at_chance(logits) -> bool:
     return margin(logits) < RULES["untrained"]["max_margin"]
 
 
-# --- small wording helpers ---------------------------------------------------------
-
-def pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
-def points(x: float) -> str:
-    """A difference of two shares: '5 percentage points'."""
-    return f"{100 * x:.0f} percentage points"
-
-
-def pct_range(values: Sequence[float]) -> str:
-    lo, hi = min(values), max(values)
-    return pct(lo) if round(100 * lo) == round(100 * hi) else f"{100 * lo:.0f}–{100 * hi:.0f}%"
-
-
-def signed(value: float, digits: int = 3) -> str:
-    """``value`` with its sign and ``digits`` decimals; a value that rounds to zero
-    reads +0.000, never -0.000."""
-    return f"{round(float(value), digits) + 0.0:+.{digits}f}"
-
+# --- small wording helpers (numbers: formats.py) ---------------------------------
 
 def possessive(name: str) -> str:
     """'IG's', 'Integrated Gradients'' (a name ending in s takes the apostrophe alone)."""

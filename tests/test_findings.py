@@ -477,3 +477,38 @@ def test_a_card_links_the_gallery_sentences_and_heads_that_show_it_best():
     entries = [{"slug": f"s{i}", "title": f"Sentence {i}"} for i in range(4)]
     page = findings_page(found, entries)
     assert '<a href="../s3/">Sentence 3</a>' in page and '<a href="../s2/#head-5-2">layer 5, head 2</a>' in page
+
+
+def test_the_stages_cache_key_hashes_exactly_the_code_that_measures(tmp_path, monkeypatch, tiny_spec):
+    """``stage.MEASURED_BY`` is the stage and what it imports to measure, by the import
+    graph (grimp): not the cards (made from the numbers at every build) nor the
+    fingerprints' code. Editing a page's wording or a notebook-only module re-measures
+    nothing; editing a measuring module re-measures the set."""
+    import shutil
+
+    import grimp
+
+    from attention_gallery import config
+
+    graph = grimp.build_graph("attention_gallery")
+    name = "attention_gallery.findings.stage"
+    direct = graph.find_modules_directly_imported_by(name) - {"attention_gallery.findings.cards",
+                                                              "attention_gallery.fingerprint"}
+    measured = {name} | direct | {m for d in direct for m in graph.find_upstream_modules(d)}
+    packages = {".".join(m.split(".")[:i]) for m in measured for i in range(1, m.count(".") + 1)}
+
+    def module(rel: str) -> str:
+        return ("attention_gallery." + rel.removesuffix(".py").replace("/", ".")).removesuffix(".__init__")
+
+    assert {module(rel) for rel in stage.MEASURED_BY} == measured | packages
+    assert len(set(stage.MEASURED_BY)) == len(stage.MEASURED_BY)
+    # the key follows the files: a copy of the package, edited
+    copy_dir = tmp_path / "pkg"
+    shutil.copytree(config.PACKAGE_DIR, copy_dir, ignore=shutil.ignore_patterns("__pycache__", "weights", "probes"))
+    monkeypatch.setattr(config, "PACKAGE_DIR", copy_dir)
+    before = stage._code_key(tiny_spec)
+    for rel in ("explain/notice.py", "web/pages.py", "findings/cards.py", "claims.py", "rules.json"):
+        (copy_dir / rel).write_bytes((copy_dir / rel).read_bytes() + b"\n")
+    assert stage._code_key(tiny_spec) == before
+    (copy_dir / "explain/methods.py").write_bytes((copy_dir / "explain/methods.py").read_bytes() + b"\n")
+    assert stage._code_key(tiny_spec) != before

@@ -37,13 +37,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import kendalltau
 
-from ..claims import FAITH
 from ..record import RANDOM  # the random baseline's key beside the methods' names
+from ..rules import section
 from . import removal
 from .forward import ModelRun
 from .methods import Attribution, reference
 
-RULE = FAITH["rule"]
+RULE = section("claims")["faithfulness"]["rule"]  # the verdict rule, for READING (the claims decide)
 KS = (1, 2, 3)
 BINS = (0.01, 0.05, 0.10, 0.20, 0.50)  # ERASER's AOPC bins, fractions of the word tokens
 EXACT_LIMIT = 256  # subsets of one size enumerated exactly up to this many

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import config, rules
-from ..claims import pct, signed
+from ..formats import pct, signed
 
 SCALE = config.ATTENTION_LEVELS
 

@@ -275,6 +275,23 @@ def key(spec, labelled: LabelledSet, code: str | None = None) -> str:
     return h.hexdigest()[:32]
 
 
+# The package's files whose code decides the measured numbers, by name: this module, what
+# it imports to measure (not the cards, made from the numbers at every build; not the
+# fingerprints' code, whose output is hashed) and all that imports. No number depends on
+# a data file the package reads (rules.json: wordings and the cards' rules; views.json:
+# colours and titles). tests/test_findings.py checks the list against the import graph
+# (grimp), so an edit elsewhere (a page's wording, a notebook-only method's helper)
+# re-measures nothing, and one here re-measures everything.
+MEASURED_BY = (
+    "findings/__init__.py", "findings/stage.py", "findings/measures.py", "findings/ablation.py",
+    "explain/__init__.py", "explain/call.py", "explain/encode.py", "explain/faithfulness.py",
+    "explain/forward.py", "explain/headchange.py", "explain/layerchange.py", "explain/methods.py",
+    "explain/removal.py", "explain/views.py",
+    "__init__.py", "config.py", "family.py", "labelled.py", "models.py", "names.py", "pairs.py", "record.py",
+    "formats.py", "rules.py", "sources.py",
+)
+
+
 def _code_key(spec) -> str:
     h = hashlib.sha256(f"findings {FORMAT}\0".encode())
     h.update(json.dumps([spec.slug, repr(spec)], default=str).encode())
@@ -282,13 +299,10 @@ def _code_key(spec) -> str:
         h.update(_fingerprint(getattr(spec, which)).encode())
     for seed, folder in run_adapters(spec).items():  # the other runs, which the ablation card masks too
         h.update(f"run {seed}:{_fingerprint(ModelSource(adapter=str(folder)))}".encode())
-    for name in ("stage.py", "measures.py", "ablation.py"):  # what measures; the cards are made from the numbers each build
-        h.update((Path(__file__).parent / name).read_bytes())
-    for folder, label in ((config.PACKAGE_DIR / "explain", "explain"), (config.PROBES_DIR / spec.slug, "probes")):
-        if folder.is_dir():
-            hash_tree(h, folder, label)
-    for name in ("models.py", "family.py", "labelled.py", "config.py"):
-        h.update((config.PACKAGE_DIR / name).read_bytes())
+    for name in MEASURED_BY:
+        h.update(f"{name}\0".encode() + (config.PACKAGE_DIR / name).read_bytes())
+    if (config.PROBES_DIR / spec.slug).is_dir():
+        hash_tree(h, config.PROBES_DIR / spec.slug, "probes")
     h.update(f"torch {torch.__version__}".encode())
     return h.hexdigest()[:32]
 
