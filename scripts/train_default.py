@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from dataclasses import asdict, replace
@@ -34,7 +33,9 @@ import torch
 
 from attention_gallery import config
 from attention_gallery.training import data, runs
-from attention_gallery.training.train import TrainConfig, train
+from attention_gallery.training.collect import add_probes
+from attention_gallery.training.collect import collect as gather
+from attention_gallery.training.train import train
 
 WEIGHTS = config.WEIGHTS_DIR / "minilm-sst2"
 WORK = config.REPO_ROOT / ".cache" / "training"
@@ -104,7 +105,8 @@ def main(argv=None) -> int:
         print(f"recipe {args.search}: held-out {r['heldout_accuracy']:.2%}, dev {r['dev_accuracy']:.2%}, {r['seconds']} s")
         return 0
     if args.probes:
-        runs.probes(config.PROBES_DIR / "minilm-sst2", args.work / "probes.json")  # where the findings read them
+        result = runs.probes(config.PROBES_DIR / "minilm-sst2", args.work / "probes.json")  # where the findings read them
+        print(f"wrote {add_probes(result, WEIGHTS)}")
         return 0
     if any(getattr(args, k) is not None for k in ("steps", "batch_size", "rank", "lr", "max_length", "limit")) \
             or args.hub or args.data != config.SST2_TRAIN:
@@ -147,8 +149,6 @@ PREFIX = 200  # steps of the reproducibility check
 
 
 def collect(work: Path) -> int:
-    from attention_gallery.training.collect import collect as gather
-
     path = gather(work, WEIGHTS)
     print(f"wrote {path}")
     return 0

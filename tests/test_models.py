@@ -219,3 +219,20 @@ def test_an_unknown_model_family_is_one_clear_error():
 
     with pytest.raises(NotImplementedError, match="'gpt2' are not supported.*family.py"):
         family.family_of(types.SimpleNamespace(config=types.SimpleNamespace(model_type="gpt2")))
+
+
+def test_the_probes_result_joins_training_json_keeping_the_rest(tmp_path):
+    """``train_default.py --probes`` writes its result into the pair's training.json
+    (``probes``) without the runs' work files, keeping every other entry."""
+    import json
+
+    from attention_gallery.training.collect import add_probes
+
+    (tmp_path / "training.json").write_text(json.dumps({"dev_accuracy": 0.8933, "runs": [{"seed": 0}]}))
+    result = {"rows": 67349, "data_sha256": "ab", "l2": 1e-4, "feature_seconds": 90, "hardware": "2 CPU cores",
+              "pooler": {"dev_accuracy": 0.79, "train_accuracy": 0.8, "seconds": 3.0, "file": "probe-pooler.safetensors"},
+              "mean": {"dev_accuracy": 0.81, "train_accuracy": 0.82, "seconds": 3.0, "file": "probe-mean.safetensors"}}
+    meta = json.loads(add_probes(result, tmp_path).read_text())
+    assert meta["dev_accuracy"] == 0.8933 and meta["runs"] == [{"seed": 0}]
+    assert meta["probes"]["mean_pooled"]["dev_accuracy"] == 0.81 and meta["probes"]["rows"] == 67349
+    assert meta["probes"]["pooler"]["file"] == "attention_gallery/probes/minilm-sst2/probe-pooler.safetensors"

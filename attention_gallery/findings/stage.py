@@ -25,6 +25,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -303,7 +304,8 @@ def _code_key(spec) -> str:
         h.update(f"{name}\0".encode() + (config.PACKAGE_DIR / name).read_bytes())
     if (config.PROBES_DIR / spec.slug).is_dir():
         hash_tree(h, config.PROBES_DIR / spec.slug, "probes")
-    h.update(f"torch {torch.__version__}".encode())
+    # the libraries that run the models (the notebooks' key hashes the same and more)
+    h.update(json.dumps({name: version(name) for name in ("torch", "transformers", "peft")}, sort_keys=True).encode())
     return h.hexdigest()[:32]
 
 

@@ -21,6 +21,32 @@ def _size(root: Path) -> int:
     return sum(f.stat().st_size for f in root.rglob("*.safetensors"))
 
 
+def probes_section(probes: dict) -> dict:
+    """``training.json``'s ``probes``: what the control is, and each probe's result
+    (``runs.probes``) with its file."""
+    return {
+        "what": "frozen pretrained encoder (attention = the untrained model's), only a linear "
+                "2-label head trained (full-batch L-BFGS, cross-entropy + l2 on the weight, from "
+                "the pair's seeded head) on the whole training file",
+        "rows": probes["rows"], "data_sha256": probes["data_sha256"],
+        "pooler": {**probes["pooler"], "pooling": "the classifier's own: BERT pooler tanh(dense([CLS]))",
+                   "file": f"attention_gallery/probes/minilm-sst2/{probes['pooler']['file']}"},
+        "mean_pooled": {**probes["mean"], "pooling": "mean of the last layer's token states (padding excluded)",
+                        "file": f"attention_gallery/probes/minilm-sst2/{probes['mean']['file']}"},
+        "l2": probes["l2"], "feature_seconds": probes["feature_seconds"], "hardware": probes["hardware"],
+        "command": "python scripts/train_default.py --probes"}
+
+
+def add_probes(probes: dict, weights: Path) -> Path:
+    """The probes' result into an existing ``training.json`` (its other entries kept):
+    the probes can be trained again without the runs' work files."""
+    path = Path(weights) / "training.json"
+    meta = json.loads(path.read_text())
+    meta["probes"] = probes_section(probes)
+    path.write_text(json.dumps(meta, indent=1) + "\n")
+    return path
+
+
 def collect(work: Path, weights: Path) -> Path:
     work, weights = Path(work), Path(weights)
     seed0 = _load(work / "seed-0.json")
@@ -65,15 +91,7 @@ def collect(work: Path, weights: Path) -> Path:
                                          for e in r["timeline"]]})
     probes = _load(work / "probes.json")
     if probes:
-        out["probes"] = {
-            "what": "frozen pretrained encoder (attention = the untrained model's), only a linear "
-                    "2-label head trained (full-batch L-BFGS, cross-entropy + l2 on the weight, from "
-                    "the pair's seeded head) on the whole training file",
-            "pooler": {**probes["pooler"], "pooling": "the classifier's own: BERT pooler tanh(dense([CLS]))",
-                       "file": f"attention_gallery/probes/minilm-sst2/{probes['pooler']['file']}"},
-            "mean_pooled": {**probes["mean"], "pooling": "mean of the last layer's token states (padding excluded)",
-                            "file": f"attention_gallery/probes/minilm-sst2/{probes['mean']['file']}"},
-            "l2": probes["l2"], "feature_seconds": probes["feature_seconds"], "hardware": probes["hardware"]}
+        out["probes"] = probes_section(probes)
     old = _load(work / "old-predictions.json")
     if old:
         gold = [y for y, _ in data.read_tsv(config.SST2_DEV)]
