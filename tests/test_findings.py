@@ -232,6 +232,29 @@ def test_the_stage_is_cached_by_content_and_says_when_the_dev_set_is_missing(tmp
     assert alone["set"]["name"] == "the gallery's sentences" and alone["gallery"] is None
 
 
+def test_a_gallery_of_the_set_itself_is_measured_once(tmp_path, tiny_pair, monkeypatch):
+    """The dev-set gallery's sentences are the set: the stage measures the set once and
+    gives the gallery its numbers (a second measurement, one sentence at a time, took
+    over an hour on 872 sentences), and the page says the gallery is the set."""
+    from attention_gallery.web import pages
+
+    dev = _tsv(tmp_path / "dev.tsv")
+    labels = list(tiny_pair.spec.labels)
+    gallery = [_Sentence(t, labels[y]) for y, t in ROWS]
+    real, asked = stage.measure, []
+    monkeypatch.setattr(stage, "measure", lambda pair, labelled, progress=True, **kw: asked.append(labelled.name)
+                        or real(pair, labelled, progress, **kw))
+    got = stage.findings(tiny_pair.spec, gallery, tmp_path / "cache", set_path=dev, limit=None, progress=False)
+    assert asked == ["dev.tsv"]
+    assert got["gallery"] == {"name": "the gallery's sentences", "n": len(ROWS), "same": True}
+    page = pages.findings_page(got)
+    assert "the gallery's sentences are this set" in page and "; on the gallery's sentences:" not in page
+    # one sentence fewer: not the set, so its sentences are measured one by one, as any gallery's (the set is cached)
+    asked.clear()
+    other = stage.findings(tiny_pair.spec, gallery[:-1], tmp_path / "cache", set_path=dev, limit=None, progress=False)
+    assert asked == ["the gallery's sentences"] * 3 and "same" not in other["gallery"]
+
+
 @pytest.mark.parametrize("content, words", [
     ("label\tsentence\n1\tfine\n7\tbad label\n", ["bad.tsv:3: unknown label '7'"]),
     ("label\tsentence\n1\tfine\n1\t" + " ".join(["word"] * 200) + "\n", ["bad.tsv: row 2: sentence has", "at most 128"]),

@@ -390,9 +390,16 @@ def findings(spec, sentences, cache_dir: Path, quiet: bool = False, progress: bo
         print(f"findings: no labelled set at {set_path or config.FINDINGS_SET} (SST-2 dev: see ../shared/README.md); "
               "measured on the gallery's sentences only", file=sys.stderr, flush=True)
     folder = Path(cache_dir) / "findings"
+    # a gallery of the set itself (the dev-set gallery): its sentences' numbers are the set's, measured once
+    same = dev is not None and dev.rows == gallery.rows
     measured, pair = {}, None
-    for labelled in ([dev] if dev else []) + [gallery]:
+    for labelled in ([dev] if dev else []) + ([] if same else [gallery]):
         measured[labelled.name], pair, _ = _measured(spec, labelled, folder, progress and not quiet, pair)
     main = dev or gallery
-    return cards.findings(main.name, measured[main.name], gallery.name if dev else None,
-                          measured[gallery.name] if dev else None, list(spec.labels))
+    if same:
+        measured[gallery.name] = measured[dev.name]
+    result = cards.findings(main.name, measured[main.name], gallery.name if dev else None,
+                            measured[gallery.name] if dev else None, list(spec.labels))
+    if same:
+        result["gallery"]["same"] = True
+    return result

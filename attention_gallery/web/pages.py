@@ -583,7 +583,8 @@ def findings_page(findings: dict | None, entries: list[dict] | None = None) -> s
         return title + "No findings were measured for this build.\n"
     s, g = findings["set"], findings["gallery"]
     where = f"**{views.esc(s['name'])}** ({s['n']} sentences, {s['tokens_mean']} tokens on average)"
-    also = f" and, for comparison, on {views.esc(g['name'])} ({g['n']})" if g else \
+    also = ("; the gallery's sentences are this set, so a card's links go to its pages" if g and g.get("same") else
+            f" and, for comparison, on {views.esc(g['name'])} ({g['n']})") if g else \
         (" (SST-2 dev was not found beside the repository: see `../shared/README.md`, or the GLUE release "
          "through `datasets` where the hub is reachable)")
     parts = [title, f"Each card re-tests a published claim on this model pair, measured on {where}{also}. "
@@ -598,7 +599,7 @@ def findings_page(findings: dict | None, entries: list[dict] | None = None) -> s
         source = " and ".join(f"{{{{cite:{key}}}}}" for key in (card["source"], card.get("also")) if key) \
             or "this site's control (no paper)"
         on_gallery = ""
-        if card["gallery"]:
+        if card["gallery"] and not g.get("same"):
             on_gallery = f"; on {views.esc(g['name'])}: {_interval(card['gallery']['mean'], card['gallery']['ci95'], card['unit'])}"
         extra = ""
         if card.get("top_heads"):
