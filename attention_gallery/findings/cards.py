@@ -240,10 +240,15 @@ def spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(den > 0, (ra * rb).sum(-1) / np.where(den > 0, den, 1), 0.0)
 
 
-def _mattering(base_correct, correct) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _accuracy_drop(base_correct, correct) -> np.ndarray:
+    """(sentences, layers, heads): 1 where masking the head made a right answer wrong,
+    -1 where it made a wrong one right."""
+    return np.asarray(base_correct, dtype=np.float64)[:, None, None] - np.asarray(correct, dtype=np.float64)
+
+
+def _mattering(drop) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per head: the accuracy drop when it is masked (mean, low, high over sentences)
     and whether its interval lies above 0."""
-    drop = np.asarray(base_correct, dtype=np.float64)[:, None, None] - np.asarray(correct, dtype=np.float64)
     mean, lo, hi = bootstrap(drop)
     return mean, lo, hi, lo > 0
 
@@ -274,13 +279,13 @@ def heads_card(m: dict, g: dict | None) -> dict | None:
     a = m.get("ablation")
     if not a or not a["correct"]:
         return None
-    acc_mean, acc_lo, acc_hi, matters = _mattering(a["base_correct"], a["correct"])
+    drop = _accuracy_drop(a["base_correct"], a["correct"])
+    acc_mean, acc_lo, acc_hi, matters = _mattering(drop)
     lo_drop = np.asarray(a["base_logodds"], dtype=np.float64)[:, None, None] - np.asarray(a["logodds"], dtype=np.float64)
     lo_mean = lo_drop.mean(axis=0)
     change = np.asarray(m["head_change"], dtype=np.float64)
     heads = matters.size
     share = float(matters.sum()) / heads
-    drop = np.asarray(a["base_correct"], dtype=np.float64)[:, None, None] - np.asarray(a["correct"], dtype=np.float64)
     s_lo, s_hi = _share_interval(drop)
     chance = heads * (1 - LEVEL) / 2  # heads that would pass by chance alone, each tested one-sided at this level
     few, half = RULES["heads_share"]
@@ -308,16 +313,14 @@ def heads_card(m: dict, g: dict | None) -> dict | None:
     for seed, r in sorted((m.get("ablation_runs") or {}).items()):
         rows = r["rows"]
         sample = rows
-        per_run[seed] = float(_mattering(r["base_correct"], r["correct"])[3].mean())
+        per_run[seed] = float(_mattering(_accuracy_drop(r["base_correct"], r["correct"]))[3].mean())
     if per_run:  # run 0 on the same sample, so the runs are compared on the same sentences
-        per_run = {"0": float(_mattering(np.asarray(a["base_correct"])[sample],
-                                         np.asarray(a["correct"])[sample])[3].mean()), **per_run}
+        per_run = {"0": float(_mattering(drop[sample])[3].mean()), **per_run}
         runs_sd = round(float(np.std(list(per_run.values()), ddof=1)), 4)
     gv = None
     if g and g.get("ablation") and g["ablation"]["correct"]:
-        ga = g["ablation"]
-        g_drop = np.asarray(ga["base_correct"], dtype=np.float64)[:, None, None] - np.asarray(ga["correct"], dtype=np.float64)
-        gv = {"mean": round(float(_mattering(ga["base_correct"], ga["correct"])[3].mean()), 4),
+        g_drop = _accuracy_drop(g["ablation"]["base_correct"], g["ablation"]["correct"])
+        gv = {"mean": round(float(_mattering(g_drop)[3].mean()), 4),
               "ci95": [round(v, 4) for v in _share_interval(g_drop)]}
     card = _card("heads", "michel-2019", "Few heads matter: most can be masked alone without a loss.",
                  "each of the fine-tuned model's heads masked alone (its slice of the attention output zeroed before "
