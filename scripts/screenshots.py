@@ -18,6 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from browser import launch, open_page, serve, wait_for_views  # noqa: E402  (tests/browser.py, the harness)
+
 PAGES = {  # name: (path, element shot after the first screen)
     "home": ("", None),
     "lesson": ("gallery/lesson/", ".gallery-lesson-figure"),
@@ -30,8 +32,6 @@ SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 
 
 def main(argv=None) -> int:
-    from browser import launch, new_context, serve, wait_for_views
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--site", type=Path, default=ROOT / "site")
     ap.add_argument("--out", type=Path, required=True)
@@ -43,34 +43,33 @@ def main(argv=None) -> int:
             path, element = PAGES[name]
             for size, (w, h) in SIZES.items():
                 for scheme in ("light", "dark"):
-                    ctx = new_context(browser, w, h, scheme)
-                    page = ctx.new_page()
-                    errors = []
-                    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-                    page.goto(base + path, wait_until="load")
-                    wait_for_views(page)
-                    page.wait_for_timeout(300)
-                    stem = args.out / f"{name}-{size}-{scheme}"
-                    page.screenshot(path=f"{stem}.png")
-                    written = [f"{stem}.png"]
-                    if element:
-                        target = page.locator(element).first
-                        if target.count():
-                            # below Material's sticky header, not under it
-                            target.evaluate("e => window.scrollTo(0, e.getBoundingClientRect().top + scrollY - 64)")
-                            page.wait_for_timeout(300)
-                            target.screenshot(path=f"{stem}-part.png")
-                            written.append(f"{stem}-part.png")
-                    print(" ".join(written) + (f"  console errors: {errors}" if errors else ""), flush=True)
-                    ctx.close()
-        ctx = new_context(browser, 1280, 900, "light")
-        page = ctx.new_page()
-        page.goto(base + "gallery/lesson/", wait_until="load")
-        wait_for_views(page)
-        page.pdf(path=str(args.out / "lesson-print.pdf"), format="A4")
+                    with open_page(browser, w, h, scheme) as (page, watcher):
+                        written = shoot(page, base + path, args.out / f"{name}-{size}-{scheme}", element)
+                    errors = watcher.console_errors + watcher.failed
+                    print(" ".join(written) + (f"  errors: {errors}" if errors else ""), flush=True)
+        with open_page(browser, 1280, 900, "light") as (page, _):
+            page.goto(base + "gallery/lesson/", wait_until="load")
+            wait_for_views(page)
+            page.pdf(path=str(args.out / "lesson-print.pdf"), format="A4")
         print(args.out / "lesson-print.pdf")
-        ctx.close()
     return 0
+
+
+def shoot(page, url: str, stem: Path, element: str | None) -> list[str]:
+    """The first screen of ``url``, and ``element`` (its first match) drawn, if any."""
+    page.goto(url, wait_until="load")
+    wait_for_views(page)
+    page.wait_for_timeout(300)
+    page.screenshot(path=f"{stem}.png")
+    written = [f"{stem}.png"]
+    target = page.locator(element).first if element else None
+    if target is not None and target.count():
+        # below Material's sticky header, not under it
+        target.evaluate("e => window.scrollTo(0, e.getBoundingClientRect().top + scrollY - 64)")
+        page.wait_for_timeout(300)
+        target.screenshot(path=f"{stem}-part.png")
+        written.append(f"{stem}-part.png")
+    return written
 
 
 if __name__ == "__main__":
